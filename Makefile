@@ -1,0 +1,66 @@
+# Every target installs what it needs into .venv first (uv, from pyproject.toml + uv.lock).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+UV := $(VENV)/bin/uv
+PY := $(VENV)/bin/python
+PORT ?= 5000
+EVENT ?= events/npm-published.json
+export PYTHONPATH := $(CURDIR)/functions/promoter:$(CURDIR)/local
+
+.PHONY: setup demo test lint typecheck template-check unit integration e2e bench bench-small local-aws invoke build clean
+
+setup: $(VENV)/.synced
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	@test -x $(UV) || { $(PYTHON) -m venv $(VENV) && $(VENV)/bin/pip install --quiet uv==0.13.9; }
+	$(UV) sync --locked --inexact --quiet
+	@touch $@
+
+## The main job, locally, with no AWS account: local AWS + runtime emulator + the promoter.
+demo: setup
+	$(PY) -m promoter_dev.demo
+
+## Everything CI checks: lint, types, template checks, unit, integration and end-to-end tests.
+test: setup lint typecheck template-check
+	$(PY) -m pytest -q -n 2 -m "not bench"
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: setup
+	$(VENV)/bin/mypy
+
+template-check: setup
+	$(PY) -m promoter_dev.template_check
+
+unit: setup
+	$(PY) -m pytest -q tests/unit
+
+integration: setup
+	$(PY) -m pytest -q tests/integration tests/codeartifact
+
+e2e: setup
+	$(PY) -m pytest -q tests/e2e
+
+## The benchmark: prints a table and writes bench-results.json.
+bench: setup
+	$(PY) -m pytest -q -s -m bench tests/performance
+
+bench-small: setup
+	BENCH_SCALE=small $(PY) -m pytest -q -s -m bench tests/performance
+
+## A local AWS (moto + our CodeArtifact) on http://127.0.0.1:$(PORT), in the foreground.
+local-aws: setup
+	$(PY) -m codeartifact_moto.server --port $(PORT)
+
+## Runs the promoter once under the Lambda runtime emulator, as `sam local invoke -e $(EVENT)` would.
+invoke: setup
+	$(PY) -m promoter_dev.invoke --event $(EVENT)
+
+build: setup
+	$(VENV)/bin/sam build --template-file template.yaml
+
+clean:
+	rm -rf .aws-sam .mypy_cache .pytest_cache .ruff_cache bench-results.json
