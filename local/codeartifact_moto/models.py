@@ -1,0 +1,1226 @@
+"""CodeArtifact for moto: domains, repositories, packages, versions, copies and their events.
+
+What follows is the behaviour of the real service as its API reference and user guide describe it,
+plus the choices this emulation makes where they are silent (marked *Choice*). Every rule here is
+exercised in ``tests/codeartifact``; the contract tests state each once so they can be re-checked
+against real AWS.
+
+Packages and versions
+    A package is identified by (format, namespace, name) inside a repository. maven, swift and
+    generic packages require a namespace (ValidationException without one); pypi, nuget, ruby
+    and cargo have none (*Choice*: a namespace given for them is a ValidationException).
+    A version has a ``revision`` that changes whenever its assets, metadata or status change,
+    a ``status`` (Published, Unfinished, Unlisted, Archived, Disposed), a ``publishedTime``
+    (set when it enters the repository; the test helper can set it to any instant) and an
+    ``origin`` (INTERNAL with the repository as entry point for a direct publish, EXTERNAL with
+    the external connection as entry point for a seeded upstream ingestion; copies keep the
+    source's origin, which AWS documents as never changing once set).
+
+PublishPackageVersion
+    Only the generic format (ValidationException otherwise). The ``x-amz-content-sha256``
+    header must equal the SHA-256 of the body (ValidationException otherwise). A new version
+    is Published, or Unfinished with ``unfinished=true``; further assets may be added while it
+    is Unfinished and publishing without ``unfinished`` finishes it. Adding an asset to a
+    version that is no longer Unfinished, or an asset name twice, is a ConflictException.
+    *Choice*: a package whose origin configuration has ``publish=BLOCK`` refuses direct
+    publishing with AccessDeniedException (the service documents the block, not its error).
+
+CopyPackageVersions
+    * Source and destination are repositories of the same domain; a missing domain, repository
+      or source package is a ResourceNotFoundException; source == destination is a
+      ValidationException (*Choice*).
+    * Exactly one of ``versions`` and ``versionRevisions`` (ValidationException for both or
+      neither); at most 100 versions (botocore's model says so and the service rejects more).
+    * The namespace is required for maven, swift and generic.
+    * Each requested version is checked: missing in the source (NOT_FOUND); revision differs
+      from ``versionRevisions`` (MISMATCHED_REVISION); present in the destination with a
+      different revision (ALREADY_EXISTS, unless ``allowOverwrite``); *Choice*: an Unfinished or
+      Disposed source version is MISMATCHED_STATUS (it has nothing complete to copy); *Choice*:
+      a destination package with origin ``upstream=BLOCK`` and ``publish=BLOCK`` refuses every
+      version with NOT_ALLOWED (a copy is neither a publish nor an upstream ingestion, so
+      either ALLOW is enough).
+    * All or nothing per call: when any version fails, nothing is copied and every other
+      requested version comes back in ``failedVersions`` with ``SKIPPED``.
+    * A version already in the destination with the same revision (the same content) succeeds
+      without a copy and is left out of both maps: a repeated copy is harmless, and
+      ``successfulVersions`` lists exactly what this call copied. *Choice*: it does not trip the
+      all-or-nothing rule and emits no event.
+    * Copied versions keep revision, status, assets, metadata, publishedTime and origin, and
+      each copy emits a Created (or Updated, when overwriting) event in the destination.
+    * ``includeFromUpstream``: without it only versions stored in the source repository itself
+      are copied; with it a version missing in the source is looked up along the source's
+      upstream repositories (depth first, in priority order, as the service resolves them).
+
+UpdatePackageVersionsStatus / DeletePackageVersions
+    Per version, not all or nothing: NOT_FOUND, MISMATCHED_REVISION (``versionRevisions``),
+    MISMATCHED_STATUS (``expectedStatus``). ``targetStatus`` may be Published, Unlisted or
+    Archived (Disposed only through DisposePackageVersions, Unfinished never: ValidationException).
+    *Choice*: a version already in the target status succeeds unchanged (no new revision, no
+    event); an Unfinished version cannot become Archived or Unlisted (MISMATCHED_STATUS).
+    Deleted versions leave the repository; their Deleted event carries the status they had.
+
+Events
+    Every change above emits "CodeArtifact Package Version State Change" (source
+    ``aws.codeartifact``) on the default EventBridge bus of the same account and region through
+    moto's own events backend, so moto rules and targets route it. ``detail`` carries all the
+    documented fields; ``sequenceNumber`` rises per package version and repository (also across
+    a delete and re-publish) and every event has a fresh ``eventDeduplicationId``.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import json
+import threading
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from moto.core.base_backend import BackendDict, BaseBackend
+
+from .exceptions import (
+    AccessDeniedException,
+    ConflictException,
+    ResourceNotFoundException,
+    ServiceQuotaExceededException,
+    ValidationException,
+)
+from .quotas import QuotaState
+
+FORMATS = ("npm", "pypi", "maven", "nuget", "generic", "ruby", "swift", "cargo")
+NAMESPACE_REQUIRED = frozenset({"maven", "swift", "generic"})
+NAMESPACE_FORBIDDEN = frozenset({"pypi", "nuget", "ruby", "cargo"})
+STATUSES = ("Published", "Unfinished", "Unlisted", "Archived", "Disposed")
+UPDATABLE_TARGET_STATUSES = frozenset({"Published", "Unlisted", "Archived"})
+MAX_VERSIONS_PER_CALL = 100
+MAX_UPSTREAMS = 10
+MAX_REPOSITORIES_PER_DOMAIN = 1000
+EXTERNAL_CONNECTIONS = {
+    "public:npmjs": "npm",
+    "public:nuget-org": "nuget",
+    "public:pypi": "pypi",
+    "public:maven-central": "maven",
+    "public:maven-googleandroid": "maven",
+    "public:maven-gradleplugins": "maven",
+    "public:maven-commonsware": "maven",
+    "public:maven-clojars": "maven",
+    "public:ruby-gems-org": "ruby",
+    "public:crates-io": "cargo",
+    "public:swift-registry": "swift",
+}
+EVENT_SOURCE = "aws.codeartifact"
+EVENT_DETAIL_TYPE = "CodeArtifact Package Version State Change"
+
+PackageKey = tuple[str, str | None, str]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_revision() -> str:
+    """Revisions are opaque to clients; a fresh random digest guarantees every change is visible."""
+    return base64.b64encode(hashlib.sha256(uuid.uuid4().bytes).digest()).decode("ascii")
+
+
+def asset_hashes(content: bytes) -> dict[str, str]:
+    return {
+        "MD5": hashlib.md5(content).hexdigest(),  # noqa: S324 - the service reports MD5 too
+        "SHA-1": hashlib.sha1(content).hexdigest(),  # noqa: S324
+        "SHA-256": hashlib.sha256(content).hexdigest(),
+        "SHA-512": hashlib.sha512(content).hexdigest(),
+    }
+
+
+@dataclass
+class Asset:
+    name: str
+    content: bytes
+    hashes: dict[str, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.hashes = asset_hashes(self.content)
+
+    def summary(self) -> dict[str, Any]:
+        return {"name": self.name, "size": len(self.content), "hashes": dict(self.hashes)}
+
+
+@dataclass
+class PackageVersion:
+    version: str
+    status: str
+    published_time: datetime
+    origin_type: str
+    entry_point: dict[str, str]
+    revision: str = field(default_factory=new_revision)
+    assets: dict[str, Asset] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def touch(self) -> None:
+        self.revision = new_revision()
+
+    def origin(self) -> dict[str, Any]:
+        return {"domainEntryPoint": dict(self.entry_point), "originType": self.origin_type}
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "revision": self.revision,
+            "status": self.status,
+            "origin": self.origin(),
+        }
+
+
+@dataclass
+class Package:
+    format: str
+    namespace: str | None
+    name: str
+    publish: str = "ALLOW"
+    upstream: str = "ALLOW"
+    versions: dict[str, PackageVersion] = field(default_factory=dict)
+
+    @property
+    def key(self) -> PackageKey:
+        return (self.format, self.namespace, self.name)
+
+    def origin_configuration(self) -> dict[str, Any]:
+        return {"restrictions": {"publish": self.publish, "upstream": self.upstream}}
+
+    def summary(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "format": self.format,
+            "package": self.name,
+            "originConfiguration": self.origin_configuration(),
+        }
+        if self.namespace is not None:
+            out["namespace"] = self.namespace
+        return out
+
+    def description(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "format": self.format,
+            "name": self.name,
+            "originConfiguration": self.origin_configuration(),
+        }
+        if self.namespace is not None:
+            out["namespace"] = self.namespace
+        return out
+
+
+@dataclass
+class Repository:
+    name: str
+    domain_name: str
+    domain_owner: str
+    region: str
+    description: str | None = None
+    upstreams: list[str] = field(default_factory=list)
+    external_connections: list[str] = field(default_factory=list)
+    created_time: datetime = field(default_factory=utcnow)
+    tags: list[dict[str, str]] = field(default_factory=list)
+    packages: dict[PackageKey, Package] = field(default_factory=dict)
+    sequence: dict[tuple[str, str | None, str, str], int] = field(default_factory=dict)
+
+    @property
+    def arn(self) -> str:
+        return (
+            f"arn:aws:codeartifact:{self.region}:{self.domain_owner}:repository/"
+            f"{self.domain_name}/{self.name}"
+        )
+
+    def next_sequence(self, package: Package, version: str) -> int:
+        key = (package.format, package.namespace, package.name, version)
+        self.sequence[key] = self.sequence.get(key, 0) + 1
+        return self.sequence[key]
+
+    def description_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name,
+            "administratorAccount": self.domain_owner,
+            "domainName": self.domain_name,
+            "domainOwner": self.domain_owner,
+            "arn": self.arn,
+            "upstreams": [{"repositoryName": u} for u in self.upstreams],
+            "externalConnections": [
+                {
+                    "externalConnectionName": c,
+                    "packageFormat": EXTERNAL_CONNECTIONS[c],
+                    "status": "Available",
+                }
+                for c in self.external_connections
+            ],
+            "createdTime": self.created_time,
+        }
+        if self.description is not None:
+            out["description"] = self.description
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name,
+            "administratorAccount": self.domain_owner,
+            "domainName": self.domain_name,
+            "domainOwner": self.domain_owner,
+            "arn": self.arn,
+            "createdTime": self.created_time,
+        }
+        if self.description is not None:
+            out["description"] = self.description
+        return out
+
+
+@dataclass
+class Domain:
+    name: str
+    owner: str
+    region: str
+    encryption_key: str
+    created_time: datetime = field(default_factory=utcnow)
+    tags: list[dict[str, str]] = field(default_factory=list)
+    repositories: dict[str, Repository] = field(default_factory=dict)
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:codeartifact:{self.region}:{self.owner}:domain/{self.name}"
+
+    def asset_size(self) -> int:
+        return sum(
+            len(a.content)
+            for r in self.repositories.values()
+            for p in r.packages.values()
+            for v in p.versions.values()
+            for a in v.assets.values()
+        )
+
+    def description(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "owner": self.owner,
+            "arn": self.arn,
+            "status": "Active",
+            "createdTime": self.created_time,
+            "encryptionKey": self.encryption_key,
+            "repositoryCount": len(self.repositories),
+            "assetSizeBytes": self.asset_size(),
+            "s3BucketArn": f"arn:aws:s3:::assets-{self.owner}-{self.region}",
+        }
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "owner": self.owner,
+            "arn": self.arn,
+            "status": "Active",
+            "createdTime": self.created_time,
+            "encryptionKey": self.encryption_key,
+        }
+
+
+@dataclass
+class Changes:
+    assets_added: int = 0
+    assets_removed: int = 0
+    assets_updated: int = 0
+    metadata_updated: bool = False
+    status_changed: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "assetsAdded": self.assets_added,
+            "assetsRemoved": self.assets_removed,
+            "assetsUpdated": self.assets_updated,
+            "metadataUpdated": self.metadata_updated,
+            "statusChanged": self.status_changed,
+        }
+
+
+def check_namespace(fmt: str, namespace: str | None) -> None:
+    if fmt not in FORMATS:
+        raise ValidationException(f"Unsupported package format: {fmt}", "INVALID_PARAMETER")
+    if fmt in NAMESPACE_REQUIRED and not namespace:
+        raise ValidationException(
+            f"namespace is required for package format {fmt}", "INVALID_PARAMETER"
+        )
+    if fmt in NAMESPACE_FORBIDDEN and namespace:
+        raise ValidationException(
+            f"Package format {fmt} does not support namespaces", "INVALID_PARAMETER"
+        )
+
+
+def package_label(fmt: str, namespace: str | None, name: str) -> str:
+    return f"{fmt}/{namespace or ''}/{name}"
+
+
+class CodeArtifactBackend(BaseBackend):
+    """One account and region of CodeArtifact. Every public method holds ``self.lock``."""
+
+    def __init__(self, region_name: str, account_id: str) -> None:
+        super().__init__(region_name, account_id)
+        self.domains: dict[str, Domain] = {}
+        self.quotas = QuotaState()
+        self.lock = threading.RLock()
+
+    # -- lookups -------------------------------------------------------------------------------
+
+    def _domain(self, name: str, owner: str | None) -> Domain:
+        if owner is not None and owner != self.account_id:
+            raise ResourceNotFoundException(f"Domain not found: {name}", "domain", name)
+        domain = self.domains.get(name)
+        if domain is None:
+            raise ResourceNotFoundException(f"Domain not found: {name}", "domain", name)
+        return domain
+
+    def _repository(self, domain: str, owner: str | None, repository: str) -> Repository:
+        repo = self._domain(domain, owner).repositories.get(repository)
+        if repo is None:
+            raise ResourceNotFoundException(
+                f"Repository not found: {repository} in domain {domain}", "repository", repository
+            )
+        return repo
+
+    @staticmethod
+    def _package(repo: Repository, fmt: str, namespace: str | None, package: str) -> Package:
+        check_namespace(fmt, namespace)
+        pkg = repo.packages.get((fmt, namespace, package))
+        if pkg is None:
+            label = package_label(fmt, namespace, package)
+            raise ResourceNotFoundException(
+                f"Package not found in repository {repo.name}: {label}", "package", package
+            )
+        return pkg
+
+    def _version(self, repo: Repository, pkg: Package, version: str) -> PackageVersion:
+        pv = pkg.versions.get(version)
+        if pv is None:
+            label = package_label(pkg.format, pkg.namespace, pkg.name)
+            raise ResourceNotFoundException(
+                f"Package version not found in repository {repo.name}: {label}@{version}",
+                "package-version",
+                version,
+            )
+        return pv
+
+    # -- events --------------------------------------------------------------------------------
+
+    def _emit(
+        self,
+        repo: Repository,
+        pkg: Package,
+        pv: PackageVersion,
+        operation_type: str,
+        changes: Changes,
+        status: str | None = None,
+    ) -> None:
+        from moto.events.models import events_backends
+
+        detail = {
+            "domainOwner": repo.domain_owner,
+            "domainName": repo.domain_name,
+            "repositoryName": repo.name,
+            "repositoryAdministrator": repo.domain_owner,
+            "packageFormat": pkg.format,
+            "packageNamespace": pkg.namespace,
+            "packageName": pkg.name,
+            "packageVersion": pv.version,
+            "packageVersionState": status or pv.status,
+            "packageVersionRevision": pv.revision,
+            "changes": changes.as_dict(),
+            "operationType": operation_type,
+            "sequenceNumber": repo.next_sequence(pkg, pv.version),
+            "eventDeduplicationId": uuid.uuid4().hex,
+        }
+        resource = (
+            f"arn:aws:codeartifact:{self.region_name}:{repo.domain_owner}:package/"
+            f"{repo.domain_name}/{repo.name}/{pkg.format}/{pkg.namespace or ''}/{pkg.name}"
+        )
+        events_backends[self.account_id][self.region_name].put_events(
+            [
+                {
+                    "Source": EVENT_SOURCE,
+                    "DetailType": EVENT_DETAIL_TYPE,
+                    "Detail": json.dumps(detail),
+                    "Resources": [resource],
+                    "Time": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "EventBusName": "default",
+                }
+            ]
+        )
+
+    # -- domains -------------------------------------------------------------------------------
+
+    def create_domain(
+        self, domain: str, encryption_key: str | None, tags: list[dict[str, str]] | None
+    ) -> Domain:
+        with self.lock:
+            if domain in self.domains:
+                raise ConflictException(f"Domain already exists: {domain}", "domain", domain)
+            key = encryption_key or (
+                f"arn:aws:kms:{self.region_name}:{self.account_id}:key/{uuid.uuid4()}"
+            )
+            created = Domain(domain, self.account_id, self.region_name, key, tags=list(tags or []))
+            self.domains[domain] = created
+            return created
+
+    def describe_domain(self, domain: str, owner: str | None) -> Domain:
+        with self.lock:
+            return self._domain(domain, owner)
+
+    def list_domains(self) -> list[Domain]:
+        with self.lock:
+            return sorted(self.domains.values(), key=lambda d: d.name)
+
+    def delete_domain(self, domain: str, owner: str | None) -> Domain:
+        with self.lock:
+            found = self._domain(domain, owner)
+            if found.repositories:
+                raise ConflictException(
+                    f"Domain {domain} still contains repositories", "domain", domain
+                )
+            del self.domains[domain]
+            return found
+
+    # -- repositories --------------------------------------------------------------------------
+
+    def _check_upstreams(self, domain: Domain, repository: str, upstreams: list[str]) -> None:
+        if len(upstreams) > MAX_UPSTREAMS:
+            raise ValidationException(
+                f"A repository can have at most {MAX_UPSTREAMS} upstream repositories",
+                "INVALID_PARAMETER",
+            )
+        if len(set(upstreams)) != len(upstreams):
+            raise ValidationException("Duplicate upstream repositories", "INVALID_PARAMETER")
+        for upstream in upstreams:
+            if upstream == repository:
+                raise ValidationException(
+                    "A repository cannot be its own upstream", "INVALID_PARAMETER"
+                )
+            if upstream not in domain.repositories:
+                raise ResourceNotFoundException(
+                    f"Upstream repository not found: {upstream}", "repository", upstream
+                )
+        # A new edge must not close a cycle: walk from every upstream back to this repository.
+        seen: set[str] = set()
+        stack = list(upstreams)
+        while stack:
+            current = stack.pop()
+            if current == repository:
+                raise ValidationException(
+                    "Upstream repositories would form a cycle", "INVALID_PARAMETER"
+                )
+            if current in seen:
+                continue
+            seen.add(current)
+            stack.extend(domain.repositories[current].upstreams)
+
+    def create_repository(
+        self,
+        domain: str,
+        owner: str | None,
+        repository: str,
+        description: str | None,
+        upstreams: list[str],
+        tags: list[dict[str, str]] | None,
+    ) -> Repository:
+        with self.lock:
+            found = self._domain(domain, owner)
+            if repository in found.repositories:
+                raise ConflictException(
+                    f"Repository already exists: {repository}", "repository", repository
+                )
+            if len(found.repositories) >= MAX_REPOSITORIES_PER_DOMAIN:
+                raise ServiceQuotaExceededException(
+                    "Too many repositories in the domain", "repository", repository
+                )
+            self._check_upstreams(found, repository, upstreams)
+            repo = Repository(
+                repository,
+                found.name,
+                found.owner,
+                self.region_name,
+                description=description,
+                upstreams=list(upstreams),
+                tags=list(tags or []),
+            )
+            found.repositories[repository] = repo
+            return repo
+
+    def describe_repository(self, domain: str, owner: str | None, repository: str) -> Repository:
+        with self.lock:
+            return self._repository(domain, owner, repository)
+
+    def update_repository(
+        self,
+        domain: str,
+        owner: str | None,
+        repository: str,
+        description: str | None,
+        upstreams: list[str] | None,
+    ) -> Repository:
+        with self.lock:
+            found = self._domain(domain, owner)
+            repo = self._repository(domain, owner, repository)
+            if upstreams is not None:
+                self._check_upstreams(found, repository, upstreams)
+                repo.upstreams = list(upstreams)
+            if description is not None:
+                repo.description = description
+            return repo
+
+    def delete_repository(self, domain: str, owner: str | None, repository: str) -> Repository:
+        with self.lock:
+            found = self._domain(domain, owner)
+            repo = self._repository(domain, owner, repository)
+            for other in found.repositories.values():
+                if repository in other.upstreams:
+                    raise ConflictException(
+                        f"Repository {repository} is an upstream of {other.name}",
+                        "repository",
+                        repository,
+                    )
+            del found.repositories[repository]
+            return repo
+
+    def list_repositories_in_domain(
+        self,
+        domain: str,
+        owner: str | None,
+        administrator_account: str | None,
+        prefix: str | None,
+    ) -> list[Repository]:
+        with self.lock:
+            found = self._domain(domain, owner)
+            return [
+                r
+                for r in sorted(found.repositories.values(), key=lambda r: r.name)
+                if (prefix is None or r.name.startswith(prefix))
+                and (administrator_account is None or r.domain_owner == administrator_account)
+            ]
+
+    def list_repositories(self, prefix: str | None) -> list[Repository]:
+        with self.lock:
+            return [
+                r
+                for d in sorted(self.domains.values(), key=lambda d: d.name)
+                for r in sorted(d.repositories.values(), key=lambda r: r.name)
+                if prefix is None or r.name.startswith(prefix)
+            ]
+
+    def associate_external_connection(
+        self, domain: str, owner: str | None, repository: str, connection: str
+    ) -> Repository:
+        with self.lock:
+            repo = self._repository(domain, owner, repository)
+            if connection not in EXTERNAL_CONNECTIONS:
+                raise ValidationException(
+                    f"Unknown external connection: {connection}", "INVALID_PARAMETER"
+                )
+            if repo.external_connections:
+                raise ConflictException(
+                    "A repository can have only one external connection", "repository", repository
+                )
+            repo.external_connections.append(connection)
+            return repo
+
+    # -- packages ------------------------------------------------------------------------------
+
+    def list_packages(
+        self,
+        domain: str,
+        owner: str | None,
+        repository: str,
+        fmt: str | None,
+        namespace: str | None,
+        prefix: str | None,
+        publish: str | None,
+        upstream: str | None,
+    ) -> list[Package]:
+        with self.lock:
+            repo = self._repository(domain, owner, repository)
+            out = []
+            for pkg in sorted(
+                repo.packages.values(), key=lambda p: (p.format, p.namespace or "", p.name)
+            ):
+                if fmt is not None and pkg.format != fmt:
+                    continue
+                if namespace is not None and not (pkg.namespace or "").startswith(namespace):
+                    continue
+                if prefix is not None and not pkg.name.startswith(prefix):
+                    continue
+                if publish is not None and pkg.publish != publish:
+                    continue
+                if upstream is not None and pkg.upstream != upstream:
+                    continue
+                out.append(pkg)
+            return out
+
+    def describe_package(
+        self, domain: str, owner: str | None, repository: str, fmt: str, namespace: str | None, package: str
+    ) -> Package:
+        with self.lock:
+            return self._package(self._repository(domain, owner, repository), fmt, namespace, package)
+
+    def delete_package(
+        self, domain: str, owner: str | None, repository: str, fmt: str, namespace: str | None, package: str
+    ) -> Package:
+        with self.lock:
+            repo = self._repository(domain, owner, repository)
+            pkg = self._package(repo, fmt, namespace, package)
+            for pv in list(pkg.versions.values()):
+                del pkg.versions[pv.version]
+                self._emit(repo, pkg, pv, "Deleted", Changes(assets_removed=len(pv.assets)))
+            del repo.packages[pkg.key]
+            return pkg
+
+    def put_package_origin_configuration(
+        self,
+        domain: str,
+        owner: str | None,
+        repository: str,
+        fmt: str,
+        namespace: str | None,
+        package: str,
+        restrictions: dict[str, str],
+    ) -> Package:
+        with self.lock:
+            repo = self._repository(domain, owner, repository)
+            check_namespace(fmt, namespace)
+            pkg = repo.packages.get((fmt, namespace, package))
+            if pkg is None:
+                pkg = Package(fmt, namespace, package)
+                repo.packages[pkg.key] = pkg
+            pkg.publish = restrictions["publish"]
+            pkg.upstream = restrictions["upstream"]
+            return pkg
+
+    # -- versions ------------------------------------------------------------------------------
+
+    def list_package_versions(
+        self,
+        domain: str,
+        owner: str | None,
+        repository: str,
+        fmt: str,
+        namespace: str | None,
+        package: str,
+        status: str | None,
+        origin_type: str | None,
+        sort_by: str | None,
+    ) -> tuple[Package, list[PackageVersion]]:
+        with self.lock:
+            repo = self._repository(domain, owner, repository)
+            pkg = self._package(repo, fmt, namespace, package)
+            versions = [
+                v
+                for v in pkg.versions.values()
+                if (status is None or v.status == status)
+                and (origin_type is None or v.origin_type == origin_type)
+            ]
+            if sort_by == "PUBLISHED_TIME":
+                versions.sort(key=lambda v: v.published_time, reverse=True)
+            return pkg, versions
+
+    def describe_package_version(
+        self,
+        domain: str,
+        owner: str | None,
+        repository: str,
+        fmt: str,
+        namespace: str | None,
+        package: str,
+        version: str,
+    ) -> tuple[Package, PackageVersion]:
+        with self.lock:
+            repo = self._repository(domain, owner, repository)
+            pkg = self._package(repo, fmt, namespace, package)
+            return pkg, self._version(repo, pkg, version)
+
+    def get_package_version_asset(
+        self,
+        domain: str,
+        owner: str | None,
+        repository: str,
+        fmt: str,
+        namespace: str | None,
+        package: str,
+        version: str,
+        asset: str,
+        revision: str | None,
+    ) -> tuple[PackageVersion, Asset]:
+        with self.lock:
+            repo = self._repository(domain, owner, repository)
+            pkg = self._package(repo, fmt, namespace, package)
+            pv = self._version(repo, pkg, version)
+            if revision is not None and revision != pv.revision:
+                raise ResourceNotFoundException(
+                    f"Package version revision not found: {revision}", "package-version", version
+                )
+            found = pv.assets.get(asset)
+            if found is None:
+                raise ResourceNotFoundException(f"Asset not found: {asset}", "asset", asset)
+            return pv, found
+
+    def publish_package_version(
+        self,
+        domain: str,
+        owner: str | None,
+        repository: str,
+        fmt: str,
+        namespace: str | None,
+        package: str,
+        version: str,
+        asset_name: str,
+        content: bytes,
+        sha256: str,
+        unfinished: bool,
+    ) -> tuple[Package, PackageVersion, Asset]:
+        with self.lock:
+            repo = self._repository(domain, owner, repository)
+            if fmt != "generic":
+                raise ValidationException(
+                    "PublishPackageVersion supports only the generic format", "INVALID_PARAMETER"
+                )
+            check_namespace(fmt, namespace)
+            if hashlib.sha256(content).hexdigest() != sha256.lower():
+                raise ValidationException(
+                    "The SHA256 hash of the asset content does not match assetSHA256",
+                    "INVALID_PARAMETER",
+                )
+            pkg = repo.packages.get((fmt, namespace, package))
+            if pkg is not None and pkg.publish == "BLOCK":
+                raise AccessDeniedException(
+                    f"Publishing is blocked by the origin configuration of package {package}"
+                )
+            if pkg is None:
+                pkg = Package(fmt, namespace, package)
+                repo.packages[pkg.key] = pkg
+            pv = pkg.versions.get(version)
+            asset = Asset(asset_name, content)
+            status = "Unfinished" if unfinished else "Published"
+            if pv is None:
+                pv = PackageVersion(
+                    version,
+                    status,
+                    utcnow(),
+                    "INTERNAL",
+                    {"repositoryName": repo.name},
+                    assets={asset_name: asset},
+                )
+                pkg.versions[version] = pv
+                self._emit(
+                    repo, pkg, pv, "Created", Changes(assets_added=1, status_changed=True)
+                )
+                return pkg, pv, asset
+            if pv.status != "Unfinished":
+                raise ConflictException(
+                    f"Package version {version} is {pv.status}; assets can only be added while "
+                    "it is Unfinished",
+                    "package-version",
+                    version,
+                )
+            if asset_name in pv.assets:
+                raise ConflictException(
+                    f"Asset {asset_name} already exists in package version {version}",
+                    "asset",
+                    asset_name,
+                )
+            pv.assets[asset_name] = asset
+            changed = pv.status != status
+            pv.status = status
+            pv.touch()
+            self._emit(repo, pkg, pv, "Updated", Changes(assets_added=1, status_changed=changed))
+            return pkg, pv, asset
+
+    def seed_package_version(
+        self,
+        domain: str,
+        repository: str,
+        fmt: str,
+        package: str,
+        version: str,
+        namespace: str | None = None,
+        assets: dict[str, bytes] | None = None,
+        status: str = "Published",
+        published_time: datetime | None = None,
+        metadata: dict[str, Any] | None = None,
+        origin_type: str | None = None,
+    ) -> dict[str, Any]:
+        """Put a version of any format in place as its package manager would, with its events.
+
+        A new version gets the given assets (default: one file named after the format), status,
+        metadata and publishedTime. An existing one is updated: new assets are added (replaced
+        ones count as updated), status and metadata are changed, and one Updated event reports
+        exactly what changed; a call that changes nothing changes nothing (no event).
+        ``origin_type`` EXTERNAL records an ingestion from the repository's external connection.
+        """
+        with self.lock:
+            if status not in STATUSES:
+                raise ValidationException(f"Unknown status {status}", "INVALID_PARAMETER")
+            repo = self._repository(domain, None, repository)
+            check_namespace(fmt, namespace)
+            pkg = repo.packages.get((fmt, namespace, package))
+            if pkg is None:
+                pkg = Package(fmt, namespace, package)
+                repo.packages[pkg.key] = pkg
+            pv = pkg.versions.get(version)
+            new_assets = {
+                name: Asset(name, content)
+                for name, content in (assets or {f"{package}-{version}.{fmt}": version.encode()}).items()
+            }
+            if pv is None:
+                origin = origin_type or "INTERNAL"
+                entry = (
+                    {"externalConnectionName": repo.external_connections[0]}
+                    if origin == "EXTERNAL" and repo.external_connections
+                    else {"repositoryName": repo.name}
+                )
+                pv = PackageVersion(
+                    version,
+                    status,
+                    published_time or utcnow(),
+                    origin,
+                    entry,
+                    assets=new_assets,
+                    metadata=dict(metadata or {}),
+                )
+                pkg.versions[version] = pv
+                self._emit(
+                    repo,
+                    pkg,
+                    pv,
+                    "Created",
+                    Changes(
+                        assets_added=len(new_assets),
+                        metadata_updated=bool(metadata),
+                        status_changed=True,
+                    ),
+                )
+            else:
+                changes = Changes()
+                for name, asset in new_assets.items():
+                    old = pv.assets.get(name)
+                    if old is None:
+                        changes.assets_added += 1
+                    elif old.hashes != asset.hashes:
+                        changes.assets_updated += 1
+                    else:
+                        continue
+                    pv.assets[name] = asset
+                if metadata is not None and metadata != pv.metadata:
+                    pv.metadata = dict(metadata)
+                    changes.metadata_updated = True
+                if status != pv.status:
+                    pv.status = status
+                    changes.status_changed = True
+                if published_time is not None:
+                    pv.published_time = published_time
+                if changes != Changes():
+                    pv.touch()
+                    self._emit(repo, pkg, pv, "Updated", changes)
+            return {
+                "format": pkg.format,
+                "namespace": pkg.namespace,
+                "package": pkg.name,
+                "version": pv.version,
+                "revision": pv.revision,
+                "status": pv.status,
+                "publishedTime": pv.published_time.isoformat(),
+            }
+
+    def _resolve_for_copy(
+        self, domain: Domain, source: Repository, key: PackageKey, version: str, include_upstream: bool
+    ) -> tuple[Package, PackageVersion] | None:
+        order = [source.name]
+        if include_upstream:
+            order = list(self._upstream_order(domain, source))
+        for name in order:
+            pkg = domain.repositories[name].packages.get(key)
+            if pkg is not None and version in pkg.versions:
+                return pkg, pkg.versions[version]
+        return None
+
+    @staticmethod
+    def _upstream_order(domain: Domain, repo: Repository) -> Iterator[str]:
+        seen: set[str] = set()
+
+        def walk(name: str) -> Iterator[str]:
+            if name in seen:
+                return
+            seen.add(name)
+            yield name
+            for upstream in domain.repositories[name].upstreams:
+                yield from walk(upstream)
+
+        yield from walk(repo.name)
+
+    def copy_package_versions(
+        self,
+        domain: str,
+        owner: str | None,
+        source_repository: str,
+        destination_repository: str,
+        fmt: str,
+        namespace: str | None,
+        package: str,
+        versions: list[str] | None,
+        version_revisions: dict[str, str] | None,
+        allow_overwrite: bool,
+        include_from_upstream: bool,
+    ) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
+        with self.lock:
+            if (versions is None) == (version_revisions is None):
+                raise ValidationException(
+                    "You must specify versions or versionRevisions, but not both",
+                    "INVALID_PARAMETER",
+                )
+            requested = list(versions) if versions is not None else list(version_revisions or {})
+            if not requested:
+                raise ValidationException("No package versions were specified", "INVALID_PARAMETER")
+            if len(requested) > MAX_VERSIONS_PER_CALL:
+                raise ValidationException(
+                    f"At most {MAX_VERSIONS_PER_CALL} package versions can be copied per request",
+                    "INVALID_PARAMETER",
+                )
+            check_namespace(fmt, namespace)
+            found = self._domain(domain, owner)
+            source = self._repository(domain, owner, source_repository)
+            destination = self._repository(domain, owner, destination_repository)
+            if source.name == destination.name:
+                raise ValidationException(
+                    "The source and destination repositories must be different",
+                    "INVALID_PARAMETER",
+                )
+            key: PackageKey = (fmt, namespace, package)
+            candidates = [source.name]
+            if include_from_upstream:
+                candidates = list(self._upstream_order(found, source))
+            if not any(key in found.repositories[name].packages for name in candidates):
+                raise ResourceNotFoundException(
+                    f"Package not found in repository {source.name}: "
+                    f"{package_label(fmt, namespace, package)}",
+                    "package",
+                    package,
+                )
+            dest_pkg = destination.packages.get(key)
+            failed: dict[str, dict[str, str]] = {}
+            to_copy: list[tuple[str, PackageVersion]] = []
+            for version in dict.fromkeys(requested):
+                resolved = self._resolve_for_copy(found, source, key, version, include_from_upstream)
+                if resolved is None:
+                    failed[version] = _error("NOT_FOUND", f"Version {version} not found in the source")
+                    continue
+                _, pv = resolved
+                wanted = (version_revisions or {}).get(version)
+                if wanted is not None and wanted != pv.revision:
+                    failed[version] = _error(
+                        "MISMATCHED_REVISION",
+                        f"Version {version} has revision {pv.revision}, not {wanted}",
+                    )
+                    continue
+                if pv.status in ("Unfinished", "Disposed"):
+                    failed[version] = _error(
+                        "MISMATCHED_STATUS", f"Version {version} is {pv.status} and cannot be copied"
+                    )
+                    continue
+                existing = dest_pkg.versions.get(version) if dest_pkg is not None else None
+                if existing is not None and existing.revision == pv.revision:
+                    continue  # identical content already there: success without a copy
+                if dest_pkg is not None and dest_pkg.publish == "BLOCK" and dest_pkg.upstream == "BLOCK":
+                    failed[version] = _error(
+                        "NOT_ALLOWED",
+                        f"The origin configuration of {package} in {destination.name} blocks new versions",
+                    )
+                    continue
+                if existing is not None and not allow_overwrite:
+                    failed[version] = _error(
+                        "ALREADY_EXISTS",
+                        f"Version {version} already exists in {destination.name} with another revision",
+                    )
+                    continue
+                to_copy.append((version, pv))
+            if failed:
+                for version, _ in to_copy:
+                    failed[version] = _error(
+                        "SKIPPED", f"Version {version} was skipped because another version failed"
+                    )
+                return {}, failed
+            successful: dict[str, dict[str, str]] = {}
+            if to_copy and dest_pkg is None:
+                dest_pkg = Package(fmt, namespace, package)
+                destination.packages[key] = dest_pkg
+            for version, pv in to_copy:
+                assert dest_pkg is not None
+                replaced = dest_pkg.versions.get(version)
+                copied = copy.deepcopy(pv)
+                dest_pkg.versions[version] = copied
+                successful[version] = {"revision": copied.revision, "status": copied.status}
+                if replaced is None:
+                    changes = Changes(
+                        assets_added=len(copied.assets),
+                        metadata_updated=bool(copied.metadata),
+                        status_changed=True,
+                    )
+                    self._emit(destination, dest_pkg, copied, "Created", changes)
+                else:
+                    changes = _diff(replaced, copied)
+                    self._emit(destination, dest_pkg, copied, "Updated", changes)
+            return successful, {}
+
+    def _select_versions(
+        self,
+        repo: Repository,
+        pkg: Package,
+        versions: Iterable[str],
+        version_revisions: dict[str, str] | None,
+        expected_status: str | None,
+    ) -> tuple[list[PackageVersion], dict[str, dict[str, str]]]:
+        selected: list[PackageVersion] = []
+        failed: dict[str, dict[str, str]] = {}
+        for version in dict.fromkeys(versions):
+            pv = pkg.versions.get(version)
+            if pv is None:
+                failed[version] = _error("NOT_FOUND", f"Version {version} not found in {repo.name}")
+            elif version_revisions and version in version_revisions and (
+                version_revisions[version] != pv.revision
+            ):
+                failed[version] = _error(
+                    "MISMATCHED_REVISION",
+                    f"Version {version} has revision {pv.revision}, not {version_revisions[version]}",
+                )
+            elif expected_status is not None and pv.status != expected_status:
+                failed[version] = _error(
+                    "MISMATCHED_STATUS", f"Version {version} is {pv.status}, not {expected_status}"
+                )
+            else:
+                selected.append(pv)
+        return selected, failed
+
+    def update_package_versions_status(
+        self,
+        domain: str,
+        owner: str | None,
+        repository: str,
+        fmt: str,
+        namespace: str | None,
+        package: str,
+        versions: list[str],
+        version_revisions: dict[str, str] | None,
+        expected_status: str | None,
+        target_status: str,
+    ) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
+        with self.lock:
+            if target_status not in UPDATABLE_TARGET_STATUSES:
+                raise ValidationException(
+                    f"targetStatus {target_status} is not allowed; use Published, Unlisted or "
+                    "Archived (DisposePackageVersions disposes versions)",
+                    "INVALID_PARAMETER",
+                )
+            if len(versions) > MAX_VERSIONS_PER_CALL:
+                raise ValidationException(
+                    f"At most {MAX_VERSIONS_PER_CALL} versions per request", "INVALID_PARAMETER"
+                )
+            repo = self._repository(domain, owner, repository)
+            pkg = self._package(repo, fmt, namespace, package)
+            selected, failed = self._select_versions(
+                repo, pkg, versions, version_revisions, expected_status
+            )
+            successful: dict[str, dict[str, str]] = {}
+            for pv in selected:
+                if pv.status == "Unfinished" and target_status != "Published":
+                    failed[pv.version] = _error(
+                        "MISMATCHED_STATUS", f"Version {pv.version} is Unfinished"
+                    )
+                    continue
+                if pv.status != target_status:
+                    pv.status = target_status
+                    pv.touch()
+                    self._emit(repo, pkg, pv, "Updated", Changes(status_changed=True))
+                successful[pv.version] = {"revision": pv.revision, "status": pv.status}
+            return successful, failed
+
+    def delete_package_versions(
+        self,
+        domain: str,
+        owner: str | None,
+        repository: str,
+        fmt: str,
+        namespace: str | None,
+        package: str,
+        versions: list[str],
+        expected_status: str | None,
+    ) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
+        with self.lock:
+            if len(versions) > MAX_VERSIONS_PER_CALL:
+                raise ValidationException(
+                    f"At most {MAX_VERSIONS_PER_CALL} versions per request", "INVALID_PARAMETER"
+                )
+            repo = self._repository(domain, owner, repository)
+            pkg = self._package(repo, fmt, namespace, package)
+            selected, failed = self._select_versions(repo, pkg, versions, None, expected_status)
+            successful: dict[str, dict[str, str]] = {}
+            for pv in selected:
+                del pkg.versions[pv.version]
+                successful[pv.version] = {"revision": pv.revision, "status": "Deleted"}
+                self._emit(repo, pkg, pv, "Deleted", Changes(assets_removed=len(pv.assets)))
+            return successful, failed
+
+    def dispose_package_versions(
+        self,
+        domain: str,
+        owner: str | None,
+        repository: str,
+        fmt: str,
+        namespace: str | None,
+        package: str,
+        versions: list[str],
+        version_revisions: dict[str, str] | None,
+        expected_status: str | None,
+    ) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
+        with self.lock:
+            repo = self._repository(domain, owner, repository)
+            pkg = self._package(repo, fmt, namespace, package)
+            selected, failed = self._select_versions(
+                repo, pkg, versions, version_revisions, expected_status
+            )
+            successful: dict[str, dict[str, str]] = {}
+            for pv in selected:
+                removed = len(pv.assets)
+                changed = pv.status != "Disposed"
+                pv.assets.clear()
+                pv.status = "Disposed"
+                if removed or changed:
+                    pv.touch()
+                    self._emit(
+                        repo, pkg, pv, "Updated", Changes(assets_removed=removed, status_changed=changed)
+                    )
+                successful[pv.version] = {"revision": pv.revision, "status": pv.status}
+            return successful, failed
+
+    def reset_state(self) -> None:
+        """Forget every domain and the quota settings, as a fresh account would be."""
+        with self.lock:
+            self.domains.clear()
+            self.quotas.reset()
+
+
+def _error(code: str, message: str) -> dict[str, str]:
+    return {"errorCode": code, "errorMessage": message}
+
+
+def _diff(old: PackageVersion, new: PackageVersion) -> Changes:
+    changes = Changes(status_changed=old.status != new.status, metadata_updated=old.metadata != new.metadata)
+    for name, asset in new.assets.items():
+        previous = old.assets.get(name)
+        if previous is None:
+            changes.assets_added += 1
+        elif previous.hashes != asset.hashes:
+            changes.assets_updated += 1
+    changes.assets_removed = len(set(old.assets) - set(new.assets))
+    return changes
+
+
+codeartifact_backends = BackendDict(CodeArtifactBackend, "codeartifact")

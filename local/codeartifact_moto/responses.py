@@ -1,0 +1,353 @@
+"""HTTP face of the backend: botocore's ``codeartifact`` model routes, parses and serializes.
+
+moto's ``BaseResponse`` with automated parameter parsing matches method and path against the
+model (rest-json), so each handler reads parameters by their model member names and returns an
+``ActionResult`` that moto serializes into exactly the API's shapes. Before any handler runs,
+the account's :class:`~codeartifact_moto.quotas.QuotaState` may throttle the call or inject a
+fault, which is how quota and failure emulation reach real HTTP clients.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from moto.core.common_types import TYPE_RESPONSE
+from moto.core.responses import ActionResult, BaseResponse
+
+from .exceptions import CodeArtifactError, ThrottlingException, error_for_code
+from .models import CodeArtifactBackend, PackageVersion, codeartifact_backends
+
+
+class CodeArtifactResponse(BaseResponse):
+    """Handlers for the CodeArtifact operations this emulation supports."""
+
+    use_raw_body = True
+
+    def __init__(self) -> None:
+        super().__init__(service_name="codeartifact")
+        self.automated_parameter_parsing = True
+
+    @property
+    def backend(self) -> CodeArtifactBackend:
+        backend: CodeArtifactBackend = codeartifact_backends[self.current_account][self.region]
+        return backend
+
+    # -- quota emulation -----------------------------------------------------------------------
+
+    def call_action(self) -> TYPE_RESPONSE:
+        operation = self._get_action()
+        if operation:
+            decision = self.backend.quotas.admit(operation)
+            error: CodeArtifactError | None = None
+            status: int | None = None
+            if decision.throttled_for is not None:
+                error = ThrottlingException(
+                    "Rate exceeded", retry_after_seconds=max(1, round(decision.throttled_for))
+                )
+            elif decision.fault is not None:
+                fault = decision.fault
+                if fault.delay_seconds:
+                    time.sleep(fault.delay_seconds)
+                error = error_for_code(fault.error_code)
+                status = fault.status
+            if error is not None:
+                code, headers, body = self.serialized(ActionResult(error))
+                headers.update(self.response_headers)
+                return status or code, headers, body
+        return super().call_action()
+
+    # -- parameters ----------------------------------------------------------------------------
+
+    def _p(self, name: str) -> Any:
+        return self._get_param(name)
+
+    def _coords(self) -> dict[str, Any]:
+        return {"domain": self._p("domain"), "owner": self._p("domainOwner")}
+
+    def _package_coords(self) -> dict[str, Any]:
+        return {
+            **self._coords(),
+            "repository": self._p("repository"),
+            "fmt": self._p("format"),
+            "namespace": self._p("namespace"),
+            "package": self._p("package"),
+        }
+
+    # -- domains -------------------------------------------------------------------------------
+
+    def create_domain(self) -> ActionResult:
+        domain = self.backend.create_domain(
+            self._p("domain"), self._p("encryptionKey"), self._p("tags")
+        )
+        return ActionResult({"domain": domain.description()})
+
+    def describe_domain(self) -> ActionResult:
+        return ActionResult({"domain": self.backend.describe_domain(**self._coords()).description()})
+
+    def delete_domain(self) -> ActionResult:
+        return ActionResult({"domain": self.backend.delete_domain(**self._coords()).description()})
+
+    def list_domains(self) -> ActionResult:
+        domains = [d.summary() for d in self.backend.list_domains()]
+        return _paged(domains, "domains", self._p("maxResults"), self._p("nextToken"))
+
+    # -- repositories --------------------------------------------------------------------------
+
+    def create_repository(self) -> ActionResult:
+        repo = self.backend.create_repository(
+            repository=self._p("repository"),
+            description=self._p("description"),
+            upstreams=[u["repositoryName"] for u in self._p("upstreams") or []],
+            tags=self._p("tags"),
+            **self._coords(),
+        )
+        return ActionResult({"repository": repo.description_dict()})
+
+    def describe_repository(self) -> ActionResult:
+        repo = self.backend.describe_repository(repository=self._p("repository"), **self._coords())
+        return ActionResult({"repository": repo.description_dict()})
+
+    def update_repository(self) -> ActionResult:
+        upstreams = self._p("upstreams")
+        repo = self.backend.update_repository(
+            repository=self._p("repository"),
+            description=self._p("description"),
+            upstreams=None if upstreams is None else [u["repositoryName"] for u in upstreams],
+            **self._coords(),
+        )
+        return ActionResult({"repository": repo.description_dict()})
+
+    def delete_repository(self) -> ActionResult:
+        repo = self.backend.delete_repository(repository=self._p("repository"), **self._coords())
+        return ActionResult({"repository": repo.description_dict()})
+
+    def list_repositories_in_domain(self) -> ActionResult:
+        repos = self.backend.list_repositories_in_domain(
+            administrator_account=self._p("administratorAccount"),
+            prefix=self._p("repositoryPrefix"),
+            **self._coords(),
+        )
+        return _paged(
+            [r.summary() for r in repos], "repositories", self._p("maxResults"), self._p("nextToken")
+        )
+
+    def list_repositories(self) -> ActionResult:
+        repos = self.backend.list_repositories(self._p("repositoryPrefix"))
+        return _paged(
+            [r.summary() for r in repos], "repositories", self._p("maxResults"), self._p("nextToken")
+        )
+
+    def associate_external_connection(self) -> ActionResult:
+        repo = self.backend.associate_external_connection(
+            repository=self._p("repository"),
+            connection=self._p("externalConnection"),
+            **self._coords(),
+        )
+        return ActionResult({"repository": repo.description_dict()})
+
+    # -- packages ------------------------------------------------------------------------------
+
+    def list_packages(self) -> ActionResult:
+        packages = self.backend.list_packages(
+            repository=self._p("repository"),
+            fmt=self._p("format"),
+            namespace=self._p("namespace"),
+            prefix=self._p("packagePrefix"),
+            publish=self._p("publish"),
+            upstream=self._p("upstream"),
+            **self._coords(),
+        )
+        return _paged(
+            [p.summary() for p in packages], "packages", self._p("maxResults"), self._p("nextToken")
+        )
+
+    def describe_package(self) -> ActionResult:
+        pkg = self.backend.describe_package(**self._package_coords())
+        return ActionResult({"package": pkg.description()})
+
+    def delete_package(self) -> ActionResult:
+        pkg = self.backend.delete_package(**self._package_coords())
+        return ActionResult({"deletedPackage": pkg.summary()})
+
+    def put_package_origin_configuration(self) -> ActionResult:
+        pkg = self.backend.put_package_origin_configuration(
+            restrictions=self._p("restrictions"), **self._package_coords()
+        )
+        return ActionResult({"originConfiguration": pkg.origin_configuration()})
+
+    # -- versions ------------------------------------------------------------------------------
+
+    def list_package_versions(self) -> ActionResult:
+        pkg, versions = self.backend.list_package_versions(
+            status=self._p("status"),
+            origin_type=self._p("originType"),
+            sort_by=self._p("sortBy"),
+            **self._package_coords(),
+        )
+        result = _paged(
+            [v.summary() for v in versions], "versions", self._p("maxResults"), self._p("nextToken")
+        )
+        body: dict[str, Any] = result.result  # type: ignore[assignment]
+        body.update({"format": pkg.format, "package": pkg.name})
+        if pkg.namespace is not None:
+            body["namespace"] = pkg.namespace
+        default = _default_display_version(list(pkg.versions.values()))
+        if default is not None:
+            body["defaultDisplayVersion"] = default
+        return result
+
+    def describe_package_version(self) -> ActionResult:
+        pkg, pv = self.backend.describe_package_version(
+            version=self._p("packageVersion"), **self._package_coords()
+        )
+        description: dict[str, Any] = {
+            "format": pkg.format,
+            "packageName": pkg.name,
+            "displayName": _display_name(pkg.format, pkg.namespace, pkg.name),
+            "version": pv.version,
+            "publishedTime": pv.published_time,
+            "licenses": pv.metadata.get("licenses", []),
+            "revision": pv.revision,
+            "status": pv.status,
+            "origin": pv.origin(),
+        }
+        for key in ("summary", "homePage", "sourceCodeRepository", "displayName"):
+            if key in pv.metadata:
+                description[key] = pv.metadata[key]
+        if pkg.namespace is not None:
+            description["namespace"] = pkg.namespace
+        return ActionResult({"packageVersion": description})
+
+    def list_package_version_assets(self) -> ActionResult:
+        pkg, pv = self.backend.describe_package_version(
+            version=self._p("packageVersion"), **self._package_coords()
+        )
+        assets = [a.summary() for a in sorted(pv.assets.values(), key=lambda a: a.name)]
+        result = _paged(assets, "assets", self._p("maxResults"), self._p("nextToken"))
+        body: dict[str, Any] = result.result  # type: ignore[assignment]
+        body.update(
+            {"format": pkg.format, "package": pkg.name, "version": pv.version, "versionRevision": pv.revision}
+        )
+        if pkg.namespace is not None:
+            body["namespace"] = pkg.namespace
+        return result
+
+    def get_package_version_asset(self) -> ActionResult:
+        pv, asset = self.backend.get_package_version_asset(
+            version=self._p("packageVersion"),
+            asset=self._p("asset"),
+            revision=self._p("packageVersionRevision"),
+            **self._package_coords(),
+        )
+        return ActionResult(
+            {
+                "asset": asset.content,
+                "assetName": asset.name,
+                "packageVersion": pv.version,
+                "packageVersionRevision": pv.revision,
+            }
+        )
+
+    def publish_package_version(self) -> ActionResult:
+        content = self._p("assetContent")
+        if isinstance(content, str):
+            content = content.encode("utf-8")
+        pkg, pv, asset = self.backend.publish_package_version(
+            version=self._p("packageVersion"),
+            asset_name=self._p("assetName"),
+            content=content or b"",
+            sha256=self._p("assetSHA256") or "",
+            unfinished=bool(self._p("unfinished")),
+            **self._package_coords(),
+        )
+        body: dict[str, Any] = {
+            "format": pkg.format,
+            "package": pkg.name,
+            "version": pv.version,
+            "versionRevision": pv.revision,
+            "status": pv.status,
+            "asset": asset.summary(),
+        }
+        if pkg.namespace is not None:
+            body["namespace"] = pkg.namespace
+        return ActionResult(body)
+
+    def copy_package_versions(self) -> ActionResult:
+        successful, failed = self.backend.copy_package_versions(
+            domain=self._p("domain"),
+            owner=self._p("domainOwner"),
+            source_repository=self._p("sourceRepository"),
+            destination_repository=self._p("destinationRepository"),
+            fmt=self._p("format"),
+            namespace=self._p("namespace"),
+            package=self._p("package"),
+            versions=self._p("versions"),
+            version_revisions=self._p("versionRevisions"),
+            allow_overwrite=bool(self._p("allowOverwrite")),
+            include_from_upstream=bool(self._p("includeFromUpstream")),
+        )
+        return ActionResult({"successfulVersions": successful, "failedVersions": failed})
+
+    def update_package_versions_status(self) -> ActionResult:
+        successful, failed = self.backend.update_package_versions_status(
+            versions=self._p("versions") or [],
+            version_revisions=self._p("versionRevisions"),
+            expected_status=self._p("expectedStatus"),
+            target_status=self._p("targetStatus"),
+            **self._package_coords(),
+        )
+        return ActionResult({"successfulVersions": successful, "failedVersions": failed})
+
+    def delete_package_versions(self) -> ActionResult:
+        successful, failed = self.backend.delete_package_versions(
+            versions=self._p("versions") or [],
+            expected_status=self._p("expectedStatus"),
+            **self._package_coords(),
+        )
+        return ActionResult({"successfulVersions": successful, "failedVersions": failed})
+
+    def dispose_package_versions(self) -> ActionResult:
+        successful, failed = self.backend.dispose_package_versions(
+            versions=self._p("versions") or [],
+            version_revisions=self._p("versionRevisions"),
+            expected_status=self._p("expectedStatus"),
+            **self._package_coords(),
+        )
+        return ActionResult({"successfulVersions": successful, "failedVersions": failed})
+
+
+def _display_name(fmt: str, namespace: str | None, name: str) -> str:
+    if namespace is None:
+        return name
+    if fmt == "npm":
+        return f"@{namespace}/{name}"
+    if fmt == "maven":
+        return f"{namespace}:{name}"
+    return f"{namespace}/{name}"
+
+
+def _default_display_version(versions: list[PackageVersion]) -> str | None:
+    """The newest Published version, as the service shows by default."""
+    published = [v for v in versions if v.status == "Published"]
+    if not published:
+        return None
+    return max(published, key=lambda v: v.published_time).version
+
+
+def _paged(items: list[Any], key: str, max_results: int | None, token: str | None) -> ActionResult:
+    """Offset tokens: opaque to clients, stable while the listing does not change."""
+    from .exceptions import ValidationException
+
+    start = 0
+    if token:
+        try:
+            start = int(token)
+        except ValueError:
+            raise ValidationException("Invalid pagination token", "INVALID_PARAMETER") from None
+    size = max_results or 100
+    page = items[start : start + size]
+    body: dict[str, Any] = {key: page}
+    if start + size < len(items):
+        body["nextToken"] = str(start + size)
+    return ActionResult(body)

@@ -1,0 +1,98 @@
+"""Shared fixtures: a local AWS with CodeArtifact, in-process (``aws``) or over HTTP (``aws_server``).
+
+Both yield an :class:`AwsEnv` of the same shape, so a test can be parametrized over the two with
+``request.getfixturevalue``. Credentials are fake and the region is us-east-1; nothing leaves
+127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from codeartifact_moto import install
+from codeartifact_moto.control import Control
+from codeartifact_moto.server import start_server
+from moto import mock_aws
+from moto.server import ThreadedMotoServer
+
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+FAKE_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+}
+UNSET_ENV = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
+
+
+@dataclass
+class AwsEnv:
+    """A local AWS account: boto3 clients bound to it and the CodeArtifact control handle."""
+
+    endpoint_url: str | None
+    control: Control
+    account_id: str = ACCOUNT_ID
+    region: str = REGION
+
+    def client(self, service_name: str, **kwargs: Any) -> Any:
+        kwargs.setdefault("region_name", self.region)
+        if self.endpoint_url is not None:
+            kwargs.setdefault("endpoint_url", self.endpoint_url)
+        return boto3.client(service_name, **kwargs)  # type: ignore[call-overload]
+
+
+def _fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in UNSET_ENV:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in FAKE_ENV.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsEnv]:
+    """In-process moto (``mock_aws``) with the CodeArtifact backend, fresh for each test."""
+    _fake_credentials(monkeypatch)
+    install()
+    with mock_aws():
+        yield AwsEnv(endpoint_url=None, control=Control())
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[tuple[ThreadedMotoServer, str]]:
+    """One moto server with CodeArtifact on a free loopback port for the whole session."""
+    server, url = start_server(port=0)
+    yield server, url
+    server.stop()
+
+
+@pytest.fixture
+def aws_server(
+    moto_server: tuple[ThreadedMotoServer, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[AwsEnv]:
+    """moto over real HTTP; every service's state is reset before each test."""
+    _, url = moto_server
+    _fake_credentials(monkeypatch)
+    reset = urllib.request.Request(f"{url}/moto-api/reset", data=b"", method="POST")  # noqa: S310
+    with urllib.request.urlopen(reset, timeout=30) as response:  # noqa: S310
+        json.loads(response.read() or b"{}")
+    control = Control(endpoint_url=url)
+    control.reset()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+    yield AwsEnv(endpoint_url=url, control=control)
+
+
+@pytest.fixture(params=["in_process", "server"])
+def any_aws(request: pytest.FixtureRequest) -> AwsEnv:
+    """The same test once in-process and once over HTTP."""
+    name = "aws" if request.param == "in_process" else "aws_server"
+    env: AwsEnv = request.getfixturevalue(name)
+    return env
