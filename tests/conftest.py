@@ -77,17 +77,17 @@ def moto_server() -> Iterator[tuple[ThreadedMotoServer, str]]:
 @pytest.fixture
 def aws_server(
     moto_server: tuple[ThreadedMotoServer, str], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[AwsEnv]:
+) -> AwsEnv:
     """moto over real HTTP; every service's state is reset before each test."""
     _, url = moto_server
     _fake_credentials(monkeypatch)
-    reset = urllib.request.Request(f"{url}/moto-api/reset", data=b"", method="POST")  # noqa: S310
-    with urllib.request.urlopen(reset, timeout=30) as response:  # noqa: S310
+    reset = urllib.request.Request(f"{url}/moto-api/reset", data=b"", method="POST")
+    with urllib.request.urlopen(reset, timeout=30) as response:
         json.loads(response.read() or b"{}")
     control = Control(endpoint_url=url)
     control.reset()
     monkeypatch.setenv("AWS_ENDPOINT_URL", url)
-    yield AwsEnv(endpoint_url=url, control=control)
+    return AwsEnv(endpoint_url=url, control=control)
 
 
 @pytest.fixture(params=["in_process", "server"])

@@ -13,6 +13,10 @@ import re
 import sys
 import threading
 
+from moto import backend_index
+
+from .models import codeartifact_backends
+
 SERVICE = "codeartifact"
 URL_PATTERN = re.compile(r"https?://codeartifact\.(.+)\.amazonaws\.com")
 
@@ -21,8 +25,6 @@ _lock = threading.Lock()
 
 def install() -> None:
     """Register the backend with moto; idempotent and thread safe."""
-    import moto.backend_index as backend_index
-
     with _lock:
         module = sys.modules[__name__]
         sys.modules.setdefault(f"moto.{SERVICE}", module)
@@ -30,14 +32,5 @@ def install() -> None:
             backend_index.backend_url_patterns.append((SERVICE, URL_PATTERN))
 
 
-def __getattr__(name: str) -> object:
-    # moto's get_backend("codeartifact") reads moto.codeartifact.codeartifact_backends; import the
-    # models lazily so that `import codeartifact_moto` stays cheap.
-    if name == "codeartifact_backends":
-        from .models import codeartifact_backends
-
-        return codeartifact_backends
-    raise AttributeError(name)
-
-
-__all__ = ["SERVICE", "install"]
+# moto's get_backend("codeartifact") reads moto.codeartifact.codeartifact_backends.
+__all__ = ["SERVICE", "codeartifact_backends", "install"]

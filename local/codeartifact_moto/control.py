@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from .exceptions import CodeArtifactError, error_for_code
+from .models import codeartifact_backends
 
 CONTROL_PREFIX = "/_codeartifact_moto"
 DEFAULT_ACCOUNT_ID = "123456789012"
@@ -42,7 +43,7 @@ class Control:
 
     # -- public API (fixed: others code against it) ----------------------------------------------
 
-    def seed_package_version(
+    def seed_package_version(  # noqa: PLR0917 - the fixed interface allows positional use
         self,
         domain: str,
         repository: str,
@@ -160,8 +161,6 @@ class Control:
 
 def handle_control(action: str, payload: dict[str, Any]) -> Any:
     """Apply one control action to this process's backends (used by both transports)."""
-    from .models import codeartifact_backends
-
     backend = codeartifact_backends[payload["account_id"]][payload["region"]]
     if action == "seed":
         assets = payload.get("assets")

@@ -81,6 +81,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from moto.core.base_backend import BackendDict, BaseBackend
+from moto.events.models import events_backends
 
 from .exceptions import (
     AccessDeniedException,
@@ -343,13 +344,9 @@ def check_namespace(fmt: str, namespace: str | None) -> None:
     if fmt not in FORMATS:
         raise ValidationException(f"Unsupported package format: {fmt}", "INVALID_PARAMETER")
     if fmt in NAMESPACE_REQUIRED and not namespace:
-        raise ValidationException(
-            f"namespace is required for package format {fmt}", "INVALID_PARAMETER"
-        )
+        raise ValidationException(f"namespace is required for package format {fmt}", "INVALID_PARAMETER")
     if fmt in NAMESPACE_FORBIDDEN and namespace:
-        raise ValidationException(
-            f"Package format {fmt} does not support namespaces", "INVALID_PARAMETER"
-        )
+        raise ValidationException(f"Package format {fmt} does not support namespaces", "INVALID_PARAMETER")
 
 
 def package_label(fmt: str, namespace: str | None, name: str) -> str:
@@ -414,10 +411,9 @@ class CodeArtifactBackend(BaseBackend):
         pv: PackageVersion,
         operation_type: str,
         changes: Changes,
+        *,
         status: str | None = None,
     ) -> None:
-        from moto.events.models import events_backends
-
         detail = {
             "domainOwner": repo.domain_owner,
             "domainName": repo.domain_name,
@@ -459,9 +455,7 @@ class CodeArtifactBackend(BaseBackend):
         with self.lock:
             if domain in self.domains:
                 raise ConflictException(f"Domain already exists: {domain}", "domain", domain)
-            key = encryption_key or (
-                f"arn:aws:kms:{self.region_name}:{self.account_id}:key/{uuid.uuid4()}"
-            )
+            key = encryption_key or (f"arn:aws:kms:{self.region_name}:{self.account_id}:key/{uuid.uuid4()}")
             created = Domain(domain, self.account_id, self.region_name, key, tags=list(tags or []))
             self.domains[domain] = created
             return created
@@ -478,9 +472,7 @@ class CodeArtifactBackend(BaseBackend):
         with self.lock:
             found = self._domain(domain, owner)
             if found.repositories:
-                raise ConflictException(
-                    f"Domain {domain} still contains repositories", "domain", domain
-                )
+                raise ConflictException(f"Domain {domain} still contains repositories", "domain", domain)
             del self.domains[domain]
             return found
 
@@ -496,9 +488,7 @@ class CodeArtifactBackend(BaseBackend):
             raise ValidationException("Duplicate upstream repositories", "INVALID_PARAMETER")
         for upstream in upstreams:
             if upstream == repository:
-                raise ValidationException(
-                    "A repository cannot be its own upstream", "INVALID_PARAMETER"
-                )
+                raise ValidationException("A repository cannot be its own upstream", "INVALID_PARAMETER")
             if upstream not in domain.repositories:
                 raise ResourceNotFoundException(
                     f"Upstream repository not found: {upstream}", "repository", upstream
@@ -509,9 +499,7 @@ class CodeArtifactBackend(BaseBackend):
         while stack:
             current = stack.pop()
             if current == repository:
-                raise ValidationException(
-                    "Upstream repositories would form a cycle", "INVALID_PARAMETER"
-                )
+                raise ValidationException("Upstream repositories would form a cycle", "INVALID_PARAMETER")
             if current in seen:
                 continue
             seen.add(current)
@@ -519,6 +507,7 @@ class CodeArtifactBackend(BaseBackend):
 
     def create_repository(
         self,
+        *,
         domain: str,
         owner: str | None,
         repository: str,
@@ -529,9 +518,7 @@ class CodeArtifactBackend(BaseBackend):
         with self.lock:
             found = self._domain(domain, owner)
             if repository in found.repositories:
-                raise ConflictException(
-                    f"Repository already exists: {repository}", "repository", repository
-                )
+                raise ConflictException(f"Repository already exists: {repository}", "repository", repository)
             if len(found.repositories) >= MAX_REPOSITORIES_PER_DOMAIN:
                 raise ServiceQuotaExceededException(
                     "Too many repositories in the domain", "repository", repository
@@ -616,9 +603,7 @@ class CodeArtifactBackend(BaseBackend):
         with self.lock:
             repo = self._repository(domain, owner, repository)
             if connection not in EXTERNAL_CONNECTIONS:
-                raise ValidationException(
-                    f"Unknown external connection: {connection}", "INVALID_PARAMETER"
-                )
+                raise ValidationException(f"Unknown external connection: {connection}", "INVALID_PARAMETER")
             if repo.external_connections:
                 raise ConflictException(
                     "A repository can have only one external connection", "repository", repository
@@ -630,6 +615,7 @@ class CodeArtifactBackend(BaseBackend):
 
     def list_packages(
         self,
+        *,
         domain: str,
         owner: str | None,
         repository: str,
@@ -642,9 +628,7 @@ class CodeArtifactBackend(BaseBackend):
         with self.lock:
             repo = self._repository(domain, owner, repository)
             out = []
-            for pkg in sorted(
-                repo.packages.values(), key=lambda p: (p.format, p.namespace or "", p.name)
-            ):
+            for pkg in sorted(repo.packages.values(), key=lambda p: (p.format, p.namespace or "", p.name)):
                 if fmt is not None and pkg.format != fmt:
                     continue
                 if namespace is not None and not (pkg.namespace or "").startswith(namespace):
@@ -659,13 +643,27 @@ class CodeArtifactBackend(BaseBackend):
             return out
 
     def describe_package(
-        self, domain: str, owner: str | None, repository: str, fmt: str, namespace: str | None, package: str
+        self,
+        *,
+        domain: str,
+        owner: str | None,
+        repository: str,
+        fmt: str,
+        namespace: str | None,
+        package: str,
     ) -> Package:
         with self.lock:
             return self._package(self._repository(domain, owner, repository), fmt, namespace, package)
 
     def delete_package(
-        self, domain: str, owner: str | None, repository: str, fmt: str, namespace: str | None, package: str
+        self,
+        *,
+        domain: str,
+        owner: str | None,
+        repository: str,
+        fmt: str,
+        namespace: str | None,
+        package: str,
     ) -> Package:
         with self.lock:
             repo = self._repository(domain, owner, repository)
@@ -678,6 +676,7 @@ class CodeArtifactBackend(BaseBackend):
 
     def put_package_origin_configuration(
         self,
+        *,
         domain: str,
         owner: str | None,
         repository: str,
@@ -701,6 +700,7 @@ class CodeArtifactBackend(BaseBackend):
 
     def list_package_versions(
         self,
+        *,
         domain: str,
         owner: str | None,
         repository: str,
@@ -726,6 +726,7 @@ class CodeArtifactBackend(BaseBackend):
 
     def describe_package_version(
         self,
+        *,
         domain: str,
         owner: str | None,
         repository: str,
@@ -741,6 +742,7 @@ class CodeArtifactBackend(BaseBackend):
 
     def get_package_version_asset(
         self,
+        *,
         domain: str,
         owner: str | None,
         repository: str,
@@ -766,6 +768,7 @@ class CodeArtifactBackend(BaseBackend):
 
     def publish_package_version(
         self,
+        *,
         domain: str,
         owner: str | None,
         repository: str,
@@ -811,9 +814,7 @@ class CodeArtifactBackend(BaseBackend):
                     assets={asset_name: asset},
                 )
                 pkg.versions[version] = pv
-                self._emit(
-                    repo, pkg, pv, "Created", Changes(assets_added=1, status_changed=True)
-                )
+                self._emit(repo, pkg, pv, "Created", Changes(assets_added=1, status_changed=True))
                 return pkg, pv, asset
             if pv.status != "Unfinished":
                 raise ConflictException(
@@ -837,6 +838,7 @@ class CodeArtifactBackend(BaseBackend):
 
     def seed_package_version(
         self,
+        *,
         domain: str,
         repository: str,
         fmt: str,
@@ -959,6 +961,7 @@ class CodeArtifactBackend(BaseBackend):
 
     def copy_package_versions(
         self,
+        *,
         domain: str,
         owner: str | None,
         source_repository: str,
@@ -1084,8 +1087,10 @@ class CodeArtifactBackend(BaseBackend):
             pv = pkg.versions.get(version)
             if pv is None:
                 failed[version] = _error("NOT_FOUND", f"Version {version} not found in {repo.name}")
-            elif version_revisions and version in version_revisions and (
-                version_revisions[version] != pv.revision
+            elif (
+                version_revisions
+                and version in version_revisions
+                and (version_revisions[version] != pv.revision)
             ):
                 failed[version] = _error(
                     "MISMATCHED_REVISION",
@@ -1101,6 +1106,7 @@ class CodeArtifactBackend(BaseBackend):
 
     def update_package_versions_status(
         self,
+        *,
         domain: str,
         owner: str | None,
         repository: str,
@@ -1125,15 +1131,11 @@ class CodeArtifactBackend(BaseBackend):
                 )
             repo = self._repository(domain, owner, repository)
             pkg = self._package(repo, fmt, namespace, package)
-            selected, failed = self._select_versions(
-                repo, pkg, versions, version_revisions, expected_status
-            )
+            selected, failed = self._select_versions(repo, pkg, versions, version_revisions, expected_status)
             successful: dict[str, dict[str, str]] = {}
             for pv in selected:
                 if pv.status == "Unfinished" and target_status != "Published":
-                    failed[pv.version] = _error(
-                        "MISMATCHED_STATUS", f"Version {pv.version} is Unfinished"
-                    )
+                    failed[pv.version] = _error("MISMATCHED_STATUS", f"Version {pv.version} is Unfinished")
                     continue
                 if pv.status != target_status:
                     pv.status = target_status
@@ -1144,6 +1146,7 @@ class CodeArtifactBackend(BaseBackend):
 
     def delete_package_versions(
         self,
+        *,
         domain: str,
         owner: str | None,
         repository: str,
@@ -1170,6 +1173,7 @@ class CodeArtifactBackend(BaseBackend):
 
     def dispose_package_versions(
         self,
+        *,
         domain: str,
         owner: str | None,
         repository: str,
@@ -1183,9 +1187,7 @@ class CodeArtifactBackend(BaseBackend):
         with self.lock:
             repo = self._repository(domain, owner, repository)
             pkg = self._package(repo, fmt, namespace, package)
-            selected, failed = self._select_versions(
-                repo, pkg, versions, version_revisions, expected_status
-            )
+            selected, failed = self._select_versions(repo, pkg, versions, version_revisions, expected_status)
             successful: dict[str, dict[str, str]] = {}
             for pv in selected:
                 removed = len(pv.assets)

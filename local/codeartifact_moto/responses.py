@@ -15,7 +15,7 @@ from typing import Any
 from moto.core.common_types import TYPE_RESPONSE
 from moto.core.responses import ActionResult, BaseResponse
 
-from .exceptions import CodeArtifactError, ThrottlingException, error_for_code
+from .exceptions import CodeArtifactError, ThrottlingException, ValidationException, error_for_code
 from .models import CodeArtifactBackend, PackageVersion, codeartifact_backends
 
 
@@ -77,9 +77,7 @@ class CodeArtifactResponse(BaseResponse):
     # -- domains -------------------------------------------------------------------------------
 
     def create_domain(self) -> ActionResult:
-        domain = self.backend.create_domain(
-            self._p("domain"), self._p("encryptionKey"), self._p("tags")
-        )
+        domain = self.backend.create_domain(self._p("domain"), self._p("encryptionKey"), self._p("tags"))
         return ActionResult({"domain": domain.description()})
 
     def describe_domain(self) -> ActionResult:
@@ -337,8 +335,6 @@ def _default_display_version(versions: list[PackageVersion]) -> str | None:
 
 def _paged(items: list[Any], key: str, max_results: int | None, token: str | None) -> ActionResult:
     """Offset tokens: opaque to clients, stable while the listing does not change."""
-    from .exceptions import ValidationException
-
     start = 0
     if token:
         try:

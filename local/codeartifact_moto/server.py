@@ -126,10 +126,10 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, shutdown)
     signal.signal(signal.SIGTERM, shutdown)
-    url = f"http://{host}:{port}"
-    print(f"Local AWS (moto + CodeArtifact) listening on {url}", flush=True)  # noqa: T201
-    print(f"  export AWS_ENDPOINT_URL={url}", flush=True)  # noqa: T201
-    print(f"  control endpoints: {url}{CONTROL_PREFIX}/...   (Ctrl-C stops)", flush=True)  # noqa: T201
+    url = f"http://{host!s}:{port}"
+    print(f"Local AWS (moto + CodeArtifact) listening on {url}", flush=True)
+    print(f"  export AWS_ENDPOINT_URL={url}", flush=True)
+    print(f"  control endpoints: {url}{CONTROL_PREFIX}/...   (Ctrl-C stops)", flush=True)
     server.serve_forever()
     return 0
 
