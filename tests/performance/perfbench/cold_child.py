@@ -1,0 +1,53 @@
+"""One cold start, in a fresh interpreter: ``python -m perfbench.cold_child SPEC.json RESULT.json``.
+
+The clock starts before any import of boto3 or of the function, like a Lambda Init phase that
+begins once the runtime is up; the event and context are prepared before it, as the runtime does.
+"""
+
+import time
+
+T0 = time.perf_counter()
+
+import json  # noqa: E402
+import resource  # noqa: E402
+import sys  # noqa: E402
+from importlib import import_module  # noqa: E402
+from typing import Any  # noqa: E402
+
+
+def main() -> None:
+    spec_path, result_path = sys.argv[1], sys.argv[2]
+    with open(spec_path, encoding="utf-8") as f:
+        spec: dict[str, Any] = json.load(f)
+    from perfbench.lambda_context import FakeLambdaContext  # noqa: PLC0415 - after the clock starts
+
+    context = FakeLambdaContext(function_name="codeartifact-promoter", timeout_seconds=60.0)
+    event = spec.get("event")
+    overhead = time.perf_counter() - T0  # spec reading and the context: the runtime's work, not timed
+    start = time.perf_counter()
+    result: dict[str, Any] = {}
+    if spec["mode"] == "floor":
+        import boto3  # noqa: PLC0415 - this import is what the floor measures
+
+        imported = time.perf_counter()
+        boto3.client("codeartifact")
+    else:
+        module_name, _, attr = spec["handler"].rpartition(".")
+        handler = getattr(import_module(module_name), attr)
+        imported = time.perf_counter()
+        result["response"] = handler(event, context)
+    end = time.perf_counter()
+    result.update(
+        seconds=end - start,
+        import_seconds=imported - start,
+        invoke_seconds=end - imported,
+        untimed_overhead_seconds=overhead,
+        max_rss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        modules=len(sys.modules),
+    )
+    with open(result_path, "w", encoding="utf-8") as f:
+        json.dump(result, f, default=str)
+
+
+if __name__ == "__main__":
+    main()

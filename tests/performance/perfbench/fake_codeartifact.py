@@ -1,0 +1,132 @@
+"""An in-memory CodeArtifact client, so that the CPU and call-count figures time only our code.
+
+It is installed under botocore (``Session.create_client``), so it replaces the client however the
+function creates it (``boto3.client``, a ``Session``, a cached factory) without knowing the
+function's internals. Every call is recorded; CopyPackageVersions answers as the service does for
+versions that are new in the destination (all ``successfulVersions``) and validates the request
+the way the service would reject it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import botocore.session
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from botocore.hooks import HierarchicalEmitter
+
+NEEDS_NAMESPACE = {"maven", "swift", "generic"}
+
+
+@dataclass
+class CopyCall:
+    domain: str
+    source: str
+    destination: str
+    format: str
+    namespace: str
+    package: str
+    versions: dict[str, str | None]
+
+
+@dataclass
+class Recorder:
+    calls: list[CopyCall] = field(default_factory=list)
+    operations: Counter[str] = field(default_factory=Counter)
+
+    def copied(self) -> set[tuple[str, str, str, str, str]]:
+        return {(c.format, c.namespace, c.package, v, c.destination) for c in self.calls for v in c.versions}
+
+    def groups(self) -> set[tuple[str, str, str, str]]:
+        return {(c.format, c.namespace, c.package, c.destination) for c in self.calls}
+
+    def reset(self) -> None:
+        self.calls.clear()
+        self.operations.clear()
+
+
+class _Exceptions:
+    """``client.exceptions.X``: ClientError subclasses, as botocore's modeled exceptions are."""
+
+    def __init__(self) -> None:
+        self._made: dict[str, type[ClientError]] = {}
+
+    def __getattr__(self, name: str) -> type[ClientError]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name not in self._made:
+            self._made[name] = type(name, (ClientError,), {})
+        return self._made[name]
+
+
+@dataclass
+class _Meta:
+    region_name: str = "us-east-1"
+    endpoint_url: str = "https://codeartifact.us-east-1.amazonaws.com"
+    service_model: Any = None
+    config: Config = field(default_factory=Config)
+    events: HierarchicalEmitter = field(default_factory=HierarchicalEmitter)
+    partition: str = "aws"
+
+
+class FakeCodeArtifactClient:
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+        self.exceptions = _Exceptions()
+        self.meta = _Meta()
+
+    def _error(self, code: str, message: str, operation: str) -> ClientError:
+        return ClientError({"Error": {"Code": code, "Message": message}}, operation)
+
+    def copy_package_versions(self, **kw: Any) -> dict[str, Any]:
+        op = "CopyPackageVersions"
+        self.recorder.operations[op] += 1
+        versions: list[str] | None = kw.get("versions")
+        revisions: dict[str, str] | None = kw.get("versionRevisions")
+        if (versions is None) == (revisions is None):
+            raise self._error("ValidationException", "exactly one of versions, versionRevisions", op)
+        fmt = kw["format"]
+        namespace = kw.get("namespace")
+        if fmt in NEEDS_NAMESPACE and not namespace:
+            raise self._error("ValidationException", f"{fmt} needs a namespace", op)
+        wanted: dict[str, str | None] = (
+            dict(revisions) if revisions is not None else dict.fromkeys(versions or [])
+        )
+        if not wanted or len(wanted) > 100:
+            raise self._error("ValidationException", "1 to 100 versions per call", op)
+        self.recorder.calls.append(
+            CopyCall(
+                domain=kw["domain"],
+                source=kw["sourceRepository"],
+                destination=kw["destinationRepository"],
+                format=fmt,
+                namespace=namespace or "",
+                package=kw["package"],
+                versions=wanted,
+            )
+        )
+        return {
+            "successfulVersions": {
+                v: {"revision": rev or "AAAA", "status": "Published"} for v, rev in wanted.items()
+            },
+            "failedVersions": {},
+            "ResponseMetadata": {"HTTPStatusCode": 200, "RetryAttempts": 0},
+        }
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(f"the benchmark's fake CodeArtifact client has no {name!r}")
+
+
+def install(recorder: Recorder) -> None:
+    """Route every CodeArtifact client created from now on in this process to the fake."""
+    original = botocore.session.Session.create_client
+
+    def create_client(self: botocore.session.Session, service_name: str, *args: Any, **kwargs: Any) -> Any:
+        if service_name == "codeartifact":
+            return FakeCodeArtifactClient(recorder)
+        return original(self, service_name, *args, **kwargs)
+
+    botocore.session.Session.create_client = create_client  # type: ignore[method-assign]

@@ -1,0 +1,92 @@
+"""Starting the benchmark's subprocesses with a Lambda-like environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from perfbench.template import FUNCTION_DIR, ROOT, Settings
+
+PERF_DIR = ROOT / "tests" / "performance"
+Json = dict[str, Any]
+
+
+class ChildFailed(RuntimeError):
+    pass
+
+
+def promoter_present() -> bool:
+    return (FUNCTION_DIR / "app.py").exists()
+
+
+def child_env(
+    settings: Settings, *, rules_file: Path | None = None, endpoint: str | None = None
+) -> dict[str, str]:
+    """The template's environment plus what the Lambda runtime sets, with fake credentials.
+
+    Only variables that cannot change the measured code are inherited (PATH, HOME, locale), so a
+    developer's AWS profile or Powertools settings never leak into a figure.
+    """
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    env.update(settings.environment)
+    env.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_SESSION_TOKEN="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_REGION="us-east-1",
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_LAMBDA_FUNCTION_NAME="codeartifact-promoter",
+        AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE=str(settings.memory_mb),
+        AWS_LAMBDA_LOG_GROUP_NAME="/aws/lambda/codeartifact-promoter",
+        AWS_LAMBDA_LOG_STREAM_NAME="2026/11/26/[$LATEST]0123456789abcdef",
+        AWS_EXECUTION_ENV="AWS_Lambda_python3.11",
+        LAMBDA_TASK_ROOT=str(FUNCTION_DIR),
+        _HANDLER=settings.handler,
+        PYTHONPATH=os.pathsep.join([str(FUNCTION_DIR), str(PERF_DIR), str(ROOT / "local")]),
+    )
+    if rules_file is not None:
+        env["PROMOTION_RULES_FILE"] = str(rules_file)
+        env.pop("PROMOTION_RULES_PARAMETER", None)
+    if endpoint is not None:
+        env["AWS_ENDPOINT_URL"] = endpoint
+    return env
+
+
+def run_child(module: str, spec: Json, env: dict[str, str], *, timeout: float = 300.0) -> Json:
+    """Run ``python -m module SPEC RESULT`` in the code root (Lambda's working directory).
+
+    The function's log lines go to /dev/null (in Lambda they go to a pipe); stderr is kept for
+    the error message when the child fails.
+    """
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        spec_file, result_file, err_file = (
+            Path(tmp, "spec.json"),
+            Path(tmp, "result.json"),
+            Path(tmp, "stderr"),
+        )
+        spec_file.write_text(json.dumps(spec))
+        with err_file.open("wb") as err:
+            proc = subprocess.run(
+                [sys.executable, "-m", module, str(spec_file), str(result_file)],
+                cwd=FUNCTION_DIR,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                timeout=timeout,
+                check=False,
+            )
+        if proc.returncode != 0 or not result_file.exists():
+            tail = err_file.read_text(errors="replace")[-3000:]
+            raise ChildFailed(
+                f"{module} {spec.get('kind') or spec.get('mode')} exited {proc.returncode}:\n{tail}"
+            )
+        result: Json = json.loads(result_file.read_text())
+        return result
