@@ -1,0 +1,256 @@
+"""Lambda entry point: Powertools wiring over ``promoter.pipeline``'s plain functions.
+
+Accepts an SQS batch of EventBridge events (the default wiring; partial batch response
+through Powertools batch processing), a single raw EventBridge event (a direct rule target,
+``sam local invoke -e events/<file>.json``) and a scheduled event (reconcile).
+
+Nothing here talks to AWS or reads files at import: the CodeArtifact client, the rules and
+the rate limiter are created on first use and reused by later invocations of the same
+container. The X-Ray SDK is imported only when PROMOTER_TRACING=true.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from promoter.copier import RateLimiter, RetryPolicy, no_deadline
+from promoter.outcome_events import OutcomeEventPublisher
+from promoter.pipeline import Dependencies, process_event, process_sqs_records
+from promoter.report import Reporter
+from promoter.rules import RulesError, RuleSet, load_rules_file, load_rules_text
+from promoter.settings import Settings
+
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "codeartifact-promoter"
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "CodeArtifactPromoter"
+
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+
+class PowertoolsMetrics:
+    """MetricsSink over Powertools: totals in the invocation's metric set, and dimensioned values as
+    single metrics (a dimension would otherwise apply to every metric of the set)."""
+
+    def add(self, name: str, value: float, dimension: tuple[str, str] | None = None) -> None:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+        if dimension is not None:
+            with single_metric(
+                name=name,
+                unit=MetricUnit.Count,
+                value=value,
+                namespace=NAMESPACE,
+                default_dimensions={"service": SERVICE},
+            ) as metric:
+                metric.add_dimension(name=dimension[0], value=dimension[1])
+
+
+class _State:
+    """What survives between invocations of one container."""
+
+    settings: Settings | None = None
+    client: Any = None
+    events_client: Any = None
+    limiter: RateLimiter | None = None
+    rules: RuleSet | None = None
+    rules_text: str | None = None
+
+
+_state = _State()
+
+
+def reset_state() -> _State:
+    """Forget clients, rules and settings (tests; a new container does the same)."""
+    for name in ("settings", "client", "events_client", "limiter", "rules", "rules_text"):
+        setattr(_state, name, None)
+    return _state
+
+
+def state() -> _State:
+    """The container's state: tests put a fake client here instead of patching boto3."""
+    return _state
+
+
+def _settings() -> Settings:
+    if _state.settings is None:
+        _state.settings = Settings.from_env()
+    return _state.settings
+
+
+def _client() -> Any:
+    if _state.client is None:
+        import boto3  # noqa: PLC0415 - first invocation, not import: keeps tests and cold start honest
+        from botocore.config import Config  # noqa: PLC0415
+
+        settings = _settings()
+        config = Config(
+            retries={"max_attempts": 1, "mode": "standard"},  # the copier retries, bounded by remaining time
+            connect_timeout=min(5.0, settings.call_timeout),
+            read_timeout=settings.call_timeout,
+        )
+        _state.client = boto3.client("codeartifact", config=config)
+    return _state.client
+
+
+def _events_client() -> Any:
+    if _state.events_client is None:
+        import boto3  # noqa: PLC0415 - only when outcome events are on
+
+        _state.events_client = boto3.client("events")
+    return _state.events_client
+
+
+def _rules() -> RuleSet:
+    """Rules from SSM (cached by Parameters, recompiled only when the text changes) or from the file."""
+    settings = _settings()
+    if settings.rules_parameter:
+        from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415 - only with an SSM parameter
+
+        text = parameters.get_parameter(settings.rules_parameter, max_age=int(settings.rules_cache_seconds))
+        if _state.rules is None or text != _state.rules_text:
+            _state.rules = load_rules_text(
+                str(text),
+                source=settings.rules_parameter,
+                allowed_sources=settings.allowed_sources,
+                allowed_destinations=settings.allowed_destinations,
+            )
+            _state.rules_text = text
+        return _state.rules
+    if _state.rules is None:
+        assert settings.rules_file is not None
+        _state.rules = load_rules_file(
+            settings.rules_file,
+            allowed_sources=settings.allowed_sources,
+            allowed_destinations=settings.allowed_destinations,
+        )
+    return _state.rules
+
+
+def _limiter() -> RateLimiter:
+    if _state.limiter is None:
+        _state.limiter = RateLimiter(_settings().copy_rate)
+    return _state.limiter
+
+
+def build_dependencies(context: Any) -> Dependencies:
+    settings = _settings()
+    try:
+        rules = _rules()
+    except RulesError as exc:
+        logger.error(
+            "promotion rules are invalid; nothing is promoted until they are fixed", extra={"error": str(exc)}
+        )
+        raise
+    events = (
+        OutcomeEventPublisher(
+            settings.outcome_event_bus, client_factory=_events_client, metrics=metrics, logger=logger
+        )
+        if settings.outcome_event_bus
+        else None
+    )
+    remaining: Callable[[], float] = no_deadline
+    get_remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if callable(get_remaining):
+
+        def remaining() -> float:
+            return float(get_remaining()) / 1000.0
+
+    return Dependencies(
+        client=_client(),
+        rules=rules,
+        reporter=Reporter(logger, PowertoolsMetrics(), events),
+        remaining=remaining,
+        limiter=_limiter(),
+        policy=RetryPolicy(call_reserve=settings.call_reserve),
+    )
+
+
+class RetryRecord(Exception):
+    """Marks an SQS record for the partial batch response."""
+
+
+def is_scheduled(event: Any) -> bool:
+    return (
+        isinstance(event, dict)
+        and event.get("source") == "aws.events"
+        and event.get("detail-type") == "Scheduled Event"
+    )
+
+
+def is_sqs_batch(event: Any) -> bool:
+    return isinstance(event, dict) and isinstance(event.get("Records"), list)
+
+
+def handle_sqs(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str, Any]:
+    records = event["Records"]
+    # Only records with a message id can be retried by id; the rest are logged as malformed.
+    addressable = [
+        r for r in records if isinstance(r, dict) and isinstance(r.get("messageId"), str) and r["messageId"]
+    ]
+    try:
+        failing = process_sqs_records(records, deps)
+    except Exception:  # a bug must not lose versions: every record goes back to the queue
+        logger.exception("unexpected error while promoting a batch; every record will be retried")
+        failing = {r["messageId"] for r in addressable}
+    if not addressable:
+        return {"batchItemFailures": []}
+    if failing:
+        logger.info("records handed back to the queue", extra={"count": len(failing)})
+
+    def record_handler(record: Any) -> None:
+        if record.message_id in failing:
+            raise RetryRecord(record.message_id)
+
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    response: dict[str, Any] = dict(
+        process_partial_response(
+            event={"Records": addressable},
+            record_handler=record_handler,
+            processor=processor,
+            context=context,
+        )
+    )
+    return response
+
+
+def handle_scheduled(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[str, Any]:
+    """Scheduled reconcile: the work lives in promoter.reconcile, imported only when a schedule fires."""
+    try:
+        reconcile: Any = importlib.import_module("promoter.reconcile")
+    except ImportError:
+        logger.error("scheduled event received but promoter.reconcile is not available")
+        return {"reconcile": "unavailable"}
+    result: dict[str, Any] = reconcile.run(event=event, context=context, deps=deps)
+    return result
+
+
+def _handler(event: Any, context: Any) -> dict[str, Any]:
+    if isinstance(event, dict) and isinstance(event.get("id"), str):
+        logger.set_correlation_id(event["id"])
+    deps = build_dependencies(context)
+    try:
+        if is_sqs_batch(event):
+            return handle_sqs(event, context, deps)
+        if is_scheduled(event):
+            return handle_scheduled(event, context, deps)
+        return process_event(event, deps)
+    finally:
+        deps.reporter.flush()
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    return _handler(event, context)
+
+
+if os.environ.get("PROMOTER_TRACING", "").strip().lower() == "true":  # pragma: no cover - needs the X-Ray SDK
+    from aws_lambda_powertools import Tracer
+
+    tracer = Tracer(service=SERVICE)
+    lambda_handler = tracer.capture_lambda_handler(lambda_handler)

@@ -1,0 +1,195 @@
+"""The CodeArtifact event as the promoter reads it, and the Candidate every source produces.
+
+A ``Candidate`` is one package version in one source repository that might be promoted.
+Events (here) and repository listings (reconcile) both produce candidates, so rules, the
+planner and the copier never care where a version came from.
+
+Parsing is hand-written on purpose: it must accept arbitrary JSON without raising anything
+but ``MalformedEvent``/``NotCodeArtifactEvent`` and must stay cheap (no model library at cold
+start, a few microseconds per event).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from promoter.versions import FORMATS, NAMESPACE_REQUIRED
+
+EVENT_SOURCE = "aws.codeartifact"
+EVENT_DETAIL_TYPE = "CodeArtifact Package Version State Change"
+STATES: frozenset[str] = frozenset({"Unfinished", "Published", "Unlisted", "Archived", "Disposed"})
+OPERATIONS: frozenset[str] = frozenset({"Created", "Updated", "Deleted"})
+
+_MAX_NAME = 255
+_MAX_BODY = 256 * 1024
+
+
+class MalformedEvent(ValueError):
+    """Input that cannot be read as a CodeArtifact event; ``field`` names what was wrong."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotCodeArtifactEvent(ValueError):
+    """A well-formed event of another source or detail-type: not ours, ignored."""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One package version in one source repository that rules may promote.
+
+    ``revision`` pins the copy to the exact build that was seen; ``published_time`` is
+    known from listings and DescribePackageVersion, not from events.
+    """
+
+    domain: str
+    domain_owner: str
+    source_repository: str
+    format: str
+    namespace: str | None
+    package: str
+    version: str
+    revision: str | None
+    state: str
+    published_time: datetime | None = None
+    event_id: str | None = None
+    sequence_number: int | None = None
+    operation: str | None = None
+    origin: Any = field(default=None, compare=False)
+    """Opaque tag of where the candidate came from (the handler puts the SQS message id here)."""
+
+    @property
+    def version_key(self) -> tuple[str, str, str, str, str, str, str]:
+        """Identity of the package version, across events and revisions."""
+        return (
+            self.domain,
+            self.domain_owner,
+            self.source_repository,
+            self.format,
+            self.namespace or "",
+            self.package,
+            self.version,
+        )
+
+    @property
+    def package_key(self) -> tuple[str, str | None, str]:
+        return (self.format, self.namespace, self.package)
+
+    def log_fields(self) -> dict[str, Any]:
+        return {
+            "domain": self.domain,
+            "domainOwner": self.domain_owner,
+            "sourceRepository": self.source_repository,
+            "format": self.format,
+            "namespace": self.namespace,
+            "package": self.package,
+            "version": self.version,
+            "revision": self.revision,
+            "state": self.state,
+        }
+
+
+def _text(detail: Mapping[str, Any], key: str, *, optional: bool = False) -> str | None:
+    value = detail.get(key)
+    if value is None:
+        if optional:
+            return None
+        raise MalformedEvent(f"detail.{key} is missing", key)
+    if not isinstance(value, str):
+        raise MalformedEvent(f"detail.{key} must be a string, not {type(value).__name__}", key)
+    if not value:
+        if optional:
+            return None
+        raise MalformedEvent(f"detail.{key} is empty", key)
+    if len(value) > _MAX_NAME:
+        raise MalformedEvent(f"detail.{key} is longer than {_MAX_NAME} characters", key)
+    if not value.isprintable():
+        raise MalformedEvent(f"detail.{key} contains control characters", key)
+    return value
+
+
+def parse_event(event: Any, *, origin: Any = None) -> Candidate:
+    """Read one EventBridge event into a Candidate.
+
+    Raises NotCodeArtifactEvent for other sources/detail-types and MalformedEvent for
+    anything else that does not have the documented shape. Unknown formats are malformed
+    too: the copy API could not be called for them.
+    """
+    if not isinstance(event, Mapping):
+        raise MalformedEvent(f"event must be a JSON object, not {type(event).__name__}")
+    source = event.get("source")
+    detail_type = event.get("detail-type")
+    if source != EVENT_SOURCE or detail_type != EVENT_DETAIL_TYPE:
+        if isinstance(source, str) and isinstance(detail_type, str):
+            raise NotCodeArtifactEvent(f"source {source[:64]!r}, detail-type {detail_type[:64]!r}")
+        raise MalformedEvent("event has no string source and detail-type", "source")
+    detail = event.get("detail")
+    if not isinstance(detail, Mapping):
+        raise MalformedEvent("detail must be a JSON object", "detail")
+    domain = _text(detail, "domainName")
+    owner = _text(detail, "domainOwner")
+    repository = _text(detail, "repositoryName")
+    fmt = _text(detail, "packageFormat")
+    if fmt not in FORMATS:
+        raise MalformedEvent(f"detail.packageFormat {fmt!r} is not a known format", "packageFormat")
+    namespace = _text(detail, "packageNamespace", optional=True)
+    if namespace is None and fmt in NAMESPACE_REQUIRED:
+        raise MalformedEvent(f"detail.packageNamespace is required for {fmt} packages", "packageNamespace")
+    package = _text(detail, "packageName")
+    version = _text(detail, "packageVersion")
+    state = _text(detail, "packageVersionState")
+    if state not in STATES:
+        raise MalformedEvent(
+            f"detail.packageVersionState {state!r} is not a known state", "packageVersionState"
+        )
+    operation = _text(detail, "operationType")
+    if operation not in OPERATIONS:
+        raise MalformedEvent(f"detail.operationType {operation!r} is not a known operation", "operationType")
+    revision = _text(detail, "packageVersionRevision", optional=operation == "Deleted")
+    sequence = detail.get("sequenceNumber", 0)
+    if isinstance(sequence, bool) or not isinstance(sequence, int) or sequence < 0:
+        raise MalformedEvent("detail.sequenceNumber must be a non-negative integer", "sequenceNumber")
+    event_id = event.get("id")
+    return Candidate(
+        domain=domain,  # type: ignore[arg-type]
+        domain_owner=owner,  # type: ignore[arg-type]
+        source_repository=repository,  # type: ignore[arg-type]
+        format=fmt,
+        namespace=namespace,
+        package=package,  # type: ignore[arg-type]
+        version=version,  # type: ignore[arg-type]
+        revision=revision,
+        state=state,
+        event_id=event_id[:128] if isinstance(event_id, str) else None,
+        sequence_number=sequence,
+        operation=operation,
+        origin=origin,
+    )
+
+
+def parse_sqs_body(body: Any, *, origin: Any = None) -> Candidate:
+    """Read an SQS message body that carries one EventBridge event as JSON text."""
+    if not isinstance(body, str):
+        raise MalformedEvent(f"SQS body must be a string, not {type(body).__name__}", "body")
+    if len(body) > _MAX_BODY:
+        raise MalformedEvent("SQS body is larger than 256 KiB", "body")
+    try:
+        event = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise MalformedEvent(f"SQS body is not JSON: {str(exc)[:120]}", "body") from None
+    return parse_event(event, origin=origin)
+
+
+def excerpt(value: Any, limit: int = 300) -> str:
+    """A short, log-safe rendering of bad input (never the whole of a huge body)."""
+    try:
+        text = value if isinstance(value, str) else json.dumps(value, default=str)[: limit + 1]
+    except (ValueError, TypeError, RecursionError):
+        text = repr(type(value))
+    return text[:limit] + ("…" if len(text) > limit else "")

@@ -1,0 +1,65 @@
+"""The one result every version gets: what happened to it, and why.
+
+Planner, copier and reconcile all produce ``Outcome``s; ``promoter.report`` turns each
+into one log line, metrics and (optionally) an outcome event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from promoter.events import Candidate
+
+PROMOTED = "promoted"
+ALREADY_PRESENT = "already_present"
+SUPERSEDED = "superseded"
+DEFERRED = "deferred"
+FAILED = "failed"
+IGNORED = "ignored"
+STATUSES = (PROMOTED, ALREADY_PRESENT, SUPERSEDED, DEFERRED, FAILED, IGNORED)
+
+# Error codes of our own (beside CopyPackageVersions' failedVersions codes and API error codes).
+NOT_ATTEMPTED = "NotAttempted"
+"""The function ran out of time before it could start the copy; the record goes back to the queue."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one version (for one destination, once a destination is known).
+
+    ``retryable`` failures are handed back to the queue (SQS batch item failures) so the
+    queue retries them and its dead-letter queue keeps them; other failures are final.
+    ``candidate`` is None only for input that could not be read as an event at all.
+    """
+
+    status: str
+    candidate: Candidate | None
+    destination: str | None = None
+    rule: str | None = None
+    reason: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    retryable: bool = False
+    eligible_at: datetime | None = None
+    revision: str | None = None
+    """The revision the destination now holds, when the copy reported one."""
+
+    def log_fields(self) -> dict[str, Any]:
+        fields: dict[str, Any] = {"outcome": self.status}
+        if self.candidate is not None:
+            fields.update(self.candidate.log_fields())
+            if self.candidate.event_id is not None:
+                fields["eventId"] = self.candidate.event_id
+        fields["destinationRepository"] = self.destination
+        fields["rule"] = self.rule
+        if self.reason is not None:
+            fields["reason"] = self.reason
+        if self.error_code is not None:
+            fields["errorCode"] = self.error_code
+            fields["errorMessage"] = self.error_message
+            fields["retryable"] = self.retryable
+        if self.eligible_at is not None:
+            fields["eligibleAt"] = self.eligible_at.isoformat()
+        return fields

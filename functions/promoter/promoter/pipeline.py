@@ -1,0 +1,129 @@
+"""The handler's work as plain functions: records in, outcomes reported, records to retry out.
+
+Everything the work depends on comes in through ``Dependencies`` so tests (and reconcile,
+and the CLI) hand in a fake client, a fixed clock, rules and a reporter without patching.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from promoter.copier import Copier, RateLimiter, RetryPolicy, no_deadline
+from promoter.events import (
+    Candidate,
+    MalformedEvent,
+    NotCodeArtifactEvent,
+    excerpt,
+    parse_event,
+    parse_sqs_body,
+)
+from promoter.outcomes import FAILED, Outcome
+from promoter.planner import plan
+from promoter.report import MALFORMED, NOT_CODEARTIFACT, Reporter
+from promoter.rules import RuleSet
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Dependencies:
+    """What one invocation works with; all of it replaceable in tests."""
+
+    client: Any
+    rules: RuleSet
+    reporter: Reporter
+    clock: Callable[[], datetime] = utc_now
+    remaining: Callable[[], float] = no_deadline
+    limiter: RateLimiter | None = None
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    sleep: Callable[[float], None] = time.sleep
+
+    def copier(self) -> Copier:
+        return Copier(
+            self.client, remaining=self.remaining, limiter=self.limiter, policy=self.policy, sleep=self.sleep
+        )
+
+
+class PromotionIncomplete(RuntimeError):
+    """Raised for a directly invoked event whose copy must be retried (Lambda's async retry takes over)."""
+
+
+def promote(candidates: Sequence[Candidate], deps: Dependencies) -> list[Outcome]:
+    """Plan and copy ``candidates``; report every outcome; return them."""
+    copier = deps.copier()
+    result = plan(candidates, deps.rules, now=deps.clock(), published_time=copier.published_time)
+    outcomes = result.outcomes + copier.copy_all(result.requests)
+    for outcome in outcomes:
+        deps.reporter.outcome(outcome)
+    deps.reporter.copy_stats(copier.stats)
+    return outcomes
+
+
+def retry_keys(outcomes: Iterable[Outcome]) -> set[tuple[str, ...]]:
+    return {o.candidate.version_key for o in outcomes if o.status == FAILED and o.retryable and o.candidate}
+
+
+def process_sqs_records(records: Sequence[Any], deps: Dependencies) -> set[str]:
+    """Promote what an SQS batch carries; return the message ids the queue must deliver again.
+
+    A record is retried when any version it carries (after coalescing, possibly through
+    another record of the same version) failed in a retryable way or was not reached in
+    time. Malformed records are logged, counted and acknowledged: retrying cannot repair
+    them, and they would only cycle to the dead-letter queue.
+    """
+    candidates: list[Candidate] = []
+    records_by_key: dict[tuple[str, ...], list[str]] = {}
+    for record in records:
+        if not isinstance(record, Mapping):
+            deps.reporter.ignored_input(MALFORMED, "SQS record is not an object", excerpt=excerpt(record))
+            continue
+        message_id = record.get("messageId")
+        message_id = message_id if isinstance(message_id, str) and message_id else None
+        body = record.get("body")
+        try:
+            candidate = parse_sqs_body(body, origin=message_id)
+        except MalformedEvent as exc:
+            deps.reporter.ignored_input(MALFORMED, str(exc), record_id=message_id, excerpt=excerpt(body))
+            continue
+        except NotCodeArtifactEvent as exc:
+            deps.reporter.ignored_input(
+                NOT_CODEARTIFACT, str(exc), record_id=message_id, excerpt=excerpt(body)
+            )
+            continue
+        candidates.append(candidate)
+        if message_id is not None:
+            records_by_key.setdefault(candidate.version_key, []).append(message_id)
+    if not candidates:
+        return set()
+    outcomes = promote(candidates, deps)
+    failing: set[str] = set()
+    for key in retry_keys(outcomes):
+        failing.update(records_by_key.get(key, ()))
+    return failing
+
+
+def process_event(event: Any, deps: Dependencies) -> dict[str, Any]:
+    """Promote what one raw EventBridge event carries; returns a summary of outcomes."""
+    try:
+        candidate = parse_event(event)
+    except MalformedEvent as exc:
+        deps.reporter.ignored_input(MALFORMED, str(exc), excerpt=excerpt(event))
+        return {"outcomes": {"ignored": 1}}
+    except NotCodeArtifactEvent as exc:
+        deps.reporter.ignored_input(NOT_CODEARTIFACT, str(exc), excerpt=excerpt(event))
+        return {"outcomes": {"ignored": 1}}
+    outcomes = promote([candidate], deps)
+    summary: dict[str, int] = {}
+    for outcome in outcomes:
+        summary[outcome.status] = summary.get(outcome.status, 0) + 1
+    if retry_keys(outcomes):
+        raise PromotionIncomplete(
+            f"{candidate.package} {candidate.version}: a copy failed in a retryable way (see the log lines)"
+        )
+    return {"outcomes": summary}

@@ -1,0 +1,247 @@
+"""Candidates in, copy requests and immediate outcomes out.
+
+The planner is pure apart from one injected lookup (``published_time``), which it calls
+only for versions that a rule with ``minimumReleaseAge`` accepts and whose publish time
+is not known yet. Events and reconcile feed it alike.
+
+Cost model: CopyPackageVersions calls are the scarce resource (5 req/s per account by
+default), so the planner coalesces events of one version to the newest ``sequenceNumber``,
+groups versions by everything a single call shares, and chunks at the API's 100 versions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from promoter.events import Candidate
+from promoter.outcomes import DEFERRED, FAILED, IGNORED, Outcome
+from promoter.rules import AGE, Rule, RuleSet
+
+MAX_VERSIONS_PER_CALL = 100
+
+# Reasons for ignoring a version before any rule is evaluated.
+DELETED = "deleted"
+OTHER_DOMAIN = "domain"
+NOT_A_SOURCE = "source"
+
+
+class LookupFailed(Exception):
+    """The publish time of a version could not be read (``retryable``: try again later)."""
+
+    def __init__(self, code: str, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.retryable = retryable
+
+
+PublishedTimeLookup = Callable[[Candidate], datetime | None]
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedVersion:
+    candidate: Candidate
+    rule: str
+
+
+GroupKey = tuple[str, str, str, str, str, str | None, str, bool, bool, bool]
+
+
+@dataclass(frozen=True, slots=True)
+class CopyRequest:
+    """One CopyPackageVersions call: one package, one destination, at most 100 versions."""
+
+    domain: str
+    domain_owner: str
+    source_repository: str
+    destination_repository: str
+    format: str
+    namespace: str | None
+    package: str
+    allow_overwrite: bool
+    include_from_upstream: bool
+    items: tuple[PlannedVersion, ...]
+
+    @property
+    def pinned(self) -> bool:
+        return all(item.candidate.revision for item in self.items)
+
+    def api_kwargs(self) -> dict[str, Any]:
+        """The call's arguments: ``versionRevisions`` when every revision is known, else ``versions``."""
+        kwargs: dict[str, Any] = {
+            "domain": self.domain,
+            "domainOwner": self.domain_owner,
+            "sourceRepository": self.source_repository,
+            "destinationRepository": self.destination_repository,
+            "format": self.format,
+            "package": self.package,
+            "allowOverwrite": self.allow_overwrite,
+            "includeFromUpstream": self.include_from_upstream,
+        }
+        if self.namespace:
+            kwargs["namespace"] = self.namespace
+        if self.pinned:
+            kwargs["versionRevisions"] = {i.candidate.version: i.candidate.revision for i in self.items}
+        else:
+            kwargs["versions"] = [i.candidate.version for i in self.items]
+        return kwargs
+
+    def only(self, versions: Iterable[str]) -> CopyRequest:
+        """The same call restricted to ``versions`` (the follow-up after SKIPPED)."""
+        keep = set(versions)
+        return replace(self, items=tuple(i for i in self.items if i.candidate.version in keep))
+
+
+@dataclass
+class Plan:
+    requests: list[CopyRequest] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def versions_to_copy(self) -> int:
+        return sum(len(r.items) for r in self.requests)
+
+
+def coalesce(candidates: Iterable[Candidate]) -> list[Candidate]:
+    """One candidate per version: the newest ``sequenceNumber`` (later wins a tie), in first-seen order."""
+    newest: dict[tuple[str, ...], Candidate] = {}
+    for candidate in candidates:
+        key = candidate.version_key
+        current = newest.get(key)
+        if current is None or (candidate.sequence_number or 0) >= (current.sequence_number or 0):
+            newest[key] = candidate
+    return list(newest.values())
+
+
+def plan(
+    candidates: Iterable[Candidate],
+    rules: RuleSet,
+    *,
+    now: datetime,
+    published_time: PublishedTimeLookup | None = None,
+    max_versions_per_call: int = MAX_VERSIONS_PER_CALL,
+) -> Plan:
+    """Decide, for every candidate version, its destinations now, its deferrals, or why it is ignored."""
+    result = Plan()
+    groups: dict[GroupKey, list[PlannedVersion]] = {}
+    for candidate in coalesce(candidates):
+        if candidate.operation == "Deleted":
+            result.outcomes.append(Outcome(IGNORED, candidate, reason=DELETED))
+            continue
+        source_rules = rules.rules_for(candidate)
+        if not source_rules:
+            reason = NOT_A_SOURCE if candidate.domain in rules.domains else OTHER_DOMAIN
+            result.outcomes.append(Outcome(IGNORED, candidate, reason=reason))
+            continue
+        accepted: list[Rule] = []
+        first_rejection: tuple[str, str] | None = None
+        for rule in source_rules:
+            rejection = rule.rejection(candidate)
+            if rejection is None:
+                accepted.append(rule)
+            elif first_rejection is None:
+                first_rejection = (rejection, rule.name)
+        if not accepted:
+            assert first_rejection is not None
+            result.outcomes.append(
+                Outcome(IGNORED, candidate, rule=first_rejection[1], reason=first_rejection[0])
+            )
+            continue
+        by_destination: dict[str, list[Rule]] = {}
+        for rule in accepted:
+            for destination in rule.destination_repositories:
+                by_destination.setdefault(destination, []).append(rule)
+        _decide(candidate, by_destination, now=now, lookup=published_time, groups=groups, result=result)
+    for key, items in groups.items():
+        for start in range(0, len(items), max_versions_per_call):
+            result.requests.append(_request(key, items[start : start + max_versions_per_call]))
+    return result
+
+
+def _decide(
+    candidate: Candidate,
+    by_destination: dict[str, list[Rule]],
+    *,
+    now: datetime,
+    lookup: PublishedTimeLookup | None,
+    groups: dict[GroupKey, list[PlannedVersion]],
+    result: Plan,
+) -> None:
+    """Per destination: the first rule (in file order) that allows the copy now decides the copy options;
+    a destination is deferred only when every rule that targets it still waits for the version to age."""
+    published = candidate.published_time
+    looked_up = published is not None
+    for destination, rules_here in by_destination.items():
+        chosen = next((r for r in rules_here if r.minimum_release_age is None), None)
+        eligible: datetime | None = None
+        if chosen is None:
+            if not looked_up:
+                looked_up = True
+                if lookup is not None:
+                    try:
+                        published = lookup(candidate)
+                    except LookupFailed as exc:
+                        for dest in by_destination:
+                            result.outcomes.append(
+                                Outcome(
+                                    FAILED,
+                                    candidate,
+                                    destination=dest,
+                                    rule=by_destination[dest][0].name,
+                                    error_code=exc.code,
+                                    error_message=exc.message,
+                                    retryable=exc.retryable,
+                                )
+                            )
+                        return
+            times = [(r.eligible_at(published), r) for r in rules_here]
+            ready = [r for t, r in times if t is not None and t <= now]
+            if ready:
+                chosen = ready[0]
+            else:
+                known = [t for t, _ in times if t is not None]
+                eligible = min(known) if known else None
+        if chosen is None:
+            result.outcomes.append(
+                Outcome(
+                    DEFERRED,
+                    candidate,
+                    destination=destination,
+                    rule=rules_here[0].name,
+                    reason=AGE,
+                    eligible_at=eligible,
+                )
+            )
+            continue
+        key: GroupKey = (
+            candidate.domain,
+            candidate.domain_owner,
+            candidate.source_repository,
+            destination,
+            candidate.format,
+            candidate.namespace,
+            candidate.package,
+            chosen.allow_overwrite,
+            chosen.include_from_upstream,
+            bool(candidate.revision),
+        )
+        groups.setdefault(key, []).append(PlannedVersion(candidate, chosen.name))
+
+
+def _request(key: GroupKey, items: list[PlannedVersion]) -> CopyRequest:
+    domain, owner, source, destination, fmt, namespace, package, overwrite, upstream, _ = key
+    return CopyRequest(
+        domain=domain,
+        domain_owner=owner,
+        source_repository=source,
+        destination_repository=destination,
+        format=fmt,
+        namespace=namespace,
+        package=package,
+        allow_overwrite=overwrite,
+        include_from_upstream=upstream,
+        items=tuple(items),
+    )

@@ -1,0 +1,594 @@
+"""Promotion rules: schema, strict loading, validation, and fast matching with explanations.
+
+Rules are compiled once (globs through ``fnmatch.translate``, ranges through
+``promoter.versions``) and indexed by ``(domain, sourceRepository)``, so matching an
+event costs a dict lookup plus the few rules of that source, however many rules exist.
+
+``explain`` returns, for a candidate and every rule, the first filter that rejects it, in
+the order users reason about them: domain/source, format, namespace, package, exclude,
+range, prerelease, state, age. The event handler, reconcile and the CLI all use it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from fnmatch import translate
+from typing import Any
+
+from promoter.events import STATES, Candidate
+from promoter.versions import FORMATS, InvalidRange, VersionRange, compile_range, is_prerelease
+
+RULE_KEYS: frozenset[str] = frozenset(
+    {
+        "name",
+        "domain",
+        "domainOwner",
+        "sourceRepository",
+        "destinationRepositories",
+        "formats",
+        "namespaces",
+        "packages",
+        "excludePackages",
+        "versions",
+        "includePrerelease",
+        "states",
+        "allowOverwrite",
+        "includeFromUpstream",
+        "minimumReleaseAge",
+    }
+)
+REQUIRED_KEYS = ("name", "domain", "sourceRepository", "destinationRepositories")
+
+# Rejection reasons, in the order filters are applied (also the metric's Reason dimension).
+DOMAIN, FORMAT, NAMESPACE, PACKAGE, EXCLUDE, RANGE, PRERELEASE, STATE, AGE = (
+    "domain",
+    "format",
+    "namespace",
+    "package",
+    "exclude",
+    "range",
+    "prerelease",
+    "state",
+    "age",
+)
+
+_DOMAIN_RE = re.compile(r"^[a-z][a-z0-9\-]{0,48}[a-z0-9]$")
+_REPOSITORY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{1,99}$")
+_ACCOUNT_RE = re.compile(r"^[0-9]{12}$")
+_DURATION_RE = re.compile(r"(\d+)\s*([smhdw])")
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+MAX_RELEASE_AGE = timedelta(days=365)
+
+
+class RulesError(ValueError):
+    """An invalid rules document. The message names the rule and the field."""
+
+    def __init__(self, message: str, *, rule: str | None = None, field: str | None = None) -> None:
+        where = []
+        if rule is not None:
+            where.append(f"rule {rule!r}")
+        if field is not None:
+            where.append(f"field {field!r}")
+        super().__init__(f"{', '.join(where)}: {message}" if where else message)
+        self.rule = rule
+        self.field = field
+        self.reason = message
+
+
+def parse_duration(text: Any) -> timedelta:
+    """``90m``, ``24h``, ``3d``, ``1w``, ``1d12h``: positive, at most a year."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("must be a duration such as 90m, 24h or 3d")
+    compact = text.strip()
+    pos = 0
+    seconds = 0
+    for m in _DURATION_RE.finditer(compact):
+        if m.start() != pos and compact[pos : m.start()].strip():
+            break
+        seconds += int(m.group(1)) * _DURATION_UNITS[m.group(2)]
+        pos = m.end()
+    if pos != len(compact) or pos == 0:
+        raise ValueError(f"{text!r} is not a duration such as 90m, 24h or 3d")
+    value = timedelta(seconds=seconds)
+    if value <= timedelta(0):
+        raise ValueError("must be longer than zero")
+    if value > MAX_RELEASE_AGE:
+        raise ValueError("must be at most 365d")
+    return value
+
+
+def format_duration(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+# --------------------------------------------------------------------------- name matching
+
+
+def _pypi_fold(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _fold(fmt: str, name: str) -> str:
+    """Names compare the way the format's registry compares them (PEP 503 for pypi, case-folded for nuget)."""
+    if fmt == "pypi":
+        return _pypi_fold(name)
+    if fmt == "nuget":
+        return name.lower()
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class GlobSet:
+    """A list of globs compiled into one regex per name-folding mode (case-sensitive, pypi, lower-case)."""
+
+    patterns: tuple[str, ...]
+    exact: re.Pattern[str]
+    pypi: re.Pattern[str]
+    lower: re.Pattern[str]
+
+    @classmethod
+    def compile(cls, patterns: Sequence[str]) -> GlobSet:
+        def build(fold: Any) -> re.Pattern[str]:
+            return re.compile("|".join(f"(?:{translate(fold(p))})" for p in patterns) or "(?!)")
+
+        return cls(tuple(patterns), build(str), build(_pypi_fold), build(str.lower))
+
+    def matches(self, fmt: str, name: str) -> bool:
+        if fmt == "pypi":
+            return self.pypi.match(_pypi_fold(name)) is not None
+        if fmt == "nuget":
+            return self.lower.match(name.lower()) is not None
+        return self.exact.match(name) is not None
+
+
+# --------------------------------------------------------------------------- the rule
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One validated, compiled promotion rule."""
+
+    name: str
+    index: int
+    domain: str
+    domain_owner: str | None
+    source_repository: str
+    destination_repositories: tuple[str, ...]
+    formats: frozenset[str] | None
+    namespaces: GlobSet | None
+    packages: GlobSet
+    exclude_packages: GlobSet | None
+    versions: Mapping[str, VersionRange]
+    versions_text: str | Mapping[str, str] | None
+    include_prerelease: bool
+    states: frozenset[str]
+    allow_overwrite: bool
+    include_from_upstream: bool
+    minimum_release_age: timedelta | None
+
+    def rejection(self, candidate: Candidate) -> str | None:
+        """The first filter (except age) that rejects ``candidate``, or None when the rule accepts it."""
+        if (
+            candidate.domain != self.domain
+            or candidate.source_repository != self.source_repository
+            or (self.domain_owner is not None and candidate.domain_owner != self.domain_owner)
+        ):
+            return DOMAIN
+        fmt = candidate.format
+        if self.formats is not None and fmt not in self.formats:
+            return FORMAT
+        if self.namespaces is not None:
+            ns = candidate.namespace or ""
+            if ns == "":
+                if "" not in self.namespaces.patterns:
+                    return NAMESPACE
+            elif not self.namespaces.matches(fmt, ns):
+                return NAMESPACE
+        if not self.packages.matches(fmt, candidate.package):
+            return PACKAGE
+        if self.exclude_packages is not None and self.exclude_packages.matches(fmt, candidate.package):
+            return EXCLUDE
+        version_range = self.versions.get(fmt)
+        if version_range is not None and not version_range.contains(candidate.version):
+            return RANGE
+        if not self.include_prerelease and is_prerelease(fmt, candidate.version):
+            return PRERELEASE
+        if candidate.state not in self.states:
+            return STATE
+        return None
+
+    def eligible_at(self, published_time: datetime | None) -> datetime | None:
+        """When a version published at ``published_time`` becomes old enough (None: no cooldown)."""
+        if self.minimum_release_age is None or published_time is None:
+            return None
+        return published_time + self.minimum_release_age
+
+    def describe(self) -> str:
+        """One line, for ``promoter rules check`` and logs."""
+        parts = [
+            f"{self.name}: {self.domain}/{self.source_repository} -> "
+            + ",".join(self.destination_repositories),
+            f"formats={','.join(sorted(self.formats)) if self.formats else '*'}",
+            f"packages={','.join(self.packages.patterns)}",
+        ]
+        if self.namespaces is not None:
+            parts.append(f"namespaces={','.join(repr(p) for p in self.namespaces.patterns)}")
+        if self.exclude_packages is not None:
+            parts.append(f"exclude={','.join(self.exclude_packages.patterns)}")
+        if self.versions_text is not None:
+            parts.append(f"versions={json.dumps(self.versions_text)}")
+        parts.append(f"states={','.join(sorted(self.states))}")
+        if self.include_prerelease:
+            parts.append("prerelease")
+        if self.minimum_release_age is not None:
+            parts.append(f"minimumReleaseAge={format_duration(self.minimum_release_age)}")
+        if self.allow_overwrite:
+            parts.append("allowOverwrite")
+        if self.include_from_upstream:
+            parts.append("includeFromUpstream")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    rule: Rule
+    rejected_by: str | None  # None: the rule accepts the candidate (age aside)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """All rules, indexed by (domain, sourceRepository) for O(1) lookup per candidate."""
+
+    rules: tuple[Rule, ...]
+    by_source: Mapping[tuple[str, str], tuple[Rule, ...]] = field(repr=False)
+    domains: frozenset[str] = field(repr=False)
+
+    @classmethod
+    def of(cls, rules: Iterable[Rule]) -> RuleSet:
+        ordered = tuple(rules)
+        index: dict[tuple[str, str], list[Rule]] = {}
+        for rule in ordered:
+            index.setdefault((rule.domain, rule.source_repository), []).append(rule)
+        return cls(ordered, {k: tuple(v) for k, v in index.items()}, frozenset(r.domain for r in ordered))
+
+    def rules_for(self, candidate: Candidate) -> tuple[Rule, ...]:
+        return self.by_source.get((candidate.domain, candidate.source_repository), ())
+
+    def explain(self, candidate: Candidate) -> list[Explanation]:
+        """Every rule, with the first filter that rejects ``candidate`` (None when it matches)."""
+        return [Explanation(rule, rule.rejection(candidate)) for rule in self.rules]
+
+    def source_repositories(self) -> set[tuple[str, str]]:
+        return set(self.by_source)
+
+
+# --------------------------------------------------------------------------- loading & validation
+
+
+def _string_list(rule: str, key: str, value: Any, *, allow_empty_item: bool = False) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise RulesError("must be a non-empty list of strings", rule=rule, field=key)
+    out: list[str] = []
+    for item in value:
+        if not isinstance(item, str):
+            raise RulesError(f"{item!r} is not a string", rule=rule, field=key)
+        if not item and not allow_empty_item:
+            raise RulesError("empty string is not allowed", rule=rule, field=key)
+        if item in out:
+            raise RulesError(f"{item!r} is listed twice", rule=rule, field=key)
+        out.append(item)
+    return out
+
+
+def _globs(rule: str, key: str, value: Any, *, allow_empty_item: bool = False) -> GlobSet:
+    patterns = _string_list(rule, key, value, allow_empty_item=allow_empty_item)
+    for pattern in patterns:
+        if len(pattern) > 255 or not pattern.isprintable():
+            raise RulesError(
+                f"{pattern!r} is not a valid glob (printable, at most 255 characters)", rule=rule, field=key
+            )
+        depth = 0
+        for ch in pattern:
+            if ch == "[":
+                depth += 1
+            elif ch == "]" and depth:
+                depth -= 1
+        if depth:
+            raise RulesError(f"{pattern!r} is not a valid glob: unclosed '['", rule=rule, field=key)
+        try:
+            re.compile(translate(pattern))
+        except re.error as exc:
+            raise RulesError(f"{pattern!r} is not a valid glob: {exc}", rule=rule, field=key) from None
+    return GlobSet.compile(patterns)
+
+
+def _bool(rule: str, key: str, value: Any, default: bool) -> bool:
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise RulesError(f"must be true or false, not {value!r}", rule=rule, field=key)
+    return value
+
+
+def _repository(rule: str, key: str, value: Any) -> str:
+    if not isinstance(value, str) or not _REPOSITORY_RE.match(value):
+        raise RulesError(f"{value!r} is not a valid repository name", rule=rule, field=key)
+    return value
+
+
+def _compile_versions(
+    rule: str, value: Any, formats: frozenset[str] | None
+) -> tuple[dict[str, VersionRange], str | dict[str, str] | None]:
+    if value is None:
+        return {}, None
+    compiled: dict[str, VersionRange] = {}
+    if isinstance(value, str):
+        if formats is None:
+            raise RulesError(
+                "a range is written in one format's language: "
+                "list 'formats', or give a mapping format -> range",
+                rule=rule,
+                field="versions",
+            )
+        for fmt in sorted(formats):
+            try:
+                compiled[fmt] = compile_range(fmt, value)
+            except InvalidRange as exc:
+                raise RulesError(
+                    f"{value!r} is not a valid {fmt} range: {exc}", rule=rule, field="versions"
+                ) from None
+        return compiled, value
+    if isinstance(value, Mapping) and value:
+        text: dict[str, str] = {}
+        for fmt, expression in value.items():
+            if fmt not in FORMATS:
+                raise RulesError(f"{fmt!r} is not a known format", rule=rule, field="versions")
+            if formats is not None and fmt not in formats:
+                raise RulesError(f"format {fmt!r} is not in the rule's formats", rule=rule, field="versions")
+            if not isinstance(expression, str):
+                raise RulesError(f"the {fmt} range must be a string", rule=rule, field="versions")
+            try:
+                compiled[fmt] = compile_range(fmt, expression)
+            except InvalidRange as exc:
+                raise RulesError(
+                    f"{expression!r} is not a valid {fmt} range: {exc}", rule=rule, field="versions"
+                ) from None
+            text[fmt] = expression
+        return compiled, text
+    raise RulesError("must be a range string or a mapping format -> range", rule=rule, field="versions")
+
+
+def compile_rule(raw: Any, index: int) -> Rule:
+    """Validate and compile one rule document; errors name the rule (or its position) and the field."""
+    label = f"rules[{index}]"
+    if not isinstance(raw, Mapping):
+        raise RulesError("must be a mapping", rule=label)
+    name = raw.get("name")
+    if isinstance(name, str) and name.strip() and len(name) <= 128 and name.isprintable():
+        label = name
+    else:
+        raise RulesError(
+            "must be a non-empty printable string of at most 128 characters", rule=label, field="name"
+        )
+    unknown = sorted(set(map(str, raw)) - RULE_KEYS)
+    if unknown:
+        raise RulesError(
+            f"unknown key (allowed: {', '.join(sorted(RULE_KEYS))})", rule=label, field=unknown[0]
+        )
+    for key in REQUIRED_KEYS:
+        if raw.get(key) is None:
+            raise RulesError("is required", rule=label, field=key)
+    domain = raw["domain"]
+    if not isinstance(domain, str) or not _DOMAIN_RE.match(domain):
+        raise RulesError(f"{domain!r} is not a valid CodeArtifact domain name", rule=label, field="domain")
+    owner = raw.get("domainOwner")
+    if owner is not None and (not isinstance(owner, str) or not _ACCOUNT_RE.match(owner)):
+        raise RulesError(
+            f"{owner!r} is not a 12-digit account id (quote it in YAML)", rule=label, field="domainOwner"
+        )
+    source = _repository(label, "sourceRepository", raw["sourceRepository"])
+    destinations = _string_list(label, "destinationRepositories", raw["destinationRepositories"])
+    for destination in destinations:
+        _repository(label, "destinationRepositories", destination)
+        if destination == source:
+            raise RulesError(
+                f"{destination!r} is the source repository: a rule cannot copy into its own source",
+                rule=label,
+                field="destinationRepositories",
+            )
+    formats: frozenset[str] | None = None
+    if raw.get("formats") is not None:
+        listed = _string_list(label, "formats", raw["formats"])
+        for fmt in listed:
+            if fmt not in FORMATS:
+                raise RulesError(
+                    f"{fmt!r} is not a known format ({', '.join(sorted(FORMATS))})",
+                    rule=label,
+                    field="formats",
+                )
+        formats = frozenset(listed)
+    namespaces = (
+        _globs(label, "namespaces", raw["namespaces"], allow_empty_item=True)
+        if raw.get("namespaces") is not None
+        else None
+    )
+    packages = _globs(label, "packages", raw.get("packages", ["*"]))
+    exclude = _globs(label, "excludePackages", raw["excludePackages"]) if raw.get("excludePackages") else None
+    versions, versions_text = _compile_versions(label, raw.get("versions"), formats)
+    states: frozenset[str] = frozenset({"Published"})
+    if raw.get("states") is not None:
+        listed = _string_list(label, "states", raw["states"])
+        for state in listed:
+            if state not in STATES:
+                raise RulesError(
+                    f"{state!r} is not a state ({', '.join(sorted(STATES))})", rule=label, field="states"
+                )
+        states = frozenset(listed)
+    age: timedelta | None = None
+    if raw.get("minimumReleaseAge") is not None:
+        try:
+            age = parse_duration(raw["minimumReleaseAge"])
+        except ValueError as exc:
+            raise RulesError(str(exc), rule=label, field="minimumReleaseAge") from None
+    return Rule(
+        name=label,
+        index=index,
+        domain=domain,
+        domain_owner=owner,
+        source_repository=source,
+        destination_repositories=tuple(destinations),
+        formats=formats,
+        namespaces=namespaces,
+        packages=packages,
+        exclude_packages=exclude,
+        versions=versions,
+        versions_text=versions_text,
+        include_prerelease=_bool(label, "includePrerelease", raw.get("includePrerelease"), False),
+        states=states,
+        allow_overwrite=_bool(label, "allowOverwrite", raw.get("allowOverwrite"), False),
+        include_from_upstream=_bool(label, "includeFromUpstream", raw.get("includeFromUpstream"), False),
+        minimum_release_age=age,
+    )
+
+
+def _check_cycles(rules: Sequence[Rule]) -> None:
+    """Reject any cycle of copies (a -> b -> a) within a domain: it would promote forever."""
+    edges: dict[tuple[str, str], list[tuple[str, Rule]]] = {}
+    for rule in rules:
+        for destination in rule.destination_repositories:
+            edges.setdefault((rule.domain, rule.source_repository), []).append((destination, rule))
+    white, grey, black = 0, 1, 2
+    colour: dict[tuple[str, str], int] = {}
+
+    def visit(node: tuple[str, str], path: list[tuple[tuple[str, str], Rule | None]]) -> None:
+        colour[node] = grey
+        for destination, rule in edges.get(node, []):
+            nxt = (node[0], destination)
+            state = colour.get(nxt, white)
+            if state == grey:
+                cycle_start = next(i for i, (n, _) in enumerate(path) if n == nxt)
+                repos = [n[1] for n, _ in path[cycle_start:]] + [nxt[1]]
+                names = [r.name for _, r in path[cycle_start + 1 :] if r is not None] + [rule.name]
+                raise RulesError(
+                    "rules form a cycle "
+                    + " -> ".join(repos)
+                    + f" in domain {node[0]!r} (rules: {', '.join(dict.fromkeys(names))})",
+                    rule=rule.name,
+                    field="destinationRepositories",
+                )
+            if state == white:
+                visit(nxt, [*path, (nxt, rule)])
+        colour[node] = black
+
+    for node in sorted(edges):
+        if colour.get(node, white) == white:
+            visit(node, [(node, None)])
+
+
+def _check_allowed(rules: Sequence[Rule], sources: Sequence[str], destinations: Sequence[str]) -> None:
+    """Defence in depth beside IAM: refuse rules that reach outside the stack's configured repositories."""
+
+    def allowed(domain: str, repository: str, entries: Sequence[str]) -> bool:
+        return not entries or repository in entries or f"{domain}/{repository}" in entries
+
+    for rule in rules:
+        if not allowed(rule.domain, rule.source_repository, sources):
+            raise RulesError(
+                f"{rule.source_repository!r} is not in ALLOWED_SOURCE_REPOSITORIES ({', '.join(sources)})",
+                rule=rule.name,
+                field="sourceRepository",
+            )
+        for destination in rule.destination_repositories:
+            if not allowed(rule.domain, destination, destinations):
+                raise RulesError(
+                    f"{destination!r} is not in ALLOWED_DESTINATION_REPOSITORIES ({', '.join(destinations)})",
+                    rule=rule.name,
+                    field="destinationRepositories",
+                )
+
+
+def build_ruleset(
+    document: Any,
+    *,
+    allowed_sources: Sequence[str] = (),
+    allowed_destinations: Sequence[str] = (),
+) -> RuleSet:
+    """Validate a parsed rules document (``{"rules": [...]}``) and compile it."""
+    if not isinstance(document, Mapping):
+        raise RulesError("the rules document must be a mapping with a 'rules' list")
+    unknown = sorted(set(map(str, document)) - {"rules"})
+    if unknown:
+        raise RulesError(f"unknown top-level key {unknown[0]!r} (only 'rules' is allowed)")
+    raw_rules = document.get("rules")
+    if not isinstance(raw_rules, list) or not raw_rules:
+        raise RulesError("'rules' must be a non-empty list")
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_rules):
+        rule = compile_rule(raw, index)
+        if rule.name in seen:
+            raise RulesError("duplicate rule name", rule=rule.name, field="name")
+        seen.add(rule.name)
+        rules.append(rule)
+    _check_cycles(rules)
+    _check_allowed(rules, allowed_sources, allowed_destinations)
+    return RuleSet.of(rules)
+
+
+def parse_rules_text(text: str, *, source: str = "rules") -> Any:
+    """Parse JSON or YAML text. JSON is tried first: it needs no YAML import at cold start."""
+    stripped = text.lstrip()
+    if stripped.startswith("{") or source.endswith(".json"):
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            if source.endswith(".json"):
+                raise RulesError(f"{source}: not valid JSON: {exc}") from None
+    import yaml  # noqa: PLC0415 - lazy: only YAML documents pay for the import
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RulesError(f"{source}: not valid YAML: {exc}") from None
+
+
+def load_rules_text(
+    text: str,
+    *,
+    source: str = "rules",
+    allowed_sources: Sequence[str] = (),
+    allowed_destinations: Sequence[str] = (),
+) -> RuleSet:
+    return build_ruleset(
+        parse_rules_text(text, source=source),
+        allowed_sources=allowed_sources,
+        allowed_destinations=allowed_destinations,
+    )
+
+
+def load_rules_file(
+    path: str,
+    *,
+    allowed_sources: Sequence[str] = (),
+    allowed_destinations: Sequence[str] = (),
+) -> RuleSet:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError as exc:
+        raise RulesError(f"cannot read rules file {path!r}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise RulesError(f"rules file {path!r} is not UTF-8 text") from None
+    return load_rules_text(
+        text, source=path, allowed_sources=allowed_sources, allowed_destinations=allowed_destinations
+    )

@@ -1,0 +1,79 @@
+"""The function's configuration, read from the environment when first needed (never at import)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_RULES_FILE = "promotion-rules.yaml"
+FUNCTION_ROOT = Path(__file__).resolve().parent.parent
+"""The directory of app.py (the Lambda task root once deployed)."""
+
+
+def _list(value: str | None) -> tuple[str, ...]:
+    return tuple(item.strip() for item in (value or "").split(",") if item.strip())
+
+
+def _float(environ: Mapping[str, str], key: str, default: float) -> float:
+    raw = environ.get(key, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{key} must be a number, not {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"{key} must not be negative")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    rules_file: str | None
+    rules_parameter: str | None
+    allowed_sources: tuple[str, ...]
+    allowed_destinations: tuple[str, ...]
+    outcome_event_bus: str | None
+    tracing: bool
+    copy_rate: float
+    """CopyPackageVersions calls per second this process starts at most (the account quota, 5 by default)."""
+    call_timeout: float
+    """Read timeout of one API call; a call starts only when this plus a margin remains."""
+    rules_cache_seconds: float
+    """How long rules read from SSM are cached before Parameters reads them again."""
+
+    @property
+    def call_reserve(self) -> float:
+        return self.call_timeout + 2.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        parameter = env.get("PROMOTION_RULES_PARAMETER", "").strip() or None
+        rules_file = env.get("PROMOTION_RULES_FILE", "").strip() or None
+        if rules_file is None and parameter is None:
+            rules_file = DEFAULT_RULES_FILE
+        if rules_file is not None:
+            rules_file = resolve_rules_path(rules_file, env)
+        return cls(
+            rules_file=rules_file if parameter is None else None,
+            rules_parameter=parameter,
+            allowed_sources=_list(env.get("ALLOWED_SOURCE_REPOSITORIES")),
+            allowed_destinations=_list(env.get("ALLOWED_DESTINATION_REPOSITORIES")),
+            outcome_event_bus=env.get("OUTCOME_EVENT_BUS", "").strip() or None,
+            tracing=env.get("PROMOTER_TRACING", "").strip().lower() == "true",
+            copy_rate=_float(env, "PROMOTER_COPY_RATE", 5.0),
+            call_timeout=_float(env, "PROMOTER_CALL_TIMEOUT_SECONDS", 10.0),
+            rules_cache_seconds=_float(env, "PROMOTION_RULES_CACHE_SECONDS", 60.0),
+        )
+
+
+def resolve_rules_path(path: str, environ: Mapping[str, str]) -> str:
+    """A relative path is relative to the function's code (LAMBDA_TASK_ROOT), not the working directory."""
+    candidate = Path(path)
+    if candidate.is_absolute():
+        return str(candidate)
+    root = environ.get("LAMBDA_TASK_ROOT") or str(FUNCTION_ROOT)
+    return str(Path(root) / candidate)

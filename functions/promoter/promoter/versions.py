@@ -1,0 +1,418 @@
+"""Format-aware version ranges and prerelease detection.
+
+Each package format has its own version language, so a rule's ``versions`` is read
+in the language of the format it applies to:
+
+- pypi: PEP 440 specifiers (``packaging``, imported only when a pypi range is compiled);
+- maven: Maven ranges (``[1.0,2.0)``, ``(,1.0],[1.2,)``, ``[1.2]``) ordered by Maven's
+  ComparableVersion rules (``univers.maven``, imported only when a maven range is compiled);
+  a bare version (``1.0``) means exactly that version, not Maven's "soft requirement",
+  because a promotion filter that matches everything by accident is worse than a strict one;
+- nuget: NuGet ranges (``[1.0,2.0)``, bare ``1.0`` means ``>= 1.0``) with NuGet's ordering
+  (up to four numeric parts, case-insensitive prerelease labels);
+- npm and every other format (generic, ruby, swift, cargo): node-semver ranges
+  (``^1.2.3``, ``~1.2``, ``1.x``, ``>=1 <2``, ``1.0.0 - 2.0.0``, ``||``), compared as SemVer 2.
+
+Prerelease handling is separate from ranges (a rule's ``includePrerelease``), so ranges
+here compare prereleases plainly, like node-semver's ``includePrerelease: true``.
+Everything is regex and tuple based so that matching costs microseconds per version.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Protocol
+
+FORMATS: frozenset[str] = frozenset({"npm", "pypi", "maven", "nuget", "generic", "ruby", "swift", "cargo"})
+"""Package formats in the current CodeArtifact API model."""
+
+NAMESPACE_REQUIRED: frozenset[str] = frozenset({"maven", "swift", "generic"})
+
+
+class InvalidRange(ValueError):
+    """A version range that is not valid in its format's language."""
+
+
+class VersionRange(Protocol):
+    """A compiled range: ``contains`` never raises, an unparseable version is simply outside."""
+
+    @property
+    def expression(self) -> str: ...
+
+    def contains(self, version: str) -> bool: ...
+
+
+# --------------------------------------------------------------------------- prereleases
+
+_SEMVER_PRE = re.compile(r"^[^+]*-")
+_PEP440_PRE = re.compile(r"(?:^|[0-9._-])(?:a|b|c|rc|alpha|beta|pre|preview|dev)(?:[0-9._-]|$)")
+_MAVEN_TOKEN = re.compile(r"[0-9]+|[a-z]+")
+_MAVEN_PRE_WORDS = frozenset(
+    {"alpha", "beta", "milestone", "rc", "cr", "snapshot", "preview", "pre", "dev", "ea", "incubating"}
+)
+_MAVEN_PRE_LETTERS = frozenset({"a", "b", "m"})
+
+
+def is_prerelease(fmt: str, version: str) -> bool:
+    """Whether ``version`` is a prerelease in ``fmt``'s own sense.
+
+    pypi: a pre-release or development release (PEP 440 ``is_prerelease``);
+    maven: a qualifier that sorts before the release (alpha, beta, milestone, rc/cr,
+    SNAPSHOT, plus the common preview/dev/ea spellings; ``a1``/``b2``/``m3`` shorthands);
+    ruby: any letter (RubyGems' rule); npm, nuget and the rest: a SemVer ``-`` label.
+    """
+    if fmt == "pypi":
+        public = version.split("+", 1)[0].lower()
+        return _PEP440_PRE.search(public) is not None
+    if fmt == "maven":
+        tokens = _MAVEN_TOKEN.findall(version.lower())
+        for i, tok in enumerate(tokens):
+            if tok in _MAVEN_PRE_WORDS:
+                return True
+            if tok in _MAVEN_PRE_LETTERS and i + 1 < len(tokens) and tokens[i + 1].isdigit():
+                return True
+        return False
+    if fmt == "ruby":
+        return any(ch.isalpha() for ch in version)
+    return _SEMVER_PRE.match(version) is not None
+
+
+# --------------------------------------------------------------------------- SemVer (npm & co)
+
+_SEMVER = re.compile(
+    r"^\s*[vV=]?\s*(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*)?\s*$"
+)
+# Lenient form for formats whose versions are "semver-ish" (generic, swift, cargo, ruby):
+# missing minor/patch count as 0, leading zeros tolerated.
+_SEMVER_LOOSE = re.compile(
+    r"^\s*[vV]?(\d+)(?:\.(\d+))?(?:\.(\d+))?"
+    r"(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z.-]+)?\s*$"
+)
+
+SemverKey = tuple[int, int, int, tuple[Any, ...]]
+_RELEASE: tuple[Any, ...] = (1,)
+
+
+def _pre_key(pre: str | None, *, fold_case: bool = False) -> tuple[Any, ...]:
+    """Prerelease order: a release sorts after its prereleases; numeric ids before alphanumeric ones."""
+    if not pre:
+        return _RELEASE
+    ids: list[tuple[int, Any]] = []
+    for part in pre.split("."):
+        if part.isdigit():
+            ids.append((0, int(part)))
+        else:
+            ids.append((1, part.lower() if fold_case else part))
+    return (0, *ids)
+
+
+@lru_cache(maxsize=4096)
+def semver_key(version: str, loose: bool = False) -> SemverKey | None:
+    """Sort key of a SemVer 2 version, or None when it is not one."""
+    m = (_SEMVER_LOOSE if loose else _SEMVER).match(version)
+    if m is None:
+        return None
+    major, minor, patch, pre = m.groups()
+    return (int(major), int(minor or 0), int(patch or 0), _pre_key(pre))
+
+
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "=": lambda a, b: a == b,
+}
+
+_XR = r"(?:[xX*]|0|[1-9]\d*)"
+_PARTIAL = re.compile(
+    rf"^(?P<op><=|>=|<|>|=|~>|~|\^)?[vV=]?(?P<M>{_XR})(?:\.(?P<m>{_XR})(?:\.(?P<p>{_XR})"
+    r"(?:-(?P<pre>[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?)?)?$"
+)
+_HYPHEN = re.compile(r"^\s*(\S+)\s+-\s+(\S+)\s*$")
+_OP_SPACE = re.compile(r"(<=|>=|<|>|=|~>|~|\^)\s+")
+
+Comparator = tuple[str, SemverKey]
+
+
+def _is_x(part: str | None) -> bool:
+    return part is None or part in ("x", "X", "*")
+
+
+def _zero_pre() -> tuple[Any, ...]:
+    """The ``-0`` prerelease: the lowest possible version of a major.minor.patch."""
+    return (0, (0, 0))
+
+
+def _desugar(token: str) -> list[Comparator]:
+    m = _PARTIAL.match(token)
+    if m is None:
+        raise InvalidRange(f"{token!r} is not a version or comparator")
+    op = m.group("op") or ""
+    raw_major, raw_minor, raw_patch, pre = m.group("M"), m.group("m"), m.group("p"), m.group("pre")
+    if _is_x(raw_major):
+        if op in ("<", ">"):
+            return [("<", (0, 0, 0, _zero_pre()))]  # "<*" and ">*" match nothing
+        return []
+    major = int(raw_major)
+    if _is_x(raw_minor):
+        lo: SemverKey = (major, 0, 0, _RELEASE)
+        hi: SemverKey = (major + 1, 0, 0, _zero_pre())
+        return _x_range(op, lo, hi)
+    minor = int(raw_minor or 0)
+    if _is_x(raw_patch):
+        lo = (major, minor, 0, _RELEASE)
+        if op == "^" and major == 0:
+            hi = (0, minor + 1, 0, _zero_pre())
+        elif op == "^":
+            hi = (major + 1, 0, 0, _zero_pre())
+        else:
+            hi = (major, minor + 1, 0, _zero_pre())
+        return _x_range(op, lo, hi)
+    patch = int(raw_patch or 0)
+    exact: SemverKey = (major, minor, patch, _pre_key(pre))
+    if op in ("~", "~>"):
+        return [(">=", exact), ("<", (major, minor + 1, 0, _zero_pre()))]
+    if op == "^":
+        if major:
+            hi = (major + 1, 0, 0, _zero_pre())
+        elif minor:
+            hi = (0, minor + 1, 0, _zero_pre())
+        else:
+            hi = (0, 0, patch + 1, _zero_pre())
+        return [(">=", exact), ("<", hi)]
+    return [(op or "=", exact)]
+
+
+def _x_range(op: str, lo: SemverKey, hi: SemverKey) -> list[Comparator]:
+    """Comparators for a partial version (``1``, ``1.2``, ``1.x``) under an operator, as node-semver does."""
+    if op in ("", "=", "~", "~>", "^"):
+        return [(">=", lo), ("<", hi)]
+    if op == ">":
+        return [(">=", (hi[0], hi[1], hi[2], _RELEASE))]
+    if op == ">=":
+        return [(">=", lo)]
+    if op == "<":
+        return [("<", (lo[0], lo[1], lo[2], _zero_pre()))]
+    # "<="
+    return [("<", hi)]
+
+
+def _parse_npm(expression: str) -> list[list[Comparator]]:
+    if len(expression) > 1024:
+        raise InvalidRange("range is longer than 1024 characters")
+    alternatives: list[list[Comparator]] = []
+    for part in expression.split("||"):
+        hyphen = _HYPHEN.match(part)
+        if hyphen is not None:
+            lower = _desugar(hyphen.group(1))
+            upper = _desugar("<=" + hyphen.group(2).lstrip("=vV"))
+            if any(op not in ("=", ">=") for op, _ in lower) or not _PARTIAL.match(hyphen.group(1)):
+                raise InvalidRange(f"{part.strip()!r}: a hyphen range needs plain versions on both sides")
+            lower = [(">=", key) for _, key in lower[:1]]
+            alternatives.append(lower + upper)
+            continue
+        comparators: list[Comparator] = []
+        for token in _OP_SPACE.sub(r"\1", part.strip()).split():
+            comparators.extend(_desugar(token))
+        alternatives.append(comparators)
+    return alternatives
+
+
+@dataclass(frozen=True, slots=True)
+class SemverRange:
+    """A node-semver range compiled to OR-of-AND comparator lists over SemVer sort keys."""
+
+    expression: str
+    alternatives: tuple[tuple[Comparator, ...], ...]
+    loose: bool = False
+
+    def contains(self, version: str) -> bool:
+        key = semver_key(version, self.loose)
+        if key is None:
+            return False
+        for comparators in self.alternatives:
+            if all(_OPS[op](key, bound) for op, bound in comparators):
+                return True
+        return False
+
+
+def compile_semver_range(expression: str, *, loose: bool = False) -> SemverRange:
+    alternatives = _parse_npm(expression)
+    return SemverRange(expression, tuple(tuple(a) for a in alternatives), loose)
+
+
+# --------------------------------------------------------------------------- NuGet
+
+_NUGET = re.compile(
+    r"^\s*[vV]?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:\.(\d+))?"
+    r"(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?\s*$"
+)
+
+
+@lru_cache(maxsize=4096)
+def nuget_key(version: str) -> tuple[Any, ...] | None:
+    """NuGet ordering: four numeric parts (missing ones are 0), then SemVer 2 labels, case-insensitive."""
+    m = _NUGET.match(version)
+    if m is None:
+        return None
+    a, b, c, d, pre = m.groups()
+    return (int(a), int(b or 0), int(c or 0), int(d or 0), _pre_key(pre, fold_case=True))
+
+
+# --------------------------------------------------------------------------- bracket ranges (Maven, NuGet)
+
+_INTERVAL = re.compile(r"\s*([\[(])([^\[\]()]*)([\])])\s*(,|$)")
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    lower: Any | None
+    lower_inclusive: bool
+    upper: Any | None
+    upper_inclusive: bool
+
+    def contains(self, key: Any) -> bool:
+        if self.lower is not None and (key < self.lower or (key == self.lower and not self.lower_inclusive)):
+            return False
+        return not (
+            self.upper is not None and (key > self.upper or (key == self.upper and not self.upper_inclusive))
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class BracketRange:
+    """A union of intervals in Maven/NuGet bracket notation over a format's version key."""
+
+    expression: str
+    intervals: tuple[Interval, ...]
+    key: Callable[[str], Any]
+
+    def contains(self, version: str) -> bool:
+        try:
+            k = self.key(version)
+        except Exception:  # a version the format's parser refuses is simply outside the range
+            return False
+        if k is None:
+            return False
+        return any(interval.contains(k) for interval in self.intervals)
+
+
+def _parse_bracket(
+    expression: str, key: Callable[[str], Any], *, bare_is_minimum: bool, allow_union: bool
+) -> BracketRange:
+    text = expression.strip()
+    if not text:
+        raise InvalidRange("empty range")
+
+    def parse_version(raw: str) -> Any:
+        k = key(raw.strip())
+        if k is None:
+            raise InvalidRange(f"{raw.strip()!r} is not a valid version")
+        return k
+
+    if text[0] not in "[(":
+        bound = parse_version(text)
+        if bare_is_minimum:
+            return BracketRange(expression, (Interval(bound, True, None, False),), key)
+        return BracketRange(expression, (Interval(bound, True, bound, True),), key)
+    intervals: list[Interval] = []
+    pos = 0
+    while pos < len(text):
+        m = _INTERVAL.match(text, pos)
+        if m is None:
+            raise InvalidRange(f"cannot read an interval at {text[pos:]!r}")
+        opening, inner, closing, sep = m.groups()
+        parts = inner.split(",")
+        if len(parts) == 1:
+            if opening != "[" or closing != "]" or not parts[0].strip():
+                raise InvalidRange(f"a single version must be written [version], not {m.group(0).strip()!r}")
+            k = parse_version(parts[0])
+            intervals.append(Interval(k, True, k, True))
+        elif len(parts) == 2:
+            lo = parse_version(parts[0]) if parts[0].strip() else None
+            hi = parse_version(parts[1]) if parts[1].strip() else None
+            if lo is None and opening == "[":
+                raise InvalidRange("an unbounded lower end must be open: '(,'")
+            if hi is None and closing == "]":
+                raise InvalidRange("an unbounded upper end must be open: ',)'")
+            if (
+                lo is not None
+                and hi is not None
+                and (lo > hi or (lo == hi and (opening, closing) != ("[", "]")))
+            ):
+                raise InvalidRange(
+                    f"{m.group(0).strip(' ,')!r} is empty: its lower end is above its upper end"
+                )
+            intervals.append(Interval(lo, opening == "[", hi, closing == "]"))
+        else:
+            raise InvalidRange(f"{m.group(0).strip(' ,')!r} has more than two ends")
+        pos = m.end()
+        if sep == "," and pos >= len(text):
+            raise InvalidRange("trailing comma after the last interval")
+    if len(intervals) > 1 and not allow_union:
+        raise InvalidRange("only one interval is allowed")
+    return BracketRange(expression, tuple(intervals), key)
+
+
+def _maven_key(version: str) -> Any:
+    from univers.maven import Version  # noqa: PLC0415 - lazy: only rules with maven ranges pay for it
+
+    if not version or any(ch.isspace() for ch in version):
+        return None
+    return Version(version)  # type: ignore[no-untyped-call]
+
+
+# --------------------------------------------------------------------------- PEP 440
+
+
+@dataclass(frozen=True, slots=True)
+class Pep440Range:
+    expression: str
+    specifiers: Any  # packaging.specifiers.SpecifierSet
+
+    def contains(self, version: str) -> bool:
+        from packaging.version import InvalidVersion, Version  # noqa: PLC0415 - imported with the range
+
+        try:
+            parsed = Version(version)
+        except InvalidVersion:
+            return False
+        return bool(self.specifiers.contains(parsed, prereleases=True))
+
+
+def _compile_pep440(expression: str) -> Pep440Range:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet  # noqa: PLC0415 - only pypi ranges pay
+
+    try:
+        spec = SpecifierSet(expression)
+    except InvalidSpecifier as exc:
+        raise InvalidRange(f"not a PEP 440 specifier set: {exc}") from None
+    if not str(spec) and expression.strip():
+        raise InvalidRange("not a PEP 440 specifier set")
+    return Pep440Range(expression, spec)
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def compile_range(fmt: str, expression: str) -> VersionRange:
+    """Compile ``expression`` in ``fmt``'s range language; raises InvalidRange with a readable reason."""
+    if not isinstance(expression, str) or not expression.strip():
+        raise InvalidRange("empty range")
+    if fmt == "pypi":
+        return _compile_pep440(expression)
+    if fmt == "maven":
+        return _parse_bracket(expression, _maven_key, bare_is_minimum=False, allow_union=True)
+    if fmt == "nuget":
+        return _parse_bracket(expression, nuget_key, bare_is_minimum=True, allow_union=False)
+    if fmt == "npm":
+        return compile_semver_range(expression)
+    if fmt in FORMATS:
+        return compile_semver_range(expression, loose=True)
+    raise InvalidRange(f"unknown format {fmt!r}")
