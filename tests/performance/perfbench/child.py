@@ -12,7 +12,6 @@ Kinds:
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
 from importlib import import_module
@@ -73,7 +72,7 @@ def run_cpu(spec: Json) -> Json:
         "batch_item_failures": failures,
         "missing": len(expected - copied),
         "unexpected": len(copied - expected),
-        "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "max_rss_kb": _rss_kb()["VmHWM"],
     }
 
 

@@ -15,6 +15,15 @@ from importlib import import_module  # noqa: E402
 from typing import Any  # noqa: E402
 
 
+def _peak_rss_kb() -> int:
+    """VmHWM: unlike ru_maxrss, which Linux carries over from the parent across exec."""
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def main() -> None:
     spec_path, result_path = sys.argv[1], sys.argv[2]
     with open(spec_path, encoding="utf-8") as f:
@@ -42,7 +51,7 @@ def main() -> None:
         import_seconds=imported - start,
         invoke_seconds=end - imported,
         untimed_overhead_seconds=overhead,
-        max_rss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        max_rss_kb=_peak_rss_kb(),
         modules=len(sys.modules),
     )
     with open(result_path, "w", encoding="utf-8") as f:

@@ -129,7 +129,7 @@ def _cpu_child(
         "batch_size": batch_size,
         "expected": sorted(plan.expected),
     }
-    return run_child("perfbench.child", spec, child_env(settings, rules_file=rules_file))
+    return run_child("perfbench.child", spec, child_env(settings, rules_file=rules_file, unpaced=True))
 
 
 def cpu_per_event(scale: Scale, settings: template.Settings, *, with_ours: bool) -> Json:
@@ -201,7 +201,7 @@ def memory(scale: Scale, settings: template.Settings, *, with_ours: bool) -> Jso
         runs = {"naive": NAIVE_HANDLER} | ({"ours": settings.handler} if with_ours else {})
         for name, handler in runs.items():
             spec = {"kind": "memory", "handler": handler, "event_file": str(event_file)}
-            r = run_child("perfbench.child", spec, child_env(settings, rules_file=rules_file))
+            r = run_child("perfbench.child", spec, child_env(settings, rules_file=rules_file, unpaced=True))
             out[name] = {
                 "peak_rss_mb": r["peak_rss_kb"] / 1024,
                 "rss_after_import_mb": r["rss_after_import_kb"] / 1024,

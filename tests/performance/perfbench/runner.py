@@ -25,9 +25,13 @@ def promoter_present() -> bool:
 
 
 def child_env(
-    settings: Settings, *, rules_file: Path | None = None, endpoint: str | None = None
+    settings: Settings, *, rules_file: Path | None = None, endpoint: str | None = None, unpaced: bool = False
 ) -> dict[str, str]:
     """The template's environment plus what the Lambda runtime sets, with fake credentials.
+
+    ``unpaced`` switches off the promoter's client-side pacing of copy calls (PROMOTER_COPY_RATE=0)
+    for figures that use the in-memory fake, which has no quota: there the pacing would only add
+    sleeping to a figure that measures CPU.
 
     Only variables that cannot change the measured code are inherited (PATH, HOME, locale), so a
     developer's AWS profile or Powertools settings never leak into a figure.
@@ -57,6 +61,8 @@ def child_env(
         env.pop("PROMOTION_RULES_PARAMETER", None)
     if endpoint is not None:
         env["AWS_ENDPOINT_URL"] = endpoint
+    if unpaced:
+        env["PROMOTER_COPY_RATE"] = "0"
     return env
 
 

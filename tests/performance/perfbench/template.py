@@ -59,7 +59,7 @@ class Settings:
     batch_size: int = 10
     batching_window_seconds: float = 0.0
     max_concurrency: int = 2
-    timeout_seconds: float = 3.0
+    timeout_seconds: float = 60.0
     memory_mb: int = 128
     visibility_timeout_seconds: int = 30
     report_batch_item_failures: bool = True
