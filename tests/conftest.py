@@ -1,8 +1,8 @@
 """Shared fixtures: a local AWS with CodeArtifact, in-process (``aws``) or over HTTP (``aws_server``).
 
-Both yield an :class:`AwsEnv` of the same shape, so a test can be parametrized over the two with
-``request.getfixturevalue``. Credentials are fake and the region is us-east-1; nothing leaves
-127.0.0.1.
+Both yield a :class:`codeartifact_moto.testing.AwsEnv` of the same shape, so a test can be
+parametrized over the two (``any_aws`` does, with ``request.getfixturevalue``). Credentials are
+fake and the region is us-east-1; nothing leaves 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -10,14 +10,12 @@ from __future__ import annotations
 import json
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
-import boto3
 import pytest
 from codeartifact_moto import install
 from codeartifact_moto.control import Control
 from codeartifact_moto.server import start_server
+from codeartifact_moto.testing import AwsEnv
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
@@ -32,22 +30,6 @@ FAKE_ENV = {
     "AWS_REGION": REGION,
 }
 UNSET_ENV = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
-
-
-@dataclass
-class AwsEnv:
-    """A local AWS account: boto3 clients bound to it and the CodeArtifact control handle."""
-
-    endpoint_url: str | None
-    control: Control
-    account_id: str = ACCOUNT_ID
-    region: str = REGION
-
-    def client(self, service_name: str, **kwargs: Any) -> Any:
-        kwargs.setdefault("region_name", self.region)
-        if self.endpoint_url is not None:
-            kwargs.setdefault("endpoint_url", self.endpoint_url)
-        return boto3.client(service_name, **kwargs)  # type: ignore[call-overload]
 
 
 def _fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -75,9 +57,7 @@ def moto_server() -> Iterator[tuple[ThreadedMotoServer, str]]:
 
 
 @pytest.fixture
-def aws_server(
-    moto_server: tuple[ThreadedMotoServer, str], monkeypatch: pytest.MonkeyPatch
-) -> AwsEnv:
+def aws_server(moto_server: tuple[ThreadedMotoServer, str], monkeypatch: pytest.MonkeyPatch) -> AwsEnv:
     """moto over real HTTP; every service's state is reset before each test."""
     _, url = moto_server
     _fake_credentials(monkeypatch)

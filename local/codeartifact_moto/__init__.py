@@ -14,6 +14,7 @@ import sys
 import threading
 
 from moto import backend_index
+from moto.events.utils import EventTemplateParser
 
 from .models import codeartifact_backends
 
@@ -30,6 +31,21 @@ def install() -> None:
         sys.modules.setdefault(f"moto.{SERVICE}", module)
         if not any(name == SERVICE for name, _ in backend_index.backend_url_patterns):
             backend_index.backend_url_patterns.append((SERVICE, URL_PATTERN))
+        _deliver_account_field()
+
+
+def _deliver_account_field() -> None:
+    """Make moto's EventBridge targets receive the event's ``account`` as real ones do.
+
+    moto renders target payloads from a template that leaves ``account`` out although its own
+    path map extracts it; adding it makes events delivered to SQS carry every top-level field
+    of a real EventBridge event except ``ingestion-time`` (not part of delivered events).
+    """
+    template = EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE
+    if '"account"' not in template:
+        EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = template.replace(
+            '"version": "0",', '"version": "0", "account": "<account>",', 1
+        )
 
 
 # moto's get_backend("codeartifact") reads moto.codeartifact.codeartifact_backends.

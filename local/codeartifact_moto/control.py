@@ -97,9 +97,11 @@ class Control:
         """Fail ``operation`` with ``error_code`` for the next ``count`` calls and/or at ``rate``.
 
         ``status`` overrides the HTTP status the model gives the error; ``delay_seconds`` makes
-        the faulty answer slow. Botocore's own retries count as calls.
+        the faulty answer slow. An empty ``error_code`` with ``delay_seconds`` makes the call
+        succeed slowly. Botocore's own retries count as calls.
         """
-        error_for_code(error_code)  # fail fast on a name the model does not know
+        if error_code:
+            error_for_code(error_code)  # fail fast on a name the model does not know
         self._call(
             "faults",
             {

@@ -342,11 +342,15 @@ class Changes:
 
 def check_namespace(fmt: str, namespace: str | None) -> None:
     if fmt not in FORMATS:
-        raise ValidationException(f"Unsupported package format: {fmt}", "INVALID_PARAMETER")
+        raise ValidationException(f"Unsupported package format: {fmt}", "FIELD_VALIDATION_FAILED")
     if fmt in NAMESPACE_REQUIRED and not namespace:
-        raise ValidationException(f"namespace is required for package format {fmt}", "INVALID_PARAMETER")
+        raise ValidationException(
+            f"namespace is required for package format {fmt}", "FIELD_VALIDATION_FAILED"
+        )
     if fmt in NAMESPACE_FORBIDDEN and namespace:
-        raise ValidationException(f"Package format {fmt} does not support namespaces", "INVALID_PARAMETER")
+        raise ValidationException(
+            f"Package format {fmt} does not support namespaces", "FIELD_VALIDATION_FAILED"
+        )
 
 
 def package_label(fmt: str, namespace: str | None, name: str) -> str:
@@ -441,7 +445,8 @@ class CodeArtifactBackend(BaseBackend):
                     "DetailType": EVENT_DETAIL_TYPE,
                     "Detail": json.dumps(detail),
                     "Resources": [resource],
-                    "Time": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    # moto wants epoch seconds here and renders ISO 8601 for SQS targets.
+                    "Time": int(utcnow().timestamp()),
                     "EventBusName": "default",
                 }
             ]
@@ -482,13 +487,15 @@ class CodeArtifactBackend(BaseBackend):
         if len(upstreams) > MAX_UPSTREAMS:
             raise ValidationException(
                 f"A repository can have at most {MAX_UPSTREAMS} upstream repositories",
-                "INVALID_PARAMETER",
+                "FIELD_VALIDATION_FAILED",
             )
         if len(set(upstreams)) != len(upstreams):
-            raise ValidationException("Duplicate upstream repositories", "INVALID_PARAMETER")
+            raise ValidationException("Duplicate upstream repositories", "FIELD_VALIDATION_FAILED")
         for upstream in upstreams:
             if upstream == repository:
-                raise ValidationException("A repository cannot be its own upstream", "INVALID_PARAMETER")
+                raise ValidationException(
+                    "A repository cannot be its own upstream", "FIELD_VALIDATION_FAILED"
+                )
             if upstream not in domain.repositories:
                 raise ResourceNotFoundException(
                     f"Upstream repository not found: {upstream}", "repository", upstream
@@ -499,7 +506,9 @@ class CodeArtifactBackend(BaseBackend):
         while stack:
             current = stack.pop()
             if current == repository:
-                raise ValidationException("Upstream repositories would form a cycle", "INVALID_PARAMETER")
+                raise ValidationException(
+                    "Upstream repositories would form a cycle", "FIELD_VALIDATION_FAILED"
+                )
             if current in seen:
                 continue
             seen.add(current)
@@ -603,7 +612,9 @@ class CodeArtifactBackend(BaseBackend):
         with self.lock:
             repo = self._repository(domain, owner, repository)
             if connection not in EXTERNAL_CONNECTIONS:
-                raise ValidationException(f"Unknown external connection: {connection}", "INVALID_PARAMETER")
+                raise ValidationException(
+                    f"Unknown external connection: {connection}", "FIELD_VALIDATION_FAILED"
+                )
             if repo.external_connections:
                 raise ConflictException(
                     "A repository can have only one external connection", "repository", repository
@@ -785,13 +796,13 @@ class CodeArtifactBackend(BaseBackend):
             repo = self._repository(domain, owner, repository)
             if fmt != "generic":
                 raise ValidationException(
-                    "PublishPackageVersion supports only the generic format", "INVALID_PARAMETER"
+                    "PublishPackageVersion supports only the generic format", "FIELD_VALIDATION_FAILED"
                 )
             check_namespace(fmt, namespace)
             if hashlib.sha256(content).hexdigest() != sha256.lower():
                 raise ValidationException(
                     "The SHA256 hash of the asset content does not match assetSHA256",
-                    "INVALID_PARAMETER",
+                    "FIELD_VALIDATION_FAILED",
                 )
             pkg = repo.packages.get((fmt, namespace, package))
             if pkg is not None and pkg.publish == "BLOCK":
@@ -861,7 +872,7 @@ class CodeArtifactBackend(BaseBackend):
         """
         with self.lock:
             if status not in STATUSES:
-                raise ValidationException(f"Unknown status {status}", "INVALID_PARAMETER")
+                raise ValidationException(f"Unknown status {status}", "FIELD_VALIDATION_FAILED")
             repo = self._repository(domain, None, repository)
             check_namespace(fmt, namespace)
             pkg = repo.packages.get((fmt, namespace, package))
@@ -978,15 +989,15 @@ class CodeArtifactBackend(BaseBackend):
             if (versions is None) == (version_revisions is None):
                 raise ValidationException(
                     "You must specify versions or versionRevisions, but not both",
-                    "INVALID_PARAMETER",
+                    "FIELD_VALIDATION_FAILED",
                 )
             requested = list(versions) if versions is not None else list(version_revisions or {})
             if not requested:
-                raise ValidationException("No package versions were specified", "INVALID_PARAMETER")
+                raise ValidationException("No package versions were specified", "FIELD_VALIDATION_FAILED")
             if len(requested) > MAX_VERSIONS_PER_CALL:
                 raise ValidationException(
                     f"At most {MAX_VERSIONS_PER_CALL} package versions can be copied per request",
-                    "INVALID_PARAMETER",
+                    "FIELD_VALIDATION_FAILED",
                 )
             check_namespace(fmt, namespace)
             found = self._domain(domain, owner)
@@ -995,7 +1006,7 @@ class CodeArtifactBackend(BaseBackend):
             if source.name == destination.name:
                 raise ValidationException(
                     "The source and destination repositories must be different",
-                    "INVALID_PARAMETER",
+                    "FIELD_VALIDATION_FAILED",
                 )
             key: PackageKey = (fmt, namespace, package)
             candidates = [source.name]
@@ -1123,11 +1134,11 @@ class CodeArtifactBackend(BaseBackend):
                 raise ValidationException(
                     f"targetStatus {target_status} is not allowed; use Published, Unlisted or "
                     "Archived (DisposePackageVersions disposes versions)",
-                    "INVALID_PARAMETER",
+                    "FIELD_VALIDATION_FAILED",
                 )
             if len(versions) > MAX_VERSIONS_PER_CALL:
                 raise ValidationException(
-                    f"At most {MAX_VERSIONS_PER_CALL} versions per request", "INVALID_PARAMETER"
+                    f"At most {MAX_VERSIONS_PER_CALL} versions per request", "FIELD_VALIDATION_FAILED"
                 )
             repo = self._repository(domain, owner, repository)
             pkg = self._package(repo, fmt, namespace, package)
@@ -1159,7 +1170,7 @@ class CodeArtifactBackend(BaseBackend):
         with self.lock:
             if len(versions) > MAX_VERSIONS_PER_CALL:
                 raise ValidationException(
-                    f"At most {MAX_VERSIONS_PER_CALL} versions per request", "INVALID_PARAMETER"
+                    f"At most {MAX_VERSIONS_PER_CALL} versions per request", "FIELD_VALIDATION_FAILED"
                 )
             repo = self._repository(domain, owner, repository)
             pkg = self._package(repo, fmt, namespace, package)

@@ -9,14 +9,17 @@ fault, which is how quota and failure emulation reach real HTTP clients.
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
 from moto.core.common_types import TYPE_RESPONSE
 from moto.core.responses import ActionResult, BaseResponse
+from moto.core.utils import get_service_model
 
 from .exceptions import CodeArtifactError, ThrottlingException, ValidationException, error_for_code
 from .models import CodeArtifactBackend, PackageVersion, codeartifact_backends
+from .validation import validate_input
 
 
 class CodeArtifactResponse(BaseResponse):
@@ -37,25 +40,37 @@ class CodeArtifactResponse(BaseResponse):
 
     def call_action(self) -> TYPE_RESPONSE:
         operation = self._get_action()
-        if operation:
-            decision = self.backend.quotas.admit(operation)
-            error: CodeArtifactError | None = None
-            status: int | None = None
-            if decision.throttled_for is not None:
-                error = ThrottlingException(
-                    "Rate exceeded", retry_after_seconds=max(1, round(decision.throttled_for))
-                )
-            elif decision.fault is not None:
-                fault = decision.fault
-                if fault.delay_seconds:
-                    time.sleep(fault.delay_seconds)
-                error = error_for_code(fault.error_code)
-                status = fault.status
-            if error is not None:
-                code, headers, body = self.serialized(ActionResult(error))
-                headers.update(self.response_headers)
-                return status or code, headers, body
-        return super().call_action()
+        if not operation:
+            return super().call_action()
+        error, status = self._admit(operation)
+        if error is None:
+            try:
+                operation_model = get_service_model(self.boto3_service_name).operation_model(operation)
+                validate_input(dict(self.params), operation_model.input_shape)
+            except CodeArtifactError as invalid:
+                error = invalid
+        if error is None:
+            return super().call_action()
+        code, headers, body = self.serialized(ActionResult(error))
+        headers.update(self.response_headers)
+        if isinstance(error, ThrottlingException) and error.retryAfterSeconds is not None:
+            headers["Retry-After"] = str(error.retryAfterSeconds)
+        return status or code, headers, body
+
+    def _admit(self, operation: str) -> tuple[CodeArtifactError | None, int | None]:
+        """Apply the account's rate limit and faults to this call; None lets it through."""
+        decision = self.backend.quotas.admit(operation)
+        if decision.throttled_for is not None:
+            wait = max(1, math.ceil(decision.throttled_for))
+            return ThrottlingException("Rate exceeded", retry_after_seconds=wait), None
+        fault = decision.fault
+        if fault is None:
+            return None, None
+        if fault.delay_seconds:
+            time.sleep(fault.delay_seconds)  # the emulated slow answer, not a wait in a test
+        if not fault.error_code:
+            return None, None  # a slow success
+        return error_for_code(fault.error_code), fault.status
 
     # -- parameters ----------------------------------------------------------------------------
 

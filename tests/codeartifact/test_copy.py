@@ -1,0 +1,229 @@
+"""CopyPackageVersions: pinning, all-or-nothing, idempotency, overwrite, upstreams, statuses."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from botocore.exceptions import ClientError
+
+from .conftest import DOMAIN, World, error_of
+
+
+def codes(result: dict[str, object]) -> dict[str, str]:
+    failed = result["failedVersions"]
+    assert isinstance(failed, dict)
+    return {version: error["errorCode"] for version, error in failed.items()}
+
+
+def test_copy_keeps_revision_status_time_assets_and_origin(world: World) -> None:
+    # Given a version published to staging a while ago
+    when = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+    seeded = world.seed("staging", "npm", "ui", "1.0.0", assets={"ui.tgz": b"tarball"}, published_time=when)
+
+    # When it is copied pinned to its revision
+    result = world.copy("npm", "ui", versionRevisions={"1.0.0": seeded["revision"]})
+
+    # Then it is reported and the destination holds the very same version
+    assert result["successfulVersions"] == {"1.0.0": {"revision": seeded["revision"], "status": "Published"}}
+    assert result["failedVersions"] == {}
+    copied = world.describe("release", "npm", "ui", "1.0.0")
+    assert copied["revision"] == seeded["revision"]
+    assert copied["status"] == "Published"
+    assert copied["publishedTime"] == when
+    assert copied["origin"] == {"domainEntryPoint": {"repositoryName": "staging"}, "originType": "INTERNAL"}
+    assets = world.client.list_package_version_assets(
+        domain=DOMAIN, repository="release", format="npm", package="ui", packageVersion="1.0.0"
+    )["assets"]
+    assert [(a["name"], a["size"]) for a in assets] == [("ui.tgz", 7)]
+
+
+def test_copy_by_version_list(world: World) -> None:
+    world.seed("staging", "pypi", "requests", "2.0.0")
+    world.seed("staging", "pypi", "requests", "2.1.0")
+    result = world.copy("pypi", "requests", versions=["2.0.0", "2.1.0"])
+    assert sorted(result["successfulVersions"]) == ["2.0.0", "2.1.0"]
+
+
+def test_copy_keeps_a_non_published_status(world: World) -> None:
+    world.seed("staging", "npm", "ui", "1.0.0", status="Unlisted")
+    result = world.copy("npm", "ui", versions=["1.0.0"])
+    assert result["successfulVersions"]["1.0.0"]["status"] == "Unlisted"
+    assert world.describe("release", "npm", "ui", "1.0.0")["status"] == "Unlisted"
+
+
+def test_mismatched_revision_fails_and_skips_the_rest(world: World) -> None:
+    first = world.seed("staging", "npm", "ui", "1.0.0")
+    world.seed("staging", "npm", "ui", "1.0.1")
+    result = world.copy("npm", "ui", versionRevisions={"1.0.0": first["revision"], "1.0.1": "stale-revision"})
+    assert result["successfulVersions"] == {}
+    assert codes(result) == {"1.0.1": "MISMATCHED_REVISION", "1.0.0": "SKIPPED"}
+    with pytest.raises(ClientError):
+        world.describe("release", "npm", "ui", "1.0.0")
+
+
+def test_not_found_fails_and_skips_the_rest(world: World) -> None:
+    world.seed("staging", "npm", "ui", "1.0.0")
+    result = world.copy("npm", "ui", versions=["1.0.0", "9.9.9"])
+    assert codes(result) == {"9.9.9": "NOT_FOUND", "1.0.0": "SKIPPED"}
+    assert result["failedVersions"]["9.9.9"]["errorMessage"]
+
+
+def test_different_version_in_destination_already_exists_unless_overwrite(world: World) -> None:
+    source = world.seed("staging", "npm", "ui", "1.0.0", assets={"ui.tgz": b"new build"})
+    world.seed("staging", "npm", "ui", "1.1.0")
+    world.seed("release", "npm", "ui", "1.0.0", assets={"ui.tgz": b"old build"})
+
+    refused = world.copy("npm", "ui", versions=["1.0.0", "1.1.0"])
+    assert codes(refused) == {"1.0.0": "ALREADY_EXISTS", "1.1.0": "SKIPPED"}
+
+    allowed = world.copy("npm", "ui", versions=["1.0.0", "1.1.0"], allowOverwrite=True)
+    assert sorted(allowed["successfulVersions"]) == ["1.0.0", "1.1.0"]
+    assert world.describe("release", "npm", "ui", "1.0.0")["revision"] == source["revision"]
+
+
+def test_identical_version_in_destination_succeeds_without_a_copy(world: World) -> None:
+    # Given 1.0.0 was promoted already and 1.1.0 is new
+    seeded = world.seed("staging", "npm", "ui", "1.0.0")
+    world.copy("npm", "ui", versionRevisions={"1.0.0": seeded["revision"]})
+    newer = world.seed("staging", "npm", "ui", "1.1.0")
+
+    # When both are copied again (a duplicate delivery plus a new event)
+    result = world.copy(
+        "npm", "ui", versionRevisions={"1.0.0": seeded["revision"], "1.1.0": newer["revision"]}
+    )
+
+    # Then only the new one is reported; the identical one is in neither map
+    assert list(result["successfulVersions"]) == ["1.1.0"]
+    assert result["failedVersions"] == {}
+
+
+def test_repeating_a_copy_is_harmless(world: World) -> None:
+    seeded = world.seed("staging", "npm", "ui", "1.0.0")
+    world.copy("npm", "ui", versionRevisions={"1.0.0": seeded["revision"]})
+    again = world.copy("npm", "ui", versionRevisions={"1.0.0": seeded["revision"]})
+    assert again["successfulVersions"] == {}
+    assert again["failedVersions"] == {}
+
+
+def test_versions_and_version_revisions_are_exclusive(world: World) -> None:
+    seeded = world.seed("staging", "npm", "ui", "1.0.0")
+    with pytest.raises(ClientError) as excinfo:
+        world.copy("npm", "ui", versions=["1.0.0"], versionRevisions={"1.0.0": seeded["revision"]})
+    assert error_of(excinfo) == ("ValidationException", 400)
+    with pytest.raises(ClientError) as excinfo:
+        world.copy("npm", "ui")
+    assert error_of(excinfo) == ("ValidationException", 400)
+
+
+def test_at_most_100_versions_per_call(world: World) -> None:
+    world.seed("staging", "npm", "ui", "1.0.0")
+    with pytest.raises(ClientError) as excinfo:
+        world.copy("npm", "ui", versions=[f"1.0.{i}" for i in range(101)])
+    assert error_of(excinfo) == ("ValidationException", 400)
+    result = world.copy("npm", "ui", versions=[f"1.0.{i}" for i in range(100)])
+    assert len(result["failedVersions"]) == 100
+
+
+@pytest.mark.parametrize("fmt", ["maven", "swift", "generic"])
+def test_copy_of_namespaced_formats_requires_namespace(world: World, fmt: str) -> None:
+    world.seed("staging", fmt, "core", "1.0.0", namespace="acme")
+    with pytest.raises(ClientError) as excinfo:
+        world.copy(fmt, "core", versions=["1.0.0"])
+    assert error_of(excinfo) == ("ValidationException", 400)
+    result = world.copy(fmt, "core", namespace="acme", versions=["1.0.0"])
+    assert list(result["successfulVersions"]) == ["1.0.0"]
+
+
+def test_missing_repository_or_package_is_not_found(world: World) -> None:
+    world.seed("staging", "npm", "ui", "1.0.0")
+    with pytest.raises(ClientError) as excinfo:
+        world.copy("npm", "ui", versions=["1.0.0"], destinationRepository="ghost")
+    assert error_of(excinfo) == ("ResourceNotFoundException", 404)
+    with pytest.raises(ClientError) as excinfo:
+        world.copy("npm", "absent", versions=["1.0.0"])
+    assert error_of(excinfo) == ("ResourceNotFoundException", 404)
+    with pytest.raises(ClientError) as excinfo:
+        world.client.copy_package_versions(
+            domain="other-domain",
+            sourceRepository="staging",
+            destinationRepository="release",
+            format="npm",
+            package="ui",
+            versions=["1.0.0"],
+        )
+    assert error_of(excinfo) == ("ResourceNotFoundException", 404)
+
+
+def test_copy_into_the_source_itself_is_invalid(world: World) -> None:
+    world.seed("staging", "npm", "ui", "1.0.0")
+    with pytest.raises(ClientError) as excinfo:
+        world.copy("npm", "ui", versions=["1.0.0"], destinationRepository="staging")
+    assert error_of(excinfo) == ("ValidationException", 400)
+
+
+def test_include_from_upstream(world: World) -> None:
+    # Given 1.0.0 exists only in staging's upstream
+    world.seed("upstream", "npm", "ui", "1.0.0")
+    world.seed("staging", "npm", "ui", "2.0.0")
+
+    without = world.copy("npm", "ui", versions=["1.0.0"])
+    assert codes(without) == {"1.0.0": "NOT_FOUND"}
+
+    with_upstream = world.copy("npm", "ui", versions=["1.0.0", "2.0.0"], includeFromUpstream=True)
+    assert sorted(with_upstream["successfulVersions"]) == ["1.0.0", "2.0.0"]
+
+
+def test_package_only_upstream_is_not_found_without_include_from_upstream(world: World) -> None:
+    world.seed("upstream", "npm", "only-up", "1.0.0")
+    with pytest.raises(ClientError) as excinfo:
+        world.copy("npm", "only-up", versions=["1.0.0"])
+    assert error_of(excinfo) == ("ResourceNotFoundException", 404)
+    result = world.copy("npm", "only-up", versions=["1.0.0"], includeFromUpstream=True)
+    assert list(result["successfulVersions"]) == ["1.0.0"]
+
+
+@pytest.mark.parametrize("status", ["Unfinished", "Disposed"])
+def test_incomplete_versions_are_mismatched_status(world: World, status: str) -> None:
+    world.seed("staging", "maven", "core", "1.0.0", namespace="com.acme", status=status)
+    world.seed("staging", "maven", "core", "1.0.1", namespace="com.acme")
+    result = world.copy("maven", "core", namespace="com.acme", versions=["1.0.0", "1.0.1"])
+    assert codes(result) == {"1.0.0": "MISMATCHED_STATUS", "1.0.1": "SKIPPED"}
+
+
+def test_destination_blocking_both_origins_is_not_allowed(world: World) -> None:
+    world.seed("staging", "npm", "ui", "1.0.0")
+    world.client.put_package_origin_configuration(
+        domain=DOMAIN,
+        repository="release",
+        format="npm",
+        package="ui",
+        restrictions={"publish": "BLOCK", "upstream": "BLOCK"},
+    )
+    result = world.copy("npm", "ui", versions=["1.0.0"])
+    assert codes(result) == {"1.0.0": "NOT_ALLOWED"}
+
+    world.client.put_package_origin_configuration(
+        domain=DOMAIN,
+        repository="release",
+        format="npm",
+        package="ui",
+        restrictions={"publish": "BLOCK", "upstream": "ALLOW"},
+    )
+    assert list(world.copy("npm", "ui", versions=["1.0.0"])["successfulVersions"]) == ["1.0.0"]
+
+
+def test_copied_version_is_independent_of_the_source(world: World) -> None:
+    seeded = world.seed("staging", "npm", "ui", "1.0.0")
+    world.copy("npm", "ui", versions=["1.0.0"])
+    world.client.update_package_versions_status(
+        domain=DOMAIN,
+        repository="staging",
+        format="npm",
+        package="ui",
+        versions=["1.0.0"],
+        targetStatus="Archived",
+    )
+    copied = world.describe("release", "npm", "ui", "1.0.0")
+    assert copied["status"] == "Published"
+    assert copied["revision"] == seeded["revision"]
