@@ -7,19 +7,18 @@ Reconcile's cost is its list calls, so this layer exists to spend as few as poss
 - ``ListPackageVersions`` is filtered by status when every rule of a source only accepts ``Published``.
 - A destination's package set is listed once (one call per 1,000 packages) so that a package the destination
   does not have costs no ``ListPackageVersions`` call there at all (the backfill case).
-- ``DescribePackageVersion`` is the only way to read ``publishedTime``; reconcile calls it only for a version
-  that is about to be copied under a rule with ``minimumReleaseAge``.
+- ``DescribePackageVersion`` (the only way to read ``publishedTime``) is left to the planner's lookup, which
+  reconcile only reaches for a version a destination lacks under a rule with ``minimumReleaseAge``.
 
 Every call is counted in ``ListingStats`` so the benchmark and the CLI summary can show what a run cost.
 """
 
 from __future__ import annotations
 
-import fnmatch
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -27,6 +26,8 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 1000
 _GLOB_CHARS = frozenset("*?[")
+_FOLDED_FORMATS = frozenset({"pypi", "nuget"})
+"""Formats whose names the rules compare folded (PEP 503, case): a literal prefix is not safe for them."""
 
 
 @dataclass(frozen=True, order=True)
@@ -61,9 +62,14 @@ class ListQuery:
 
 @dataclass
 class ListingStats:
-    """Calls made, per CodeArtifact operation (one per page for the list operations)."""
+    """Calls made, per CodeArtifact operation (one per page for the list operations); thread-safe."""
 
     calls: Counter[str] = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, operation: str) -> None:
+        with self._lock:
+            self.calls[operation] += 1
 
     def total(self) -> int:
         return sum(self.calls.values())
@@ -98,7 +104,8 @@ def list_queries(
     Each argument holds one entry per rule of the source (None = the rule does not restrict it). Filters are
     only pushed to the server when they are exact for every rule: a single literal namespace shared by all
     rules (the empty namespace means "none" and cannot be expressed server-side), the common literal prefix of
-    all package globs, and one walk per format when every rule names its formats. The matcher still applies
+    all package globs (unless pypi or nuget names, which rules compare folded, may be involved), and one walk
+    per format when every rule names its formats. The matcher still applies
     every filter afterwards, so a query may return more than the rules accept, never less.
     """
     if any(f is None for f in formats):
@@ -116,17 +123,13 @@ def list_queries(
                 namespace = only
 
     prefix: str | None = None
-    if all(group is not None for group in packages):
+    folded = any(f is None or set(f) & _FOLDED_FORMATS for f in formats)
+    if not folded and all(group is not None for group in packages):
         prefixes = [literal_prefix(glob) for group in packages if group for glob in group]
         common = _common_prefix(prefixes) if prefixes else ""
         prefix = common or None
 
     return [ListQuery(format=value, namespace=namespace, prefix=prefix) for value in format_values]
-
-
-def glob_match(value: str, patterns: Sequence[str]) -> bool:
-    """Case-sensitive glob match, used only to pre-filter listings (the rules matcher decides)."""
-    return any(fnmatch.fnmatchcase(value, pattern) for pattern in patterns)
 
 
 class Lister:
@@ -167,7 +170,7 @@ class Lister:
             if query.prefix:
                 params["packagePrefix"] = query.prefix
             while True:
-                self.stats.calls["ListPackages"] += 1
+                self.stats.add("ListPackages")
                 page = self.client.list_packages(**params)
                 for summary in page.get("packages", []):
                     ref = PackageRef(
@@ -201,7 +204,7 @@ class Lister:
             params["status"] = status
         found: list[ListedVersion] = []
         while True:
-            self.stats.calls["ListPackageVersions"] += 1
+            self.stats.add("ListPackageVersions")
             page = self.client.list_package_versions(**params)
             for summary in page.get("versions", []):
                 origin = summary.get("origin") or {}
@@ -220,16 +223,3 @@ class Lister:
             if not token:
                 return found
             params["nextToken"] = token
-
-    def published_time(self, repository: str, package: PackageRef, version: str) -> datetime | None:
-        """The version's publishedTime in the repository (None when the service does not say)."""
-        params = self._base(repository) | {
-            "format": package.format,
-            "package": package.package,
-            "packageVersion": version,
-        }
-        if package.namespace:
-            params["namespace"] = package.namespace
-        self.stats.calls["DescribePackageVersion"] += 1
-        described = self.client.describe_package_version(**params)
-        return described["packageVersion"].get("publishedTime")

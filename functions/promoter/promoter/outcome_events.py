@@ -71,6 +71,7 @@ class OutcomeEventPublisher:
         self.sent = 0
         self.failed = 0
         self.calls = 0
+        self._flushed = (0, 0)
 
     @property
     def client(self) -> EventBridgeClient:
@@ -92,12 +93,21 @@ class OutcomeEventPublisher:
         if len(self._pending) >= MAX_ENTRIES_PER_CALL:
             self.flush()
 
-    def flush(self) -> None:
-        """Send everything buffered, 10 entries per PutEvents call."""
+    add = publish
+    """The name ``report.Reporter`` calls."""
+
+    def flush(self) -> tuple[int, int]:
+        """Send everything buffered, 10 entries per PutEvents call.
+
+        Returns (sent, failed) since the previous ``flush`` (full batches go out as soon as they fill up).
+        """
         while self._pending:
             chunk = self._pending[:MAX_ENTRIES_PER_CALL]
             del self._pending[:MAX_ENTRIES_PER_CALL]
             self._send(chunk)
+        delta = (self.sent - self._flushed[0], self.failed - self._flushed[1])
+        self._flushed = (self.sent, self.failed)
+        return delta
 
     def _send(self, chunk: list[PutEventsRequestEntryTypeDef]) -> None:
         self.calls += 1
