@@ -199,8 +199,10 @@ class Reconciler:
         concurrency: int = DEFAULT_CONCURRENCY,
         reserve_seconds: float = DEFAULT_RESERVE_SECONDS,
         progress: Progress | None = None,
+        list_client: Any = None,
     ) -> None:
         self.deps = deps
+        self.list_client = list_client if list_client is not None else deps.client
         self.concurrency = max(1, concurrency)
         self.reserve = reserve_seconds + deps.policy.call_reserve
         self.progress = progress or Progress()
@@ -241,7 +243,7 @@ class Reconciler:
     # ----------------------------------------------------------------- sources and their packages
 
     def _lister(self, domain: str, owner: str) -> Lister:
-        return Lister(self.deps.client, domain, owner, stats=self.result.listing)
+        return Lister(self.list_client, domain, owner, stats=self.result.listing)
 
     def _owner(self, rule: Rule) -> str:
         """The domain's owner account (the copy call and the candidates need it; rules may omit it)."""
@@ -252,7 +254,7 @@ class Reconciler:
                 params["domainOwner"] = rule.domain_owner
             try:
                 self.result.listing.add("DescribeDomain")
-                described = self.deps.client.describe_domain(**params)
+                described = self.list_client.describe_domain(**params)
             except ClientError as error:
                 if _error_line(error)[0] == "ResourceNotFoundException":
                     owner = f" owned by {rule.domain_owner}" if rule.domain_owner else ""
@@ -473,10 +475,34 @@ def reconcile(
     fail_fast: bool = True,
     concurrency: int = DEFAULT_CONCURRENCY,
     progress: Progress | None = None,
+    list_client: Any = None,
 ) -> ReconcileResult:
-    """List, plan and (unless ``dry_run``) copy and report, for every rule of ``deps.rules``."""
-    return Reconciler(deps, concurrency=concurrency, progress=progress).run(
+    """List, plan and (unless ``dry_run``) copy and report, for every rule of ``deps.rules``.
+
+    ``list_client`` (default ``deps.client``) makes the read calls; give it botocore retries when the copy
+    client has none (the copier retries copies itself, bounded by the remaining time).
+    """
+    return Reconciler(deps, concurrency=concurrency, progress=progress, list_client=list_client).run(
         dry_run=dry_run, start_at=start_at, fail_fast=fail_fast
+    )
+
+
+def retrying_client(client: Any) -> Any:
+    """A CodeArtifact client like ``client`` (region, endpoint) whose calls botocore retries on throttling.
+
+    The function's own client makes one attempt per call because the copier retries copies against the
+    remaining time; list calls have no such loop, so reconcile reads through this one. Falls back to
+    ``client`` when it is not a botocore client (a test's fake).
+    """
+    meta = getattr(client, "meta", None)
+    if meta is None or not hasattr(meta, "region_name"):
+        return client
+    import boto3  # noqa: PLC0415 - boto3 is already loaded by the function; this keeps the module light
+    from botocore.config import Config  # noqa: PLC0415
+
+    config = Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=5, read_timeout=30)
+    return boto3.client(
+        "codeartifact", region_name=meta.region_name, endpoint_url=meta.endpoint_url, config=config
     )
 
 
@@ -493,7 +519,13 @@ def handle_scheduled(event: Mapping[str, Any], deps: Dependencies) -> dict[str, 
     other sources still run; outcomes are reported by ``deps.reporter`` exactly as the event path reports
     them (the caller flushes it). Returns the run's summary, also logged as one line.
     """
-    result = reconcile(deps, dry_run=False, start_at=start_offset(event), fail_fast=False)
+    result = reconcile(
+        deps,
+        dry_run=False,
+        start_at=start_offset(event),
+        fail_fast=False,
+        list_client=retrying_client(deps.client),
+    )
     summary = result.summary()
     log = deps.reporter.logger
     if result.errors:
