@@ -113,7 +113,12 @@ def _client(args: argparse.Namespace) -> Any:
 
     region = args.region or os.environ.get("AWS_REGION") or None
     session = boto3.Session(profile_name=args.profile, region_name=region)
-    config = Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=5, read_timeout=30)
+    # AWS_MAX_ATTEMPTS and AWS_RETRY_MODE still apply; the defaults outlast short throttling.
+    retries: Any = {
+        "mode": os.environ.get("AWS_RETRY_MODE") or "standard",
+        "max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS") or 8),
+    }
+    config = Config(retries=retries, connect_timeout=5, read_timeout=30)
     return session.client("codeartifact", config=config)
 
 
@@ -529,7 +534,7 @@ def main(
         if os.environ.get("PROMOTER_DEBUG"):
             raise
         failure = _explain_error(error)
-        print(f"promoter: error: {failure}", file=err)
+        print(f"promoter: error: {' '.join(str(failure).split())}", file=err)
         return failure.code
 
 

@@ -1,0 +1,221 @@
+"""The operator CLI without AWS: rules check, explain of the sample events, usage and input errors.
+
+Commands run in-process through ``main(argv)`` (fast); the ones that need AWS are in
+tests/integration/test_cli.py. Errors must be one line on stderr with the documented exit code.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from promoter.cli import EXIT_ENVIRONMENT, EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
+
+ROOT = Path(__file__).resolve().parents[2]
+EVENTS = ROOT / "events"
+RULES = """
+rules:
+  - name: npm-to-release
+    domain: acme
+    sourceRepository: staging
+    destinationRepositories: [release]
+    formats: [npm]
+    excludePackages: ["*-internal"]
+    versions: ">=1.0.0"
+  - name: pypi-to-release
+    domain: acme
+    sourceRepository: staging
+    destinationRepositories: [release, mirror]
+    formats: [pypi]
+"""
+
+
+def run(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def rules_file(tmp_path: Path) -> Path:
+    path = tmp_path / "rules.yaml"
+    path.write_text(RULES)
+    return path
+
+
+def event_file(tmp_path: Path, **detail: object) -> Path:
+    event = json.loads((EVENTS / "npm-published.json").read_text())
+    event["detail"].update({"domainName": "acme", "repositoryName": "staging", **detail})
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(event))
+    return path
+
+
+def test_rules_check_prints_one_line_per_rule(rules_file: Path) -> None:
+    code, out, err = run(["rules", "check", str(rules_file)])
+    assert code == EXIT_OK
+    assert err == ""
+    lines = out.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("npm-to-release: acme/staging -> release")
+    assert lines[1].startswith("pypi-to-release: acme/staging -> release,mirror")
+
+
+def test_rules_check_of_the_bundled_rules_passes() -> None:
+    code, out, _ = run(["rules", "check", str(ROOT / "functions/promoter/promotion-rules.yaml")])
+    assert code == EXIT_OK
+    assert out.strip()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (RULES.replace("formats: [npm]", "formats: [npmm]"), "rule 'npm-to-release', field 'formats'"),
+        (RULES.replace('versions: ">=1.0.0"', 'versions: ">>1"'), "rule 'npm-to-release', field 'versions'"),
+        (RULES.replace("excludePackages", "excludePackage"), "field 'excludePackage'"),
+        (RULES.replace("name: pypi-to-release", "name: npm-to-release"), "duplicate rule name"),
+        (
+            RULES + "  - {name: back, domain: acme, sourceRepository: release,"
+            " destinationRepositories: [staging]}\n",
+            "cycle",
+        ),
+        ("rules: [", "not valid YAML"),
+    ],
+)
+def test_rules_check_names_the_rule_and_field_of_an_error(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    code, out, err = run(["rules", "check", str(path)])
+    assert code == EXIT_FAILED
+    assert out == ""
+    assert err.startswith("promoter: error: invalid rules: ")
+    assert expected in err
+    assert err.count("\n") == 1  # one line, no traceback
+
+
+def test_rules_check_of_a_missing_file_is_one_line(tmp_path: Path) -> None:
+    code, _, err = run(["rules", "check", str(tmp_path / "nope.yaml")])
+    assert code == EXIT_FAILED
+    assert "cannot read rules file" in err
+    assert err.count("\n") == 1
+
+
+def test_rules_check_applies_the_functions_allowed_repositories(
+    rules_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALLOWED_DESTINATION_REPOSITORIES", "release")
+    code, _, err = run(["rules", "check", str(rules_file)])
+    assert code == EXIT_FAILED
+    assert "'mirror' is not in ALLOWED_DESTINATION_REPOSITORIES" in err
+
+
+def test_explain_a_matching_event_shows_the_copy_request(rules_file: Path, tmp_path: Path) -> None:
+    path = event_file(tmp_path, packageName="left-pad", packageNamespace=None, packageVersion="1.2.0")
+    code, out, err = run(["explain", "--rules", str(rules_file), str(path)])
+    assert code == EXIT_OK, err
+    assert "rule npm-to-release: matches -> release" in out
+    assert "rule pypi-to-release: rejected by format" in out
+    revision = json.loads(path.read_text())["detail"]["packageVersionRevision"]
+    assert f'CopyPackageVersions staging -> release npm left-pad {{"1.2.0": "{revision}"}}' in out
+
+
+@pytest.mark.parametrize(
+    ("detail", "reason"),
+    [
+        ({"packageName": "secret-internal"}, "exclude"),
+        ({"packageVersion": "0.9.0"}, "range"),
+        ({"packageVersion": "2.0.0-beta.1"}, "prerelease"),
+        ({"packageVersionState": "Unfinished"}, "state"),
+        ({"repositoryName": "elsewhere"}, "domain/source repository"),
+    ],
+)
+def test_explain_names_the_first_rejecting_filter(
+    rules_file: Path, tmp_path: Path, detail: dict[str, object], reason: str
+) -> None:
+    path = event_file(tmp_path, **{"packageNamespace": None, "packageVersion": "1.0.0", **detail})
+    code, out, _ = run(["explain", "--rules", str(rules_file), str(path)])
+    assert code == EXIT_OK
+    assert f"rule npm-to-release: rejected by {reason}" in out
+    assert "copy requests: none" in out
+
+
+def test_explain_an_sqs_batch_explains_every_record_and_flags_the_malformed(rules_file: Path) -> None:
+    code, out, err = run(["explain", "--rules", str(rules_file), str(EVENTS / "sqs-batch.json")])
+    batch = json.loads((EVENTS / "sqs-batch.json").read_text())
+    bad = [r for r in batch["Records"] if not r["body"].startswith('{"')]
+    explained = [line for line in out.splitlines() if line.startswith("event: ")]
+    assert len(explained) == len(batch["Records"]) - len(bad)
+    if bad:
+        assert code == EXIT_FAILED
+        assert "records are not CodeArtifact events" in err
+    else:
+        assert code == EXIT_OK
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("{not json", "is not JSON"), ('{"source": "aws.s3", "detail-type": "x"}', "source 'aws.s3'")],
+)
+def test_explain_a_bad_event_file_is_one_line(
+    rules_file: Path, tmp_path: Path, content: str, message: str
+) -> None:
+    path = tmp_path / "event.json"
+    path.write_text(content)
+    code, _, err = run(["explain", "--rules", str(rules_file), str(path)])
+    assert code == EXIT_FAILED
+    assert message in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[], ["rules"], ["plan"], ["explain", "--rules", "x"], ["reconcile", "--rules"], ["frobnicate"]],
+)
+def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == EXIT_USAGE
+    assert "usage: promoter" in capsys.readouterr().err
+
+
+def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == EXIT_OK
+    assert "rules" in capsys.readouterr().out
+
+
+def test_plan_without_credentials_is_one_line(
+    rules_file: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "AWS_PROFILE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    code, _, err = run(["plan", "--rules", str(rules_file)])
+    assert code == EXIT_ENVIRONMENT
+    assert err == (
+        "promoter: error: no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and"
+        " AWS_SECRET_ACCESS_KEY\n"
+    )
+
+
+def test_plan_with_an_unreachable_endpoint_is_one_line(
+    rules_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    code, _, err = run(["plan", "--rules", str(rules_file)])
+    assert code == EXIT_ENVIRONMENT
+    assert err.startswith("promoter: error: AWS: Could not connect")
+    assert err.count("\n") == 1
