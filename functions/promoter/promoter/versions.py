@@ -210,11 +210,12 @@ def _parse_npm(expression: str) -> list[list[Comparator]]:
     for part in expression.split("||"):
         hyphen = _HYPHEN.match(part)
         if hyphen is not None:
-            lower = _desugar(hyphen.group(1))
-            upper = _desugar("<=" + hyphen.group(2).lstrip("=vV"))
-            if any(op not in ("=", ">=") for op, _ in lower) or not _PARTIAL.match(hyphen.group(1)):
+            low_token, high_token = hyphen.group(1), hyphen.group(2)
+            if low_token[0] in "<>=~^" or high_token[0] in "<>=~^":
                 raise InvalidRange(f"{part.strip()!r}: a hyphen range needs plain versions on both sides")
-            lower = [(">=", key) for _, key in lower[:1]]
+            low = _desugar(low_token)
+            lower = [(">=", low[0][1])] if low else []
+            upper = _desugar("<=" + high_token)
             alternatives.append(lower + upper)
             continue
         comparators: list[Comparator] = []

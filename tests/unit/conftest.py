@@ -1,0 +1,145 @@
+"""Fixtures for the promoter's unit tests: sample events, rules from text, a fake client, a log recorder."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from promoter.events import Candidate
+from promoter.pipeline import Dependencies
+from promoter.report import MemoryMetrics, Reporter
+from promoter.rules import RuleSet, load_rules_text
+
+from .fake_codeartifact import FakeCodeArtifact
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+BASIC_RULES = """
+rules:
+  - name: to-release
+    domain: acme
+    sourceRepository: staging
+    destinationRepositories: [release]
+"""
+
+
+def load_event(name: str) -> Any:
+    """A sample event from events/ (the same files `sam local invoke -e` uses)."""
+    return json.loads((EVENTS / f"{name}.json").read_text())
+
+
+def rules(text: str = BASIC_RULES) -> RuleSet:
+    return load_rules_text(text, source="test.yaml")
+
+
+def candidate(**overrides: Any) -> Candidate:
+    fields: dict[str, Any] = {
+        "domain": "acme",
+        "domain_owner": "123456789012",
+        "source_repository": "staging",
+        "format": "npm",
+        "namespace": None,
+        "package": "widgets",
+        "version": "1.0.0",
+        "revision": "rev-1",
+        "state": "Published",
+        "sequence_number": 1,
+        "operation": "Created",
+    }
+    fields.update(overrides)
+    return Candidate(**fields)
+
+
+def event(**detail: Any) -> dict[str, Any]:
+    """A real-shaped CodeArtifact event in acme/staging with ``detail`` overrides."""
+    base: dict[str, Any] = load_event("pypi-published")
+    base["detail"].update(detail)
+    return base
+
+
+def sqs_record(body: Any, message_id: str) -> dict[str, Any]:
+    return {
+        "messageId": message_id,
+        "receiptHandle": f"handle-{message_id}",
+        "body": body if isinstance(body, str) else json.dumps(body),
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:promoter",
+        "awsRegion": "us-east-1",
+    }
+
+
+class RecordingLogger:
+    """Keeps every log line (message, level and extra fields) for assertions."""
+
+    def __init__(self) -> None:
+        self.lines: list[dict[str, Any]] = []
+
+    def _log(self, level: str, msg: object, **kwargs: Any) -> None:
+        self.lines.append({"level": level, "message": str(msg), **(kwargs.get("extra") or {})})
+
+    def info(self, msg: object, *args: object, **kwargs: Any) -> None:
+        self._log("INFO", msg, **kwargs)
+
+    def warning(self, msg: object, *args: object, **kwargs: Any) -> None:
+        self._log("WARNING", msg, **kwargs)
+
+    def error(self, msg: object, *args: object, **kwargs: Any) -> None:
+        self._log("ERROR", msg, **kwargs)
+
+    def outcomes(self) -> list[dict[str, Any]]:
+        return [line for line in self.lines if "outcome" in line]
+
+
+class FakeClock:
+    def __init__(self, start: float = 0.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def fake() -> FakeCodeArtifact:
+    return FakeCodeArtifact()
+
+
+@pytest.fixture
+def log() -> RecordingLogger:
+    return RecordingLogger()
+
+
+@pytest.fixture
+def memory_metrics() -> MemoryMetrics:
+    return MemoryMetrics()
+
+
+@pytest.fixture
+def make_deps(
+    fake: FakeCodeArtifact, log: RecordingLogger, memory_metrics: MemoryMetrics
+) -> Callable[..., Dependencies]:
+    def build(ruleset: RuleSet | None = None, **overrides: Any) -> Dependencies:
+        clock = FakeClock()
+        fields: dict[str, Any] = {
+            "client": fake,
+            "rules": ruleset or rules(),
+            "reporter": Reporter(log, memory_metrics),
+            "clock": lambda: NOW,
+            "sleep": clock.sleep,
+        }
+        fields.update(overrides)
+        return Dependencies(**fields)
+
+    return build

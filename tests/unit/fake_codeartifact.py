@@ -1,0 +1,154 @@
+"""A small in-memory CodeArtifact for unit tests: the semantics of CopyPackageVersions and
+DescribePackageVersion that the promoter relies on, nothing else.
+
+CopyPackageVersions here, as in the service: all or nothing per call (one failure -> the
+others SKIPPED), revision pinning (MISMATCHED_REVISION), identical versions already in the
+destination are neither successful nor failed, a different one is ALREADY_EXISTS unless
+allowOverwrite.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+COPYABLE = {"Published", "Unlisted", "Archived"}
+_revisions = itertools.count(1)
+
+
+def client_error(
+    code: str, status: int = 400, message: str = "injected", operation: str = "CopyPackageVersions"
+) -> ClientError:
+    response: Any = {
+        "Error": {"Code": code, "Message": message},
+        "ResponseMetadata": {"HTTPStatusCode": status},
+    }
+    return ClientError(response, operation)
+
+
+@dataclass
+class StoredVersion:
+    revision: str
+    status: str = "Published"
+    published_time: datetime | None = None
+
+
+Key = tuple[str, str, str, str, str, str]  # domain, repository, format, namespace, package, version
+
+
+@dataclass
+class FakeCodeArtifact:
+    versions: dict[Key, StoredVersion] = field(default_factory=dict)
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    describe_calls: list[dict[str, Any]] = field(default_factory=list)
+    faults: list[Exception] = field(default_factory=list)
+    """Raised, first in first out, by the next CopyPackageVersions calls."""
+    describe_faults: list[Exception] = field(default_factory=list)
+
+    def publish(
+        self,
+        domain: str,
+        repository: str,
+        fmt: str,
+        package: str,
+        version: str,
+        *,
+        namespace: str | None = None,
+        status: str = "Published",
+        revision: str | None = None,
+        published_time: datetime | None = None,
+    ) -> str:
+        rev = revision or f"rev-{next(_revisions)}"
+        self.versions[(domain, repository, fmt, namespace or "", package, version)] = StoredVersion(
+            rev, status, published_time or datetime(2026, 1, 1, tzinfo=UTC)
+        )
+        return rev
+
+    def get(
+        self, domain: str, repository: str, fmt: str, package: str, version: str, namespace: str | None = None
+    ) -> StoredVersion | None:
+        return self.versions.get((domain, repository, fmt, namespace or "", package, version))
+
+    # ------------------------------------------------------------------ API
+
+    def copy_package_versions(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(kwargs)
+        if self.faults:
+            raise self.faults.pop(0)
+        assert ("versions" in kwargs) != ("versionRevisions" in kwargs), "versions XOR versionRevisions"
+        requested: dict[str, str | None] = (
+            dict(kwargs["versionRevisions"])
+            if "versionRevisions" in kwargs
+            else dict.fromkeys(kwargs["versions"])
+        )
+        assert 0 < len(requested) <= 100
+        domain, fmt, ns, package = (
+            kwargs["domain"],
+            kwargs["format"],
+            kwargs.get("namespace", ""),
+            kwargs["package"],
+        )
+        source, destination = kwargs["sourceRepository"], kwargs["destinationRepository"]
+        failed: dict[str, dict[str, str]] = {}
+        to_copy: dict[str, StoredVersion] = {}
+        identical: set[str] = set()
+        for version, revision in requested.items():
+            stored = self.versions.get((domain, source, fmt, ns, package, version))
+            if stored is None:
+                failed[version] = {"errorCode": "NOT_FOUND", "errorMessage": "not found"}
+            elif revision is not None and stored.revision != revision:
+                failed[version] = {"errorCode": "MISMATCHED_REVISION", "errorMessage": "revision changed"}
+            elif stored.status not in COPYABLE:
+                failed[version] = {"errorCode": "MISMATCHED_STATUS", "errorMessage": stored.status}
+            else:
+                existing = self.versions.get((domain, destination, fmt, ns, package, version))
+                if existing is not None and existing.revision == stored.revision:
+                    identical.add(version)
+                elif existing is not None and not kwargs.get("allowOverwrite"):
+                    failed[version] = {"errorCode": "ALREADY_EXISTS", "errorMessage": "exists"}
+                else:
+                    to_copy[version] = stored
+        if failed:
+            for version in requested:
+                if version not in failed and version not in identical:
+                    failed[version] = {"errorCode": "SKIPPED", "errorMessage": "skipped"}
+            return {"successfulVersions": {}, "failedVersions": failed}
+        for version, stored in to_copy.items():
+            self.versions[(domain, destination, fmt, ns, package, version)] = StoredVersion(
+                stored.revision, stored.status, stored.published_time
+            )
+        return {
+            "successfulVersions": {
+                v: {"revision": s.revision, "status": s.status} for v, s in to_copy.items()
+            },
+            "failedVersions": {},
+        }
+
+    def describe_package_version(self, **kwargs: Any) -> dict[str, Any]:
+        self.describe_calls.append(kwargs)
+        if self.describe_faults:
+            raise self.describe_faults.pop(0)
+        stored = self.versions.get(
+            (
+                kwargs["domain"],
+                kwargs["repository"],
+                kwargs["format"],
+                kwargs.get("namespace", ""),
+                kwargs["package"],
+                kwargs["packageVersion"],
+            )
+        )
+        if stored is None:
+            raise client_error("ResourceNotFoundException", 404, operation="DescribePackageVersion")
+        info: dict[str, Any] = {
+            "version": kwargs["packageVersion"],
+            "revision": stored.revision,
+            "status": stored.status,
+        }
+        if stored.published_time is not None:
+            info["publishedTime"] = stored.published_time
+        return {"packageVersion": info}

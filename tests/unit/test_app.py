@@ -1,0 +1,273 @@
+"""The Lambda handler end to end over the fake client: SQS partial batch responses, raw and
+scheduled events, bad input, timeouts, and what it imports."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import app
+import pytest
+from promoter.pipeline import PromotionIncomplete
+from promoter.settings import Settings
+
+from .conftest import EVENTS, event, load_event, sqs_record
+from .fake_codeartifact import FakeCodeArtifact, client_error
+
+FUNCTION_DIR = Path(app.__file__).resolve().parent
+
+
+class Context:
+    function_name = "codeartifact-promoter"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:codeartifact-promoter"
+    aws_request_id = "req-1"
+
+    def __init__(self, remaining_ms: int = 60_000) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+@pytest.fixture
+def handler_fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeCodeArtifact]:
+    """The bundled rules, and a fake CodeArtifact in the container state (no boto3 client is made)."""
+    monkeypatch.setenv("PROMOTION_RULES_FILE", "promotion-rules.yaml")
+    monkeypatch.setenv("PROMOTER_COPY_RATE", "0")
+    for name in (
+        "PROMOTION_RULES_PARAMETER",
+        "ALLOWED_SOURCE_REPOSITORIES",
+        "ALLOWED_DESTINATION_REPOSITORIES",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    fake = FakeCodeArtifact()
+    app.reset_state().client = fake
+    yield fake
+    app.reset_state()
+
+
+def seed(fake: FakeCodeArtifact, *names: str) -> None:
+    for name in names:
+        d = load_event(name)["detail"]
+        fake.publish(
+            d["domainName"],
+            d["repositoryName"],
+            d["packageFormat"],
+            d["packageName"],
+            d["packageVersion"],
+            namespace=d["packageNamespace"],
+            revision=d["packageVersionRevision"],
+        )
+
+
+def outcome_lines(records: list[logging.LogRecord]) -> list[dict[str, Any]]:
+    """The outcome fields of the handler's log records (Powertools renders them as JSON lines)."""
+    return [vars(r) for r in records if hasattr(r, "outcome")]
+
+
+def test_sqs_sample_batch(handler_fake: FakeCodeArtifact, caplog: pytest.LogCaptureFixture) -> None:
+    # Given the staging versions the sample batch talks about
+    seed(handler_fake, "pypi-published", "maven-updated-published", "npm-scoped-published")
+    # When the sample SQS batch arrives (duplicates, Unfinished->Published, the copy's own event, bad body)
+    response = app.lambda_handler(load_event("sqs-batch"), Context())
+    # Then nothing is retried, each package costs one call, and release holds the pinned revisions
+    assert response == {"batchItemFailures": []}
+    assert len(handler_fake.calls) == 3
+    maven = handler_fake.get("acme", "release", "maven", "app-core", "1.4.0", namespace="com.acme")
+    assert maven is not None
+    assert maven.revision == load_event("maven-updated-published")["detail"]["packageVersionRevision"]
+    lines = outcome_lines(caplog.records)
+    assert sorted(line["outcome"] for line in lines) == [
+        "ignored",
+        "ignored",
+        "promoted",
+        "promoted",
+        "promoted",
+    ]
+    assert {line.get("reason") for line in lines if line["outcome"] == "ignored"} == {"malformed", "source"}
+
+
+def test_transient_failures_become_batch_item_failures(handler_fake: FakeCodeArtifact) -> None:
+    seed(handler_fake, "pypi-published", "npm-scoped-published")
+    handler_fake.faults = [client_error("ServiceUnavailableException", 503) for _ in range(20)]
+    batch = {
+        "Records": [
+            sqs_record(load_event("pypi-published"), "m-pypi"),
+            sqs_record(load_event("npm-scoped-published"), "m-npm-1"),
+            sqs_record(load_event("npm-scoped-published"), "m-npm-2"),
+            sqs_record("garbage", "m-bad"),
+        ]
+    }
+    deps = app.build_dependencies(Context())
+    deps.sleep = lambda seconds: None  # backoff without waiting
+    response = app.handle_sqs(batch, Context(), deps)
+    failed = sorted(item["itemIdentifier"] for item in response["batchItemFailures"])
+    assert failed == ["m-npm-1", "m-npm-2", "m-pypi"]  # the malformed record is dropped, not retried
+
+
+def test_final_failures_are_not_retried(handler_fake: FakeCodeArtifact) -> None:
+    seed(handler_fake, "pypi-published")
+    d = load_event("pypi-published")["detail"]
+    handler_fake.publish(
+        "acme", "release", "pypi", d["packageName"], d["packageVersion"], revision="other-build"
+    )
+    response = app.lambda_handler({"Records": [sqs_record(load_event("pypi-published"), "m1")]}, Context())
+    assert response == {"batchItemFailures": []}
+
+
+def test_records_not_reached_in_time_go_back_to_the_queue(handler_fake: FakeCodeArtifact) -> None:
+    seed(handler_fake, "pypi-published")
+    response = app.lambda_handler(
+        {"Records": [sqs_record(load_event("pypi-published"), "m1")]}, Context(remaining_ms=3_000)
+    )
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+    assert handler_fake.calls == []
+
+
+def test_a_raw_eventbridge_event(handler_fake: FakeCodeArtifact) -> None:
+    seed(handler_fake, "generic-published")
+    assert app.lambda_handler(load_event("generic-published"), Context()) == {"outcomes": {"promoted": 1}}
+
+
+def test_a_raw_event_whose_copy_must_be_retried_raises(handler_fake: FakeCodeArtifact) -> None:
+    seed(handler_fake, "generic-published")
+    handler_fake.faults = [client_error("AccessDeniedException", 403)]
+    with pytest.raises(PromotionIncomplete):
+        app.lambda_handler(load_event("generic-published"), Context())
+
+
+@pytest.mark.parametrize(
+    "name", ["npm-published", "npm-deleted", "npm-copied-into-release", "maven-unfinished", "malformed"]
+)
+def test_sample_events_that_copy_nothing(handler_fake: FakeCodeArtifact, name: str) -> None:
+    result = app.lambda_handler(load_event(name), Context())
+    assert result == {"outcomes": {"ignored": 1}}
+    assert handler_fake.calls == []
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        None,
+        0,
+        "x",
+        [],
+        {},
+        {"Records": []},
+        {"Records": [1, None, {"body": 3}]},
+        {"Records": "no"},
+        [{"a": 1}],
+    ],
+)
+def test_arbitrary_input_never_raises(handler_fake: FakeCodeArtifact, raw: Any) -> None:
+    result = app.lambda_handler(raw, Context())
+    assert isinstance(result, dict)
+    assert handler_fake.calls == []
+
+
+def test_scheduled_events_go_to_reconcile(
+    handler_fake: FakeCodeArtifact, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, Any] = {}
+
+    class Reconcile:
+        @staticmethod
+        def run(*, event: Any, context: Any, deps: Any) -> dict[str, Any]:
+            seen.update(event=event, deps=deps)
+            return {"reconciled": True}
+
+    monkeypatch.setitem(sys.modules, "promoter.reconcile", Reconcile)
+    scheduled = {"source": "aws.events", "detail-type": "Scheduled Event", "id": "s1", "detail": {}}
+    assert app.lambda_handler(scheduled, Context()) == {"reconciled": True}
+    assert seen["deps"].client is handler_fake
+
+
+def test_invalid_rules_fail_the_invocation(handler_fake: FakeCodeArtifact, tmp_path: Path) -> None:
+    bad = tmp_path / "rules.yaml"
+    bad.write_text("rules:\n  - name: x\n    domain: acme\n")
+    state = app.reset_state()
+    state.client = handler_fake
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PROMOTION_RULES_FILE", str(bad))
+        with pytest.raises(ValueError, match="rule 'x', field 'sourceRepository'"):
+            app.lambda_handler(load_event("sqs-batch"), Context())
+
+
+def test_rules_outside_the_allow_list_are_refused(handler_fake: FakeCodeArtifact) -> None:
+    state = app.reset_state()
+    state.client = handler_fake
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ALLOWED_DESTINATION_REPOSITORIES", "public")
+        with pytest.raises(ValueError, match="ALLOWED_DESTINATION_REPOSITORIES"):
+            app.lambda_handler(load_event("sqs-batch"), Context())
+
+
+def test_rules_and_client_are_reused_across_invocations(handler_fake: FakeCodeArtifact) -> None:
+    app.lambda_handler(load_event("npm-deleted"), Context())
+    rules = app.state().rules
+    app.lambda_handler(load_event("npm-deleted"), Context())
+    assert app.state().rules is rules
+    assert app.state().client is handler_fake
+
+
+def test_import_does_no_work_and_loads_no_heavy_modules(tmp_path: Path) -> None:
+    # Given a fresh interpreter, When app is imported and the bundled rules are compiled,
+    # Then neither the X-Ray SDK, pydantic, univers nor packaging's specifiers are loaded,
+    # and no rules file is read at import (a missing file only fails the first invocation).
+    code = """
+import sys, json
+import app
+heavy = ("yaml", "aws_xray_sdk", "pydantic", "univers", "packaging.specifiers")
+at_import = {m: m in sys.modules for m in heavy}
+app.state().client = object()
+app._rules()
+after_rules = {m: m in sys.modules for m in ("aws_xray_sdk", "pydantic", "univers", "packaging.specifiers")}
+print(json.dumps([at_import, after_rules]))
+"""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(FUNCTION_DIR),
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "PROMOTION_RULES_FILE": "promotion-rules.yaml",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, check=True
+    ).stdout
+    at_import, after_rules = json.loads(out.strip().splitlines()[-1])
+    assert not any(at_import.values()), at_import
+    assert not any(after_rules.values()), after_rules
+
+
+def test_relative_rules_path_resolves_against_the_task_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PROMOTION_RULES_PARAMETER", raising=False)
+    settings = Settings.from_env(
+        {"PROMOTION_RULES_FILE": "promotion-rules.yaml", "LAMBDA_TASK_ROOT": "/var/task"}
+    )
+    assert settings.rules_file == "/var/task/promotion-rules.yaml"
+    settings = Settings.from_env({"PROMOTION_RULES_FILE": "promotion-rules.yaml"})
+    assert settings.rules_file == str(FUNCTION_DIR / "promotion-rules.yaml")
+
+
+def test_sample_event_files_exist() -> None:
+    for name in (
+        "npm-published",
+        "pypi-published",
+        "maven-unfinished",
+        "maven-updated-published",
+        "generic-published",
+        "npm-deleted",
+        "npm-copied-into-release",
+        "sqs-batch",
+        "malformed",
+    ):
+        assert (EVENTS / f"{name}.json").exists(), name
+
+
+def test_event_helper_overrides() -> None:
+    assert event(packageName="x")["detail"]["packageName"] == "x"

@@ -1,0 +1,187 @@
+"""Planning: coalescing, grouping, chunking, union of destinations, cooldown deferral."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from promoter.events import Candidate
+from promoter.outcomes import DEFERRED, FAILED, IGNORED
+from promoter.planner import LookupFailed, coalesce, plan
+
+from .conftest import NOW, candidate, rules
+
+TWO_RULES = """
+rules:
+  - name: npm-release
+    domain: acme
+    sourceRepository: staging
+    destinationRepositories: [release, mirror]
+    formats: [npm]
+  - name: all-audit
+    domain: acme
+    sourceRepository: staging
+    destinationRepositories: [audit, release]
+    allowOverwrite: true
+"""
+
+
+def test_coalesce_keeps_the_newest_sequence_number() -> None:
+    a = candidate(revision="r1", sequence_number=1)
+    b = candidate(revision="r3", sequence_number=3)
+    c = candidate(revision="r2", sequence_number=2)
+    other = candidate(version="2.0.0")
+    assert coalesce([a, b, c, other]) == [b, other]
+
+
+def test_coalesce_tie_prefers_the_later_delivery() -> None:
+    a = candidate(revision="r1", sequence_number=5)
+    b = candidate(revision="r2", sequence_number=5)
+    assert coalesce([a, b]) == [b]
+
+
+def test_duplicates_cost_one_copy() -> None:
+    result = plan([candidate()] * 5, rules(), now=NOW)
+    assert len(result.requests) == 1
+    assert result.requests[0].api_kwargs()["versionRevisions"] == {"1.0.0": "rev-1"}
+
+
+def test_versions_of_one_package_share_a_call_and_chunk_at_100() -> None:
+    versions = [candidate(version=f"1.0.{i}", revision=f"r{i}") for i in range(250)]
+    result = plan(versions, rules(), now=NOW)
+    assert [len(r.items) for r in result.requests] == [100, 100, 50]
+    for request in result.requests:
+        kwargs = request.api_kwargs()
+        assert "versions" not in kwargs
+        assert len(kwargs["versionRevisions"]) == len(request.items)
+
+
+def test_groups_split_by_package_namespace_format_and_destination() -> None:
+    cands = [
+        candidate(package="a"),
+        candidate(package="a", version="2.0.0"),
+        candidate(package="b"),
+        candidate(package="a", namespace="acme"),
+        candidate(package="a", format="pypi"),
+    ]
+    result = plan(cands, rules(), now=NOW)
+    keys = sorted((r.format, r.namespace or "", r.package, len(r.items)) for r in result.requests)
+    assert keys == [("npm", "", "a", 2), ("npm", "", "b", 1), ("npm", "acme", "a", 1), ("pypi", "", "a", 1)]
+
+
+def test_union_of_destinations_once_with_the_first_rules_options() -> None:
+    result = plan([candidate()], rules(TWO_RULES), now=NOW)
+    by_destination = {r.destination_repository: r for r in result.requests}
+    assert sorted(by_destination) == ["audit", "mirror", "release"]
+    # release is targeted by both rules: the first (npm-release) decides, without overwrite
+    assert by_destination["release"].allow_overwrite is False
+    assert by_destination["release"].items[0].rule == "npm-release"
+    assert by_destination["audit"].allow_overwrite is True
+
+
+def test_unpinned_candidates_use_versions_never_both() -> None:
+    result = plan([candidate(revision=None), candidate(version="2.0.0")], rules(), now=NOW)
+    shapes = sorted(
+        tuple(sorted(k for k in r.api_kwargs() if k.startswith("version"))) for r in result.requests
+    )
+    assert shapes == [("versionRevisions",), ("versions",)]
+
+
+@pytest.mark.parametrize(
+    ("cand", "reason"),
+    [
+        (candidate(operation="Deleted"), "deleted"),
+        (candidate(domain="elsewhere"), "domain"),
+        (candidate(source_repository="release"), "source"),
+        (candidate(state="Unfinished"), "state"),
+        (candidate(version="1.0.0-rc.1"), "prerelease"),
+    ],
+)
+def test_ignored_versions_say_why(cand: Candidate, reason: str) -> None:
+    result = plan([cand], rules(), now=NOW)
+    assert result.requests == []
+    assert [(o.status, o.reason) for o in result.outcomes] == [(IGNORED, reason)]
+
+
+def test_maven_unfinished_then_published_in_one_batch_is_promoted_once() -> None:
+    unfinished = candidate(
+        format="maven", namespace="com.acme", state="Unfinished", revision="r1", sequence_number=1
+    )
+    published = candidate(
+        format="maven", namespace="com.acme", state="Published", revision="r3", sequence_number=3
+    )
+    result = plan([published, unfinished], rules(), now=NOW)
+    assert result.outcomes == []
+    assert result.requests[0].api_kwargs()["versionRevisions"] == {"1.0.0": "r3"}
+
+
+COOLDOWN = """
+rules:
+  - name: wait-3d
+    domain: acme
+    sourceRepository: staging
+    destinationRepositories: [release]
+    minimumReleaseAge: 3d
+"""
+
+
+def test_a_young_version_is_deferred_with_its_eligible_time() -> None:
+    published = NOW - timedelta(days=1)
+    looked_up: list[Candidate] = []
+
+    def lookup(c: Candidate) -> object:
+        looked_up.append(c)
+        return published
+
+    result = plan([candidate()], rules(COOLDOWN), now=NOW, published_time=lookup)  # type: ignore[arg-type]
+    assert result.requests == []
+    assert [(o.status, o.eligible_at) for o in result.outcomes] == [(DEFERRED, published + timedelta(days=3))]
+    assert len(looked_up) == 1
+
+
+def test_an_old_enough_version_is_copied() -> None:
+    result = plan([candidate()], rules(COOLDOWN), now=NOW, published_time=lambda c: NOW - timedelta(days=4))
+    assert len(result.requests) == 1
+    assert result.outcomes == []
+
+
+def test_a_known_publish_time_needs_no_lookup() -> None:
+    def lookup(c: Candidate) -> None:
+        raise AssertionError("no lookup expected")
+
+    result = plan(
+        [candidate(published_time=NOW - timedelta(days=5))], rules(COOLDOWN), now=NOW, published_time=lookup
+    )
+    assert len(result.requests) == 1
+
+
+def test_rules_without_cooldown_never_look_up() -> None:
+    def lookup(c: Candidate) -> None:
+        raise AssertionError("no lookup expected")
+
+    assert len(plan([candidate()], rules(), now=NOW, published_time=lookup).requests) == 1
+
+
+def test_a_failed_lookup_is_a_retryable_failure() -> None:
+    def lookup(c: Candidate) -> None:
+        raise LookupFailed("ThrottlingException", "slow down", retryable=True)
+
+    result = plan([candidate()], rules(COOLDOWN), now=NOW, published_time=lookup)
+    assert [(o.status, o.error_code, o.retryable) for o in result.outcomes] == [
+        (FAILED, "ThrottlingException", True)
+    ]
+
+
+def test_a_rule_without_cooldown_wins_over_one_with_it() -> None:
+    text = (
+        COOLDOWN
+        + """
+  - name: now
+    domain: acme
+    sourceRepository: staging
+    destinationRepositories: [release]
+"""
+    )
+    result = plan([candidate()], rules(text), now=NOW, published_time=lambda c: NOW)
+    assert len(result.requests) == 1
+    assert result.requests[0].items[0].rule == "now"

@@ -1,0 +1,102 @@
+"""One log line and metric per outcome, aggregated metrics, outcome events that never fail a copy."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from promoter.copier import CopyStats
+from promoter.outcomes import DEFERRED, FAILED, IGNORED, PROMOTED, SUPERSEDED, Outcome
+from promoter.report import MALFORMED, MemoryMetrics, Reporter
+
+from .conftest import NOW, RecordingLogger, candidate
+
+
+class Events:
+    def __init__(self, fail: bool = False) -> None:
+        self.published: list[Mapping[str, Any]] = []
+        self.fail = fail
+        self.flushed = 0
+
+    def publish(self, detail: Mapping[str, Any]) -> None:
+        self.published.append(detail)
+
+    def flush(self) -> None:
+        self.flushed += 1
+        if self.fail:
+            raise RuntimeError("bus down")
+
+
+def test_one_line_with_every_field(log: RecordingLogger, memory_metrics: MemoryMetrics) -> None:
+    reporter = Reporter(log, memory_metrics)
+    c = candidate(event_id="ev-1", namespace="acme")
+    reporter.outcome(
+        Outcome(
+            FAILED, c, destination="release", rule="r", error_code="ALREADY_EXISTS", error_message="exists"
+        )
+    )
+    [line] = log.lines
+    assert line["level"] == "ERROR"
+    assert {k: line[k] for k in ("rule", "domain", "sourceRepository", "destinationRepository")} == {
+        "rule": "r",
+        "domain": "acme",
+        "sourceRepository": "staging",
+        "destinationRepository": "release",
+    }
+    assert (line["format"], line["namespace"], line["package"], line["version"], line["revision"]) == (
+        "npm",
+        "acme",
+        "widgets",
+        "1.0.0",
+        "rev-1",
+    )
+    assert (line["outcome"], line["errorCode"], line["errorMessage"]) == (FAILED, "ALREADY_EXISTS", "exists")
+    assert line["correlation_id"] == "ev-1"
+
+
+def test_metrics_are_aggregated_with_low_cardinality_dimensions(
+    log: RecordingLogger, memory_metrics: MemoryMetrics
+) -> None:
+    reporter = Reporter(log, memory_metrics)
+    for version in ("1", "2", "3"):
+        reporter.outcome(Outcome(PROMOTED, candidate(version=version), destination="release", rule="r"))
+    reporter.outcome(Outcome(SUPERSEDED, candidate(), destination="release", rule="r"))
+    reporter.outcome(Outcome(FAILED, candidate(), destination="release", rule="r", error_code="NOT_FOUND"))
+    reporter.outcome(Outcome(IGNORED, candidate(), reason="exclude"))
+    reporter.outcome(
+        Outcome(DEFERRED, candidate(), destination="release", eligible_at=NOW + timedelta(days=1))
+    )
+    reporter.ignored_input(MALFORMED, "bad", record_id="m1", excerpt="{")
+    reporter.copy_stats(CopyStats(copy_requests=2, throttled=1))
+    assert memory_metrics.values == {}  # nothing until flush
+    reporter.flush()
+    assert memory_metrics.values == {
+        ("VersionsPromoted", None): 3,
+        ("VersionsSuperseded", None): 1,
+        ("VersionsFailed", ("ErrorCode", "NOT_FOUND")): 1,
+        ("VersionsIgnored", ("Reason", "exclude")): 1,
+        ("VersionsIgnored", ("Reason", MALFORMED)): 1,
+        ("VersionsDeferred", None): 1,
+        ("CopyRequests", None): 2,
+        ("CopyThrottled", None): 1,
+    }
+    deferred = next(line for line in log.lines if line.get("outcome") == DEFERRED)
+    assert deferred["eligibleAt"] == (NOW + timedelta(days=1)).isoformat()
+
+
+def test_outcome_events_for_promotions_not_for_ignored(log: RecordingLogger) -> None:
+    events = Events()
+    reporter = Reporter(log, None, events)
+    reporter.outcome(Outcome(PROMOTED, candidate(), destination="release", rule="r"))
+    reporter.outcome(Outcome(IGNORED, candidate(), reason="state"))
+    reporter.flush()
+    assert [e["outcome"] for e in events.published] == [PROMOTED]
+    assert events.flushed == 1
+
+
+def test_a_failing_event_bus_never_fails_the_report(log: RecordingLogger) -> None:
+    reporter = Reporter(log, MemoryMetrics(), Events(fail=True))
+    reporter.outcome(Outcome(PROMOTED, candidate(), destination="release", rule="r"))
+    reporter.flush()
+    assert any("could not be flushed" in line["message"] for line in log.lines)

@@ -1,0 +1,177 @@
+"""Version ranges and prereleases, in each format's own language."""
+
+from __future__ import annotations
+
+import pytest
+from packaging.version import Version
+from promoter.versions import InvalidRange, compile_range, is_prerelease
+
+RANGE_CASES = [
+    # npm (node-semver)
+    ("npm", "^1.2.3", "1.2.3", True),
+    ("npm", "^1.2.3", "1.9.9", True),
+    ("npm", "^1.2.3", "1.2.2", False),
+    ("npm", "^1.2.3", "2.0.0", False),
+    ("npm", "^1.2.3", "2.0.0-rc.1", False),
+    ("npm", "^0.2.3", "0.2.9", True),
+    ("npm", "^0.2.3", "0.3.0", False),
+    ("npm", "^0.0.3", "0.0.3", True),
+    ("npm", "^0.0.3", "0.0.4", False),
+    ("npm", "^1.x", "1.5.0", True),
+    ("npm", "^0.x", "0.9.0", True),
+    ("npm", "^0.x", "1.0.0", False),
+    ("npm", "~1.2.3", "1.2.9", True),
+    ("npm", "~1.2.3", "1.3.0", False),
+    ("npm", "~1.2", "1.2.0", True),
+    ("npm", "~1", "1.9.0", True),
+    ("npm", "~1", "2.0.0", False),
+    ("npm", "1.x", "1.0.0", True),
+    ("npm", "1.x", "2.0.0", False),
+    ("npm", "1.2.x", "1.2.7", True),
+    ("npm", "1.2.*", "1.3.0", False),
+    ("npm", "*", "0.0.1", True),
+    ("npm", "", "0.0.1", True),
+    ("npm", ">=1.0.0 <2", "1.5.0", True),
+    ("npm", ">= 1.0.0 < 2", "2.0.0", False),
+    ("npm", ">1.2", "1.2.9", False),
+    ("npm", ">1.2", "1.3.0", True),
+    ("npm", "<1.2", "1.1.9", True),
+    ("npm", "<1.2", "1.2.0-rc.1", False),
+    ("npm", "<=1.2", "1.2.9", True),
+    ("npm", "<=1.2", "1.3.0", False),
+    ("npm", "=1.2.3", "1.2.3", True),
+    ("npm", "v1.2.3", "1.2.3", True),
+    ("npm", "1.0.0 - 2.0.0", "2.0.0", True),
+    ("npm", "1.0.0 - 2.0.0", "2.0.1", False),
+    ("npm", "1.2 - 2", "1.2.0", True),
+    ("npm", "1.2 - 2", "2.9.9", True),
+    ("npm", "1.2 - 2", "3.0.0", False),
+    ("npm", "1.2.3 || ^3", "3.1.0", True),
+    ("npm", "1.2.3 || ^3", "2.0.0", False),
+    ("npm", ">=1.0.0-beta.2", "1.0.0-beta.10", True),
+    ("npm", ">=1.0.0-beta.2", "1.0.0-alpha", False),
+    ("npm", ">=1.0.0", "1.0.0+build.5", True),
+    ("npm", ">=1.0.0", "banana", False),
+    ("npm", ">=1.0.0", "1.0", False),
+    # pypi (PEP 440)
+    ("pypi", ">=1.0,<2", "1.5", True),
+    ("pypi", ">=1.0,<2", "2.0", False),
+    ("pypi", ">=1.0,<2", "1.5rc1", True),
+    ("pypi", "~=1.4", "1.9", True),
+    ("pypi", "~=1.4", "2.0", False),
+    ("pypi", "==1.*", "1.2.3", True),
+    ("pypi", "!=1.5", "1.5.0", False),
+    ("pypi", ">=1", "1!0.5", True),
+    ("pypi", ">=1", "not-a-version", False),
+    # maven
+    ("maven", "[1.0,2.0)", "1.5", True),
+    ("maven", "[1.0,2.0)", "2.0", False),
+    ("maven", "[1.0,2.0)", "1.0-rc1", False),
+    ("maven", "[1.0,2.0)", "2.0-SNAPSHOT", True),
+    ("maven", "[1.0,)", "27.1-jre", True),
+    ("maven", "(,1.0]", "1.0", True),
+    ("maven", "(,1.0)", "1.0", False),
+    ("maven", "(,1.0],[1.2,)", "1.1", False),
+    ("maven", "(,1.0],[1.2,)", "1.3", True),
+    ("maven", "[1.2]", "1.2.0", True),
+    ("maven", "1.2", "1.2", True),
+    ("maven", "1.2", "1.3", False),
+    ("maven", "[1.0-alpha,1.0-beta]", "1.0-alpha-2", True),
+    # nuget
+    ("nuget", "1.0", "5.0", True),
+    ("nuget", "1.0", "0.9", False),
+    ("nuget", "[1.0,2.0)", "1.0.0.1", True),
+    ("nuget", "[1.0,2.0)", "2.0.0", False),
+    ("nuget", "(1.0,)", "1.0.0.0", False),
+    ("nuget", "(,2.0]", "2.0", True),
+    ("nuget", "[1.0-beta,2.0)", "1.0.0-BETA", True),
+    ("nuget", "[1.0.0]", "1.0", True),
+    ("nuget", "[1.0,2.0)", "not-a-version", False),
+    # the rest: node-semver ranges over lenient semver versions
+    ("generic", ">=1.2", "1.10", True),
+    ("generic", ">=1.2 <2", "2026.11.26", False),
+    ("cargo", "^1", "1.99.0", True),
+    ("swift", "~5.9", "5.9.2", True),
+    ("ruby", ">=2.0", "2.1.0", True),
+]
+
+
+@pytest.mark.parametrize(("fmt", "expression", "version", "expected"), RANGE_CASES)
+def test_range_membership(fmt: str, expression: str, version: str, expected: bool) -> None:
+    # Given a compiled range, When a version is checked, Then the format's own rules decide
+    assert compile_range(fmt, expression or "*").contains(version) is expected
+
+
+INVALID = [
+    ("npm", "^^1"),
+    ("npm", "1.2.3.4"),
+    ("npm", ">=banana"),
+    ("npm", "1.0.0 - "),
+    ("pypi", ">>1"),
+    ("pypi", "1.0 and 2.0"),
+    ("maven", "[1.0"),
+    ("maven", "[2.0,1.0]"),
+    ("maven", "(1.0)"),
+    ("maven", "[1.0,2.0),"),
+    ("maven", "[,1.0]"),
+    ("maven", "[1,2,3]"),
+    ("nuget", "[1.0,2.0),[3.0,4.0)"),
+    ("nuget", "abc"),
+    ("nuget", "[1.0,2.0"),
+    ("generic", "~>>1"),
+    ("npm", "   "),
+]
+
+
+@pytest.mark.parametrize(("fmt", "expression"), INVALID)
+def test_invalid_ranges_are_refused(fmt: str, expression: str) -> None:
+    with pytest.raises(InvalidRange):
+        compile_range(fmt, expression)
+
+
+PRERELEASES = [
+    ("npm", "1.0.0-beta.1", True),
+    ("npm", "1.0.0", False),
+    ("npm", "1.0.0+build-7", False),
+    ("pypi", "1.0rc1", True),
+    ("pypi", "1.0a1", True),
+    ("pypi", "1.0b2", True),
+    ("pypi", "1.0.dev3", True),
+    ("pypi", "1.0.post1", False),
+    ("pypi", "1.0", False),
+    ("pypi", "1.0+local.abc", False),
+    ("maven", "1.0-SNAPSHOT", True),
+    ("maven", "1.0-alpha-1", True),
+    ("maven", "1.0-M1", True),
+    ("maven", "1.0.RC2", True),
+    ("maven", "1.0-cr1", True),
+    ("maven", "27.1-jre", False),
+    ("maven", "1.0.RELEASE", False),
+    ("maven", "1.0-Final", False),
+    ("maven", "1.0-sp1", False),
+    ("nuget", "1.0.0-preview.3", True),
+    ("nuget", "1.0.0.1", False),
+    ("ruby", "1.0.0.pre", True),
+    ("ruby", "1.0.0", False),
+    ("generic", "2026.11.26", False),
+    ("generic", "1.0.0-rc1", True),
+    ("cargo", "0.1.0-alpha", True),
+]
+
+
+@pytest.mark.parametrize(("fmt", "version", "expected"), PRERELEASES)
+def test_prerelease_detection(fmt: str, version: str, expected: bool) -> None:
+    assert is_prerelease(fmt, version) is expected
+
+
+@pytest.mark.parametrize(
+    "version",
+    ["1.0", "1.0a1", "1.0b2", "1.0rc1", "1.0.dev1", "1.0.post1", "2!1.0", "1.0c1", "1.0-preview", "1.0+abc"],
+)
+def test_pypi_prerelease_agrees_with_packaging(version: str) -> None:
+    assert is_prerelease("pypi", version) is Version(version).is_prerelease
+
+
+def test_unknown_format_is_refused() -> None:
+    with pytest.raises(InvalidRange, match="unknown format"):
+        compile_range("conda", ">=1")
