@@ -1,0 +1,230 @@
+"""The operator CLI against the local AWS over HTTP: plan, reconcile, explain with a cooldown, and errors.
+
+A few tests run the installed console script in a subprocess with AWS_ENDPOINT_URL pointing at the local
+server (what an operator does); the rest call ``main(argv)`` in-process against the same server (fast).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
+from promoter.cli import EXIT_ENVIRONMENT, EXIT_FAILED, EXIT_OK, main
+from promoter.reconcile import JSON_KEYS
+
+DOMAIN = "acme"
+RULES = """
+rules:
+  - name: npm-to-release
+    domain: acme
+    sourceRepository: staging
+    destinationRepositories: [release]
+    formats: [npm]
+"""
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+def promoter_script() -> list[str]:
+    script = Path(sys.executable).with_name("promoter")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "promoter.cli"]
+
+
+def run_subprocess(env: AwsEnv, *args: str) -> subprocess.CompletedProcess[str]:
+    environ = dict(os.environ)
+    assert env.endpoint_url is not None
+    environ["AWS_ENDPOINT_URL"] = env.endpoint_url
+    return subprocess.run(
+        [*promoter_script(), *args], capture_output=True, text=True, env=environ, timeout=120, check=False
+    )
+
+
+def run(*argv: str, clock: datetime = NOW) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), stdout=out, stderr=err, clock=lambda: clock)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def env(aws_server: AwsEnv) -> AwsEnv:
+    create_domain_with_repositories(aws_server.client("codeartifact"), DOMAIN, ["staging", "release"])
+    return aws_server
+
+
+@pytest.fixture
+def rules_file(tmp_path: Path) -> Path:
+    path = tmp_path / "rules.yaml"
+    path.write_text(RULES)
+    return path
+
+
+def seed(env: AwsEnv, package: str, *versions: str) -> dict[str, str]:
+    return {
+        v: env.control.seed_package_version(DOMAIN, "staging", "npm", package, v)["revision"]
+        for v in versions
+    }
+
+
+def test_plan_json_then_reconcile_then_nothing_left(env: AwsEnv, rules_file: Path) -> None:
+    # Given two packages in staging, one version already promoted
+    revisions = seed(env, "left-pad", "1.0.0", "1.1.0") | {"r2.0.0": seed(env, "right-pad", "2.0.0")["2.0.0"]}
+    env.client("codeartifact").copy_package_versions(
+        domain=DOMAIN,
+        sourceRepository="staging",
+        destinationRepository="release",
+        format="npm",
+        package="left-pad",
+        versions=["1.0.0"],
+    )
+
+    # When an operator runs plan --json (the console script, over HTTP)
+    planned = run_subprocess(env, "plan", "--rules", str(rules_file), "--json")
+
+    # Then stdout is one JSON array of objects with exactly the documented keys
+    assert planned.returncode == EXIT_OK, planned.stderr
+    items = json.loads(planned.stdout)
+    assert all(tuple(item) == JSON_KEYS for item in items)
+    by_version = {(i["package"], i["version"]): i for i in items}
+    assert by_version[("left-pad", "1.0.0")]["action"] == "skip"
+    assert by_version[("left-pad", "1.0.0")]["reason"] == "present in destination"
+    assert by_version[("left-pad", "1.1.0")] == {
+        "domain": DOMAIN,
+        "sourceRepository": "staging",
+        "destinationRepository": "release",
+        "format": "npm",
+        "namespace": None,
+        "package": "left-pad",
+        "version": "1.1.0",
+        "revision": revisions["1.1.0"],
+        "action": "copy",
+        "reason": None,
+    }
+    to_copy = {(i["package"], i["version"], i["revision"]) for i in items if i["action"] == "copy"}
+
+    # When reconcile runs (console script, not a terminal: plain lines and a summary)
+    done = run_subprocess(env, "reconcile", "--rules", str(rules_file))
+
+    # Then it copied exactly the planned versions, printed one line each, and exited 0
+    assert done.returncode == EXIT_OK, done.stderr
+    promoted_lines = [line for line in done.stdout.splitlines() if line.startswith("promoted")]
+    assert len(promoted_lines) == len(to_copy) == 2
+    assert "summary:" in done.stdout
+    assert done.stderr == ""
+    release = env.client("codeartifact")
+    for package, version, revision in to_copy:
+        listed = release.list_package_versions(
+            domain=DOMAIN, repository="release", format="npm", package=package
+        )
+        assert {v["version"]: v["revision"] for v in listed["versions"]}[version] == revision
+
+    # And a plan afterwards has nothing to copy
+    code, out, _ = run("plan", "--rules", str(rules_file), "--json")
+    assert code == EXIT_OK
+    assert [i for i in json.loads(out) if i["action"] == "copy"] == []
+
+
+def test_plan_text_lists_copies_and_counts_present(env: AwsEnv, rules_file: Path) -> None:
+    seed(env, "left-pad", "1.0.0")
+    code, out, err = run("plan", "--rules", str(rules_file))
+    assert code == EXIT_OK, err
+    assert "copy  acme/staging -> release  npm left-pad 1.0.0" in out
+    assert out.splitlines()[-1].startswith("plan: 1 to copy, 0 already present")
+
+
+def test_reconcile_exits_1_when_a_version_fails(env: AwsEnv, rules_file: Path) -> None:
+    # Given a version and a destination that refuses the copy
+    seed(env, "left-pad", "1.0.0")
+    env.control.inject_fault("CopyPackageVersions", "AccessDeniedException", count=1)
+
+    # When reconcile runs
+    code, out, err = run("reconcile", "--rules", str(rules_file))
+
+    # Then the failure is a line, the summary is printed, and the last line on stderr says what failed
+    assert code == EXIT_FAILED
+    assert "failed" in out
+    assert "AccessDeniedException" in out
+    assert err == "promoter: error: 1 version(s) failed (AccessDeniedException: 1)\n"
+
+
+def test_unknown_domain_is_one_line_and_exit_3(env: AwsEnv, tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(RULES.replace("domain: acme", "domain: nowhere"))
+    result = run_subprocess(env, "plan", "--rules", str(path))
+    assert result.returncode == EXIT_ENVIRONMENT
+    assert result.stderr == "promoter: error: domain 'nowhere' not found (rule 'npm-to-release')\n"
+    assert result.stdout == ""
+
+
+def test_throttling_that_outlasts_the_retries_is_one_line(
+    env: AwsEnv, rules_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(env, "left-pad", "1.0.0")
+    env.control.inject_fault("ListPackages", "ThrottlingException", count=50)
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
+    code, out, err = run("plan", "--rules", str(rules_file))
+    assert code == EXIT_ENVIRONMENT
+    assert out == ""
+    assert err.startswith("promoter: error: ")
+    assert "ThrottlingException" in err
+    assert err.count("\n") == 1
+
+
+def test_explain_a_cooldown_rejects_by_age_until_the_version_is_old_enough(
+    env: AwsEnv, tmp_path: Path
+) -> None:
+    # Given a rule with a 3 day cooldown and a version published at NOW
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES + "    minimumReleaseAge: 3d\n")
+    published = env.control.seed_package_version(
+        DOMAIN, "staging", "npm", "fresh", "1.0.0", published_time=NOW
+    )
+    event = json.loads((Path(__file__).resolve().parents[2] / "events/npm-published.json").read_text())
+    event["detail"].update(
+        domainName=DOMAIN,
+        domainOwner=env.account_id,
+        repositoryName="staging",
+        packageNamespace=None,
+        packageName="fresh",
+        packageVersion="1.0.0",
+        packageVersionRevision=published["revision"],
+    )
+    event_path = tmp_path / "event.json"
+    event_path.write_text(json.dumps(event))
+
+    # When explain runs a day later
+    code, out, err = run("explain", "--rules", str(rules), str(event_path), clock=NOW + timedelta(days=1))
+
+    # Then the rule is rejected by age, with the time the version becomes eligible, and nothing is copied
+    assert code == EXIT_OK, err
+    eligible = (NOW + timedelta(days=3)).isoformat()
+    assert f"rule npm-to-release: rejected by age (eligible at {eligible})" in out
+    assert "copy requests: none" in out
+    assert f"deferred for release until {eligible}" in out
+
+    # And with --at after the cooldown, the rule matches and the copy request is shown
+    code, out, _ = run("explain", "--rules", str(rules), str(event_path), "--at", "2026-12-01T00:00:00Z")
+    assert code == EXIT_OK
+    assert "rule npm-to-release: matches -> release" in out
+    assert f'{{"1.0.0": "{published["revision"]}"}}' in out
+
+
+def test_reconcile_over_a_cooldown_defers_then_promotes(env: AwsEnv, tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES + "    minimumReleaseAge: 90m\n")
+    env.control.seed_package_version(DOMAIN, "staging", "npm", "fresh", "1.0.0", published_time=NOW)
+
+    code, out, _ = run("reconcile", "--rules", str(rules), clock=NOW + timedelta(minutes=30))
+    assert code == EXIT_OK
+    assert "deferred" in out
+    assert "(until 2026-11-26T13:30:00+00:00)" in out
+    assert env.control.stats().get("CopyPackageVersions", {}).get("calls", 0) == 0
+
+    code, out, _ = run("reconcile", "--rules", str(rules), clock=NOW + timedelta(minutes=91))
+    assert code == EXIT_OK
+    assert [line.split()[0] for line in out.splitlines() if "fresh" in line] == ["promoted"]
