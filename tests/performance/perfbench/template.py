@@ -8,6 +8,8 @@ the Lambda / SAM defaults, and ``Settings.source`` says which were used.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +18,8 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
-FUNCTION_DIR = ROOT / "functions" / "promoter"
+# BENCH_FUNCTION_DIR measures another copy of the function (an A/B of a change) with the same harness.
+FUNCTION_DIR = Path(os.environ.get("BENCH_FUNCTION_DIR") or ROOT / "functions" / "promoter").resolve()
 
 _PSEUDO = {
     "AWS::Region": "us-east-1",
@@ -128,7 +131,20 @@ class _Resolver:
 
 
 def load(path: Path | None = None) -> Settings:
-    path = path or ROOT / "template.yaml"
+    """The template's settings; BENCH_SETTINGS (a JSON object of Settings fields) overrides them for
+    experiments (for example ``{"batch_size": 100, "batching_window_seconds": 2}``), and says so."""
+    settings = _load(path or ROOT / "template.yaml")
+    overrides = json.loads(os.environ.get("BENCH_SETTINGS") or "{}")
+    for key, value in overrides.items():
+        if key not in Settings.__dataclass_fields__ or key == "source":
+            raise ValueError(f"BENCH_SETTINGS: unknown setting {key!r}")
+        setattr(settings, key, value)
+    if overrides:
+        settings.source += f" + BENCH_SETTINGS {json.dumps(overrides, sort_keys=True)}"
+    return settings
+
+
+def _load(path: Path) -> Settings:
     settings = Settings()
     if not path.exists():
         return settings

@@ -160,6 +160,10 @@ def make_plan(
             patch = rng.randrange(0, 10)
             versions.append(Version(pkg, f"1.{minor}.{patch}", pkg.format == "maven"))
             total += events_per_version(pkg)
+    # Published package after package (a multi-module build, a monorepo release, a migration),
+    # each package's versions in order: the order in which a burst reaches the queue.
+    position = {pkg: i for i, pkg in enumerate(pkgs)}
+    versions.sort(key=lambda v: position[v.package])
 
     destinations: dict[Version, tuple[str, ...]] = {}
     for v in versions:
