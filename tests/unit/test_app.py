@@ -3,8 +3,8 @@ scheduled events, bad input, timeouts, and what it imports."""
 
 from __future__ import annotations
 
+import io
 import json
-import logging
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -66,12 +66,20 @@ def seed(fake: FakeCodeArtifact, *names: str) -> None:
         )
 
 
-def outcome_lines(records: list[logging.LogRecord]) -> list[dict[str, Any]]:
-    """The outcome fields of the handler's log records (Powertools renders them as JSON lines)."""
-    return [vars(r) for r in records if hasattr(r, "outcome")]
+@pytest.fixture
+def log_stream(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
+    """What the function writes to its log (stdout in Lambda)."""
+    stream = io.StringIO()
+    monkeypatch.setattr(app.logger.registered_handler, "stream", stream)
+    return stream
 
 
-def test_sqs_sample_batch(handler_fake: FakeCodeArtifact, caplog: pytest.LogCaptureFixture) -> None:
+def outcome_lines(stream: io.StringIO) -> list[dict[str, Any]]:
+    lines = [json.loads(raw) for raw in stream.getvalue().splitlines() if raw.startswith("{")]
+    return [line for line in lines if "outcome" in line]
+
+
+def test_sqs_sample_batch(handler_fake: FakeCodeArtifact, log_stream: io.StringIO) -> None:
     # Given the staging versions the sample batch talks about
     seed(handler_fake, "pypi-published", "maven-updated-published", "npm-scoped-published")
     # When the sample SQS batch arrives (duplicates, Unfinished->Published, the copy's own event, bad body)
@@ -82,7 +90,7 @@ def test_sqs_sample_batch(handler_fake: FakeCodeArtifact, caplog: pytest.LogCapt
     maven = handler_fake.get("acme", "release", "maven", "app-core", "1.4.0", namespace="com.acme")
     assert maven is not None
     assert maven.revision == load_event("maven-updated-published")["detail"]["packageVersionRevision"]
-    lines = outcome_lines(caplog.records)
+    lines = outcome_lines(log_stream)
     assert sorted(line["outcome"] for line in lines) == [
         "ignored",
         "ignored",
@@ -91,6 +99,14 @@ def test_sqs_sample_batch(handler_fake: FakeCodeArtifact, caplog: pytest.LogCapt
         "promoted",
     ]
     assert {line.get("reason") for line in lines if line["outcome"] == "ignored"} == {"malformed", "source"}
+    promoted = next(line for line in lines if line["outcome"] == "promoted" and line["format"] == "maven")
+    # the Powertools shape: level, timestamp, service, Lambda context, and the event id as correlation id
+    assert promoted["level"] == "INFO"
+    assert promoted["service"] == "codeartifact-promoter"
+    assert promoted["function_request_id"] == "req-1"
+    assert promoted["correlation_id"] == load_event("maven-updated-published")["id"]
+    assert promoted["rule"] == "maven-to-release"
+    assert promoted["destinationRepository"] == "release"
 
 
 def test_transient_failures_become_batch_item_failures(handler_fake: FakeCodeArtifact) -> None:
