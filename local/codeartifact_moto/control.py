@@ -24,6 +24,8 @@ from .exceptions import CodeArtifactError, error_for_code
 from .models import codeartifact_backends
 
 CONTROL_PREFIX = "/_codeartifact_moto"
+# The code a control endpoint answers for bad arguments; Control raises ValueError for it.
+INVALID_REQUEST = "InvalidControlRequest"
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
 
@@ -155,10 +157,13 @@ class Control:
             detail = json.loads(error.read() or b"{}")
             code = detail.get("code", "InternalServerException")
             message = detail.get("message", str(error))
-            try:
-                raise error_for_code(code, message) from None
-            except ValueError:
-                raise RuntimeError(f"control call {action} failed: {code}: {message}") from None
+        if code == INVALID_REQUEST:
+            raise ValueError(message)
+        try:
+            failure = error_for_code(code, message)
+        except ValueError:
+            raise RuntimeError(f"control call {action} failed: {code}: {message}") from None
+        raise failure
 
 
 def handle_control(action: str, payload: dict[str, Any]) -> Any:
@@ -208,4 +213,4 @@ def handle_control(action: str, payload: dict[str, Any]) -> Any:
     raise ValueError(f"unknown control action {action!r}")
 
 
-__all__ = ["CONTROL_PREFIX", "CodeArtifactError", "Control", "handle_control"]
+__all__ = ["CONTROL_PREFIX", "INVALID_REQUEST", "CodeArtifactError", "Control", "handle_control"]

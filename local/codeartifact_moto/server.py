@@ -28,7 +28,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import make_server
 
 from . import install
-from .control import CONTROL_PREFIX, handle_control
+from .control import CONTROL_PREFIX, INVALID_REQUEST, handle_control
 from .exceptions import ERROR_STATUS, CodeArtifactError
 
 StartResponse = Callable[..., Any]
@@ -58,7 +58,7 @@ class ControlMiddleware:
             status = ERROR_STATUS.get(error.code, 400)
             return _json(start_response, status, {"code": error.code, "message": error.message})
         except (ValueError, KeyError, TypeError) as error:
-            return _json(start_response, 400, {"code": "ValidationException", "message": str(error)})
+            return _json(start_response, 400, {"code": INVALID_REQUEST, "message": str(error)})
 
 
 def _json(start_response: StartResponse, status: int, body: Any) -> list[bytes]:

@@ -1,0 +1,303 @@
+"""The emulation's contract: each behaviour the promoter relies on, stated once.
+
+Runs against the local backend always (in-process and over HTTP), and against real AWS CodeArtifact when
+``CODEARTIFACT_CONTRACT_DOMAIN`` names an existing domain and AWS credentials are available
+(optional: ``CODEARTIFACT_CONTRACT_DOMAIN_OWNER``, ``CODEARTIFACT_CONTRACT_REGION``). Against AWS
+it creates three repositories with a random suffix in that domain, publishes small generic
+packages (the only format the API can publish), and deletes the repositories afterwards.
+
+    CODEARTIFACT_CONTRACT_DOMAIN=my-domain AWS_PROFILE=sandbox \\
+        .venv/bin/python -m pytest tests/codeartifact/test_contract.py -m aws
+
+Behaviours marked *choice* are where the AWS documentation is silent and the emulation made a
+choice (see codeartifact_moto.models); a failure against AWS there tells us to change the choice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+CONTRACT_DOMAIN = os.environ.get("CODEARTIFACT_CONTRACT_DOMAIN", "")
+NAMESPACE = "contract"
+
+
+@dataclass
+class Contract:
+    """Three fresh repositories: ``source`` (with ``upstream`` as its upstream) and ``destination``."""
+
+    client: Any
+    domain: str
+    owner: str | None
+    source: str
+    destination: str
+    upstream: str
+    suffix: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+
+    def where(self, **kwargs: Any) -> dict[str, Any]:
+        base: dict[str, Any] = {"domain": self.domain}
+        if self.owner:
+            base["domainOwner"] = self.owner
+        return {**base, **kwargs}
+
+    def package(self, name: str) -> str:
+        return f"{name}-{self.suffix}"
+
+    def publish(
+        self,
+        repository: str,
+        package: str,
+        version: str,
+        content: bytes = b"x",
+        *,
+        unfinished: bool = False,
+        asset: str = "asset.bin",
+    ) -> dict[str, Any]:
+        extra: dict[str, Any] = {"unfinished": True} if unfinished else {}
+        response: dict[str, Any] = self.client.publish_package_version(
+            **self.where(
+                repository=repository,
+                format="generic",
+                namespace=NAMESPACE,
+                package=package,
+                packageVersion=version,
+                assetContent=content,
+                assetName=asset,
+                assetSHA256=hashlib.sha256(content).hexdigest(),
+                **extra,
+            )
+        )
+        return response
+
+    def copy(self, package: str, **kwargs: Any) -> dict[str, Any]:
+        kwargs.setdefault("sourceRepository", self.source)
+        kwargs.setdefault("destinationRepository", self.destination)
+        kwargs.setdefault("namespace", NAMESPACE)
+        response: dict[str, Any] = self.client.copy_package_versions(
+            **self.where(format="generic", package=package, **kwargs)
+        )
+        return response
+
+    def describe(self, repository: str, package: str, version: str) -> dict[str, Any]:
+        response: dict[str, Any] = self.client.describe_package_version(
+            **self.where(
+                repository=repository,
+                format="generic",
+                namespace=NAMESPACE,
+                package=package,
+                packageVersion=version,
+            )
+        )["packageVersion"]
+        return response
+
+
+@pytest.fixture(params=["local", "local_server", pytest.param("aws", marks=pytest.mark.aws)])
+def contract(request: pytest.FixtureRequest) -> Iterator[Contract]:
+    if request.param.startswith("local"):
+        env = request.getfixturevalue("aws" if request.param == "local" else "aws_server")
+        client = env.client("codeartifact")
+        client.create_domain(domain="contract")
+        domain, owner = "contract", None
+    else:
+        if not CONTRACT_DOMAIN:
+            pytest.skip("set CODEARTIFACT_CONTRACT_DOMAIN (and AWS credentials) to run against real AWS")
+        region = os.environ.get("CODEARTIFACT_CONTRACT_REGION")
+        client = boto3.client("codeartifact", region_name=region) if region else boto3.client("codeartifact")
+        domain, owner = CONTRACT_DOMAIN, os.environ.get("CODEARTIFACT_CONTRACT_DOMAIN_OWNER")
+    suffix = uuid.uuid4().hex[:8]
+    names = {"upstream": f"ct-{suffix}-up", "source": f"ct-{suffix}-src", "destination": f"ct-{suffix}-dst"}
+    contract = Contract(client, domain, owner, names["source"], names["destination"], names["upstream"])
+    client.create_repository(**contract.where(repository=names["upstream"]))
+    client.create_repository(
+        **contract.where(repository=names["source"], upstreams=[{"repositoryName": names["upstream"]}])
+    )
+    client.create_repository(**contract.where(repository=names["destination"]))
+    try:
+        yield contract
+    finally:
+        for name in (names["source"], names["destination"], names["upstream"]):
+            with contextlib.suppress(ClientError):
+                client.delete_repository(**contract.where(repository=name))
+
+
+def error_code(excinfo: pytest.ExceptionInfo[ClientError]) -> str:
+    return str(excinfo.value.response["Error"]["Code"])
+
+
+def failed_codes(result: dict[str, Any]) -> dict[str, str]:
+    return {version: error["errorCode"] for version, error in result.get("failedVersions", {}).items()}
+
+
+# -- publishing and versions -------------------------------------------------------------------
+
+
+def test_publish_creates_a_published_version_with_a_revision(contract: Contract) -> None:
+    package = contract.package("pub")
+    published = contract.publish(contract.source, package, "1.0.0")
+    assert published["status"] == "Published"
+    described = contract.describe(contract.source, package, "1.0.0")
+    assert described["revision"] == published["versionRevision"]
+    assert described["origin"]["originType"] == "INTERNAL"
+    assert described["origin"]["domainEntryPoint"] == {"repositoryName": contract.source}
+
+
+def test_every_asset_of_an_unfinished_version_changes_its_revision(contract: Contract) -> None:
+    package = contract.package("unfinished")
+    first = contract.publish(contract.source, package, "1.0.0", unfinished=True, asset="a")
+    second = contract.publish(contract.source, package, "1.0.0", b"y", asset="b")
+    assert (first["status"], second["status"]) == ("Unfinished", "Published")
+    assert first["versionRevision"] != second["versionRevision"]
+
+
+def test_sha256_mismatch_is_a_validation_error(contract: Contract) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        contract.client.publish_package_version(
+            **contract.where(
+                repository=contract.source,
+                format="generic",
+                namespace=NAMESPACE,
+                package=contract.package("sha"),
+                packageVersion="1.0.0",
+                assetContent=b"a",
+                assetName="a",
+                assetSHA256=hashlib.sha256(b"b").hexdigest(),
+            )
+        )
+    assert error_code(excinfo) == "ValidationException"
+
+
+def test_status_change_gives_a_new_revision(contract: Contract) -> None:
+    package = contract.package("status")
+    published = contract.publish(contract.source, package, "1.0.0")
+    result = contract.client.update_package_versions_status(
+        **contract.where(
+            repository=contract.source,
+            format="generic",
+            namespace=NAMESPACE,
+            package=package,
+            versions=["1.0.0"],
+            targetStatus="Unlisted",
+        )
+    )
+    assert result["successfulVersions"]["1.0.0"]["status"] == "Unlisted"
+    assert result["successfulVersions"]["1.0.0"]["revision"] != published["versionRevision"]
+
+
+def test_list_package_versions_returns_every_status_by_default(contract: Contract) -> None:
+    package = contract.package("list")
+    contract.publish(contract.source, package, "1.0.0")
+    contract.publish(contract.source, package, "2.0.0", unfinished=True)
+    listed = contract.client.list_package_versions(
+        **contract.where(repository=contract.source, format="generic", namespace=NAMESPACE, package=package)
+    )
+    assert {v["version"]: v["status"] for v in listed["versions"]} == {
+        "1.0.0": "Published",
+        "2.0.0": "Unfinished",
+    }
+
+
+def test_missing_repository_is_not_found(contract: Contract) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        contract.client.describe_repository(**contract.where(repository=f"ct-{contract.suffix}-missing"))
+    assert error_code(excinfo) == "ResourceNotFoundException"
+
+
+# -- CopyPackageVersions -----------------------------------------------------------------------
+
+
+def test_pinned_copy_keeps_revision_and_status(contract: Contract) -> None:
+    package = contract.package("copy")
+    published = contract.publish(contract.source, package, "1.0.0")
+    result = contract.copy(package, versionRevisions={"1.0.0": published["versionRevision"]})
+    assert result["successfulVersions"] == {
+        "1.0.0": {"revision": published["versionRevision"], "status": "Published"}
+    }
+    assert (
+        contract.describe(contract.destination, package, "1.0.0")["revision"] == published["versionRevision"]
+    )
+
+
+def test_mismatched_revision_fails_and_skips_the_others(contract: Contract) -> None:
+    package = contract.package("mismatch")
+    first = contract.publish(contract.source, package, "1.0.0")
+    contract.publish(contract.source, package, "1.0.1")
+    result = contract.copy(
+        package, versionRevisions={"1.0.0": first["versionRevision"], "1.0.1": "Zm9yZ2VkLXJldmlzaW9u"}
+    )
+    assert failed_codes(result) == {"1.0.1": "MISMATCHED_REVISION", "1.0.0": "SKIPPED"}
+    assert not result.get("successfulVersions")
+
+
+def test_missing_version_fails_and_skips_the_others(contract: Contract) -> None:
+    package = contract.package("notfound")
+    contract.publish(contract.source, package, "1.0.0")
+    result = contract.copy(package, versions=["1.0.0", "9.9.9"])
+    assert failed_codes(result) == {"9.9.9": "NOT_FOUND", "1.0.0": "SKIPPED"}
+
+
+def test_different_version_in_destination_needs_allow_overwrite(contract: Contract) -> None:
+    package = contract.package("overwrite")
+    source = contract.publish(contract.source, package, "1.0.0", b"new")
+    contract.publish(contract.destination, package, "1.0.0", b"old")
+    assert failed_codes(contract.copy(package, versions=["1.0.0"])) == {"1.0.0": "ALREADY_EXISTS"}
+    result = contract.copy(package, versions=["1.0.0"], allowOverwrite=True)
+    assert result["successfulVersions"]["1.0.0"]["revision"] == source["versionRevision"]
+
+
+def test_identical_version_in_destination_is_left_out_of_the_result(contract: Contract) -> None:
+    package = contract.package("identical")
+    published = contract.publish(contract.source, package, "1.0.0")
+    pinned = {"1.0.0": published["versionRevision"]}
+    contract.copy(package, versionRevisions=pinned)
+    again = contract.copy(package, versionRevisions=pinned)
+    assert not again.get("successfulVersions")
+    assert not again.get("failedVersions")
+
+
+def test_versions_and_version_revisions_are_exclusive(contract: Contract) -> None:
+    package = contract.package("xor")
+    published = contract.publish(contract.source, package, "1.0.0")
+    with pytest.raises(ClientError) as excinfo:
+        contract.copy(package, versions=["1.0.0"], versionRevisions={"1.0.0": published["versionRevision"]})
+    assert error_code(excinfo) == "ValidationException"
+
+
+def test_generic_copy_requires_a_namespace(contract: Contract) -> None:
+    package = contract.package("nonamespace")
+    contract.publish(contract.source, package, "1.0.0")
+    with pytest.raises(ClientError) as excinfo:
+        contract.client.copy_package_versions(
+            **contract.where(
+                sourceRepository=contract.source,
+                destinationRepository=contract.destination,
+                format="generic",
+                package=package,
+                versions=["1.0.0"],
+            )
+        )
+    assert error_code(excinfo) == "ValidationException"
+
+
+def test_include_from_upstream_copies_versions_only_the_upstream_has(contract: Contract) -> None:
+    package = contract.package("upstream")
+    contract.publish(contract.upstream, package, "1.0.0")
+    contract.publish(contract.source, package, "2.0.0")
+    assert failed_codes(contract.copy(package, versions=["1.0.0"])) == {"1.0.0": "NOT_FOUND"}
+    result = contract.copy(package, versions=["1.0.0"], includeFromUpstream=True)
+    assert list(result["successfulVersions"]) == ["1.0.0"]
+
+
+def test_unfinished_version_is_mismatched_status(contract: Contract) -> None:
+    """*choice*: the docs do not say what copying an Unfinished version does."""
+    package = contract.package("incomplete")
+    contract.publish(contract.source, package, "1.0.0", unfinished=True)
+    assert failed_codes(contract.copy(package, versions=["1.0.0"])) == {"1.0.0": "MISMATCHED_STATUS"}

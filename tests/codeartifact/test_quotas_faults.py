@@ -1,0 +1,196 @@
+"""Quota emulation and fault injection through Control, in-process and over HTTP."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+from codeartifact_moto.exceptions import ERROR_STATUS
+from codeartifact_moto.quotas import QuotaState
+
+from .conftest import DOMAIN, World, error_of
+
+
+def copy_once(world: World, client: object) -> str:
+    """One CopyPackageVersions call; returns "ok" or the error code."""
+    try:
+        client.copy_package_versions(  # type: ignore[attr-defined]
+            domain=DOMAIN,
+            sourceRepository="staging",
+            destinationRepository="release",
+            format="npm",
+            package="ui",
+            versions=["1.0.0"],
+        )
+    except ClientError as error:
+        return str(error.response["Error"]["Code"])
+    return "ok"
+
+
+def test_rate_limit_throttles_past_the_quota(world: World) -> None:
+    # Given the real default quota of 5 CopyPackageVersions requests per second
+    world.seed("staging", "npm", "ui", "1.0.0")
+    world.control.set_rate_limit("CopyPackageVersions", 5)
+    client = world.raw_client()
+
+    # When 10 calls arrive at once
+    outcomes = [copy_once(world, client) for _ in range(10)]
+
+    # Then the burst of 5 passes and the rest are throttled with 429 and Retry-After
+    assert outcomes[:5] == ["ok"] * 5
+    assert outcomes.count("ThrottlingException") >= 4
+    with pytest.raises(ClientError) as excinfo:
+        client.copy_package_versions(
+            domain=DOMAIN,
+            sourceRepository="staging",
+            destinationRepository="release",
+            format="npm",
+            package="ui",
+            versions=["1.0.0"],
+        )
+    assert error_of(excinfo) == ("ThrottlingException", 429)
+    assert excinfo.value.response["ResponseMetadata"]["HTTPHeaders"]["retry-after"] == "1"
+
+    stats = world.control.stats()["CopyPackageVersions"]
+    assert stats["calls"] == 11
+    assert stats["throttled"] == 11 - outcomes.count("ok")
+    assert stats["faults"] == 0
+
+
+def test_rate_limit_is_per_operation_and_can_be_switched_off(world: World) -> None:
+    world.seed("staging", "npm", "ui", "1.0.0")
+    world.control.set_rate_limit("CopyPackageVersions", 1)
+    client = world.raw_client()
+    assert copy_once(world, client) == "ok"
+    assert copy_once(world, client) == "ThrottlingException"
+    for _ in range(5):
+        client.list_domains()  # other operations are not limited
+    world.control.set_rate_limit("CopyPackageVersions", None)
+    assert [copy_once(world, client) for _ in range(5)] == ["ok"] * 5
+
+
+def test_botocore_retries_absorb_throttling(world: World) -> None:
+    # Given a tight limit and the default client (which retries throttles with backoff)
+    world.seed("staging", "npm", "ui", "1.0.0")
+    world.control.set_rate_limit("CopyPackageVersions", 20)
+    # When more calls than the burst are made, every one eventually succeeds
+    assert [copy_once(world, world.client) for _ in range(25)] == ["ok"] * 25
+
+
+def test_fault_for_the_next_n_calls(world: World) -> None:
+    world.control.inject_fault("ListDomains", "InternalServerException", count=2)
+    client = world.raw_client()
+    for _ in range(2):
+        with pytest.raises(ClientError) as excinfo:
+            client.list_domains()
+        assert error_of(excinfo) == ("InternalServerException", 500)
+    assert client.list_domains()["domains"]
+    assert world.control.stats()["ListDomains"] == {"calls": 3, "throttled": 0, "faults": 2}
+
+
+@pytest.mark.parametrize("code", sorted(ERROR_STATUS))
+def test_every_modelled_error_can_be_injected(world: World, code: str) -> None:
+    world.control.inject_fault("DescribeDomain", code, count=1)
+    with pytest.raises(ClientError) as excinfo:
+        world.raw_client().describe_domain(domain=DOMAIN)
+    assert error_of(excinfo) == (code, ERROR_STATUS[code])
+
+
+def test_fault_status_can_be_overridden(world: World) -> None:
+    world.control.inject_fault("DescribeDomain", "InternalServerException", count=1, status=503)
+    with pytest.raises(ClientError) as excinfo:
+        world.raw_client().describe_domain(domain=DOMAIN)
+    assert error_of(excinfo) == ("InternalServerException", 503)
+
+
+def test_fault_at_a_rate(world: World) -> None:
+    world.control.inject_fault("ListDomains", "ThrottlingException", rate=1.0)
+    client = world.raw_client()
+    with pytest.raises(ClientError) as excinfo:
+        client.list_domains()
+    assert error_of(excinfo) == ("ThrottlingException", 429)
+    world.control.clear_faults()
+    world.control.inject_fault("ListDomains", "ThrottlingException", rate=0.0)
+    assert client.list_domains()["domains"]
+
+
+def test_fault_rate_is_roughly_honoured_and_reproducible() -> None:
+    def run(seed: int) -> list[bool]:
+        state = QuotaState()
+        state.seed(seed)
+        state.inject_fault("Op", "InternalServerException", rate=0.3)
+        return [state.admit("Op").fault is not None for _ in range(1000)]
+
+    first = run(7)
+    assert 250 <= sum(first) <= 350
+    assert run(7) == first
+    assert run(8) != first
+
+
+def test_count_caps_a_rate() -> None:
+    state = QuotaState()
+    state.inject_fault("Op", "InternalServerException", rate=1.0, count=3)
+    assert [state.admit("Op").fault is not None for _ in range(5)] == [True, True, True, False, False]
+
+
+def test_token_bucket_refills_at_the_rate() -> None:
+    now = [0.0]
+    state = QuotaState(clock=lambda: now[0])
+    state.set_rate_limit("Op", 5)
+    assert [state.admit("Op").throttled_for is None for _ in range(6)] == [True] * 5 + [False]
+    now[0] += 0.2  # one token back
+    assert state.admit("Op").throttled_for is None
+    assert state.admit("Op").throttled_for == pytest.approx(0.2)
+    now[0] += 10
+    assert [state.admit("Op").throttled_for is None for _ in range(6)] == [True] * 5 + [False]
+
+
+def test_slow_answers(world: World) -> None:
+    world.control.inject_fault("ListDomains", "InternalServerException", count=1, delay_seconds=0.3)
+    world.control.inject_fault("ListDomains", "", count=1, delay_seconds=0.3)
+    client = world.raw_client()
+    started = time.monotonic()
+    with pytest.raises(ClientError):
+        client.list_domains()
+    assert client.list_domains()["domains"]  # the second fault is a slow success
+    assert time.monotonic() - started >= 0.6
+    started = time.monotonic()
+    client.list_domains()
+    assert time.monotonic() - started < 0.3
+
+
+def test_unknown_error_code_is_refused(world: World) -> None:
+    with pytest.raises(ValueError, match="unknown CodeArtifact error code"):
+        world.control.inject_fault("ListDomains", "NoSuchError", count=1)
+    with pytest.raises(ValueError, match="a fault needs a rate, a count or both"):
+        world.control.inject_fault("ListDomains", "InternalServerException")
+
+
+def test_throttled_calls_do_not_consume_faults(world: World) -> None:
+    world.control.set_rate_limit("ListDomains", 1)
+    world.control.inject_fault("ListDomains", "InternalServerException", count=1)
+    client = world.raw_client()
+    with pytest.raises(ClientError) as excinfo:
+        client.list_domains()
+    assert error_of(excinfo)[0] == "InternalServerException"
+    with pytest.raises(ClientError) as excinfo:
+        client.list_domains()
+    assert error_of(excinfo)[0] == "ThrottlingException"
+
+
+def test_reset_clears_state_limits_and_faults(world: World) -> None:
+    world.seed("staging", "npm", "ui", "1.0.0")
+    world.control.set_rate_limit("ListDomains", 1)
+    world.control.inject_fault("DescribeDomain", "InternalServerException", rate=1.0)
+    world.control.reset()
+    client = world.raw_client()
+    assert client.list_domains()["domains"] == []
+    assert client.list_domains()["domains"] == []
+    with pytest.raises(ClientError) as excinfo:
+        client.describe_domain(domain=DOMAIN)
+    assert error_of(excinfo) == ("ResourceNotFoundException", 404)
+    assert world.control.stats() == {
+        "ListDomains": {"calls": 2, "throttled": 0, "faults": 0},
+        "DescribeDomain": {"calls": 1, "throttled": 0, "faults": 0},
+    }
