@@ -12,7 +12,6 @@ import boto3
 
 from .control import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Control
 
-
 FAKE_CREDENTIALS = {
     "aws_access_key_id": "testing",
     "aws_secret_access_key": "testing",
