@@ -163,7 +163,7 @@ def _client() -> Any:
 
         settings = _settings()
         config = Config(
-            retries={"max_attempts": 1, "mode": "standard"},  # the copier retries, bounded by remaining time
+            retries={"total_max_attempts": 1, "mode": "standard"},  # the copier retries, bounded by time left
             connect_timeout=min(5.0, settings.call_timeout),
             read_timeout=settings.call_timeout,
         )
@@ -240,7 +240,7 @@ def build_dependencies(context: Any) -> Dependencies:
         reporter=Reporter(OutcomeLog(logger), PowertoolsMetrics(), events),
         remaining=remaining,
         limiter=_limiter(),
-        policy=RetryPolicy(call_reserve=settings.call_reserve),
+        policy=RetryPolicy(call_reserve=settings.call_reserve, max_attempts=settings.max_attempts),
     )
 
 

@@ -1,0 +1,412 @@
+"""The promoter against the local CodeArtifact through moto, wired as deployed:
+
+publish in a source repository -> the backend's event on the default bus -> an EventBridge rule
+-> an SQS queue (with a dead-letter queue) -> ``app.lambda_handler`` with SQS batches, as the
+event source mapping delivers them (failed records become visible again, the rest are deleted).
+
+The handler makes its own boto3 clients and reads its rules file from the environment; nothing
+of the promoter is faked.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import app
+import pytest
+from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
+
+DOMAIN = "acme"
+RULES = """
+rules:
+  - name: dev-to-staging
+    domain: acme
+    sourceRepository: dev
+    destinationRepositories: [staging]
+  - name: staging-to-release
+    domain: acme
+    sourceRepository: staging
+    destinationRepositories: [release]
+    excludePackages: ["*-internal"]
+"""
+DETAIL_TYPE = "CodeArtifact Package Version State Change"
+
+
+class Context:
+    function_name = "codeartifact-promoter"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:codeartifact-promoter"
+    aws_request_id = "req-integration"
+
+    def __init__(self, remaining_ms: int = 120_000) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+@dataclass
+class Pipeline:
+    """The deployed wiring in a local account, and an event source mapping that drives the handler."""
+
+    env: AwsEnv
+    queue_url: str
+    dlq_url: str
+    responses: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def codeartifact(self) -> Any:
+        return self.env.client("codeartifact")
+
+    @property
+    def sqs(self) -> Any:
+        return self.env.client("sqs")
+
+    def publish(self, repository: str, fmt: str, package: str, version: str, **kwargs: Any) -> str:
+        revision: str = self.env.control.seed_package_version(
+            DOMAIN, repository, fmt, package, version, **kwargs
+        )["revision"]
+        return revision
+
+    def receive(self, limit: int = 10) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = self.sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=limit,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        return messages
+
+    def invoke(self, messages: list[dict[str, Any]], context: Context | None = None) -> dict[str, Any]:
+        """One invocation with an SQS batch, then what the event source mapping does with the answer."""
+        arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        records = [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": m.get("MessageAttributes", {}),
+                "md5OfBody": m["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": arn,
+                "awsRegion": self.env.region,
+            }
+            for m in messages
+        ]
+        response: dict[str, Any] = app.lambda_handler({"Records": records}, context or Context())
+        self.responses.append(response)
+        failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
+        for m in messages:
+            if m["MessageId"] in failed:
+                self.sqs.change_message_visibility(
+                    QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0
+                )
+            else:
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
+        return response
+
+    def drain(self, *, rounds: int = 20, context: Context | None = None) -> int:
+        """Deliver batches until the queue stays empty (polling with a bound, never sleeping blindly)."""
+        delivered = 0
+        for _ in range(rounds):
+            messages = self.receive()
+            if not messages:
+                return delivered
+            delivered += len(messages)
+            self.invoke(messages, context)
+        raise AssertionError(f"queue not drained after {rounds} rounds")
+
+    def version(
+        self, repository: str, fmt: str, package: str, version: str, namespace: str | None = None
+    ) -> Any:
+        kwargs: dict[str, Any] = {
+            "domain": DOMAIN,
+            "repository": repository,
+            "format": fmt,
+            "package": package,
+            "packageVersion": version,
+        }
+        if namespace:
+            kwargs["namespace"] = namespace
+        try:
+            return self.codeartifact.describe_package_version(**kwargs)["packageVersion"]
+        except self.codeartifact.exceptions.ResourceNotFoundException:
+            return None
+
+    def copy_calls(self) -> int:
+        return int(self.env.control.stats().get("CopyPackageVersions", {}).get("calls", 0))
+
+    def dlq_bodies(self) -> list[Any]:
+        messages = self.sqs.receive_message(QueueUrl=self.dlq_url, MaxNumberOfMessages=10).get("Messages", [])
+        return [json.loads(m["Body"]) for m in messages]
+
+
+def build_pipeline(env: AwsEnv, repositories: list[str]) -> Pipeline:
+    create_domain_with_repositories(env.client("codeartifact"), DOMAIN, ["dev", "staging", "release"])
+    sqs, events = env.client("sqs"), env.client("events")
+    dlq_url = sqs.create_queue(QueueName="promoter-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    queue_url = sqs.create_queue(
+        QueueName="promoter-events",
+        Attributes={
+            "VisibilityTimeout": "60",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}),
+        },
+    )["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(
+        Name="codeartifact-promoter",
+        EventPattern=json.dumps(
+            {
+                "source": ["aws.codeartifact"],
+                "detail-type": [DETAIL_TYPE],
+                "detail": {"domainName": [DOMAIN], "repositoryName": repositories},
+            }
+        ),
+    )
+    events.put_targets(Rule="codeartifact-promoter", Targets=[{"Id": "queue", "Arn": arn}])
+    return Pipeline(env, queue_url, dlq_url)
+
+
+@pytest.fixture
+def function_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES)
+    monkeypatch.setenv("PROMOTION_RULES_FILE", str(rules))
+    monkeypatch.setenv("PROMOTER_COPY_RATE", "0")
+    monkeypatch.setenv("PROMOTER_MAX_ATTEMPTS", "3")
+    for name in (
+        "PROMOTION_RULES_PARAMETER",
+        "ALLOWED_SOURCE_REPOSITORIES",
+        "ALLOWED_DESTINATION_REPOSITORIES",
+        "OUTCOME_EVENT_BUS",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    app.reset_state()
+    yield rules
+    app.reset_state()
+
+
+@pytest.fixture
+def pipeline(aws: AwsEnv, function_env: Path) -> Pipeline:
+    """In-process moto; the EventBridge rule routes the rules' sources (dev, staging)."""
+    return build_pipeline(aws, ["dev", "staging"])
+
+
+@pytest.fixture
+def wide_pipeline(aws: AwsEnv, function_env: Path) -> Pipeline:
+    """The rule routes every repository of the domain, destinations included (the loop hazard)."""
+    return build_pipeline(aws, ["dev", "staging", "release"])
+
+
+def test_publish_to_release_over_http(aws_server: AwsEnv, function_env: Path) -> None:
+    # Given the deployed wiring against a local AWS over real HTTP
+    flow = build_pipeline(aws_server, ["dev", "staging"])
+    # When an npm version is published in staging and its event is delivered
+    revision = flow.publish("staging", "npm", "widgets", "1.2.3", namespace="acme")
+    assert flow.drain() == 1
+    # Then release holds exactly the published revision, with one copy call and nothing to retry
+    copied = flow.version("release", "npm", "widgets", "1.2.3", namespace="acme")
+    assert copied is not None
+    assert copied["revision"] == revision
+    assert flow.copy_calls() == 1
+    assert flow.responses == [{"batchItemFailures": []}]
+
+
+def test_every_format_is_promoted_pinned(pipeline: Pipeline) -> None:
+    revisions = {
+        ("pypi", None, "acme-utils", "2.3.1"): pipeline.publish("staging", "pypi", "acme-utils", "2.3.1"),
+        ("maven", "com.acme", "core", "1.0"): pipeline.publish(
+            "staging", "maven", "core", "1.0", namespace="com.acme"
+        ),
+        ("generic", "builds", "fw", "2026.11.26"): pipeline.publish(
+            "staging", "generic", "fw", "2026.11.26", namespace="builds"
+        ),
+        ("nuget", None, "Acme.Core", "1.0.0"): pipeline.publish("staging", "nuget", "Acme.Core", "1.0.0"),
+    }
+    pipeline.drain()
+    for (fmt, namespace, package, version), revision in revisions.items():
+        copied = pipeline.version("release", fmt, package, version, namespace)
+        assert copied is not None, (fmt, package)
+        assert copied["revision"] == revision
+
+
+def test_excluded_package_stays(pipeline: Pipeline) -> None:
+    pipeline.publish("staging", "npm", "widgets-internal", "1.0.0")
+    pipeline.drain()
+    assert pipeline.version("release", "npm", "widgets-internal", "1.0.0") is None
+    assert pipeline.copy_calls() == 0
+
+
+def test_maven_waits_while_unfinished_then_promotes_the_published_revision(pipeline: Pipeline) -> None:
+    # Given a Maven version still being uploaded
+    pipeline.publish("staging", "maven", "app", "2.0", namespace="com.acme", status="Unfinished")
+    pipeline.drain()
+    assert pipeline.version("release", "maven", "app", "2.0", "com.acme") is None
+    # When its last asset arrives and it turns Published (an Updated event)
+    final = pipeline.publish(
+        "staging",
+        "maven",
+        "app",
+        "2.0",
+        namespace="com.acme",
+        status="Published",
+        assets={"app-2.0.pom": b"<project/>"},
+    )
+    pipeline.drain()
+    # Then release holds the final revision
+    copied = pipeline.version("release", "maven", "app", "2.0", "com.acme")
+    assert copied is not None
+    assert copied["revision"] == final
+    assert copied["status"] == "Published"
+
+
+def test_unfinished_and_published_in_one_batch_cost_one_copy(pipeline: Pipeline) -> None:
+    pipeline.publish("staging", "maven", "lib", "3.0", namespace="com.acme", status="Unfinished")
+    final = pipeline.publish(
+        "staging", "maven", "lib", "3.0", namespace="com.acme", status="Published", assets={"lib.pom": b"x"}
+    )
+    messages = pipeline.receive()
+    assert len(messages) == 2
+    pipeline.invoke(messages)
+    assert pipeline.version("release", "maven", "lib", "3.0", "com.acme")["revision"] == final
+    assert pipeline.copy_calls() == 1
+
+
+def test_a_stale_revision_is_superseded_and_the_newer_event_promotes(pipeline: Pipeline) -> None:
+    # Given a version whose content changed after its first event
+    pipeline.publish("staging", "generic", "tool", "1.0", namespace="builds")
+    newer = pipeline.publish(
+        "staging", "generic", "tool", "1.0", namespace="builds", assets={"extra.txt": b"x"}
+    )
+    first, second = pipeline.receive(limit=1), pipeline.receive(limit=1)
+    # When the older event is delivered alone
+    assert pipeline.invoke(first) == {"batchItemFailures": []}
+    # Then nothing was copied (superseded, not a failure), and the newer event promotes the new revision
+    assert pipeline.version("release", "generic", "tool", "1.0", "builds") is None
+    pipeline.invoke(second)
+    assert pipeline.version("release", "generic", "tool", "1.0", "builds")["revision"] == newer
+
+
+def test_a_conflicting_version_in_release_is_a_final_failure(pipeline: Pipeline) -> None:
+    # Given release already holds another build of the same version
+    pipeline.publish("release", "npm", "clash", "1.0.0", assets={"package.tgz": b"other build"})
+    pipeline.publish("staging", "npm", "clash", "1.0.0", assets={"package.tgz": b"vetted build"})
+    # When the event is delivered
+    pipeline.drain()
+    # Then release keeps its version, the record is not retried, and nothing waits in the DLQ
+    assert pipeline.responses == [{"batchItemFailures": []}]
+    assert pipeline.dlq_bodies() == []
+    assert pipeline.copy_calls() == 1
+
+
+def test_the_copys_own_event_is_ignored(wide_pipeline: Pipeline) -> None:
+    # Given an EventBridge rule that also routes the destination's events back to the function
+    wide_pipeline.publish("staging", "npm", "widgets", "1.0.0")
+    # When everything is drained (the copy emits an event in release, which arrives too)
+    delivered = wide_pipeline.drain()
+    # Then that event caused no further copy: no loop
+    assert delivered == 2
+    assert wide_pipeline.copy_calls() == 1
+
+
+def test_chain_dev_to_staging_to_release(pipeline: Pipeline) -> None:
+    revision = pipeline.publish("dev", "pypi", "chained", "0.9.0")
+    pipeline.drain()
+    assert pipeline.version("staging", "pypi", "chained", "0.9.0")["revision"] == revision
+    assert pipeline.version("release", "pypi", "chained", "0.9.0")["revision"] == revision
+    assert pipeline.copy_calls() == 2
+
+
+def test_a_malformed_record_among_good_ones(pipeline: Pipeline) -> None:
+    pipeline.publish("staging", "npm", "good-a", "1.0.0")
+    pipeline.sqs.send_message(QueueUrl=pipeline.queue_url, MessageBody="{this is not an event")
+    pipeline.sqs.send_message(
+        QueueUrl=pipeline.queue_url, MessageBody=json.dumps({"source": "aws.codeartifact"})
+    )
+    pipeline.publish("staging", "npm", "good-b", "1.0.0")
+    messages = pipeline.receive()
+    assert len(messages) == 4
+    assert pipeline.invoke(messages) == {"batchItemFailures": []}
+    assert pipeline.version("release", "npm", "good-a", "1.0.0") is not None
+    assert pipeline.version("release", "npm", "good-b", "1.0.0") is not None
+    assert pipeline.receive() == []  # the malformed ones were acknowledged, not retried
+    assert pipeline.dlq_bodies() == []
+
+
+def test_duplicate_deliveries_cost_one_copy_and_are_harmless_later(pipeline: Pipeline) -> None:
+    pipeline.publish("staging", "npm", "dup", "1.0.0")
+    [message] = pipeline.receive()
+    for _ in range(2):
+        pipeline.sqs.send_message(QueueUrl=pipeline.queue_url, MessageBody=message["Body"])
+    batch = [message, *pipeline.receive()]
+    assert len(batch) == 3
+    pipeline.invoke(batch)
+    assert pipeline.copy_calls() == 1
+    # a duplicate delivered after the copy finds the identical version: already present, no failure
+    pipeline.sqs.send_message(QueueUrl=pipeline.queue_url, MessageBody=message["Body"])
+    pipeline.drain()
+    assert pipeline.responses[-1] == {"batchItemFailures": []}
+    assert pipeline.copy_calls() == 2
+
+
+def test_versions_of_one_package_share_one_call(pipeline: Pipeline) -> None:
+    for patch in range(12):
+        pipeline.publish("staging", "npm", "many", f"1.0.{patch}")
+    messages = pipeline.receive() + pipeline.receive()
+    assert len(messages) == 12
+    pipeline.invoke(messages)
+    assert pipeline.copy_calls() == 1
+    assert all(pipeline.version("release", "npm", "many", f"1.0.{p}") for p in range(12))
+
+
+def test_a_throttling_storm_hands_records_back_and_nothing_is_lost(pipeline: Pipeline) -> None:
+    # Given CopyPackageVersions throttles every call for a while
+    pipeline.env.control.inject_fault("CopyPackageVersions", "ThrottlingException", count=3)
+    pipeline.publish("staging", "npm", "stormy", "1.0.0")
+    # When the first delivery runs out of retries
+    first = pipeline.invoke(pipeline.receive())
+    assert len(first["batchItemFailures"]) == 1
+    # Then the record is delivered again and promoted once the storm passed
+    pipeline.drain()
+    assert pipeline.version("release", "npm", "stormy", "1.0.0") is not None
+    assert pipeline.dlq_bodies() == []
+
+
+def test_a_persistent_failure_ends_in_the_dead_letter_queue(pipeline: Pipeline) -> None:
+    pipeline.env.control.inject_fault("CopyPackageVersions", "AccessDeniedException", count=100)
+    pipeline.publish("staging", "npm", "denied", "1.0.0")
+    for _ in range(2):  # maxReceiveCount
+        assert len(pipeline.invoke(pipeline.receive())["batchItemFailures"]) == 1
+    assert pipeline.receive() == []
+    [body] = pipeline.dlq_bodies()
+    assert body["detail"]["packageName"] == "denied"
+
+
+def test_no_copy_starts_without_time_to_finish_it(pipeline: Pipeline) -> None:
+    pipeline.publish("staging", "npm", "late", "1.0.0")
+    response = pipeline.invoke(pipeline.receive(), Context(remaining_ms=2_000))
+    assert len(response["batchItemFailures"]) == 1
+    assert pipeline.copy_calls() == 0
+    pipeline.drain()
+    assert pipeline.version("release", "npm", "late", "1.0.0") is not None
+
+
+def test_a_burst_costs_one_call_per_package_and_batch(pipeline: Pipeline) -> None:
+    started = time.monotonic()
+    for i in range(30):
+        pipeline.publish("staging", "npm", f"pkg-{i % 5}", f"1.0.{i}")
+    assert pipeline.drain() == 30
+    assert pipeline.copy_calls() <= 15  # 5 packages in each of 3 batches of 10 records, at most
+    assert all(pipeline.version("release", "npm", f"pkg-{i % 5}", f"1.0.{i}") for i in range(30))
+    assert time.monotonic() - started < 60
