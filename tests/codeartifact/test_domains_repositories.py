@@ -154,3 +154,20 @@ def test_repository_used_as_upstream_cannot_be_deleted(world: World) -> None:
     world.client.delete_repository(domain=DOMAIN, repository="release")
     names = [r["name"] for r in world.client.list_repositories_in_domain(domain=DOMAIN)["repositories"]]
     assert names == ["staging", "upstream"]
+
+
+def test_domain_with_repositories_cannot_be_deleted(world: World) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        world.client.delete_domain(domain=DOMAIN)
+    assert error_of(excinfo) == ("ConflictException", 409)
+    world.client.create_domain(domain="empty")
+    deleted = world.client.delete_domain(domain="empty")["domain"]
+    assert deleted["name"] == "empty"
+    assert [d["name"] for d in world.client.list_domains()["domains"]] == [DOMAIN]
+
+
+def test_list_repositories_across_domains(world: World) -> None:
+    world.client.create_domain(domain="other")
+    world.client.create_repository(domain="other", repository="stage-two")
+    listed = world.client.list_repositories(repositoryPrefix="sta")["repositories"]
+    assert [(r["domainName"], r["name"]) for r in listed] == [(DOMAIN, "staging"), ("other", "stage-two")]

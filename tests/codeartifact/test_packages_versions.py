@@ -469,3 +469,14 @@ def test_publish_blocked_by_origin_configuration(world: World) -> None:
     with pytest.raises(ClientError) as excinfo:
         world.publish("staging", "cli", "1.0.0")
     assert error_of(excinfo) == ("AccessDeniedException", 403)
+
+
+def test_delete_package_removes_it_and_its_versions(world: World) -> None:
+    world.seed("staging", "npm", "ui", "1.0.0")
+    world.seed("staging", "npm", "ui", "1.0.1")
+    deleted = world.client.delete_package(domain=DOMAIN, repository="staging", format="npm", package="ui")
+    assert deleted["deletedPackage"]["package"] == "ui"
+    assert world.client.list_packages(domain=DOMAIN, repository="staging")["packages"] == []
+    with pytest.raises(ClientError) as excinfo:
+        world.client.describe_package(domain=DOMAIN, repository="staging", format="npm", package="ui")
+    assert error_of(excinfo) == ("ResourceNotFoundException", 404)
