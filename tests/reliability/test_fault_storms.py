@@ -1,0 +1,304 @@
+"""Fault storms end to end: publish -> EventBridge -> SQS (+ DLQ) -> the handler -> CodeArtifact under faults.
+
+For each storm, N versions are published into ``staging`` of the local CodeArtifact (moto over HTTP), the
+backend's events reach a queue with a redrive policy through a real EventBridge rule, and the queue is
+drained the way Lambda's event source mapping drains it while ``Control.inject_fault`` makes
+CopyPackageVersions throttle, fail with 5xx, deny access, not find things or answer slowly.
+
+Then every version must be accounted for, in this order:
+
+- promoted: ``release`` holds it with exactly the revision that was published;
+- in the DLQ: its event waits in the dead-letter queue, and the log says why (a failed outcome line with
+  an error code);
+- failed with a reason: a final failure (the record was acknowledged) with its error code in a log line and
+  in the ``VersionsFailed`` metric's ``ErrorCode`` dimension;
+- otherwise it is lost, and the test fails.
+
+One version (``storm-conflict 1.0.0``) already exists in ``release`` as a different build, so every storm
+also carries one final ``ALREADY_EXISTS`` failure (unless the storm keeps it from being tried at all).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from codeartifact_moto.control import Control
+from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
+
+from .conftest import DOMAIN, STORM_COLUMNS, STORM_PROPERTY, format_table
+from .harness import Output, Pipeline, drain, invoke
+
+FUNCTION_TIMEOUT = 5.0
+"""The emulated function timeout (the copier keeps call timeout 0.5 s + 2 s margin in reserve)."""
+VISIBILITY_TIMEOUT = 5
+"""At least the function timeout, as Lambda requires of an event source queue."""
+MAX_RECEIVE_COUNT = 3
+SLOW_TIMEOUT = 3.6
+"""The slow storm's function timeout: about 1 s of work per invocation once the reserve is kept back."""
+COPY = "CopyPackageVersions"
+
+PACKAGES: tuple[tuple[str, str | None, str], ...] = (
+    ("npm", None, "storm-a"),
+    ("npm", None, "storm-b"),
+    ("npm", None, "storm-c"),
+    ("pypi", None, "storm-d"),
+    ("pypi", None, "storm-e"),
+    ("generic", "acme", "storm-f"),
+)
+VERSIONS_PER_PACKAGE = 4
+CONFLICT = ("npm", None, "storm-conflict", "1.0.0")
+CONFLICT_KEY = ("npm", "", "storm-conflict", "1.0.0")
+
+
+@dataclass(frozen=True)
+class Version:
+    format: str
+    namespace: str | None
+    package: str
+    version: str
+    revision: str
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.format, self.namespace or "", self.package, self.version)
+
+
+@dataclass
+class Storm:
+    name: str
+    inject: Callable[[Control], None]
+    check: Callable[[dict[str, Any], Output], None]
+    timeout: float = FUNCTION_TIMEOUT
+
+
+def _none(control: Control) -> None:
+    """No fault: the baseline every storm is compared with."""
+
+
+def _throttling(control: Control) -> None:
+    control.set_rate_limit(COPY, 2.0)  # below the function's own 5/s pacing: the account is busy elsewhere
+    control.inject_fault(COPY, "ThrottlingException", rate=0.3)
+
+
+def _bursts_of_5xx(control: Control) -> None:
+    control.inject_fault(COPY, "InternalServerException", count=10, status=500)
+
+
+def _access_denied(control: Control) -> None:
+    control.inject_fault(COPY, "AccessDeniedException", rate=1.0)
+
+
+def _resource_not_found(control: Control) -> None:
+    control.inject_fault(COPY, "ResourceNotFoundException", rate=0.4)
+
+
+def _slow(control: Control) -> None:
+    # Two answers slower than the function's read timeout (the server still copies, the client gives up),
+    # then every answer just below it: a batch of six packages no longer fits into one invocation.
+    control.inject_fault(COPY, "", count=2, delay_seconds=0.8)
+    control.inject_fault(COPY, "", rate=1.0, delay_seconds=0.4)
+
+
+def _expect_all_promoted(row: dict[str, Any], output: Output) -> None:
+    assert row["promoted"] == row["published"] - 1
+    assert row["failed"] == 1
+    assert row["dlq"] == 0
+
+
+def _expect_throttled(row: dict[str, Any], output: Output) -> None:
+    assert row["throttled"] > 0  # the function saw (and counted) the throttles
+    assert row["promoted"] + row["dlq"] == row["published"] - 1
+
+
+def _expect_5xx_absorbed(row: dict[str, Any], output: Output) -> None:
+    assert row["faults"] == 10
+    _expect_all_promoted(row, output)  # retried in the call, or by the queue when the invocation ran short
+
+
+def _expect_all_dead(row: dict[str, Any], output: Output) -> None:
+    assert row["dlq"] == row["published"]
+    assert row["promoted"] == 0
+    assert output.metric("VersionsFailed", ("ErrorCode", "AccessDeniedException")) > 0
+
+
+def _expect_some_retried(row: dict[str, Any], output: Output) -> None:
+    assert row["retried"] > 0
+    assert output.metric("VersionsFailed", ("ErrorCode", "ResourceNotFoundException")) > 0
+    assert row["promoted"] > 0
+
+
+def _expect_slow_within_timeout(row: dict[str, Any], output: Output) -> None:
+    assert row["max_invocation_s"] < SLOW_TIMEOUT
+    assert row["retried"] > 0  # not every copy fitted: the rest went back to the queue, none was cut off
+    codes = {line.get("errorCode") for line in output.outcomes() if line["outcome"] == "failed"}
+    assert {"ReadTimeoutError", "NotAttempted"} <= codes
+    assert row["promoted"] + row["dlq"] == row["published"] - 1
+
+
+STORMS = [
+    Storm("baseline (no faults)", _none, _expect_all_promoted),
+    Storm("throttling storm (2/s + 30% 429)", _throttling, _expect_throttled),
+    Storm("burst of 10 x 500 InternalServer", _bursts_of_5xx, _expect_5xx_absorbed),
+    Storm("AccessDenied on every copy", _access_denied, _expect_all_dead),
+    Storm("ResourceNotFound on 40% of copies", _resource_not_found, _expect_some_retried),
+    Storm("slow answers near the timeout", _slow, _expect_slow_within_timeout, timeout=SLOW_TIMEOUT),
+]
+
+
+def publish(env: AwsEnv) -> list[Version]:
+    """The conflicting build goes into release first, then each version into staging (one event each)."""
+    fmt, namespace, package, version = CONFLICT
+    env.control.seed_package_version(
+        DOMAIN, "release", fmt, package, version, namespace=namespace, assets={"x.tgz": b"another build"}
+    )
+    published: list[Version] = []
+    targets = [(f, ns, p, f"1.{i}.0") for f, ns, p in PACKAGES for i in range(VERSIONS_PER_PACKAGE)]
+    for fmt, namespace, package, version in [*targets, CONFLICT]:
+        asset = f"{package}-{version}.bin"
+        seeded = env.control.seed_package_version(
+            DOMAIN,
+            "staging",
+            fmt,
+            package,
+            version,
+            namespace=namespace,
+            assets={asset: f"{package} {version} build".encode()},
+        )
+        published.append(Version(fmt, namespace, package, version, str(seeded["revision"])))
+    return published
+
+
+def release_revisions(env: AwsEnv, published: list[Version]) -> dict[tuple[str, str, str, str], str]:
+    client = env.client("codeartifact")
+    found: dict[tuple[str, str, str, str], str] = {}
+    for fmt, namespace, package in {(v.format, v.namespace, v.package) for v in published}:
+        kwargs: dict[str, Any] = {
+            "domain": DOMAIN,
+            "repository": "release",
+            "format": fmt,
+            "package": package,
+        }
+        if namespace:
+            kwargs["namespace"] = namespace
+        try:
+            pages = list(client.get_paginator("list_package_versions").paginate(**kwargs))
+        except client.exceptions.ResourceNotFoundException:
+            continue
+        for page in pages:
+            for item in page["versions"]:
+                found[(fmt, namespace or "", package, item["version"])] = item["revision"]
+    return found
+
+
+def account(
+    published: list[Version],
+    release: dict[tuple[str, str, str, str], str],
+    dead: list[dict[str, Any]],
+    output: Output,
+) -> tuple[dict[str, int], list[str]]:
+    """Put every published version in exactly one bucket; return the counts and what is unaccounted for."""
+    dead_keys = {
+        (d["packageFormat"], d.get("packageNamespace") or "", d["packageName"], d["packageVersion"])
+        for d in (body["detail"] for body in dead)
+    }
+    failures: dict[tuple[str, str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for line in output.outcomes():
+        if line["outcome"] == "failed" and "package" in line:
+            key = (line["format"], line.get("namespace") or "", line["package"], line["version"])
+            failures[key].append(line)
+    counts = {"promoted": 0, "failed": 0, "dlq": 0, "lost": 0}
+    problems: list[str] = []
+    for version in published:
+        held = release.get(version.key)
+        if held == version.revision:
+            counts["promoted"] += 1
+            continue
+        if held is not None and version.key != CONFLICT_KEY:
+            problems.append(
+                f"{version.key}: release holds revision {held}, not the published {version.revision}"
+            )
+        reasons = [
+            line
+            for line in failures[version.key]
+            if line.get("errorCode") and line.get("errorMessage") is not None
+        ]
+        if version.key in dead_keys:
+            counts["dlq"] += 1
+            if not reasons:
+                problems.append(f"{version.key}: in the DLQ, but no log line says why")
+            continue
+        final = [line for line in reasons if not line.get("retryable")]
+        if final and all(
+            output.metric("VersionsFailed", ("ErrorCode", line["errorCode"])) > 0 for line in final
+        ):
+            counts["failed"] += 1
+            continue
+        counts["lost"] += 1
+        problems.append(f"{version.key}: not in release, not in the DLQ, no final failure logged: LOST")
+    return counts, problems
+
+
+@pytest.mark.parametrize("storm", STORMS, ids=[s.name for s in STORMS])
+def test_every_version_is_accounted_for_under_the_storm(
+    storm: Storm, aws_server: AwsEnv, function_env: Any, record_property: Callable[[str, object], None]
+) -> None:
+    # Given a domain, the EventBridge rule -> queue -> DLQ wiring, and the storm switched on
+    create_domain_with_repositories(aws_server.client("codeartifact"), DOMAIN, ["staging", "release"])
+    pipeline = Pipeline.create(
+        aws_server,
+        domain=DOMAIN,
+        sources=["staging"],
+        visibility_timeout=VISIBILITY_TIMEOUT,
+        max_receive_count=MAX_RECEIVE_COUNT,
+    )
+    aws_server.control.seed_faults_rng(6)
+    storm.inject(aws_server.control)
+
+    # When N versions are published and the queue is drained by the function
+    published = publish(aws_server)
+    assert pipeline.depth() == len(published), "every publish must have put exactly one event on the queue"
+    output = Output()
+    invocations = drain(
+        pipeline, lambda event, context: invoke(event, context, output), timeout_seconds=storm.timeout
+    )
+    aws_server.control.clear_faults()
+    aws_server.control.set_rate_limit(COPY, None)
+
+    # Then every version is promoted, failed with a reason, or waiting in the DLQ: none is lost
+    stats = aws_server.control.stats().get(COPY, {})
+    counts, problems = account(
+        published, release_revisions(aws_server, published), pipeline.dead_letters(), output
+    )
+    row: dict[str, Any] = {
+        "storm": storm.name,
+        "published": len(published),
+        **counts,
+        "copy_calls": stats.get("calls", 0),
+        "throttled": int(output.metric("CopyThrottled")),
+        "faults": stats.get("faults", 0),
+        "invocations": len(invocations),
+        "retried": sum(i.failures for i in invocations),
+        "max_invocation_s": round(max(i.seconds for i in invocations), 2),
+    }
+    assert list(row) == list(STORM_COLUMNS)
+    record_property(STORM_PROPERTY, row)
+    print("\n" + format_table([row]))
+    assert problems == []
+    assert counts["lost"] == 0
+    assert sum(counts.values()) == len(published)
+    # and the handler never raised nor overran its timeout, and its logs and metrics agree
+    assert [i.error for i in invocations if i.error] == []
+    assert all(i.seconds < storm.timeout for i in invocations)
+    assert not output.other, f"the function printed lines that are not JSON: {output.other[:3]}"
+    statuses = [line["outcome"] for line in output.outcomes()]
+    assert output.metric("VersionsFailed") == statuses.count("failed")
+    assert output.metric("VersionsPromoted") == statuses.count("promoted")
+    by_code = sum(v for (name, dim), v in output.metrics().items() if name == "VersionsFailed" and dim)
+    assert by_code == statuses.count("failed")
+    storm.check(row, output)
+    assert json.dumps(row)
