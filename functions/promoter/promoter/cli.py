@@ -32,6 +32,7 @@ from typing import Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
+from promoter.copier import RateLimiter
 from promoter.events import Candidate, MalformedEvent, NotCodeArtifactEvent, parse_event, parse_sqs_body
 from promoter.outcomes import DEFERRED, FAILED, Outcome
 from promoter.pipeline import Dependencies
@@ -271,12 +272,22 @@ def cmd_explain(args: argparse.Namespace, out: TextIO, clock: Clock, client: Any
 # --------------------------------------------------------------------------- plan and reconcile
 
 
+def _copy_rate() -> float:
+    raw = os.environ.get("PROMOTER_COPY_RATE", "").strip()
+    try:
+        return float(raw) if raw else 5.0
+    except ValueError:
+        raise CliError(f"PROMOTER_COPY_RATE must be a number, not {raw!r}", EXIT_USAGE) from None
+
+
 def _deps(args: argparse.Namespace, ruleset: RuleSet, clock: Clock, client: Any) -> Dependencies:
+    """The function's Dependencies; copies paced like the function's (PROMOTER_COPY_RATE, default 5/s)."""
     return Dependencies(
         client=client if client is not None else _client(args),
         rules=ruleset,
         reporter=Reporter(_QuietLog(), _Metrics()),
         clock=clock,
+        limiter=RateLimiter(_copy_rate()),
     )
 
 
@@ -368,7 +379,7 @@ def cmd_reconcile(args: argparse.Namespace, out: TextIO, err: TextIO, clock: Clo
             f"{_package_name(c)} {c.version}{detail}"
         )
         if console:
-            console[0].print(line, markup=False, highlight=False)
+            console[0].print(line, markup=False, highlight=False, soft_wrap=True)
         elif not args.quiet or outcome.status == FAILED:
             print(line, file=out, flush=True)
 
