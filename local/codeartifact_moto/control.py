@@ -57,8 +57,13 @@ class Control:
         status: str = "Published",
         published_time: datetime | None = None,
         metadata: dict[str, Any] | None = None,
+        *,
+        origin_type: str | None = None,
     ) -> dict[str, Any]:
         """Put a version of any format into a repository as its package manager would.
+
+        ``origin_type="EXTERNAL"`` (an additive extra) records the version as ingested through
+        the repository's external connection instead of published to it (INTERNAL).
 
         Emits the same events a real publish does. Calling it again for an existing version
         adds or replaces assets, changes status or metadata and gives a new revision; see
@@ -78,6 +83,7 @@ class Control:
             "status": status,
             "published_time": published_time.isoformat() if published_time else None,
             "metadata": metadata,
+            "origin_type": origin_type,
         }
         result: dict[str, Any] = self._call("seed", request)
         return result
@@ -183,6 +189,7 @@ def handle_control(action: str, payload: dict[str, Any]) -> Any:
             status=payload.get("status") or "Published",
             published_time=datetime.fromisoformat(published) if published else None,
             metadata=payload.get("metadata"),
+            origin_type=payload.get("origin_type"),
         )
     if action == "rate-limit":
         backend.quotas.set_rate_limit(payload["operation"], payload.get("per_second"))

@@ -49,7 +49,8 @@ CopyPackageVersions
       each copy emits a Created (or Updated, when overwriting) event in the destination.
     * ``includeFromUpstream``: without it only versions stored in the source repository itself
       are copied; with it a version missing in the source is looked up along the source's
-      upstream repositories (depth first, in priority order, as the service resolves them).
+      upstream repositories (depth first, in priority order, as the service resolves them),
+      unless the source's package has ``upstream=BLOCK`` (it then takes nothing from upstreams).
 
 UpdatePackageVersionsStatus / DeletePackageVersions
     Per version, not all or nothing: NOT_FOUND, MISMATCHED_REVISION (``versionRevisions``),
@@ -868,11 +869,16 @@ class CodeArtifactBackend(BaseBackend):
         metadata and publishedTime. An existing one is updated: new assets are added (replaced
         ones count as updated), status and metadata are changed, and one Updated event reports
         exactly what changed; a call that changes nothing changes nothing (no event).
-        ``origin_type`` EXTERNAL records an ingestion from the repository's external connection.
+        ``origin_type`` EXTERNAL records an ingestion from the repository's external connection
+        (which it must have). A new version is refused (AccessDeniedException) when the package's
+        origin configuration blocks its way in: ``publish=BLOCK`` for INTERNAL, ``upstream=BLOCK``
+        for EXTERNAL.
         """
         with self.lock:
             if status not in STATUSES:
                 raise ValidationException(f"Unknown status {status}", "FIELD_VALIDATION_FAILED")
+            if origin_type not in (None, "INTERNAL", "EXTERNAL", "UNKNOWN"):
+                raise ValidationException(f"Unknown origin type {origin_type}", "FIELD_VALIDATION_FAILED")
             repo = self._repository(domain, None, repository)
             check_namespace(fmt, namespace)
             pkg = repo.packages.get((fmt, namespace, package))
@@ -886,11 +892,20 @@ class CodeArtifactBackend(BaseBackend):
             }
             if pv is None:
                 origin = origin_type or "INTERNAL"
-                entry = (
-                    {"externalConnectionName": repo.external_connections[0]}
-                    if origin == "EXTERNAL" and repo.external_connections
-                    else {"repositoryName": repo.name}
-                )
+                entry = {"repositoryName": repo.name}
+                if origin == "EXTERNAL":
+                    if not repo.external_connections:
+                        raise ValidationException(
+                            f"Repository {repo.name} has no external connection to ingest from",
+                            "FIELD_VALIDATION_FAILED",
+                        )
+                    entry = {"externalConnectionName": repo.external_connections[0]}
+                blocked = pkg.upstream if origin == "EXTERNAL" else pkg.publish
+                if blocked == "BLOCK":
+                    raise AccessDeniedException(
+                        f"The origin configuration of package {package} in {repo.name} blocks "
+                        f"{'ingestion' if origin == 'EXTERNAL' else 'publishing'} of new versions"
+                    )
                 pv = PackageVersion(
                     version,
                     status,
@@ -948,7 +963,8 @@ class CodeArtifactBackend(BaseBackend):
         self, domain: Domain, source: Repository, key: PackageKey, version: str, include_upstream: bool
     ) -> tuple[Package, PackageVersion] | None:
         order = [source.name]
-        if include_upstream:
+        own = source.packages.get(key)
+        if include_upstream and (own is None or own.upstream == "ALLOW"):
             order = list(self._upstream_order(domain, source))
         for name in order:
             pkg = domain.repositories[name].packages.get(key)

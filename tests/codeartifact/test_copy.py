@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
 from botocore.exceptions import ClientError
+from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
 
 from .conftest import DOMAIN, World, error_of
 
@@ -174,6 +176,19 @@ def test_include_from_upstream(world: World) -> None:
     assert sorted(with_upstream["successfulVersions"]) == ["1.0.0", "2.0.0"]
 
 
+def test_source_package_blocking_upstreams_takes_nothing_from_them(world: World) -> None:
+    world.seed("upstream", "npm", "ui", "1.0.0")
+    world.client.put_package_origin_configuration(
+        domain=DOMAIN,
+        repository="staging",
+        format="npm",
+        package="ui",
+        restrictions={"publish": "ALLOW", "upstream": "BLOCK"},
+    )
+    result = world.copy("npm", "ui", versions=["1.0.0"], includeFromUpstream=True)
+    assert codes(result) == {"1.0.0": "NOT_FOUND"}
+
+
 def test_package_only_upstream_is_not_found_without_include_from_upstream(world: World) -> None:
     world.seed("upstream", "npm", "only-up", "1.0.0")
     with pytest.raises(ClientError) as excinfo:
@@ -227,3 +242,36 @@ def test_copied_version_is_independent_of_the_source(world: World) -> None:
     copied = world.describe("release", "npm", "ui", "1.0.0")
     assert copied["status"] == "Published"
     assert copied["revision"] == seeded["revision"]
+
+
+def test_concurrent_copies_over_http_are_consistent(aws_server: AwsEnv) -> None:
+    # Given 20 packages in staging and a threaded server
+    client = aws_server.client("codeartifact")
+    create_domain_with_repositories(client, DOMAIN, {"staging": [], "release": []})
+    revisions = {
+        f"pkg-{i}": aws_server.control.seed_package_version(DOMAIN, "staging", "npm", f"pkg-{i}", "1.0.0")[
+            "revision"
+        ]
+        for i in range(20)
+    }
+
+    def copy(package: str) -> dict[str, object]:
+        result: dict[str, object] = aws_server.client("codeartifact").copy_package_versions(
+            domain=DOMAIN,
+            sourceRepository="staging",
+            destinationRepository="release",
+            format="npm",
+            package=package,
+            versionRevisions={"1.0.0": revisions[package]},
+        )["successfulVersions"]
+        return result
+
+    # When they are copied from 8 threads at once, twice each
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(copy, [*revisions, *revisions]))
+
+    # Then each package was copied exactly once and the destination holds them all
+    copied = [r for r in results if r]
+    assert len(copied) == 20
+    listed = client.get_paginator("list_packages").paginate(domain=DOMAIN, repository="release")
+    assert sorted(p["package"] for page in listed for p in page["packages"]) == sorted(revisions)

@@ -285,20 +285,61 @@ def test_list_package_versions_pages_and_filters_by_origin(world: World) -> None
     world.client.associate_external_connection(
         domain=DOMAIN, repository="upstream", externalConnection="public:npmjs"
     )
-    for i in range(5):
+    for i in range(3):
         world.seed("upstream", "npm", "ui", f"1.0.{i}")
+    for i in range(3, 5):
+        world.seed("upstream", "npm", "ui", f"1.0.{i}", origin_type="EXTERNAL")
     pages = world.client.get_paginator("list_package_versions").paginate(
         domain=DOMAIN, repository="upstream", format="npm", package="ui", PaginationConfig={"PageSize": 2}
     )
     assert len([v for page in pages for v in page["versions"]]) == 5
-    internal = world.client.list_package_versions(
-        domain=DOMAIN, repository="upstream", format="npm", package="ui", originType="INTERNAL"
+
+    def versions(origin: str) -> list[str]:
+        listed = world.client.list_package_versions(
+            domain=DOMAIN, repository="upstream", format="npm", package="ui", originType=origin
+        )
+        return [v["version"] for v in listed["versions"]]
+
+    assert versions("INTERNAL") == ["1.0.0", "1.0.1", "1.0.2"]
+    assert versions("EXTERNAL") == ["1.0.3", "1.0.4"]
+    assert world.describe("upstream", "npm", "ui", "1.0.4")["origin"] == {
+        "domainEntryPoint": {"externalConnectionName": "public:npmjs"},
+        "originType": "EXTERNAL",
+    }
+
+
+def test_origin_controls_block_new_versions_by_their_way_in(world: World) -> None:
+    world.client.associate_external_connection(
+        domain=DOMAIN, repository="upstream", externalConnection="public:npmjs"
     )
-    assert len(internal["versions"]) == 5
-    external = world.client.list_package_versions(
-        domain=DOMAIN, repository="upstream", format="npm", package="ui", originType="EXTERNAL"
+    world.client.put_package_origin_configuration(
+        domain=DOMAIN,
+        repository="upstream",
+        format="npm",
+        package="ui",
+        restrictions={"publish": "BLOCK", "upstream": "ALLOW"},
     )
-    assert external["versions"] == []
+    with pytest.raises(Exception, match="blocks publishing") as excinfo:
+        world.seed("upstream", "npm", "ui", "1.0.0")
+    assert type(excinfo.value).__name__ == "AccessDeniedException"
+    world.seed("upstream", "npm", "ui", "1.0.0", origin_type="EXTERNAL")
+
+    world.client.put_package_origin_configuration(
+        domain=DOMAIN,
+        repository="upstream",
+        format="npm",
+        package="ui",
+        restrictions={"publish": "ALLOW", "upstream": "BLOCK"},
+    )
+    with pytest.raises(Exception, match="blocks ingestion"):
+        world.seed("upstream", "npm", "ui", "1.0.1", origin_type="EXTERNAL")
+    world.seed("upstream", "npm", "ui", "1.0.1")
+
+
+def test_external_origin_needs_an_external_connection(world: World) -> None:
+    with pytest.raises(Exception, match="no external connection") as excinfo:
+        world.seed("staging", "npm", "ui", "1.0.0", origin_type="EXTERNAL")
+    assert type(excinfo.value).__name__ == "ValidationException"
 
 
 def test_missing_package_and_version_are_not_found(world: World) -> None:
