@@ -1,4 +1,4 @@
-"""The bad-input catalogue (events/bad-input/*.json): each file gets its own log line and metric, never a crash.
+"""The bad-input catalogue (events/bad-input/*.json): each file gets its own log line and metric, no crash.
 
 Every file is sent twice through the real handler against the local CodeArtifact (in-process moto):
 as a raw EventBridge event (``sam local invoke -e events/bad-input/<file>.json``), and as one SQS record
