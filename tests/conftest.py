@@ -31,6 +31,10 @@ FAKE_ENV = {
 }
 UNSET_ENV = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
 
+# Registered once for the whole session, so that any mock_aws() (not only the fixtures') serves
+# CodeArtifact.
+install()
+
 
 def _fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in UNSET_ENV:
@@ -64,8 +68,7 @@ def aws_server(moto_server: tuple[ThreadedMotoServer, str], monkeypatch: pytest.
     reset = urllib.request.Request(f"{url}/moto-api/reset", data=b"", method="POST")
     with urllib.request.urlopen(reset, timeout=30) as response:
         json.loads(response.read() or b"{}")
-    control = Control(endpoint_url=url)
-    control.reset()
+    control = Control(endpoint_url=url)  # moto's reset above also dropped CodeArtifact's state
     monkeypatch.setenv("AWS_ENDPOINT_URL", url)
     return AwsEnv(endpoint_url=url, control=control)
 
