@@ -228,3 +228,39 @@ def test_reconcile_over_a_cooldown_defers_then_promotes(env: AwsEnv, tmp_path: P
     code, out, _ = run("reconcile", "--rules", str(rules), clock=NOW + timedelta(minutes=91))
     assert code == EXIT_OK
     assert [line.split()[0] for line in out.splitlines() if "fresh" in line] == ["promoted"]
+
+
+def test_reconcile_puts_outcome_events_on_the_configured_bus(
+    env: AwsEnv, rules_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given OUTCOME_EVENT_BUS names a bus with a subscribed queue
+    events, sqs = env.client("events"), env.client("sqs")
+    events.create_event_bus(Name="promotions")
+    queue_url = sqs.create_queue(QueueName="outcomes")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(
+        Name="all", EventBusName="promotions", EventPattern='{"source": ["codeartifact-promoter"]}'
+    )
+    events.put_targets(Rule="all", EventBusName="promotions", Targets=[{"Id": "q", "Arn": arn}])
+    monkeypatch.setenv("OUTCOME_EVENT_BUS", "promotions")
+    seed(env, "left-pad", "1.0.0")
+
+    # When an operator reconciles
+    code, _, err = run("reconcile", "--rules", str(rules_file))
+
+    # Then the promotion is announced on the bus like the function's
+    assert code == EXIT_OK, err
+    messages = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1).get("Messages", [])
+    assert [json.loads(m["Body"])["detail"]["package"] for m in messages] == ["left-pad"]
+
+
+def test_an_undeliverable_outcome_event_is_a_warning_not_a_failure(
+    env: AwsEnv, rules_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OUTCOME_EVENT_BUS", "no-such-bus")
+    seed(env, "left-pad", "1.0.0")
+    code, out, err = run("reconcile", "--rules", str(rules_file))
+    assert code == EXIT_OK
+    assert "promoted" in out
+    assert err.startswith("promoter: warning: outcome events not delivered")
+    assert "ResourceNotFoundException" in err

@@ -34,6 +34,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 
 from promoter.copier import RateLimiter
 from promoter.events import Candidate, MalformedEvent, NotCodeArtifactEvent, parse_event, parse_sqs_body
+from promoter.outcome_events import ENV_BUS, OutcomeEventPublisher
 from promoter.outcomes import DEFERRED, FAILED, Outcome
 from promoter.pipeline import Dependencies
 from promoter.planner import plan
@@ -68,6 +69,18 @@ class _QuietLog:
 
     def error(self, msg: object, *args: object, **kwargs: Any) -> None:
         return None
+
+
+class _WarningsTo:
+    """Log sink of the outcome event publisher: a failed delivery is one warning line on stderr."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def warning(self, msg: object, *args: object, **kwargs: Any) -> None:
+        extra = kwargs.get("extra") or {}
+        detail = ", ".join(f"{key}={value}" for key, value in extra.items())
+        print(f"promoter: warning: {msg}" + (f" ({detail})" if detail else ""), file=self.stream)
 
 
 class _Metrics:
@@ -108,12 +121,17 @@ def load_rules(path: str) -> RuleSet:
     )
 
 
-def _client(args: argparse.Namespace) -> Any:
+def _session(args: argparse.Namespace) -> Any:
     import boto3  # noqa: PLC0415 - `promoter rules check` needs no AWS at all
-    from botocore.config import Config  # noqa: PLC0415
 
     region = args.region or os.environ.get("AWS_REGION") or None
-    session = boto3.Session(profile_name=args.profile, region_name=region)
+    return boto3.Session(profile_name=args.profile, region_name=region)
+
+
+def _client(args: argparse.Namespace) -> Any:
+    from botocore.config import Config  # noqa: PLC0415
+
+    session = _session(args)
     # AWS_MAX_ATTEMPTS and AWS_RETRY_MODE still apply; the defaults outlast short throttling.
     retries: Any = {
         "mode": os.environ.get("AWS_RETRY_MODE") or "standard",
@@ -360,6 +378,11 @@ def _rich_available() -> bool:
 def cmd_reconcile(args: argparse.Namespace, out: TextIO, err: TextIO, clock: Clock, client: Any) -> int:
     ruleset = load_rules(args.rules)
     deps = _deps(args, ruleset, clock, client)
+    bus = os.environ.get(ENV_BUS, "").strip()
+    if bus:  # outcomes of an operator's reconcile reach the same subscribers as the function's
+        deps.reporter.events = OutcomeEventPublisher(
+            bus, client_factory=lambda: _session(args).client("events"), logger=_WarningsTo(err)
+        )
     fancy = not args.quiet and err.isatty() and _rich_available()
     console: list[Any] = []
 
