@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from promoter.rules import (
     DOMAIN,
     EXCLUDE,
@@ -22,6 +23,7 @@ from promoter.rules import (
     load_rules_file,
     load_rules_text,
     parse_duration,
+    parse_rules_text,
 )
 
 from .conftest import candidate, rules
@@ -291,10 +293,21 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
         load_rules_file(str(tmp_path / "absent.yaml"))
 
 
-def test_bundled_example_rules_load() -> None:
+def test_bundled_example_rules_load_and_read_the_same_as_yaml() -> None:
     path = Path(__file__).resolve().parents[2] / "functions" / "promoter" / "promotion-rules.yaml"
     ruleset = load_rules_file(str(path))
     assert {r.name for r in ruleset.rules} >= {"stable-npm-pypi-to-release", "maven-to-release"}
+    text = path.read_text()
+    assert parse_rules_text(text, source=str(path)) == yaml.safe_load(text)
+
+
+def test_json_syntax_with_comment_lines_is_read_as_json_and_block_yaml_as_yaml() -> None:
+    commented = '# header\n{\n  # a comment line\n  "rules": [{"name": "a", "x": "#not a comment"}]\n}\n'
+    assert parse_rules_text(commented, source="r.yaml") == yaml.safe_load(commented)
+    block = "# header\nrules:\n  - name: a\n"
+    assert parse_rules_text(block, source="r.yaml") == {"rules": [{"name": "a"}]}
+    flow_but_not_json = "{rules: [{name: a}]}"
+    assert parse_rules_text(flow_but_not_json, source="r.yaml") == {"rules": [{"name": "a"}]}
 
 
 def test_defaults() -> None:

@@ -25,9 +25,8 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -105,8 +104,7 @@ class RateLimiter:
         self.tokens = min(self.tokens, 0.0)
 
 
-@dataclass
-class RetryPolicy:
+class RetryPolicy(NamedTuple):
     max_attempts: int = 8
     base_delay: float = 0.2
     max_delay: float = 5.0
@@ -114,33 +112,61 @@ class RetryPolicy:
     """Seconds that must remain before a call starts (connect + read timeout + margin)."""
 
 
-@dataclass
 class CopyStats:
-    copy_requests: int = 0
-    throttled: int = 0
-    describe_calls: int = 0
-    out_of_time: bool = False
+    """What the copier's calls cost (plain class: defined at every cold start, dataclasses cost more)."""
+
+    __slots__ = ("copy_requests", "describe_calls", "out_of_time", "throttled")
+
+    def __init__(
+        self, copy_requests: int = 0, throttled: int = 0, describe_calls: int = 0, out_of_time: bool = False
+    ) -> None:
+        self.copy_requests = copy_requests
+        self.throttled = throttled
+        self.describe_calls = describe_calls
+        self.out_of_time = out_of_time
+
+    def __repr__(self) -> str:
+        return (
+            f"CopyStats(copy_requests={self.copy_requests}, throttled={self.throttled}, "
+            f"describe_calls={self.describe_calls}, out_of_time={self.out_of_time})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CopyStats) and repr(self) == repr(other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
-@dataclass(frozen=True, slots=True)
-class CallError:
+class CallError(NamedTuple):
     code: str
     message: str
     throttled: bool = False
 
 
-@dataclass
 class Copier:
-    """Runs copy requests against a CodeArtifact client (real or fake) and reports one Outcome per version."""
+    """Runs copy requests against a CodeArtifact client (real or fake) and reports one Outcome per version.
 
-    client: Any
-    remaining: Callable[[], float] = no_deadline
-    """Seconds the function has left (``context.get_remaining_time_in_millis() / 1000``)."""
-    limiter: RateLimiter | None = None
-    policy: RetryPolicy = field(default_factory=RetryPolicy)
-    sleep: Callable[[float], None] = time.sleep
-    jitter: Callable[[], float] = random.random
-    stats: CopyStats = field(default_factory=CopyStats)
+    ``remaining`` gives the seconds the function has left (``get_remaining_time_in_millis() / 1000``).
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        remaining: Callable[[], float] = no_deadline,
+        limiter: RateLimiter | None = None,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+        stats: CopyStats | None = None,
+    ) -> None:
+        self.client = client
+        self.remaining = remaining
+        self.limiter = limiter
+        self.policy = policy or RetryPolicy()
+        self.sleep = sleep
+        self.jitter = jitter
+        self.stats = stats or CopyStats()
 
     # ----------------------------------------------------------------- copy
 

@@ -6,9 +6,8 @@ into one log line, metrics and (optionally) an outcome event.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from promoter.events import Candidate
 
@@ -25,8 +24,7 @@ NOT_ATTEMPTED = "NotAttempted"
 """The function ran out of time before it could start the copy; the record goes back to the queue."""
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What happened to one version (for one destination, once a destination is known).
 
     ``retryable`` failures are handed back to the queue (SQS batch item failures) so the

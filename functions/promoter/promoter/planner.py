@@ -12,9 +12,9 @@ groups versions by everything a single call shares, and chunks at the API's 100 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from promoter.events import Candidate
 from promoter.outcomes import DEFERRED, FAILED, IGNORED, Outcome
@@ -41,8 +41,7 @@ class LookupFailed(Exception):
 PublishedTimeLookup = Callable[[Candidate], datetime | None]
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedVersion:
+class PlannedVersion(NamedTuple):
     candidate: Candidate
     rule: str
 
@@ -95,10 +94,16 @@ class CopyRequest:
         return replace(self, items=tuple(i for i in self.items if i.candidate.version in keep))
 
 
-@dataclass
 class Plan:
-    requests: list[CopyRequest] = field(default_factory=list)
-    outcomes: list[Outcome] = field(default_factory=list)
+    """The planner's answer: copy requests to make, and outcomes decided without a copy."""
+
+    __slots__ = ("outcomes", "requests")
+
+    def __init__(
+        self, requests: list[CopyRequest] | None = None, outcomes: list[Outcome] | None = None
+    ) -> None:
+        self.requests: list[CopyRequest] = requests if requests is not None else []
+        self.outcomes: list[Outcome] = outcomes if outcomes is not None else []
 
     @property
     def versions_to_copy(self) -> int:

@@ -14,10 +14,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fnmatch import translate
-from typing import Any
+from typing import Any, NamedTuple
 
 from promoter.events import STATES, Candidate
 from promoter.versions import FORMATS, InvalidRange, VersionRange, compile_range, is_prerelease
@@ -125,8 +124,7 @@ def _fold(fmt: str, name: str) -> str:
     return name
 
 
-@dataclass(frozen=True, slots=True)
-class GlobSet:
+class GlobSet(NamedTuple):
     """A list of globs compiled into one regex per name-folding mode (case-sensitive, pypi, lower-case)."""
 
     patterns: tuple[str, ...]
@@ -152,12 +150,11 @@ class GlobSet:
 # --------------------------------------------------------------------------- the rule
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(NamedTuple):
     """One validated, compiled promotion rule."""
 
     name: str
-    index: int
+    position: int
     domain: str
     domain_owner: str | None
     source_repository: str
@@ -237,19 +234,28 @@ class Rule:
         return " ".join(parts)
 
 
-@dataclass(frozen=True, slots=True)
-class Explanation:
+class Explanation(NamedTuple):
     rule: Rule
     rejected_by: str | None  # None: the rule accepts the candidate (age aside)
 
 
-@dataclass(frozen=True)
 class RuleSet:
     """All rules, indexed by (domain, sourceRepository) for O(1) lookup per candidate."""
 
-    rules: tuple[Rule, ...]
-    by_source: Mapping[tuple[str, str], tuple[Rule, ...]] = field(repr=False)
-    domains: frozenset[str] = field(repr=False)
+    __slots__ = ("by_source", "domains", "rules")
+
+    def __init__(
+        self,
+        rules: tuple[Rule, ...],
+        by_source: Mapping[tuple[str, str], tuple[Rule, ...]],
+        domains: frozenset[str],
+    ) -> None:
+        self.rules = rules
+        self.by_source = by_source
+        self.domains = domains
+
+    def __repr__(self) -> str:
+        return f"RuleSet({', '.join(r.name for r in self.rules)})"
 
     @classmethod
     def of(cls, rules: Iterable[Rule]) -> RuleSet:
@@ -442,7 +448,7 @@ def compile_rule(raw: Any, index: int) -> Rule:
             raise RulesError(str(exc), rule=label, field="minimumReleaseAge") from None
     return Rule(
         name=label,
-        index=index,
+        position=index,
         domain=domain,
         domain_owner=owner,
         source_repository=source,
@@ -546,13 +552,20 @@ def build_ruleset(
 
 
 def parse_rules_text(text: str, *, source: str = "rules") -> Any:
-    """Parse JSON or YAML text. JSON is tried first: it needs no YAML import at cold start."""
-    stripped = text.lstrip()
-    if stripped.startswith("{") or source.endswith(".json"):
+    """Parse a JSON or YAML rules document.
+
+    JSON is tried first, also for YAML files written in JSON's syntax with ``#`` comment lines
+    (JSON is YAML, and no JSON string spans lines, so dropping whole comment lines is safe):
+    such a file is read without importing a YAML parser, which costs more cold start than
+    everything else the function loads for its rules. Anything else goes to PyYAML's safe loader.
+    """
+    is_json_file = source.endswith(".json")
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    if body.lstrip().startswith("{") or is_json_file:
         try:
-            return json.loads(text)
+            return json.loads(body if not is_json_file else text)
         except ValueError as exc:
-            if source.endswith(".json"):
+            if is_json_file:
                 raise RulesError(f"{source}: not valid JSON: {exc}") from None
     import yaml  # noqa: PLC0415 - lazy: only YAML documents pay for the import
 

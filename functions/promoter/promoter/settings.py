@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 DEFAULT_RULES_FILE = "promotion-rules.yaml"
 FUNCTION_ROOT = Path(__file__).resolve().parent.parent
@@ -29,8 +29,7 @@ def _float(environ: Mapping[str, str], key: str, default: float) -> float:
     return value
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     rules_file: str | None
     rules_parameter: str | None
     allowed_sources: tuple[str, ...]

@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 FORMATS: frozenset[str] = frozenset({"npm", "pypi", "maven", "nuget", "generic", "ruby", "swift", "cargo"})
 """Package formats in the current CodeArtifact API model."""
@@ -43,6 +42,22 @@ class VersionRange(Protocol):
     def expression(self) -> str: ...
 
     def contains(self, version: str) -> bool: ...
+
+
+class _LazyRegex:
+    """A regex compiled on first use: most rule sets never need the SemVer/NuGet grammars, and
+    compiling them all at import would cost cold start."""
+
+    __slots__ = ("_compiled", "_pattern")
+
+    def __init__(self, pattern: str) -> None:
+        self._pattern = pattern
+        self._compiled: re.Pattern[str] | None = None
+
+    def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        if self._compiled is None:
+            self._compiled = re.compile(self._pattern)
+        return self._compiled.match(text, pos)
 
 
 # --------------------------------------------------------------------------- prereleases
@@ -82,14 +97,14 @@ def is_prerelease(fmt: str, version: str) -> bool:
 
 # --------------------------------------------------------------------------- SemVer (npm & co)
 
-_SEMVER = re.compile(
+_SEMVER = _LazyRegex(
     r"^\s*[vV=]?\s*(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
     r"(?:\+[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*)?\s*$"
 )
 # Lenient form for formats whose versions are "semver-ish" (generic, swift, cargo, ruby):
 # missing minor/patch count as 0, leading zeros tolerated.
-_SEMVER_LOOSE = re.compile(
+_SEMVER_LOOSE = _LazyRegex(
     r"^\s*[vV]?(\d+)(?:\.(\d+))?(?:\.(\d+))?"
     r"(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z.-]+)?\s*$"
 )
@@ -130,7 +145,7 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 _XR = r"(?:[xX*]|0|[1-9]\d*)"
-_PARTIAL = re.compile(
+_PARTIAL = _LazyRegex(
     rf"^(?P<op><=|>=|<|>|=|~>|~|\^)?[vV=]?(?P<M>{_XR})(?:\.(?P<m>{_XR})(?:\.(?P<p>{_XR})"
     r"(?:-(?P<pre>[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?)?)?$"
 )
@@ -225,8 +240,7 @@ def _parse_npm(expression: str) -> list[list[Comparator]]:
     return alternatives
 
 
-@dataclass(frozen=True, slots=True)
-class SemverRange:
+class SemverRange(NamedTuple):
     """A node-semver range compiled to OR-of-AND comparator lists over SemVer sort keys."""
 
     expression: str
@@ -250,7 +264,7 @@ def compile_semver_range(expression: str, *, loose: bool = False) -> SemverRange
 
 # --------------------------------------------------------------------------- NuGet
 
-_NUGET = re.compile(
+_NUGET = _LazyRegex(
     r"^\s*[vV]?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:\.(\d+))?"
     r"(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?\s*$"
 )
@@ -271,8 +285,7 @@ def nuget_key(version: str) -> tuple[Any, ...] | None:
 _INTERVAL = re.compile(r"\s*([\[(])([^\[\]()]*)([\])])\s*(,|$)")
 
 
-@dataclass(frozen=True, slots=True)
-class Interval:
+class Interval(NamedTuple):
     lower: Any | None
     lower_inclusive: bool
     upper: Any | None
@@ -286,8 +299,7 @@ class Interval:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class BracketRange:
+class BracketRange(NamedTuple):
     """A union of intervals in Maven/NuGet bracket notation over a format's version key."""
 
     expression: str
@@ -372,8 +384,7 @@ def _maven_key(version: str) -> Any:
 # --------------------------------------------------------------------------- PEP 440
 
 
-@dataclass(frozen=True, slots=True)
-class Pep440Range:
+class Pep440Range(NamedTuple):
     expression: str
     specifiers: Any  # packaging.specifiers.SpecifierSet
 
