@@ -219,3 +219,26 @@ def test_plan_with_an_unreachable_endpoint_is_one_line(
     assert code == EXIT_ENVIRONMENT
     assert err.startswith("promoter: error: AWS: Could not connect")
     assert err.count("\n") == 1
+
+
+def test_explain_without_aws_still_explains_a_cooldown_rule(
+    rules_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a cooldown rule and no way to read the version's publish time
+    rules = tmp_path / "cooldown.yaml"
+    rules.write_text(RULES.replace('versions: ">=1.0.0"', 'versions: ">=1.0.0"\n    minimumReleaseAge: 24h'))
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    path = event_file(tmp_path, packageName="left-pad", packageNamespace=None, packageVersion="1.2.0")
+
+    # When explain runs
+    code, out, err = run(["explain", "--rules", str(rules), str(path)])
+
+    # Then the rule is rejected by age, saying why the age is unknown, and nothing would be copied
+    assert code == EXIT_OK, err
+    assert "rule npm-to-release: rejected by age (publish time unknown: Unable to locate credentials)" in out
+    assert "copy requests: none" in out
