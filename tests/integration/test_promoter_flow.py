@@ -410,3 +410,38 @@ def test_a_burst_costs_one_call_per_package_and_batch(pipeline: Pipeline) -> Non
     assert pipeline.copy_calls() <= 15  # 5 packages in each of 3 batches of 10 records, at most
     assert all(pipeline.version("release", "npm", f"pkg-{i % 5}", f"1.0.{i}") for i in range(30))
     assert time.monotonic() - started < 60
+
+
+def test_rules_from_an_ssm_parameter_change_without_a_redeploy(
+    aws: AwsEnv, function_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given rules in an SSM parameter (read through Powertools Parameters, cache switched off here)
+    flow = build_pipeline(aws, ["staging"])
+    ssm = aws.client("ssm")
+    only_pypi = RULES.replace('excludePackages: ["*-internal"]', "formats: [pypi]")
+    ssm.put_parameter(Name="/promoter/rules", Value=only_pypi, Type="String")
+    monkeypatch.setenv("PROMOTION_RULES_PARAMETER", "/promoter/rules")
+    monkeypatch.setenv("PROMOTION_RULES_CACHE_SECONDS", "0")
+    app.reset_state()
+    flow.publish("staging", "npm", "first", "1.0.0")
+    flow.drain()
+    assert flow.version("release", "npm", "first", "1.0.0") is None  # npm is not in the rules yet
+    # When the parameter is changed to allow npm
+    ssm.put_parameter(Name="/promoter/rules", Value=RULES, Type="String", Overwrite=True)
+    flow.publish("staging", "npm", "second", "1.0.0")
+    flow.drain()
+    # Then the next invocation promotes with the new rules
+    assert flow.version("release", "npm", "second", "1.0.0") is not None
+
+
+def test_a_bad_rules_parameter_fails_every_record_back_to_the_queue(
+    aws: AwsEnv, function_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flow = build_pipeline(aws, ["staging"])
+    aws.client("ssm").put_parameter(Name="/promoter/rules", Value="rules: [{name: x}]", Type="String")
+    monkeypatch.setenv("PROMOTION_RULES_PARAMETER", "/promoter/rules")
+    app.reset_state()
+    flow.publish("staging", "npm", "kept", "1.0.0")
+    with pytest.raises(ValueError, match="rule 'x', field 'domain'"):
+        flow.invoke(flow.receive())
+    assert flow.copy_calls() == 0
