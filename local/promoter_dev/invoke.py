@@ -29,7 +29,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -84,10 +84,16 @@ class Invocation:
     logs: str
     request_id: str | None
     seconds: float
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
-        """The handler raised, timed out or crashed (Lambda's error payload)."""
+        """The handler raised, timed out or crashed (Lambda's error payload or the RIE's timeout text)."""
+        if self.status >= 400 or any(k.lower() == "x-amz-function-error" for k in self.headers):
+            return True
+        if isinstance(self.payload, str) and self.payload.startswith("Task timed out"):
+            return True
         return (
             isinstance(self.payload, dict) and "errorType" in self.payload and "errorMessage" in self.payload
         )
@@ -366,11 +372,13 @@ class Emulator:
             try:
                 with urllib.request.urlopen(request, timeout=limit) as response:  # noqa: S310 - loopback
                     raw = response.read()
+                    status, headers = response.status, dict(response.headers.items())
                     request_id = response.headers.get("X-Amzn-Requestid") or response.headers.get(
                         "Lambda-Runtime-Aws-Request-Id"
                     )
             except urllib.error.HTTPError as error:
                 raw = error.read()
+                status, headers = error.code, dict(error.headers.items())
                 request_id = None
             seconds = time.monotonic() - began
             logs = self._wait_for_report(start, request_id, time.monotonic() + 10.0)
@@ -380,7 +388,15 @@ class Emulator:
             payload: Any = json.loads(raw) if raw else None
         except json.JSONDecodeError:
             payload = raw.decode("utf-8", errors="replace")
-        return Invocation(payload=payload, raw=raw, logs=logs, request_id=request_id, seconds=seconds)
+        return Invocation(
+            payload=payload,
+            raw=raw,
+            logs=logs,
+            request_id=request_id,
+            seconds=seconds,
+            status=status,
+            headers=headers,
+        )
 
 
 def _request_id_from(logs: str) -> str | None:
