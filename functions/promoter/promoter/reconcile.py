@@ -276,6 +276,10 @@ class Reconciler:
             except ReconcileError as error:
                 self._fail(str(error), fail_fast=fail_fast)
                 continue
+            except ClientError as error:  # the service answered (access denied, throttled): this domain only
+                code, message = _error_line(error)
+                self._fail(f"domain {domain!r}: {code}: {message}", fail_fast=fail_fast)
+                continue
             queries = list_queries(
                 [sorted(r.formats) if r.formats is not None else None for r in rules],
                 [list(r.namespaces.patterns) if r.namespaces is not None else None for r in rules],
