@@ -1,4 +1,4 @@
-"""End to end: publish -> the template's rule -> its queue -> the function under the runtime emulator -> release.
+"""End to end: publish -> template rule -> queue -> the function under the runtime emulator -> release.
 
 Nothing is deployed by hand: the rule, queue and dead-letter queue come from template.yaml through
 moto's CloudFormation, the function's handler, environment and timeout from the same template, and
