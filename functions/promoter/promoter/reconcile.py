@@ -15,8 +15,9 @@ for one run is still covered over a few runs instead of the first packages being
 Why not a cursor or a fan-out through the queue: both need state or permissions beyond what the event path
 has (a table or parameter to write, or SendMessage on the queue plus a second message shape in the handler),
 and the list calls they would save are cheap next to the CopyPackageVersions quota, which the copier already
-paces. Copies within a run are paced by the copier's token bucket and retried on throttling; a run therefore
-never exceeds the quota that the event path also uses.
+paces. Copies within a run are paced by the copier's token bucket (PROMOTER_COPY_RATE) and throttling is
+absorbed with backoff, as on the event path; the account quota is shared with concurrent event invocations,
+so what a throttled run cannot copy in its time, the next run does.
 
 What it costs (``ReconcileResult.listing`` and ``.copy`` count every call):
 per source, ``ceil(packages / 1000)`` ListPackages calls (server-side filtered, see ``listing.list_queries``);
