@@ -20,7 +20,7 @@ from promoter_dev.invoke import Emulator
 pytestmark = [
     pytest.mark.e2e,
     # moto cannot create AWS::SQS::QueuePolicy (its SQS enforces none); tests/unit/test_template.py checks it.
-    pytest.mark.filterwarnings("ignore:Tried to parse AWS::SQS::QueuePolicy"),
+    pytest.mark.filterwarnings("ignore:Tried to parse AWS..SQS..QueuePolicy"),
 ]
 
 DOMAIN, STAGING, RELEASE = "acme", "staging", "release"  # the template's parameter defaults
