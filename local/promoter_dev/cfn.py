@@ -9,6 +9,8 @@ the physical ids a caller supplies); anything else fails loudly instead of being
 
 from __future__ import annotations
 
+import copy
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -252,3 +254,25 @@ def resource(resolver: Resolver, logical_id: str) -> dict[str, Any]:
         raise TemplateError(f"no resource {logical_id} in the template")
     properties: dict[str, Any] = resolver.resolve(spec.get("Properties", {}))
     return properties
+
+
+def translate(template: Mapping[str, Any], parameters: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The template after the SAM transform, as CloudFormation would receive it (offline).
+
+    ``CodeUri`` becomes a placeholder S3 location (what ``sam package`` would upload); the function
+    has its own role, so SAM needs no managed policy lookups.
+    """
+    from samtranslator.translator.transform import transform  # type: ignore[import-untyped]  # noqa: PLC0415 - slow import, rarely needed
+
+    source = copy.deepcopy(dict(template))
+    for spec in source["Resources"].values():
+        if spec.get("Type") == "AWS::Serverless::Function":
+            spec["Properties"]["CodeUri"] = "s3://codeartifact-promoter-local/function.zip"
+
+    class _NoManagedPolicies:
+        def load(self) -> dict[str, str]:
+            return {}
+
+    os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
+    translated: dict[str, Any] = transform(source, dict(parameters or {}), _NoManagedPolicies())
+    return translated
