@@ -111,7 +111,7 @@ def test_sqs_sample_batch(handler_fake: FakeCodeArtifact, log_stream: io.StringI
 
 def test_transient_failures_become_batch_item_failures(handler_fake: FakeCodeArtifact) -> None:
     seed(handler_fake, "pypi-published", "npm-scoped-published")
-    handler_fake.faults = [client_error("ServiceUnavailableException", 503) for _ in range(20)]
+    handler_fake.faults = [client_error("ServiceUnavailableException", 503) for _ in range(100)]
     batch = {
         "Records": [
             sqs_record(load_event("pypi-published"), "m-pypi"),

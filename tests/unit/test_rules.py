@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 from promoter.rules import (
+    AGE,
     DOMAIN,
     EXCLUDE,
     FORMAT,
@@ -26,7 +27,7 @@ from promoter.rules import (
     parse_rules_text,
 )
 
-from .conftest import candidate, rules
+from .conftest import NOW, candidate, rules
 
 
 def rule(**fields: Any) -> dict[str, Any]:
@@ -230,6 +231,23 @@ def test_rejection_reasons(overrides: dict[str, Any], reason: str | None) -> Non
     c = candidate(**{"version": "1.2.0", **overrides})
     explained = ruleset.explain(c)
     assert [e.rejected_by for e in explained] == [reason]
+
+
+def test_explain_checks_age_last_when_asked() -> None:
+    ruleset = rules(
+        "rules: [{name: cool, domain: acme, sourceRepository: staging, destinationRepositories: [release],"
+        " minimumReleaseAge: 3d}]"
+    )
+    young = candidate(published_time=NOW - timedelta(days=1))
+    old = candidate(published_time=NOW - timedelta(days=4))
+    assert [e.rejected_by for e in ruleset.explain(young)] == [None]  # age needs a clock
+    assert [e.rejected_by for e in ruleset.explain(young, now=NOW)] == [AGE]
+    assert [e.rejected_by for e in ruleset.explain(old, now=NOW)] == [None]
+    assert [e.rejected_by for e in ruleset.explain(candidate(), now=NOW)] == [AGE]
+    assert [
+        e.rejected_by for e in ruleset.explain(candidate(), now=NOW, published_time=NOW - timedelta(days=9))
+    ] == [None]
+    assert [e.rejected_by for e in ruleset.explain(candidate(version="9.9.9-rc.1"), now=NOW)] == [PRERELEASE]
 
 
 def test_package_globs_fold_names_like_the_registry() -> None:

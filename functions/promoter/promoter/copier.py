@@ -105,9 +105,15 @@ class RateLimiter:
 
 
 class RetryPolicy(NamedTuple):
-    max_attempts: int = 8
+    """Retries of throttling and 5xx: exponential backoff with equal jitter, 0.2 s doubling to 2 s.
+
+    The cap is low on purpose: the quota refills 5 tokens a second, so a long backoff leaves it
+    unused, while a throttled call costs nothing. Time left, not attempts, is the real bound.
+    """
+
+    max_attempts: int = 20
     base_delay: float = 0.2
-    max_delay: float = 5.0
+    max_delay: float = 2.0
     call_reserve: float = 12.0
     """Seconds that must remain before a call starts (connect + read timeout + margin)."""
 

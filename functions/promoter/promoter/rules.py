@@ -268,9 +268,24 @@ class RuleSet:
     def rules_for(self, candidate: Candidate) -> tuple[Rule, ...]:
         return self.by_source.get((candidate.domain, candidate.source_repository), ())
 
-    def explain(self, candidate: Candidate) -> list[Explanation]:
-        """Every rule, with the first filter that rejects ``candidate`` (None when it matches)."""
-        return [Explanation(rule, rule.rejection(candidate)) for rule in self.rules]
+    def explain(
+        self, candidate: Candidate, *, now: datetime | None = None, published_time: datetime | None = None
+    ) -> list[Explanation]:
+        """Every rule, with the first filter that rejects ``candidate`` (None when it matches).
+
+        With ``now``, a rule's ``minimumReleaseAge`` is checked too (the last filter, ``age``),
+        against ``published_time`` or the candidate's own; an unknown publish time is too young.
+        """
+        published = published_time or candidate.published_time
+        explained = []
+        for rule in self.rules:
+            reason = rule.rejection(candidate)
+            if reason is None and now is not None and rule.minimum_release_age is not None:
+                eligible = rule.eligible_at(published)
+                if eligible is None or eligible > now:
+                    reason = AGE
+            explained.append(Explanation(rule, reason))
+        return explained
 
     def source_repositories(self) -> set[tuple[str, str]]:
         return set(self.by_source)

@@ -42,7 +42,7 @@ class Settings(NamedTuple):
     """Read timeout of one API call; a call starts only when this plus a margin remains."""
     rules_cache_seconds: float
     """How long rules read from SSM are cached before Parameters reads them again."""
-    max_attempts: int = 8
+    max_attempts: int = 20
     """Attempts per API call on throttling and 5xx (each wait also bounded by the time left)."""
 
     @property
@@ -68,7 +68,7 @@ class Settings(NamedTuple):
             copy_rate=_float(env, "PROMOTER_COPY_RATE", 5.0),
             call_timeout=_float(env, "PROMOTER_CALL_TIMEOUT_SECONDS", 10.0),
             rules_cache_seconds=_float(env, "PROMOTION_RULES_CACHE_SECONDS", 60.0),
-            max_attempts=max(1, int(_float(env, "PROMOTER_MAX_ATTEMPTS", 8))),
+            max_attempts=max(1, int(_float(env, "PROMOTER_MAX_ATTEMPTS", 20))),
         )
 
 
