@@ -10,10 +10,12 @@ of the promoter is faked.
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -445,3 +447,42 @@ def test_a_bad_rules_parameter_fails_every_record_back_to_the_queue(
     with pytest.raises(ValueError, match="rule 'x', field 'domain'"):
         flow.invoke(flow.receive())
     assert flow.copy_calls() == 0
+
+
+COOLDOWN_RULES = """
+rules:
+  - name: cooled
+    domain: acme
+    sourceRepository: staging
+    destinationRepositories: [release]
+    minimumReleaseAge: 3d
+"""
+
+
+def test_a_cooldown_defers_young_versions_and_copies_old_ones(
+    aws: AwsEnv, function_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = io.StringIO()
+    monkeypatch.setattr(app.logger.registered_handler, "stream", log)
+    # Given a rule with a three-day cooldown
+    function_env.write_text(COOLDOWN_RULES)
+    app.reset_state()
+    flow = build_pipeline(aws, ["staging"])
+    now = datetime.now(UTC)
+    # When a fresh version and a four-day-old one announce themselves
+    flow.publish("staging", "npm", "fresh", "1.0.0", published_time=now)
+    flow.publish("staging", "npm", "aged", "1.0.0", published_time=now - timedelta(days=4))
+    assert flow.invoke(flow.receive()) == {"batchItemFailures": []}
+    # Then only the old one is copied; the young one is deferred with the time it becomes eligible
+    assert flow.version("release", "npm", "aged", "1.0.0") is not None
+    assert flow.version("release", "npm", "fresh", "1.0.0") is None
+    assert flow.copy_calls() == 1
+    printed = log.getvalue() + capsys.readouterr().out  # log lines, then EMF metrics (printed)
+    lines = [json.loads(line) for line in printed.splitlines() if line.startswith("{")]
+    [deferred] = [line for line in lines if line.get("outcome") == "deferred"]
+    assert deferred["package"] == "fresh"
+    eligible = datetime.fromisoformat(deferred["eligibleAt"])
+    assert abs(eligible - (now + timedelta(days=3))) < timedelta(seconds=5)
+    emitted = [line for line in lines if "VersionsDeferred" in line]
+    assert emitted
+    assert emitted[0]["VersionsDeferred"] == [1.0]
