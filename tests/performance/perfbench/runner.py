@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from perfbench import workload
 from perfbench.template import FUNCTION_DIR, ROOT, Settings
 
 PERF_DIR = ROOT / "tests" / "performance"
@@ -57,8 +58,12 @@ def child_env(
         PYTHONPATH=os.pathsep.join([str(FUNCTION_DIR), str(PERF_DIR), str(ROOT / "local")]),
     )
     if rules_file is not None:
+        # A generated workload names its own repositories: the allow-lists (the stack's guard) then
+        # list exactly those, so the check still runs but does not reject the benchmark's rules.
         env["PROMOTION_RULES_FILE"] = str(rules_file)
         env.pop("PROMOTION_RULES_PARAMETER", None)
+        env["ALLOWED_SOURCE_REPOSITORIES"] = workload.SOURCE
+        env["ALLOWED_DESTINATION_REPOSITORIES"] = f"{workload.RELEASE},{workload.MIRROR}"
     if endpoint is not None:
         env["AWS_ENDPOINT_URL"] = endpoint
     if unpaced:

@@ -138,6 +138,9 @@ def load(path: Path | None = None) -> Settings:
     for key, value in overrides.items():
         if key not in Settings.__dataclass_fields__ or key == "source":
             raise ValueError(f"BENCH_SETTINGS: unknown setting {key!r}")
+        if key == "environment":  # merged, so that one variable can be tried alone
+            settings.environment = {**settings.environment, **{k: str(v) for k, v in value.items()}}
+            continue
         setattr(settings, key, value)
     if overrides:
         settings.source += f" + BENCH_SETTINGS {json.dumps(overrides, sort_keys=True)}"
