@@ -421,6 +421,28 @@ def _parameter_overrides(values: Sequence[str]) -> dict[str, str]:
     return result
 
 
+def _endpoint(explicit: str | None, stack: contextlib.ExitStack) -> str | None:
+    """The endpoint to hand the function; never real AWS by accident.
+
+    An endpoint the user named must answer. Without one, `make local-aws`'s is used when it runs,
+    else an empty local AWS is started for this one invocation (calls then fail as they would
+    against an account without the domain, quickly, instead of the function retrying a dead port).
+    """
+    if explicit:
+        if not reachable(explicit):
+            print(f"error: nothing listens at {explicit} (start `make local-aws` or fix AWS_ENDPOINT_URL)")
+            return None
+        return explicit
+    if reachable(LOCAL_AWS):
+        return LOCAL_AWS
+    from codeartifact_moto.server import start_server  # noqa: PLC0415 - only without a running local AWS
+
+    server, url = start_server(port=0)
+    stack.callback(server.stop)
+    print(f"note: no local AWS at {LOCAL_AWS} (`make local-aws`); using an empty one at {url} for this run")
+    return url
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m promoter_dev.invoke",
@@ -435,8 +457,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--endpoint-url",
-        default=os.environ.get("AWS_ENDPOINT_URL") or LOCAL_AWS,
-        help=f"AWS endpoint the function calls (default: $AWS_ENDPOINT_URL, else {LOCAL_AWS})",
+        default=os.environ.get("AWS_ENDPOINT_URL"),
+        help=f"AWS endpoint the function calls (default: $AWS_ENDPOINT_URL, else {LOCAL_AWS}, else a "
+        "throwaway empty local AWS)",
     )
     parser.add_argument(
         "--code-dir", type=Path, help="run this code instead (for example .aws-sam/build/...)"
@@ -447,16 +470,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     resolver = cfn.Resolver(cfn.load_template(args.template), _parameter_overrides(args.parameter_overrides))
     function = cfn.function_config(resolver, args.function, root=args.template.resolve().parent)
     overrides = read_env_vars_file(args.env_vars, args.function) if args.env_vars else {}
-    if not reachable(args.endpoint_url):
-        print(
-            f"warning: nothing listens at {args.endpoint_url}; start `make local-aws` in another terminal "
-            "or pass --endpoint-url",
-            file=sys.stderr,
-        )
-    with Emulator(
-        function, endpoint_url=args.endpoint_url, env_overrides=overrides, code_dir=args.code_dir
-    ) as emu:
-        result = emu.invoke(event)
+    with contextlib.ExitStack() as stack:
+        endpoint = _endpoint(args.endpoint_url, stack)
+        if endpoint is None:
+            return 2
+        with Emulator(
+            function, endpoint_url=endpoint, env_overrides=overrides, code_dir=args.code_dir
+        ) as emu:
+            result = emu.invoke(event)
     print(f"--- logs ({function.logical_id}, {function.runtime} handler {function.handler}) ---")
     print(result.logs.rstrip())
     print("--- response ---")
