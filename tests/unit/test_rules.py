@@ -82,6 +82,7 @@ INVALID_RULES = [
     (rule(minimumReleaseAge="3 days"), "r1", "minimumReleaseAge", "duration"),
     (rule(minimumReleaseAge="0h"), "r1", "minimumReleaseAge", "longer than zero"),
     (rule(minimumReleaseAge="400d"), "r1", "minimumReleaseAge", "365d"),
+    (rule(minimumReleaseAge="99999999999999d"), "r1", "minimumReleaseAge", "365d"),
     (rule(minimumReleaseAge=24), "r1", "minimumReleaseAge", "duration"),
     ("just a string", "rules[0]", None, "must be a mapping"),
 ]

@@ -92,12 +92,11 @@ def parse_duration(text: Any) -> timedelta:
         pos = m.end()
     if pos != len(compact) or pos == 0:
         raise ValueError(f"{text!r} is not a duration such as 90m, 24h or 3d")
-    value = timedelta(seconds=seconds)
-    if value <= timedelta(0):
+    if seconds <= 0:
         raise ValueError("must be longer than zero")
-    if value > MAX_RELEASE_AGE:
+    if seconds > MAX_RELEASE_AGE.total_seconds():  # before timedelta(), which overflows on huge values
         raise ValueError("must be at most 365d")
-    return value
+    return timedelta(seconds=seconds)
 
 
 def format_duration(value: timedelta) -> str:
