@@ -202,3 +202,28 @@ def test_memory(report: Report) -> None:
     if ours:
         assert ours["batch_item_failures"] == 0, ours
         assert ours["calls"] > 0
+
+
+def test_reconcile(report: Report) -> None:
+    pytest.importorskip("promoter_dev.reconcile_bench", reason="the reconcile figure is not there yet")
+    # Given a source of 10 versions per package of which 10% are missing from the destination
+    r = figures.reconcile(SCALE, SETTINGS)
+    report.details["reconcile"] = r
+    report.add(
+        Row(
+            "6 reconcile",
+            f"{r['packages']:,} packages x {r['versionsPerPackage']}, {r['missingVersions']:,} missing",
+            r["copyCalls"],
+            r["minimumCopyCalls"],
+            "minimum",
+            "copy calls",
+            "= minimum",
+            r["copyCalls"] == r["minimumCopyCalls"],
+            f"{r['listCalls']:,} list calls, {r['wallSeconds']:.1f} s unpaced "
+            f"(quota floor {r['quotaFloorSeconds']:.0f} s); again: {r['steadyState']['copyCalls']} copies",
+        )
+    )
+    # Then every missing version was promoted, and a second run copies nothing
+    assert r["failed"] == 0, r
+    assert r["promoted"] == r["missingVersions"], r
+    assert r["steadyState"]["copyCalls"] == 0, r

@@ -5,6 +5,7 @@ Kinds:
   ``repeats`` times (process CPU time and wall time), optionally in chunks of ``batch_size``;
   reports the copy calls of the last repeat and whether they copied exactly what was expected.
 - ``memory``: peak resident memory of one invocation with a large batch (fake client).
+- ``reconcile``: ``promoter_dev.reconcile_bench.figure`` (list and copy calls of a reconcile).
 - ``worker``: one Lambda execution environment behind an emulated SQS event source mapping
   (see ``drain``), against a local CodeArtifact over HTTP.
 """
@@ -105,6 +106,10 @@ def main() -> None:
         result = run_cpu(spec)
     elif kind == "memory":
         result = run_memory(spec)
+    elif kind == "reconcile":
+        from promoter_dev.reconcile_bench import figure  # noqa: PLC0415 - helper-4's figure, when present
+
+        result = figure(int(spec["packages"]), int(spec["versions"]), float(spec["missing_fraction"]))
     elif kind == "worker":
         from perfbench import esm  # noqa: PLC0415 - only workers need boto3's SQS client
 

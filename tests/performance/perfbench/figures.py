@@ -210,3 +210,15 @@ def memory(scale: Scale, settings: template.Settings, *, with_ours: bool) -> Jso
                 "batch_item_failures": r["batch_item_failures"],
             }
     return out
+
+
+def reconcile(scale: Scale, settings: template.Settings) -> Json:
+    """Issue 8's figure: 10 versions per package, 10% missing from the destination (run in-process
+    against moto by ``promoter_dev.reconcile_bench``, copies unpaced; the quota floor is reported)."""
+    spec = {
+        "kind": "reconcile",
+        "packages": scale.reconcile_packages,
+        "versions": 10,
+        "missing_fraction": 0.1,
+    }
+    return run_child("perfbench.child", spec, child_env(settings, unpaced=True), timeout=600)

@@ -21,6 +21,7 @@ class Scale:
     drain_deadline_seconds: float
     naive_drain_deadline_seconds: float
     memory_records: int
+    reconcile_packages: int
 
 
 FULL = Scale(
@@ -35,8 +36,9 @@ FULL = Scale(
     drain_packages=100,
     drain_events=300,
     drain_deadline_seconds=90.0,
-    naive_drain_deadline_seconds=120.0,
+    naive_drain_deadline_seconds=60.0,
     memory_records=10_000,
+    reconcile_packages=1_000,
 )
 
 SMALL = Scale(
@@ -51,8 +53,9 @@ SMALL = Scale(
     drain_packages=20,
     drain_events=60,
     drain_deadline_seconds=25.0,
-    naive_drain_deadline_seconds=15.0,
+    naive_drain_deadline_seconds=12.0,
     memory_records=2_000,
+    reconcile_packages=50,
 )
 
 
