@@ -60,7 +60,7 @@ invoke: setup
 	$(PY) -m promoter_dev.invoke --event $(EVENT)
 
 build: setup
-	$(VENV)/bin/sam build --template-file template.yaml
+	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam build --template-file template.yaml
 
 clean:
 	rm -rf .aws-sam .mypy_cache .pytest_cache .ruff_cache bench-results.json
