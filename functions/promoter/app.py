@@ -241,7 +241,14 @@ def build_dependencies(context: Any) -> Dependencies:
         remaining=remaining,
         limiter=_limiter(),
         policy=RetryPolicy(call_reserve=settings.call_reserve, max_attempts=settings.max_attempts),
+        account_id=account_of(context),
     )
+
+
+def account_of(context: Any) -> str | None:
+    """The function's account, from its ARN (arn:aws:lambda:region:account:function:name)."""
+    parts = str(getattr(context, "invoked_function_arn", "") or "").split(":")
+    return parts[4] if len(parts) > 4 and parts[4].isdigit() and len(parts[4]) == 12 else None
 
 
 class RetryRecord(Exception):

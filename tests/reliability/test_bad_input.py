@@ -84,10 +84,8 @@ EXPECTED: dict[str, Expect] = {
     "copy-event-in-destination": Expect("ignored", "source"),
 }
 FILES = sorted(p.stem for p in CATALOGUE.glob("*.json"))
-KNOWN_GAPS: dict[str, str] = {
-    "other-account": "a rule without domainOwner accepts a same-named domain of another account "
-    "(the copy is attempted there; IAM denies it, the record cycles to the DLQ)",
-}
+KNOWN_GAPS: dict[str, str] = {}
+"""Catalogue entries the function does not handle yet (strict xfail, with the reason)."""
 CASES = [
     pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN_GAPS[n], strict=True)) if n in KNOWN_GAPS else n
     for n in FILES

@@ -43,6 +43,8 @@ class Dependencies:
     limiter: RateLimiter | None = None
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     sleep: Callable[[float], None] = time.sleep
+    account_id: str | None = None
+    """The function's own account: the owner of the domains of rules that name no domainOwner."""
 
     def copier(self) -> Copier:
         return Copier(
@@ -57,7 +59,13 @@ class PromotionIncomplete(RuntimeError):
 def promote(candidates: Sequence[Candidate], deps: Dependencies) -> list[Outcome]:
     """Plan and copy ``candidates``; report every outcome; return them."""
     copier = deps.copier()
-    result = plan(candidates, deps.rules, now=deps.clock(), published_time=copier.published_time)
+    result = plan(
+        candidates,
+        deps.rules,
+        now=deps.clock(),
+        published_time=copier.published_time,
+        own_account=deps.account_id,
+    )
     outcomes = result.outcomes + copier.copy_all(result.requests)
     for outcome in outcomes:
         deps.reporter.outcome(outcome)

@@ -128,6 +128,7 @@ def plan(
     now: datetime,
     published_time: PublishedTimeLookup | None = None,
     max_versions_per_call: int = MAX_VERSIONS_PER_CALL,
+    own_account: str | None = None,
 ) -> Plan:
     """Decide, for every candidate version, its destinations now, its deferrals, or why it is ignored."""
     result = Plan()
@@ -141,6 +142,13 @@ def plan(
             reason = NOT_A_SOURCE if candidate.domain in rules.domains else OTHER_DOMAIN
             result.outcomes.append(Outcome(IGNORED, candidate, reason=reason))
             continue
+        if own_account is not None and candidate.domain_owner != own_account:
+            # A rule without domainOwner means the domain of the function's own account (as the API's
+            # default does): a same-named domain of another account is only a rule's when it names it.
+            source_rules = tuple(r for r in source_rules if r.domain_owner == candidate.domain_owner)
+            if not source_rules:
+                result.outcomes.append(Outcome(IGNORED, candidate, reason=OTHER_DOMAIN))
+                continue
         accepted: list[Rule] = []
         first_rejection: tuple[str, str] | None = None
         for rule in source_rules:
