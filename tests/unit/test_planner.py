@@ -172,6 +172,25 @@ def test_a_failed_lookup_is_a_retryable_failure() -> None:
     ]
 
 
+def test_a_failed_lookup_fails_only_the_destinations_that_wait() -> None:
+    text = (
+        COOLDOWN
+        + """
+  - name: audit-now
+    domain: acme
+    sourceRepository: staging
+    destinationRepositories: [audit]
+"""
+    )
+
+    def lookup(c: Candidate) -> None:
+        raise LookupFailed("InternalServerException", "boom", retryable=True)
+
+    result = plan([candidate()], rules(text), now=NOW, published_time=lookup)
+    assert [r.destination_repository for r in result.requests] == ["audit"]
+    assert [(o.status, o.destination) for o in result.outcomes] == [(FAILED, "release")]
+
+
 def test_a_rule_without_cooldown_wins_over_one_with_it() -> None:
     text = (
         COOLDOWN

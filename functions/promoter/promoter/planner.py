@@ -187,6 +187,7 @@ def _decide(
     a destination is deferred only when every rule that targets it still waits for the version to age."""
     published = candidate.published_time
     looked_up = published is not None
+    failure: LookupFailed | None = None
     for destination, rules_here in by_destination.items():
         chosen = next((r for r in rules_here if r.minimum_release_age is None), None)
         eligible: datetime | None = None
@@ -197,19 +198,21 @@ def _decide(
                     try:
                         published = lookup(candidate)
                     except LookupFailed as exc:
-                        for dest in by_destination:
-                            result.outcomes.append(
-                                Outcome(
-                                    FAILED,
-                                    candidate,
-                                    destination=dest,
-                                    rule=by_destination[dest][0].name,
-                                    error_code=exc.code,
-                                    error_message=exc.message,
-                                    retryable=exc.retryable,
-                                )
-                            )
-                        return
+                        failure = exc
+            if failure is not None:
+                # Only destinations that wait for the age fail; the others were decided without it.
+                result.outcomes.append(
+                    Outcome(
+                        FAILED,
+                        candidate,
+                        destination=destination,
+                        rule=rules_here[0].name,
+                        error_code=failure.code,
+                        error_message=failure.message,
+                        retryable=failure.retryable,
+                    )
+                )
+                continue
             times = [(r.eligible_at(published), r) for r in rules_here]
             ready = [r for t, r in times if t is not None and t <= now]
             if ready:
