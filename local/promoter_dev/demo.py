@@ -93,6 +93,21 @@ def release_contents(codeartifact: Any, domain: str, repository: str) -> list[tu
     return sorted(rows)
 
 
+def unexpected(records: Sequence[dict[str, Any]]) -> list[str]:
+    """Versions whose final outcome differs from what the demo expects of the example rules."""
+    actual = {(r.get("format"), _name(r), r.get("version")): str(r.get("outcome")) for r in records}
+    wanted: dict[tuple[str, str, str], str] = {}
+    for item in PUBLISHES:  # a later publish of the same version (Unfinished -> Published) decides
+        name = f"{item.namespace}/{item.package}" if item.namespace else item.package
+        wanted[(item.format, name, item.version)] = item.expect.split(":", 1)[0]
+    surprises = []
+    for key, expect in wanted.items():
+        outcome = actual.get(key, "no outcome")
+        if {"skipped": "ignored"}.get(expect, expect) != outcome:
+            surprises.append(f"{' '.join(key)}: expected {expect}, got {outcome}")
+    return surprises
+
+
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows, strict=False)]
     lines = ["  ".join(str(h).ljust(w) for h, w in zip(headers, widths, strict=True))]
@@ -170,8 +185,13 @@ def run(verbose: bool = False) -> int:
             for row in release_contents(codeartifact, domain, destination)
         ]
         _summary(invocations, release, destination, source)
+        surprises = unexpected(outcome_lines(invocations))
+        for surprise in surprises:
+            print(f"UNEXPECTED: {surprise}")
+        if not surprises:
+            print("every version ended as the example rules say it should.")
         print(f"done in {time.monotonic() - began:.1f} s; the local AWS and the emulator are stopped.")
-        return 0 if invocations else 1
+        return 1 if surprises else 0
     finally:
         server.stop()
 

@@ -1,0 +1,39 @@
+"""`make demo` is the first thing a new user runs: it must work and tell the truth."""
+
+from __future__ import annotations
+
+import pytest
+from promoter_dev import demo
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.filterwarnings("ignore:Tried to parse AWS..SQS..QueuePolicy"),
+]
+
+
+def test_demo_promotes_skips_and_fails_as_the_example_rules_say(capsys: pytest.CaptureFixture[str]) -> None:
+    # When
+    status = demo.run()
+
+    # Then every published version ended as expected, and the summary says what happened and why
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "UNEXPECTED" not in out
+    assert "EventBridge routed 8 events into the queue" in out
+    assert "ALREADY_EXISTS" in out
+    assert "prerelease" in out
+    assert "NO (another build)" in out
+    assert "the local AWS and the emulator are stopped" in out
+
+
+def test_unexpected_names_each_version_that_ended_otherwise() -> None:
+    records = [
+        {"outcome": "promoted", "format": "npm", "package": "acme-ui", "version": "2.1.0"},
+        {"outcome": "promoted", "format": "npm", "package": "acme-ui", "version": "3.0.0-beta.1"},
+    ]
+
+    surprises = demo.unexpected(records)
+
+    assert "npm acme-ui 3.0.0-beta.1: expected skipped, got promoted" in surprises
+    assert "pypi acme-utils 2.3.1: expected promoted, got no outcome" in surprises
+    assert not any(s.startswith("npm acme-ui 2.1.0") for s in surprises)
