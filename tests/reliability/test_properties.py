@@ -317,8 +317,9 @@ def _load(text: str) -> RuleSet | RulesError:
         return exc
 
 
-def test_a_huge_release_age_is_a_rules_error() -> None:
-    rule = {**VALID_RULE, "minimumReleaseAge": "99999999999999d"}
+@pytest.mark.parametrize("age", ["99999999999999d", "9" * 5000 + "s", "366d", "0s"])
+def test_an_out_of_range_release_age_is_a_rules_error(age: str) -> None:
+    rule = {**VALID_RULE, "minimumReleaseAge": age}
     with pytest.raises(RulesError, match="minimumReleaseAge"):
         build_ruleset({"rules": [rule]})
 
