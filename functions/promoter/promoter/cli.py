@@ -232,27 +232,33 @@ def cmd_explain(args: argparse.Namespace, out: TextIO, clock: Clock, client: Any
             f"(revision {_short(candidate.revision)}, {candidate.state}, {candidate.operation})",
             file=out,
         )
-        for explanation in ruleset.explain(candidate):
+        # The matcher's own explain mode; the publish time is read only when a cooldown rule is reached.
+        cooled = any(
+            e.rejected_by is None and e.rule.minimum_release_age is not None
+            for e in ruleset.explain(candidate)
+        )
+        deleted = candidate.operation == "Deleted"  # never copied: the planner ignores it, age or not
+        published_at = published_time(candidate) if cooled and not deleted else None
+        explained = ruleset.explain(candidate, now=None if deleted else now, published_time=published_at)
+        for explanation in explained:
             rule = explanation.rule
-            if explanation.rejected_by is not None:
+            if explanation.rejected_by == AGE:
+                eligible = rule.eligible_at(published_at)
+                when = (
+                    f"eligible at {eligible.isoformat()}"
+                    if eligible
+                    else notes.get(candidate.version_key, "publish time unknown")
+                )
+                print(f"  rule {rule.name}: rejected by {AGE} ({when})", file=out)
+            elif explanation.rejected_by is not None:
                 reason = (
                     "domain/source repository"
                     if explanation.rejected_by == DOMAIN
                     else explanation.rejected_by
                 )
                 print(f"  rule {rule.name}: rejected by {reason}", file=out)
-                continue
-            if rule.minimum_release_age is not None and candidate.operation != "Deleted":
-                eligible = rule.eligible_at(published_time(candidate))
-                if eligible is None or eligible > now:
-                    when = (
-                        f"eligible at {eligible.isoformat()}"
-                        if eligible
-                        else notes.get(candidate.version_key, "publish time unknown")
-                    )
-                    print(f"  rule {rule.name}: rejected by {AGE} ({when})", file=out)
-                    continue
-            print(f"  rule {rule.name}: matches -> {', '.join(rule.destination_repositories)}", file=out)
+            else:
+                print(f"  rule {rule.name}: matches -> {', '.join(rule.destination_repositories)}", file=out)
         decided = plan([candidate], ruleset, now=now, published_time=published_time)
         if decided.requests:
             print("  copy requests:", file=out)
