@@ -245,10 +245,18 @@ def build_dependencies(context: Any) -> Dependencies:
     )
 
 
+EMULATOR_ACCOUNT = "012345678912"
+"""The account the Lambda runtime interface emulator (``sam local invoke``, promoter_dev.invoke) puts in
+every function ARN: a placeholder, not the account whose domains the function works on."""
+
+
 def account_of(context: Any) -> str | None:
-    """The function's account, from its ARN (arn:aws:lambda:region:account:function:name)."""
+    """The function's account, from its ARN (arn:aws:lambda:region:account:function:name), if known."""
     parts = str(getattr(context, "invoked_function_arn", "") or "").split(":")
-    return parts[4] if len(parts) > 4 and parts[4].isdigit() and len(parts[4]) == 12 else None
+    account = parts[4] if len(parts) > 4 else ""
+    if not (account.isdigit() and len(account) == 12) or account == EMULATOR_ACCOUNT:
+        return None
+    return account
 
 
 class RetryRecord(Exception):
