@@ -20,10 +20,12 @@ also carries one final ``ALREADY_EXISTS`` failure (unless the storm keeps it fro
 
 from __future__ import annotations
 
-import json
+import dataclasses
+import os
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,7 +33,7 @@ from codeartifact_moto.control import Control
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
 
 from .conftest import DOMAIN, STORM_COLUMNS, STORM_PROPERTY, format_table
-from .harness import Output, Pipeline, drain, invoke
+from .harness import Invocation, Output, Pipeline, drain, invoke
 
 FUNCTION_TIMEOUT = 5.0
 """The emulated function timeout (the copier keeps call timeout 0.5 s + 2 s margin in reserve)."""
@@ -243,37 +245,35 @@ def account(
     return counts, problems
 
 
-@pytest.mark.parametrize("storm", STORMS, ids=[s.name for s in STORMS])
-def test_every_version_is_accounted_for_under_the_storm(
-    storm: Storm, aws_server: AwsEnv, function_env: Any, record_property: Callable[[str, object], None]
-) -> None:
+Handler = Callable[[dict[str, Any], Any], tuple[Any, BaseException | None]]
+
+
+def run_storm(
+    storm: Storm, env: AwsEnv, handler: Handler, output: Output, *, drain_timeout: float
+) -> tuple[dict[str, Any], list[str], list[Invocation]]:
+    """Wire the pipeline, switch the storm on, publish, drain with ``handler``, and account for everything."""
     # Given a domain, the EventBridge rule -> queue -> DLQ wiring, and the storm switched on
-    create_domain_with_repositories(aws_server.client("codeartifact"), DOMAIN, ["staging", "release"])
+    create_domain_with_repositories(env.client("codeartifact"), DOMAIN, ["staging", "release"])
     pipeline = Pipeline.create(
-        aws_server,
+        env,
         domain=DOMAIN,
         sources=["staging"],
         visibility_timeout=VISIBILITY_TIMEOUT,
         max_receive_count=MAX_RECEIVE_COUNT,
     )
-    aws_server.control.seed_faults_rng(6)
-    storm.inject(aws_server.control)
+    env.control.seed_faults_rng(6)
+    storm.inject(env.control)
 
     # When N versions are published and the queue is drained by the function
-    published = publish(aws_server)
+    published = publish(env)
     assert pipeline.depth() == len(published), "every publish must have put exactly one event on the queue"
-    output = Output()
-    invocations = drain(
-        pipeline, lambda event, context: invoke(event, context, output), timeout_seconds=storm.timeout
-    )
-    aws_server.control.clear_faults()
-    aws_server.control.set_rate_limit(COPY, None)
+    invocations = drain(pipeline, handler, timeout_seconds=drain_timeout)
+    env.control.clear_faults()
+    env.control.set_rate_limit(COPY, None)
 
-    # Then every version is promoted, failed with a reason, or waiting in the DLQ: none is lost
-    stats = aws_server.control.stats().get(COPY, {})
-    counts, problems = account(
-        published, release_revisions(aws_server, published), pipeline.dead_letters(), output
-    )
+    # Then every version is accounted for
+    stats = env.control.stats().get(COPY, {})
+    counts, problems = account(published, release_revisions(env, published), pipeline.dead_letters(), output)
     row: dict[str, Any] = {
         "storm": storm.name,
         "published": len(published),
@@ -286,19 +286,93 @@ def test_every_version_is_accounted_for_under_the_storm(
         "max_invocation_s": round(max(i.seconds for i in invocations), 2),
     }
     assert list(row) == list(STORM_COLUMNS)
-    record_property(STORM_PROPERTY, row)
-    print("\n" + format_table([row]))
+    return row, problems, invocations
+
+
+def check_accounting(
+    row: dict[str, Any], problems: list[str], invocations: list[Invocation], output: Output
+) -> None:
+    """None lost, the handler never failed, and its logs and metrics agree with each other."""
     assert problems == []
-    assert counts["lost"] == 0
-    assert sum(counts.values()) == len(published)
-    # and the handler never raised nor overran its timeout, and its logs and metrics agree
+    assert row["lost"] == 0
+    assert row["promoted"] + row["failed"] + row["dlq"] == row["published"]
     assert [i.error for i in invocations if i.error] == []
-    assert all(i.seconds < storm.timeout for i in invocations)
     assert not output.other, f"the function printed lines that are not JSON: {output.other[:3]}"
     statuses = [line["outcome"] for line in output.outcomes()]
     assert output.metric("VersionsFailed") == statuses.count("failed")
     assert output.metric("VersionsPromoted") == statuses.count("promoted")
     by_code = sum(v for (name, dim), v in output.metrics().items() if name == "VersionsFailed" and dim)
     assert by_code == statuses.count("failed")
+
+
+@pytest.mark.parametrize("storm", STORMS, ids=[s.name for s in STORMS])
+def test_every_version_is_accounted_for_under_the_storm(
+    storm: Storm, aws_server: AwsEnv, function_env: Any, record_property: Callable[[str, object], None]
+) -> None:
+    output = Output()
+    row, problems, invocations = run_storm(
+        storm,
+        aws_server,
+        lambda event, context: invoke(event, context, output),
+        output,
+        drain_timeout=storm.timeout,
+    )
+    record_property(STORM_PROPERTY, row)
+    print("\n" + format_table([row]))
+    check_accounting(row, problems, invocations, output)
+    assert all(i.seconds < storm.timeout for i in invocations)  # drain() also counts an overrun as a failure
     storm.check(row, output)
-    assert json.dumps(row)
+
+
+EMULATOR_TIMEOUT = 4
+"""The function timeout the runtime emulator enforces in the emulated storm (it kills the handler past it)."""
+RIE_LINES = ("START RequestId", "END RequestId", "REPORT RequestId", "INIT_START", "INIT_REPORT")
+
+
+@pytest.mark.e2e
+def test_slow_answers_through_the_runtime_emulator(
+    aws_server: AwsEnv, function_env: Path, record_property: Callable[[str, object], None]
+) -> None:
+    """The slow storm again, with the function under the Lambda runtime interface emulator as template.yaml
+    configures it (handler, environment, PROMOTER_COPY_RATE), but a 4 s timeout the emulator enforces."""
+    from promoter_dev import cfn  # noqa: PLC0415 - local tooling, only for this test
+    from promoter_dev.invoke import Emulator  # noqa: PLC0415
+
+    function = dataclasses.replace(
+        cfn.function_config(cfn.Resolver(cfn.load_template(), {})), timeout=EMULATOR_TIMEOUT
+    )
+    overrides = {
+        name: os.environ[name]
+        for name in (
+            "PROMOTION_RULES_FILE",
+            "ALLOWED_SOURCE_REPOSITORIES",
+            "ALLOWED_DESTINATION_REPOSITORIES",
+            "PROMOTER_CALL_TIMEOUT_SECONDS",
+        )
+    }
+    output = Output()
+    storm = Storm(
+        "slow answers, runtime emulator", _slow, _expect_slow_within_timeout, timeout=EMULATOR_TIMEOUT
+    )
+
+    with Emulator(function, endpoint_url=aws_server.endpoint_url, env_overrides=overrides) as emulator:
+
+        def handler(event: dict[str, Any], context: Any) -> tuple[Any, BaseException | None]:
+            result = emulator.invoke(event)
+            output.feed(
+                "\n".join(line for line in result.logs.splitlines() if not line.startswith(RIE_LINES))
+            )
+            if result.failed:  # an exception, or the emulator's "Task timed out"
+                return None, RuntimeError(str(result.payload)[:300])
+            return result.payload, None
+
+        # the invocation's HTTP round trip and the first one's cold start are not the function's time
+        row, problems, invocations = run_storm(
+            storm, aws_server, handler, output, drain_timeout=EMULATOR_TIMEOUT + 5
+        )
+
+    record_property(STORM_PROPERTY, row)
+    print("\n" + format_table([row]))
+    check_accounting(row, problems, invocations, output)
+    assert row["retried"] > 0
+    assert row["promoted"] + row["dlq"] == row["published"] - 1

@@ -55,7 +55,7 @@ def test_a_rule_without_owner_promotes_in_its_own_account_only(
         DOMAIN, "staging", "pypi", "owned", "1.0.0"
     )["revision"]
     context = LambdaContext(30.0)
-    context.invoked_function_arn = arn  # type: ignore[misc]
+    context.invoked_function_arn = arn
 
     # When a function of the given account (or the emulator) handles it
     result, error = invoke(event, context, Output())
