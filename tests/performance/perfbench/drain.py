@@ -10,6 +10,7 @@ empty, nothing is in flight and every expected version is in its destination.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -267,6 +268,9 @@ def drain(scale: Scale, settings: template.Settings, *, with_ours: bool) -> Json
     plan = workload.make_plan(
         packages=scale.drain_packages, events=scale.drain_events, rules=max(4, scale.drain_packages // 4)
     )
+    if scale.drain_window_cap_seconds is not None:
+        window = min(settings.batching_window_seconds, scale.drain_window_cap_seconds)
+        settings = dataclasses.replace(settings, batching_window_seconds=window)
     out: Json = {
         "packages": scale.drain_packages,
         "versions": len(plan.versions),

@@ -22,6 +22,8 @@ class Scale:
     naive_drain_deadline_seconds: float
     memory_records: int
     reconcile_packages: int
+    drain_window_cap_seconds: float | None = None
+    """Caps the template's batching window in the drain figure (small scale: CI only checks it runs)."""
 
 
 FULL = Scale(
@@ -47,15 +49,16 @@ SMALL = Scale(
     cpu_records=500,
     cpu_packages=50,
     cpu_rules=100,
-    cpu_repeats=3,
+    cpu_repeats=2,
     burst_events=200,
     burst_packages=50,
-    drain_packages=20,
-    drain_events=60,
+    drain_packages=12,
+    drain_events=36,
     drain_deadline_seconds=25.0,
-    naive_drain_deadline_seconds=12.0,
+    naive_drain_deadline_seconds=6.0,
     memory_records=2_000,
-    reconcile_packages=50,
+    reconcile_packages=30,
+    drain_window_cap_seconds=1.0,
 )
 
 
