@@ -36,6 +36,8 @@ class CopyCall:
 class Recorder:
     calls: list[CopyCall] = field(default_factory=list)
     operations: Counter[str] = field(default_factory=Counter)
+    denied_packages: set[str] = field(default_factory=set)
+    """Copies of these packages fail with AccessDeniedException (a call-level, non-transient error)."""
 
     def copied(self) -> set[tuple[str, str, str, str, str]]:
         return {(c.format, c.namespace, c.package, v, c.destination) for c in self.calls for v in c.versions}
@@ -97,6 +99,8 @@ class FakeCodeArtifactClient:
         )
         if not wanted or len(wanted) > 100:
             raise self._error("ValidationException", "1 to 100 versions per call", op)
+        if kw["package"] in self.recorder.denied_packages:
+            raise self._error("AccessDeniedException", "not authorized to copy this package", op)
         self.recorder.calls.append(
             CopyCall(
                 domain=kw["domain"],
