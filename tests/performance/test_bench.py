@@ -43,14 +43,27 @@ def test_cold_start(report: Report) -> None:
     report.add(
         Row(
             "1 cold start",
-            "init + first invocation (median)",
-            r["ours_ms"],
-            r["floor_ms"],
+            "init + first invocation, CPU (median)",
+            r["ours_cpu_ms"],
+            r["floor_cpu_ms"],
             "boto3+client",
             "ms",
             "<= 1.15x floor",
             r["ratio"] <= 1.15,
-            f"ratio {r['ratio']:.2f}, import {r['ours_import_ms']:.0f} ms",
+            f"ratio {r['ratio']:.2f}; import {r['ours_cpu_import_ms']:.0f} ms",
+        )
+    )
+    report.add(
+        Row(
+            "1 cold start",
+            "init + first invocation, wall (median)",
+            r["ours_ms"],
+            r["floor_ms"],
+            "boto3+client",
+            "ms",
+            "-",
+            None,
+            f"ratio {r['wall_ratio']:.2f} (wall time depends on the machine's load)",
         )
     )
     report.add(

@@ -2,6 +2,8 @@
 
 The clock starts before any import of boto3 or of the function, like a Lambda Init phase that
 begins once the runtime is up; the event and context are prepared before it, as the runtime does.
+Both wall time and the process's CPU time are taken: on a busy machine only the CPU time says what
+the start costs, since Lambda gives an initialising environment a whole CPU.
 """
 
 import time
@@ -33,23 +35,25 @@ def main() -> None:
     context = FakeLambdaContext(function_name="codeartifact-promoter", timeout_seconds=60.0)
     event = spec.get("event")
     overhead = time.perf_counter() - T0  # spec reading and the context: the runtime's work, not timed
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     result: dict[str, Any] = {}
     if spec["mode"] == "floor":
         import boto3  # noqa: PLC0415 - this import is what the floor measures
 
-        imported = time.perf_counter()
+        imported, cpu_imported = time.perf_counter(), time.process_time()
         boto3.client("codeartifact")
     else:
         module_name, _, attr = spec["handler"].rpartition(".")
         handler = getattr(import_module(module_name), attr)
-        imported = time.perf_counter()
+        imported, cpu_imported = time.perf_counter(), time.process_time()
         result["response"] = handler(event, context)
-    end = time.perf_counter()
+    end, cpu_end = time.perf_counter(), time.process_time()
     result.update(
         seconds=end - start,
         import_seconds=imported - start,
         invoke_seconds=end - imported,
+        cpu_seconds=cpu_end - cpu_start,
+        cpu_import_seconds=cpu_imported - cpu_start,
         untimed_overhead_seconds=overhead,
         max_rss_kb=_peak_rss_kb(),
         modules=len(sys.modules),

@@ -86,15 +86,23 @@ def cold_start(scale: Scale, settings: template.Settings) -> Json:
         copy_requests = len(stub.requests)
     floor_s = _median([r["seconds"] for r in floor])
     ours_s = _median([r["seconds"] for r in ours])
+    floor_cpu = _median([r["cpu_seconds"] for r in floor])
+    ours_cpu = _median([r["cpu_seconds"] for r in ours])
     return {
         "repeats": scale.cold_start_repeats,
+        "floor_cpu_ms": floor_cpu * 1000,
+        "ours_cpu_ms": ours_cpu * 1000,
+        "ratio": ours_cpu / floor_cpu,
         "floor_ms": floor_s * 1000,
         "ours_ms": ours_s * 1000,
-        "ratio": ours_s / floor_s,
+        "wall_ratio": ours_s / floor_s,
+        "ours_cpu_import_ms": _median([r["cpu_import_seconds"] for r in ours]) * 1000,
         "ours_import_ms": _median([r["import_seconds"] for r in ours]) * 1000,
         "ours_first_invoke_ms": _median([r["invoke_seconds"] for r in ours]) * 1000,
         "floor_all_ms": [round(r["seconds"] * 1000, 1) for r in floor],
         "ours_all_ms": [round(r["seconds"] * 1000, 1) for r in ours],
+        "floor_all_cpu_ms": [round(r["cpu_seconds"] * 1000, 1) for r in floor],
+        "ours_all_cpu_ms": [round(r["cpu_seconds"] * 1000, 1) for r in ours],
         "floor_peak_rss_mb": _median([r["max_rss_kb"] for r in floor]) / 1024,
         "ours_peak_rss_mb": _median([r["max_rss_kb"] for r in ours]) / 1024,
         "first_invocation_copy_requests": copy_requests / max(1, len(ours)),
