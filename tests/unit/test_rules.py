@@ -27,6 +27,7 @@ from promoter.rules import (
     parse_rules_text,
 )
 
+from .conftest import BASIC_RULES as BASIC
 from .conftest import NOW, candidate, rules
 
 
@@ -342,3 +343,76 @@ def test_defaults() -> None:
     assert only.formats is None
     assert only.minimum_release_age is None
     assert only.packages.patterns == ("*",)
+
+
+def test_candidate_rules_narrow_by_format_and_package_prefix_in_file_order() -> None:
+    text = "rules:\n" + "".join(
+        f"""
+  - name: r{i}
+    domain: acme
+    domainOwner: "123456789012"
+    sourceRepository: staging
+    destinationRepositories: [release]
+    formats: [{"npm" if i % 2 else "pypi"}]
+    packages: ["team{i:03d}-*", "team{i:03d}-extra"]
+"""
+        for i in range(40)
+    )
+    text += """
+  - name: catch-all
+    domain: acme
+    sourceRepository: staging
+    destinationRepositories: [release]
+    packages: ["*"]
+  - name: pypi-folded
+    domain: acme
+    sourceRepository: staging
+    destinationRepositories: [release]
+    formats: [pypi]
+    packages: ["Team002_*"]
+"""
+    ruleset = rules(text)
+    found, reason = ruleset.candidate_rules(candidate(package="team003-core"))
+    assert ([r.name for r in found], reason) == (["r3", "catch-all"], None)
+    found, _ = ruleset.candidate_rules(candidate(format="pypi", package="TEAM002.Core"))
+    assert [r.name for r in found] == ["r2", "catch-all", "pypi-folded"]
+    assert ruleset.candidate_rules(candidate(domain="other")) == ([], "domain")
+    assert ruleset.candidate_rules(candidate(source_repository="release")) == ([], "source")
+    # every rule the index leaves out really rejects the candidate
+    for package in ("team003-core", "team004-x", "other", "team0", "Team002_x"):
+        for fmt in ("npm", "pypi", "maven"):
+            c = candidate(format=fmt, package=package, namespace="ns" if fmt == "maven" else None)
+            found, _ = ruleset.candidate_rules(c)
+            accepting = [r.name for r in ruleset.rules if r.rejection(c) is None]
+            assert [r.name for r in found if r.rejection(c) is None] == accepting
+
+
+def test_candidate_rules_of_another_owner() -> None:
+    ruleset = rules(FILTERS)
+    assert ruleset.candidate_rules(candidate(domain_owner="999999999999")) == ([], DOMAIN)
+    assert ruleset.candidate_rules(candidate(format="nuget")) == ([], FORMAT)
+
+
+def test_a_rule_without_owner_means_the_functions_own_account() -> None:
+    text = (
+        BASIC
+        + """
+  - name: partner
+    domain: acme
+    domainOwner: "999999999999"
+    sourceRepository: staging
+    destinationRepositories: [release]
+    packages: ["partner-*"]
+"""
+    )
+    ruleset = rules(text)
+    own = "123456789012"
+    assert [r.name for r in ruleset.candidate_rules(candidate(), own)[0]] == ["to-release"]
+    foreign = candidate(domain_owner="999999999999")
+    assert ruleset.candidate_rules(foreign, own) == ([], DOMAIN)
+    assert [r.name for r in ruleset.candidate_rules(foreign._replace(package="partner-x"), own)[0]] == [
+        "partner"
+    ]
+    # without a known own account, an unnamed owner accepts any
+    assert [r.name for r in ruleset.candidate_rules(foreign, None)[0]] == ["to-release"]
+    assert ruleset.candidate_rules(candidate(domain_owner="555555555555"), own) == ([], DOMAIN)

@@ -22,7 +22,7 @@ from promoter.rules import AGE, Rule, RuleSet
 
 MAX_VERSIONS_PER_CALL = 100
 
-# Reasons for ignoring a version before any rule is evaluated.
+# Reasons for ignoring a version before any rule is evaluated (see also RuleSet.candidate_rules).
 DELETED = "deleted"
 OTHER_DOMAIN = "domain"
 NOT_A_SOURCE = "source"
@@ -137,18 +137,10 @@ def plan(
         if candidate.operation == "Deleted":
             result.outcomes.append(Outcome(IGNORED, candidate, reason=DELETED))
             continue
-        source_rules = rules.rules_for(candidate)
-        if not source_rules:
-            reason = NOT_A_SOURCE if candidate.domain in rules.domains else OTHER_DOMAIN
-            result.outcomes.append(Outcome(IGNORED, candidate, reason=reason))
+        source_rules, none_because = rules.candidate_rules(candidate, own_account)
+        if none_because is not None:
+            result.outcomes.append(Outcome(IGNORED, candidate, reason=none_because))
             continue
-        if own_account is not None and candidate.domain_owner != own_account:
-            # A rule without domainOwner means the domain of the function's own account (as the API's
-            # default does): a same-named domain of another account is only a rule's when it names it.
-            source_rules = tuple(r for r in source_rules if r.domain_owner == candidate.domain_owner)
-            if not source_rules:
-                result.outcomes.append(Outcome(IGNORED, candidate, reason=OTHER_DOMAIN))
-                continue
         accepted: list[Rule] = []
         first_rejection: tuple[str, str] | None = None
         for rule in source_rules:
