@@ -107,7 +107,7 @@ def cold_start(scale: Scale, settings: template.Settings) -> Json:
         "ours_peak_rss_mb": _median([r["max_rss_kb"] for r in ours]) / 1024,
         "first_invocation_copy_requests": copy_requests / max(1, len(ours)),
         "first_response": ours[-1].get("response"),
-        "rules_file": str(rules_path.relative_to(template.ROOT)) if rules_path.exists() else None,
+        "rules_file": str(rules_path) if rules_path.exists() else None,
     }
 
 
