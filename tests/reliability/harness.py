@@ -171,6 +171,7 @@ class Pipeline:
     def dead_letters(self) -> list[Json]:
         """The bodies waiting in the dead-letter queue (read without deleting them)."""
         bodies: dict[str, Json] = {}
+        handles: list[str] = []
         deadline = time.monotonic() + 10
         expected = self.depth(self.dlq_url)
         while len(bodies) < expected and time.monotonic() < deadline:
@@ -178,6 +179,15 @@ class Pipeline:
                 QueueUrl=self.dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=30
             ).get("Messages", []):
                 bodies[message["MessageId"]] = json.loads(message["Body"])
+                handles.append(message["ReceiptHandle"])
+        for start in range(0, len(handles), 10):  # visible again, as they were
+            self.sqs.change_message_visibility_batch(
+                QueueUrl=self.dlq_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": h, "VisibilityTimeout": 0}
+                    for i, h in enumerate(handles[start : start + 10])
+                ],
+            )
         return list(bodies.values())
 
 
@@ -276,3 +286,18 @@ def take_batch(pipeline: Pipeline, expected: int, deadline_seconds: float = 10.0
             messages[message["MessageId"]] = message
     assert len(messages) == expected, f"expected {expected} events on the queue, got {len(messages)}"
     return {"Records": [sqs_record(m, pipeline.queue_arn) for m in messages.values()]}
+
+
+def redrive(pipeline: Pipeline) -> int:
+    """Move every dead letter back to the events queue, as ``aws sqs start-message-move-task --source-arn
+    <DLQ>`` does (moto has no message move tasks): same body, a fresh receive count. Returns how many."""
+    moved = 0
+    deadline = time.monotonic() + 30
+    while pipeline.depth(pipeline.dlq_url) and time.monotonic() < deadline:
+        for message in pipeline.sqs.receive_message(
+            QueueUrl=pipeline.dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=30
+        ).get("Messages", []):
+            pipeline.sqs.send_message(QueueUrl=pipeline.queue_url, MessageBody=message["Body"])
+            pipeline.sqs.delete_message(QueueUrl=pipeline.dlq_url, ReceiptHandle=message["ReceiptHandle"])
+            moved += 1
+    return moved

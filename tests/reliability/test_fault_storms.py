@@ -33,7 +33,7 @@ from codeartifact_moto.control import Control
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
 
 from .conftest import DOMAIN, STORM_COLUMNS, STORM_PROPERTY, format_table
-from .harness import Invocation, Output, Pipeline, drain, invoke
+from .harness import Invocation, Output, Pipeline, drain, invoke, redrive
 
 FUNCTION_TIMEOUT = 5.0
 """The emulated function timeout (the copier keeps call timeout 0.5 s + 2 s margin in reserve)."""
@@ -252,6 +252,16 @@ def run_storm(
     storm: Storm, env: AwsEnv, handler: Handler, output: Output, *, drain_timeout: float
 ) -> tuple[dict[str, Any], list[str], list[Invocation]]:
     """Wire the pipeline, switch the storm on, publish, drain with ``handler``, and account for everything."""
+    row, problems, invocations, _, _ = storm_and_pipeline(
+        storm, env, handler, output, drain_timeout=drain_timeout
+    )
+    return row, problems, invocations
+
+
+def storm_and_pipeline(
+    storm: Storm, env: AwsEnv, handler: Handler, output: Output, *, drain_timeout: float
+) -> tuple[dict[str, Any], list[str], list[Invocation], Pipeline, list[Version]]:
+    """``run_storm``, also handing back the pipeline and what was published (for a redrive afterwards)."""
     # Given a domain, the EventBridge rule -> queue -> DLQ wiring, and the storm switched on
     create_domain_with_repositories(env.client("codeartifact"), DOMAIN, ["staging", "release"])
     pipeline = Pipeline.create(
@@ -286,7 +296,7 @@ def run_storm(
         "max_invocation_s": round(max(i.seconds for i in invocations), 2),
     }
     assert list(row) == list(STORM_COLUMNS)
-    return row, problems, invocations
+    return row, problems, invocations, pipeline, published
 
 
 def check_accounting(
@@ -376,3 +386,35 @@ def test_slow_answers_through_the_runtime_emulator(
     check_accounting(row, problems, invocations, output)
     assert row["retried"] > 0
     assert row["promoted"] + row["dlq"] == row["published"] - 1
+
+
+def test_a_redrive_after_the_fault_is_fixed_promotes_what_waited_in_the_dlq(
+    aws_server: AwsEnv, function_env: Any
+) -> None:
+    """The Operations procedure: fix the cause, redrive the DLQ to the events queue, and the versions that
+    waited there are promoted - pinned to the revision of their event, the conflict still refused."""
+    # Given every version in the DLQ after an AccessDenied storm
+    output = Output()
+    storm = next(s for s in STORMS if s.inject is _access_denied)
+
+    def handler(event: dict[str, Any], context: Any) -> tuple[Any, BaseException | None]:
+        return invoke(event, context, output)
+
+    row, _, _, pipeline, published = storm_and_pipeline(
+        storm, aws_server, handler, output, drain_timeout=FUNCTION_TIMEOUT
+    )
+    assert row["dlq"] == len(published)
+
+    # When the fault is gone (run_storm cleared it) and the DLQ is redriven
+    assert redrive(pipeline) == len(published)
+    after = Output()
+    drain(pipeline, lambda event, context: invoke(event, context, after), timeout_seconds=FUNCTION_TIMEOUT)
+
+    # Then everything is promoted with its own revision, the conflict fails for good, and nothing is left
+    counts, problems = account(
+        published, release_revisions(aws_server, published), pipeline.dead_letters(), after
+    )
+    assert problems == []
+    assert counts == {"promoted": len(published) - 1, "failed": 1, "dlq": 0, "lost": 0}
+    assert pipeline.depth() == 0
+    assert after.metric("VersionsFailed", ("ErrorCode", "ALREADY_EXISTS")) == 1
