@@ -75,6 +75,26 @@ class OutcomeLog:
         self.keys: dict[str, Any] | None = getattr(formatter, "log_format", None)
         self.fast = self.stream is not None and isinstance(self.keys, dict)
         self._second, self._stamp, self._zone = -1, "", ""
+        self._prefix: dict[str, Any] | None = None
+        self._encode = json.JSONEncoder(separators=(",", ":"), default=str).encode
+
+    def _line_prefix(self) -> dict[str, Any]:
+        """The keys every line starts with, in Powertools' order; fixed for one invocation (the Logger's
+        keys are set before the work starts), so built once."""
+        if self._prefix is None:
+            prefix: dict[str, Any] = {}
+            for key, value in (self.keys or {}).items():
+                if key in ("level", "message", "timestamp"):
+                    prefix[key] = None
+                elif key == "location":
+                    prefix[key] = "outcome"
+                elif value is not None and not (isinstance(value, str) and "%(" in value):
+                    prefix[key] = value
+            trace = os.environ.get("_X_AMZN_TRACE_ID")
+            if trace:
+                prefix["xray_trace_id"] = trace.split(";")[0].replace("Root=", "")
+            self._prefix = prefix
+        return self._prefix
 
     def _emit(self, level: str, msg: object, extra: dict[str, Any]) -> None:
         if self.logger.log_level > self._LEVELS[level]:
@@ -91,24 +111,13 @@ class OutcomeLog:
                 time.strftime("%Y-%m-%d %H:%M:%S", local),
                 time.strftime("%z", local),
             )
-        line: dict[str, Any] = {}
-        for key, value in (self.keys or {}).items():
-            if key == "level":
-                line[key] = level
-            elif key == "location":
-                line[key] = "outcome"
-            elif key == "message":
-                line[key] = msg
-            elif key == "timestamp":
-                line[key] = f"{self._stamp},{int(now * 1000) % 1000:03d}{self._zone}"
-            elif value is not None and not (isinstance(value, str) and "%(" in value):
-                line[key] = value
+        line = dict(self._line_prefix())
+        line["level"] = level
+        line["message"] = msg
+        line["timestamp"] = f"{self._stamp},{int(now * 1000) % 1000:03d}{self._zone}"
         line.update(extra)
-        trace = os.environ.get("_X_AMZN_TRACE_ID")
-        if trace:
-            line["xray_trace_id"] = trace.split(";")[0].replace("Root=", "")
         try:
-            self.stream.write(json.dumps(line, separators=(",", ":"), default=str) + "\n")  # type: ignore[union-attr]
+            self.stream.write(self._encode(line) + "\n")  # type: ignore[union-attr]
             self.stream.flush()  # type: ignore[union-attr]
         except (OSError, ValueError):  # a closed stream must not fail a promotion
             pass
