@@ -66,9 +66,14 @@ def promote(candidates: Sequence[Candidate], deps: Dependencies) -> list[Outcome
         published_time=copier.published_time,
         own_account=deps.account_id,
     )
-    outcomes = result.outcomes + copier.copy_all(result.requests)
+    outcomes = list(result.outcomes)
     for outcome in outcomes:
         deps.reporter.outcome(outcome)
+    for request in result.requests:  # reported call by call: a log line is never held back by later copies
+        copied = copier.copy(request)
+        for outcome in copied:
+            deps.reporter.outcome(outcome)
+        outcomes.extend(copied)
     deps.reporter.copy_stats(copier.stats)
     return outcomes
 
