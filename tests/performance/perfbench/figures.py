@@ -96,6 +96,9 @@ def cold_start(scale: Scale, settings: template.Settings) -> Json:
         "floor_ms": floor_s * 1000,
         "ours_ms": ours_s * 1000,
         "wall_ratio": ours_s / floor_s,
+        "pairwise_cpu_ratio": _median(
+            [o["cpu_seconds"] / f["cpu_seconds"] for o, f in zip(ours, floor, strict=True)]
+        ),
         "ours_cpu_import_ms": _median([r["cpu_import_seconds"] for r in ours]) * 1000,
         "ours_import_ms": _median([r["import_seconds"] for r in ours]) * 1000,
         "ours_first_invoke_ms": _median([r["invoke_seconds"] for r in ours]) * 1000,
