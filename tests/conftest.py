@@ -7,9 +7,11 @@ fake and the region is us-east-1; nothing leaves 127.0.0.1.
 
 from __future__ import annotations
 
+import importlib
 import json
 import urllib.request
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from codeartifact_moto import install
@@ -79,3 +81,9 @@ def any_aws(request: pytest.FixtureRequest) -> AwsEnv:
     name = "aws" if request.param == "in_process" else "aws_server"
     env: AwsEnv = request.getfixturevalue(name)
     return env
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The fault storms' table (tests/reliability), here because the xdist controller loads this file."""
+    table: Any = importlib.import_module("reliability.storm_table")  # tests/ is on sys.path (rootdir)
+    table.terminal_summary(terminalreporter)

@@ -1,12 +1,11 @@
 """Fixtures for the reliability suite: the function configured like the stack configures it, with a fresh
-container state per test, and the storm table printed at the end of the run (also under xdist)."""
+container state per test. (The storm table is printed by tests/conftest.py through storm_table.py.)"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import app
 import pytest
@@ -24,35 +23,6 @@ RULES = {
         }
     ]
 }
-STORM_PROPERTY = "storm_row"
-STORM_COLUMNS = (
-    "storm",
-    "published",
-    "promoted",
-    "failed",
-    "dlq",
-    "lost",
-    "copy_calls",
-    "throttled",
-    "faults",
-    "invocations",
-    "retried",
-    "max_invocation_s",
-)
-STORM_HEADINGS = (
-    "storm",
-    "published",
-    "promoted",
-    "failed-with-reason",
-    "in DLQ",
-    "lost",
-    "copy calls",
-    "CopyThrottled",
-    "faults injected",
-    "invocations",
-    "records retried",
-    "longest invocation s",
-)
 
 
 @pytest.fixture
@@ -70,29 +40,3 @@ def function_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     app.reset_state()
     yield rules_file
     app.reset_state()
-
-
-def _rows(terminalreporter: Any) -> list[dict[str, Any]]:
-    rows = []
-    for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", []):
-        if getattr(report, "when", None) != "call":
-            continue
-        for key, value in getattr(report, "user_properties", []):
-            if key == STORM_PROPERTY:
-                rows.append(value)
-    return sorted(rows, key=lambda r: str(r["storm"]))
-
-
-def format_table(rows: list[dict[str, Any]]) -> str:
-    cells = [list(STORM_HEADINGS)] + [[str(row.get(c, "")) for c in STORM_COLUMNS] for row in rows]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(STORM_COLUMNS))]
-    lines = [" | ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)) for line in cells]
-    lines.insert(1, "-+-".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    rows = _rows(terminalreporter)
-    if rows:
-        terminalreporter.section("fault storms: every published version accounted for")
-        terminalreporter.write_line(format_table(rows))

@@ -32,8 +32,9 @@ import pytest
 from codeartifact_moto.control import Control
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
 
-from .conftest import DOMAIN, STORM_COLUMNS, STORM_PROPERTY, format_table
+from .conftest import DOMAIN
 from .harness import Invocation, Output, Pipeline, drain, invoke, redrive
+from .storm_table import STORM_COLUMNS, STORM_PROPERTY, format_table
 
 FUNCTION_TIMEOUT = 5.0
 """The emulated function timeout (the copier keeps call timeout 0.5 s + 2 s margin in reserve)."""
@@ -112,9 +113,16 @@ def _expect_all_promoted(row: dict[str, Any], output: Output) -> None:
     assert row["dlq"] == 0
 
 
+def _expect_only_the_conflict_failed(row: dict[str, Any]) -> None:
+    """Nothing but the conflicting version fails for good; it may also still wait in the DLQ if the storm
+    kept it from ever reaching CopyPackageVersions."""
+    assert row["failed"] <= 1
+    assert row["promoted"] >= row["published"] - 1 - row["dlq"]
+
+
 def _expect_throttled(row: dict[str, Any], output: Output) -> None:
     assert row["throttled"] > 0  # the function saw (and counted) the throttles
-    assert row["promoted"] + row["dlq"] == row["published"] - 1
+    _expect_only_the_conflict_failed(row)
 
 
 def _expect_5xx_absorbed(row: dict[str, Any], output: Output) -> None:
@@ -139,7 +147,7 @@ def _expect_slow_within_timeout(row: dict[str, Any], output: Output) -> None:
     assert row["retried"] > 0  # not every copy fitted: the rest went back to the queue, none was cut off
     codes = {line.get("errorCode") for line in output.outcomes() if line["outcome"] == "failed"}
     assert {"ReadTimeoutError", "NotAttempted"} <= codes
-    assert row["promoted"] + row["dlq"] == row["published"] - 1
+    _expect_only_the_conflict_failed(row)
 
 
 STORMS = [
@@ -385,7 +393,7 @@ def test_slow_answers_through_the_runtime_emulator(
     print("\n" + format_table([row]))
     check_accounting(row, problems, invocations, output)
     assert row["retried"] > 0
-    assert row["promoted"] + row["dlq"] == row["published"] - 1
+    _expect_only_the_conflict_failed(row)
 
 
 def test_a_redrive_after_the_fault_is_fixed_promotes_what_waited_in_the_dlq(
