@@ -164,6 +164,13 @@ def _zero_pre() -> tuple[Any, ...]:
     return (0, (0, 0))
 
 
+def _floor(key: SemverKey) -> SemverKey:
+    """A desugared lower bound includes the prereleases of its release (node-semver with
+    ``includePrerelease``, which is what a rule's ``includePrerelease: true`` asks for; without it
+    prereleases never reach the range)."""
+    return (key[0], key[1], key[2], _zero_pre()) if key[3] == _RELEASE else key
+
+
 def _desugar(token: str) -> list[Comparator]:
     m = _PARTIAL.match(token)
     if m is None:
@@ -207,11 +214,11 @@ def _desugar(token: str) -> list[Comparator]:
 def _x_range(op: str, lo: SemverKey, hi: SemverKey) -> list[Comparator]:
     """Comparators for a partial version (``1``, ``1.2``, ``1.x``) under an operator, as node-semver does."""
     if op in ("", "=", "~", "~>", "^"):
-        return [(">=", lo), ("<", hi)]
+        return [(">=", _floor(lo)), ("<", hi)]
     if op == ">":
-        return [(">=", (hi[0], hi[1], hi[2], _RELEASE))]
+        return [(">=", hi)]
     if op == ">=":
-        return [(">=", lo)]
+        return [(">=", _floor(lo))]
     if op == "<":
         return [("<", (lo[0], lo[1], lo[2], _zero_pre()))]
     # "<="
@@ -229,7 +236,7 @@ def _parse_npm(expression: str) -> list[list[Comparator]]:
             if low_token[0] in "<>=~^" or high_token[0] in "<>=~^":
                 raise InvalidRange(f"{part.strip()!r}: a hyphen range needs plain versions on both sides")
             low = _desugar(low_token)
-            lower = [(">=", low[0][1])] if low else []
+            lower = [(">=", _floor(low[0][1]))] if low else []
             upper = _desugar("<=" + high_token)
             alternatives.append(lower + upper)
             continue
