@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 from promoter.versions import InvalidRange, compile_range, is_prerelease
 
 RANGE_CASES = [
@@ -175,3 +177,30 @@ def test_pypi_prerelease_agrees_with_packaging(version: str) -> None:
 def test_unknown_format_is_refused() -> None:
     with pytest.raises(InvalidRange, match="unknown format"):
         compile_range("conda", ">=1")
+
+
+def test_pypi_prereleases_agree_with_packaging_on_generated_versions() -> None:
+    # Given PEP 440 versions in the spellings the spec allows (separators, case, implicit numbers, local)
+    rng = random.Random(7)
+    checked = 0
+    for _ in range(20_000):
+        release = ".".join(str(rng.randint(0, 20)) for _ in range(rng.randint(1, 4)))
+        text = rng.choice(["", "", "1!"]) + release
+        if rng.random() < 0.4:
+            text += rng.choice(["a", "b", "c", "rc", "alpha", "beta", "pre", "preview", "-a", "_b", ".rc"])
+            text += rng.choice(["", "1", "12"])
+        if rng.random() < 0.3:
+            text += rng.choice([".post", "-post", "post", "-", "_r", ".rev", "r"]) + rng.choice(["", "1"])
+        if rng.random() < 0.3:
+            text += rng.choice([".dev", "-dev", "dev", "_dev"]) + rng.choice(["", "5"])
+        if rng.random() < 0.2:
+            text += "+" + rng.choice(["local", "abc.1", "ubuntu-2", "dev5", "rc1"])
+        text = rng.choice(["", "", "v"]) + (text.upper() if rng.random() < 0.1 else text)
+        try:
+            expected = Version(text).is_prerelease
+        except InvalidVersion:
+            continue
+        checked += 1
+        # Then our prerelease detection (no packaging import on the hot path) says what packaging says
+        assert is_prerelease("pypi", text) is expected, text
+    assert checked > 15_000

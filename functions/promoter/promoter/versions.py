@@ -48,21 +48,32 @@ class _LazyRegex:
     """A regex compiled on first use: most rule sets never need the SemVer/NuGet grammars, and
     compiling them all at import would cost cold start."""
 
-    __slots__ = ("_compiled", "_pattern")
+    __slots__ = ("_compiled", "_flags", "_pattern")
 
-    def __init__(self, pattern: str) -> None:
+    def __init__(self, pattern: str, flags: int = 0) -> None:
         self._pattern = pattern
+        self._flags = flags
         self._compiled: re.Pattern[str] | None = None
 
     def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
         if self._compiled is None:
-            self._compiled = re.compile(self._pattern)
+            self._compiled = re.compile(self._pattern, self._flags)
         return self._compiled.match(text, pos)
 
 
 # --------------------------------------------------------------------------- prereleases
 
 _SEMVER_PRE = re.compile(r"^[^+]*-")
+# PEP 440, Appendix B (the canonical version regex); a version is a prerelease when it has a pre or dev part.
+_PEP440 = _LazyRegex(
+    r"""^\s*v?
+    (?:[0-9]+!)?[0-9]+(?:\.[0-9]+)*
+    (?P<pre>[-_.]?(?:alpha|beta|preview|pre|rc|a|b|c)[-_.]?[0-9]*)?
+    (?:-[0-9]+|[-_.]?(?:post|rev|r)[-_.]?[0-9]*)?
+    (?P<dev>[-_.]?dev[-_.]?[0-9]*)?
+    (?:\+[a-z0-9]+(?:[-_.][a-z0-9]+)*)?\s*$""",
+    re.VERBOSE | re.IGNORECASE,
+)
 _PEP440_PRE = re.compile(r"(?:^|[0-9._-])(?:a|b|c|rc|alpha|beta|pre|preview|dev)(?:[0-9._-]|$)")
 _MAVEN_TOKEN = re.compile(r"[0-9]+|[a-z]+")
 _MAVEN_PRE_WORDS = frozenset(
@@ -80,7 +91,10 @@ def is_prerelease(fmt: str, version: str) -> bool:
     ruby: any letter (RubyGems' rule); npm, nuget and the rest: a SemVer ``-`` label.
     """
     if fmt == "pypi":
-        public = version.split("+", 1)[0].lower()
+        m = _PEP440.match(version)
+        if m is not None:
+            return m.group("pre") is not None or m.group("dev") is not None
+        public = version.split("+", 1)[0].lower()  # not PEP 440: the closest reading
         return _PEP440_PRE.search(public) is not None
     if fmt == "maven":
         tokens = _MAVEN_TOKEN.findall(version.lower())
