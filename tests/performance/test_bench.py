@@ -103,6 +103,22 @@ def test_cpu_per_event(report: Report) -> None:
             ours and ours["us_per_event"] <= 50,
         )
     )
+    if ours:
+        tb = r["ours_template_batches"]
+        report.add(
+            Row(
+                "2 CPU/event",
+                f"same records in batches of {tb['batch_size']} (template)",
+                tb["us_per_event"],
+                ours["us_per_event"],
+                "one batch",
+                "us",
+                "-",
+                None,
+                "per-invocation work included",
+            )
+        )
+        assert tb["missing"] == 0, tb
     # Then both promoters copied exactly the versions the rules select
     assert r["naive"]["missing"] == 0
     if ours:
