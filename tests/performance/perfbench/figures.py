@@ -38,28 +38,40 @@ def _version_example(version_range: Any) -> str:
     return ".".join(parts)
 
 
-def cold_start_event(rules_path: Path) -> Json:
-    """An SQS batch with one event that the bundled rules' first rule promotes."""
+def cold_start_event(rules_path: Path, *, rules: int = 3) -> Json:
+    """An SQS batch with one event for each of the bundled file's first ``rules`` rules, made to be
+    promoted by it (so that the first invocation copies, whatever the first rule's filters)."""
     doc = yaml.safe_load(rules_path.read_text(encoding="utf-8")) or {}
-    rule = (doc.get("rules") or [{}])[0]
+    events = [_event_for(rule, n) for n, rule in enumerate((doc.get("rules") or [{}])[:rules])]
+    return workload.sqs_batch(events)
+
+
+def _event_for(rule: Json, n: int) -> Json:
     fmt = (rule.get("formats") or ["npm"])[0]
     namespaces = rule.get("namespaces") or []
     namespace = _glob_example(namespaces[0], "") if namespaces else None
     if not namespace and fmt in ("maven", "generic", "swift"):
         namespace = "com.example"
-    pkg = Package(fmt, namespace or None, _glob_example((rule.get("packages") or ["*"])[0], "bench-lib"), 0)
+    versions = rule.get("versions")
+    if isinstance(versions, dict):
+        versions = versions.get(fmt)
+    pkg = Package(
+        fmt, namespace or None, _glob_example((rule.get("packages") or ["*"])[0], f"bench-lib{n}"), 0
+    )
     event = workload.codeartifact_event(
         repository=rule.get("sourceRepository", "staging"),
         pkg=pkg,
-        version=_version_example(rule.get("versions")),
+        version=_version_example(versions),
         state=(rule.get("states") or ["Published"])[0],
-        revision=workload.fake_revision("cold", pkg.key),
+        revision=workload.fake_revision("cold", n, pkg.key),
         operation="Created",
         sequence=1,
         status_changed=True,
     )
     event["detail"]["domainName"] = rule.get("domain", workload.DOMAIN)
-    return workload.sqs_batch([event])
+    if rule.get("domainOwner"):
+        event["detail"]["domainOwner"] = str(rule["domainOwner"])
+    return event
 
 
 def _median(values: list[float]) -> float:
