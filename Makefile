@@ -59,8 +59,11 @@ local-aws: setup
 invoke: setup
 	$(PY) -m promoter_dev.invoke --event $(EVENT)
 
+## sam build, no container. The function's python-uv build method is a SAM CLI beta: this opts in to it
+## alone (SAM CLI 1.170 reads SAM_CLI_BETA_UV_PACKAGE_MANAGER), and SAM CLI runs the `uv` on PATH (.venv's).
 build: setup
-	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam build --template-file template.yaml
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 SAM_CLI_BETA_UV_PACKAGE_MANAGER=1 \
+		$(VENV)/bin/sam build --template-file template.yaml
 
 clean:
 	rm -rf .aws-sam .mypy_cache .pytest_cache .ruff_cache bench-results.json

@@ -72,7 +72,10 @@ def test_function_runs_the_promoter_on_arm64_with_a_runtime_sam_build_builds_her
     assert function.handler == "app.lambda_handler"
     assert (function.code_dir / "app.py").is_file()
     assert (function.code_dir / "promotion-rules.yaml").is_file()
-    assert function.runtime == "python3.11"
+    # python3.13 through SAM CLI's uv build method: uv installs wheels for the target Python and
+    # platform, so no python3.13 interpreter or container is needed (tests/e2e/test_sam_build.py).
+    assert function.runtime == "python3.13"
+    assert TEMPLATE["Resources"]["PromoterFunction"]["Metadata"]["BuildMethod"] == "python-uv"
     assert TEMPLATE["Globals"]["Function"]["Architectures"] == ["arm64"]
 
 
