@@ -137,6 +137,25 @@ def test_second_reconcile_costs_list_calls_only(env: AwsEnv) -> None:
     }
 
 
+def test_scoped_and_unscoped_packages_of_one_format_reconcile_together(env: AwsEnv) -> None:
+    # Given an npm source holding an unscoped package (no namespace) and a scoped one (@acme/...)
+    unscoped = env.control.seed_package_version(DOMAIN, "staging", "npm", "left-pad", "1.0.0")["revision"]
+    scoped = env.control.seed_package_version(DOMAIN, "staging", "npm", "widgets", "1.0.0", namespace="acme")[
+        "revision"
+    ]
+
+    # When reconcile runs (packages are ordered although only some have a namespace)
+    result = reconcile(deps_for(env, rules()))
+
+    # Then both are promoted with their own revisions
+    assert result.outcome_counts() == {PROMOTED: 2}
+    assert versions_in(env, "release", "left-pad") == {"1.0.0": unscoped}
+    page = env.client("codeartifact").list_package_versions(
+        domain=DOMAIN, repository="release", format="npm", namespace="acme", package="widgets"
+    )
+    assert {v["version"]: v["revision"] for v in page["versions"]} == {"1.0.0": scoped}
+
+
 def test_version_whose_event_was_purged_is_promoted_by_the_next_reconcile(env: AwsEnv) -> None:
     # Given an EventBridge rule that routes publish events to a queue, like the stack does
     sqs = env.client("sqs")

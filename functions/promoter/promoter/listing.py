@@ -30,13 +30,22 @@ _FOLDED_FORMATS = frozenset({"pypi", "nuget"})
 """Formats whose names the rules compare folded (PEP 503, case): a literal prefix is not safe for them."""
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class PackageRef:
     """A package of one repository, as ListPackages names it (namespace is None when the format has none)."""
 
     format: str
     namespace: str | None
     package: str
+
+    def __lt__(self, other: PackageRef) -> bool:
+        """Ordered as (format, namespace, package) with no namespace first: one npm repository holds
+        unscoped packages (None) beside scoped ones, and None does not compare with a string."""
+        return (self.format, self.namespace or "", self.package) < (
+            other.format,
+            other.namespace or "",
+            other.package,
+        )
 
 
 @dataclass(frozen=True)
