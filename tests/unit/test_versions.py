@@ -95,6 +95,82 @@ RANGE_CASES = [
     ("cargo", "^1", "1.99.0", True),
     ("swift", "~5.9", "5.9.2", True),
     ("ruby", ">=2.0", "2.1.0", True),
+    # a comma is AND between comparators in the semver family (never valid node-semver otherwise)
+    ("npm", ">=1.0.0,<2", "1.5.0", True),
+    ("npm", ">=1.0.0,<2", "1.0.0", True),
+    ("npm", ">=1.0.0,<2", "2.0.0", False),
+    ("npm", ">=1.0.0,<2", "2.0.0-0", False),  # <2 is <2.0.0-0
+    ("npm", ">=1.0.0,<2", "1.0.0-beta.1", False),
+    ("npm", ">= 1.0.0 , < 2", "1.9.9", True),
+    ("npm", ">=1.0.0,<2 || 3.x", "3.1.0", True),
+    ("npm", "1.0.0 - 1.5.0, >1.2.0", "1.5.0", True),
+    ("npm", "1.0.0 - 1.5.0, <1.2.0", "1.2.0", False),
+    ("generic", ">=1.2,<2", "1.10", True),
+    ("generic", ">=1.2,<2", "2.0", False),
+    ("swift", ">=5.9, <6", "5.10.1", True),
+    ("swift", ">=5.9, <6", "6.0.0", False),
+    # ruby: RubyGems requirements (pessimistic ~>, comma = AND, Gem::Version order)
+    ("ruby", "~> 1.2", "1.2", True),
+    ("ruby", "~> 1.2", "1.3", True),
+    ("ruby", "~> 1.2", "1.9.9", True),
+    ("ruby", "~> 1.2", "2.0", False),
+    ("ruby", "~> 1.2", "1.1.9", False),
+    ("ruby", "~>1.2.3", "1.2.3", True),
+    ("ruby", "~> 1.2.3", "1.2.10", True),
+    ("ruby", "~> 1.2.3", "1.3", False),
+    ("ruby", "~> 1.2.3", "1.2.2", False),
+    ("ruby", "~> 1", "1.99", True),
+    ("ruby", "~> 1", "2.0", False),
+    ("ruby", "~> 1.2", "2.0.0.pre", False),  # its release (2.0) is not below the bump (2)
+    ("ruby", "~> 1.0.0.a", "1.0.0.b", True),
+    ("ruby", ">= 1.0, < 2", "1.5", True),
+    ("ruby", ">= 1.0, < 2", "2.0", False),
+    ("ruby", ">= 1.0, < 2", "2.0.0.rc1", True),  # Gem::Version: 2.0.0.rc1 < 2
+    ("ruby", ">= 1.0.0", "1.0.0.pre", False),  # a letter segment sorts before numbers
+    ("ruby", "< 1.0.0", "1.0.0.pre", True),
+    ("ruby", "> 1.0.a9", "1.0.a10", True),  # letter/number boundaries split segments
+    ("ruby", "< 1.0", "1.0-1", True),  # "-" is ".pre."
+    ("ruby", "= 1.2", "1.2.0", True),
+    ("ruby", "1.2", "1.2.0.0", True),  # bare: exactly (=)
+    ("ruby", "1.2", "1.2.1", False),
+    ("ruby", "!= 1.5", "1.5.0", False),
+    ("ruby", "!= 1.5", "1.5.1", True),
+    ("ruby", "<= 1.2, > 1.0", "1.2", True),
+    ("ruby", ">= 3.0", "3.2.2.1", True),
+    ("ruby", ">= 3.0", "not a version", False),
+    ("ruby", "^1.2", "1.9.0", True),  # not a gem requirement: node-semver, as before
+    ("ruby", "^1.2", "2.0.0", False),
+    ("ruby", "1.x", "1.5.0", True),  # a literal Gem::Version "1.x", but everyone means the wildcard
+    ("ruby", "1.2.X", "1.3.0", False),
+    ("ruby", ">=1 <2", "1.5.0", True),
+    # cargo: a bare version is a caret requirement; commas; ~, =, wildcards as Cargo
+    ("cargo", "1.2.3", "1.9.0", True),
+    ("cargo", "1.2.3", "1.2.2", False),
+    ("cargo", "1.2.3", "2.0.0", False),
+    ("cargo", "1.2", "1.3.0", True),
+    ("cargo", "1.2", "1.1.9", False),
+    ("cargo", "1", "1.9.9", True),
+    ("cargo", "0.2.3", "0.2.9", True),
+    ("cargo", "0.2.3", "0.3.0", False),
+    ("cargo", "0.0.3", "0.0.4", False),
+    ("cargo", "^0.2.3", "0.3.0", False),
+    ("cargo", "^0.2.3", "0.2.3", True),
+    ("cargo", "^0.0.3", "0.0.3", True),
+    ("cargo", "^0.0.3", "0.0.4", False),
+    ("cargo", "~1.2", "1.2.9", True),
+    ("cargo", "~1.2", "1.3.0", False),
+    ("cargo", "~1.2.3", "1.2.2", False),
+    ("cargo", "=1.2.3", "1.2.3", True),
+    ("cargo", "=1.2.3", "1.2.4", False),
+    ("cargo", "*", "0.0.1", True),
+    ("cargo", "1.*", "1.9.9", True),
+    ("cargo", "1.*", "2.0.0", False),
+    ("cargo", "1.2.*", "1.3.0", False),
+    ("cargo", "1.2.x", "1.2.7", True),
+    ("cargo", ">=1.2, <1.5", "1.4.9", True),
+    ("cargo", ">=1.2, <1.5", "1.5.0", False),
+    ("cargo", ">= 1.2.0, 1.3", "1.9.0", True),  # 1.3 is ^1.3 there too
+    ("cargo", "1.2.3-alpha", "1.5.0", True),
 ]
 
 
@@ -122,6 +198,16 @@ INVALID = [
     ("nuget", "[1.0,2.0"),
     ("generic", "~>>1"),
     ("npm", "   "),
+    ("npm", ">=1.0.0,"),
+    ("npm", ",<2"),
+    ("npm", ">=1,,<2"),
+    ("npm", ">=1, || <3"),
+    ("cargo", ">=1.2,"),
+    ("ruby", "~> 1.2 || ~> 2.5"),  # ~> is never read as node-semver's ~ for ruby
+    ("ruby", "~>"),
+    ("ruby", "~> 1.x"),
+    ("ruby", ">= 1.0,"),
+    ("ruby", "= banana"),
 ]
 
 
@@ -155,6 +241,7 @@ PRERELEASES = [
     ("nuget", "1.0.0.1", False),
     ("ruby", "1.0.0.pre", True),
     ("ruby", "1.0.0", False),
+    ("ruby", "1.0-1", True),  # Gem::Version reads "-" as ".pre."
     ("generic", "2026.11.26", False),
     ("generic", "1.0.0-rc1", True),
     ("cargo", "0.1.0-alpha", True),

@@ -91,3 +91,37 @@ def test_npm_ranges_agree_with_node_semver(seed: int) -> None:
         if got != want:
             mismatches.append((expression, version, got, want))
     assert mismatches == []
+
+
+def node_semver(cases: list[tuple[str, str]]) -> list[int]:
+    assert NODE is not None
+    result: list[int] = json.loads(
+        subprocess.run(
+            [NODE, "-e", CHECK, str(SEMVER)],
+            input=json.dumps(cases),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    return result
+
+
+def test_a_comma_is_and_exactly_as_a_space_is_in_node_semver() -> None:
+    # Given node-semver's verdicts on space-separated comparator sets
+    cases = [(e, v) for e, v in generate(4, 3000) if " - " not in e]
+    expected = node_semver(cases)
+    mismatches = []
+    for (expression, version), want in zip(cases, expected, strict=True):
+        # When the same ranges are written with commas between the comparators (", " and ",")
+        for sep in (",", ", "):
+            comma = " || ".join(sep.join(alt.split()) for alt in expression.split(" || "))
+            try:
+                got = 1 if compile_range("npm", comma).contains(version) else 0
+            except InvalidRange:
+                got = -1
+            # Then they mean what node-semver says of the space-separated form
+            if got != want:
+                mismatches.append((comma, version, got, want))
+    assert mismatches == []
+    assert sum(len(e.split(" || ")[0].split()) > 1 for e, _ in cases) > 1000  # commas really were used
