@@ -175,6 +175,25 @@ def test_throttling_that_outlasts_the_retries_is_one_line(
     assert err.count("\n") == 1
 
 
+def test_copy_throttling_that_outlasts_the_retries_ends_after_the_copiers_attempts(
+    env: AwsEnv, rules_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a version to copy and CopyPackageVersions throttled for good
+    seed(env, "left-pad", "1.0.0")
+    env.control.inject_fault("CopyPackageVersions", "ThrottlingException", count=1000)
+    monkeypatch.setenv("PROMOTER_MAX_ATTEMPTS", "2")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "4")  # for the read calls only
+
+    # When reconcile runs
+    code, out, err = run("reconcile", "--rules", str(rules_file), "--quiet")
+
+    # Then the copier's own attempts are the only retries (botocore's are not multiplied into them)
+    assert code == EXIT_FAILED
+    assert env.control.stats()["CopyPackageVersions"]["calls"] == 2
+    assert "ThrottlingException" in out
+    assert err == "promoter: error: 1 version(s) failed (ThrottlingException: 1)\n"
+
+
 def test_explain_a_cooldown_rejects_by_age_until_the_version_is_old_enough(
     env: AwsEnv, tmp_path: Path
 ) -> None:

@@ -32,7 +32,7 @@ from typing import Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
-from promoter.copier import RateLimiter
+from promoter.copier import RateLimiter, RetryPolicy
 from promoter.events import Candidate, MalformedEvent, NotCodeArtifactEvent, parse_event, parse_sqs_body
 from promoter.outcome_events import ENV_BUS, OutcomeEventPublisher
 from promoter.outcomes import DEFERRED, FAILED, Outcome
@@ -128,15 +128,20 @@ def _session(args: argparse.Namespace) -> Any:
     return boto3.Session(profile_name=args.profile, region_name=region)
 
 
-def _client(args: argparse.Namespace) -> Any:
+def _client(args: argparse.Namespace, *, single_attempt: bool = False) -> Any:
+    """A client for read calls (botocore retries them), or with ``single_attempt`` for the copier, which
+    retries copies and publish-time lookups itself: botocore's retries inside its attempts would multiply
+    them (8 x 20 calls, minutes per package when throttling persists)."""
     from botocore.config import Config  # noqa: PLC0415
 
     session = _session(args)
-    # AWS_MAX_ATTEMPTS and AWS_RETRY_MODE still apply; the defaults outlast short throttling.
+    # AWS_MAX_ATTEMPTS and AWS_RETRY_MODE still apply to reads; the defaults outlast short throttling.
     retries: Any = {
         "mode": os.environ.get("AWS_RETRY_MODE") or "standard",
         "max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS") or 8),
     }
+    if single_attempt:
+        retries = {"mode": "standard", "total_max_attempts": 1}
     config = Config(retries=retries, connect_timeout=5, read_timeout=30)
     return session.client("codeartifact", config=config)
 
@@ -304,15 +309,30 @@ def _copy_rate() -> float:
         raise CliError(f"PROMOTER_COPY_RATE must be a number, not {raw!r}", EXIT_USAGE) from None
 
 
+def _max_attempts() -> int:
+    raw = os.environ.get("PROMOTER_MAX_ATTEMPTS", "").strip()
+    try:
+        return max(1, int(raw)) if raw else RetryPolicy().max_attempts
+    except ValueError:
+        raise CliError(f"PROMOTER_MAX_ATTEMPTS must be a whole number, not {raw!r}", EXIT_USAGE) from None
+
+
 def _deps(args: argparse.Namespace, ruleset: RuleSet, clock: Clock, client: Any) -> Dependencies:
-    """The function's Dependencies; copies paced like the function's (PROMOTER_COPY_RATE, default 5/s)."""
+    """The function's Dependencies; copies paced (PROMOTER_COPY_RATE, default 5/s) and retried
+    (PROMOTER_MAX_ATTEMPTS, default 20) like the function's."""
     return Dependencies(
-        client=client if client is not None else _client(args),
+        client=client if client is not None else _client(args, single_attempt=True),
         rules=ruleset,
         reporter=Reporter(_QuietLog(), _Metrics()),
         clock=clock,
         limiter=RateLimiter(_copy_rate()),
+        policy=RetryPolicy(max_attempts=_max_attempts()),
     )
+
+
+def _list_client(args: argparse.Namespace, client: Any) -> Any:
+    """Reads go through botocore's retries (a test's client is used as it is)."""
+    return client if client is not None else _client(args)
 
 
 def _item_line(item: PlanItem) -> str:
@@ -338,7 +358,7 @@ def cmd_plan(args: argparse.Namespace, out: TextIO, clock: Clock, client: Any) -
     ruleset = load_rules(args.rules)
     at = args.at
     deps = _deps(args, ruleset, (lambda: at) if at else clock, client)
-    result = reconcile(deps, dry_run=True)
+    result = reconcile(deps, dry_run=True, list_client=_list_client(args, client))
     if args.json:
         json.dump([item.as_json() for item in result.items], out, indent=2)
         out.write("\n")
@@ -434,9 +454,11 @@ def cmd_reconcile(args: argparse.Namespace, out: TextIO, err: TextIO, clock: Clo
             on_outcome=print_outcome,
         )
         with bar:
-            result = reconcile(deps, progress=progress)
+            result = reconcile(deps, progress=progress, list_client=_list_client(args, client))
     else:
-        result = reconcile(deps, progress=Progress(on_outcome=print_outcome))
+        result = reconcile(
+            deps, progress=Progress(on_outcome=print_outcome), list_client=_list_client(args, client)
+        )
     deps.reporter.flush()
     rows = _summary_rows(result)
     if out.isatty() and _rich_available():
