@@ -14,6 +14,7 @@ Control endpoints (JSON in, JSON out; ``account_id`` and ``region`` in every bod
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import urllib.error
 import urllib.request
@@ -172,8 +173,27 @@ class Control:
         raise failure
 
 
+@functools.cache
+def _operation_names() -> frozenset[str]:
+    from moto.core.utils import get_service_model  # noqa: PLC0415 - botocore's model, loaded once
+
+    return frozenset(get_service_model("codeartifact").operation_names)
+
+
+def _operation(name: Any) -> str:
+    """An operation as the API names it: a misspelt one would never fire, and nothing would say so."""
+    if not isinstance(name, str) or name not in _operation_names():
+        raise ValueError(
+            f"unknown CodeArtifact operation {name!r}; use an API name such as CopyPackageVersions"
+        )
+    return name
+
+
 def handle_control(action: str, payload: dict[str, Any]) -> Any:
-    """Apply one control action to this process's backends (used by both transports)."""
+    """Apply one control action to this process's backends (used by both transports).
+
+    Arguments are checked here, not only in :class:`Control`, so raw HTTP posts get the same refusals.
+    """
     backend = codeartifact_backends[payload["account_id"]][payload["region"]]
     if action == "seed":
         assets = payload.get("assets")
@@ -192,11 +212,13 @@ def handle_control(action: str, payload: dict[str, Any]) -> Any:
             origin_type=payload.get("origin_type"),
         )
     if action == "rate-limit":
-        backend.quotas.set_rate_limit(payload["operation"], payload.get("per_second"))
+        backend.quotas.set_rate_limit(_operation(payload["operation"]), payload.get("per_second"))
         return None
     if action == "faults":
+        if payload["error_code"]:
+            error_for_code(payload["error_code"])  # a name the model does not know is a ValueError
         backend.quotas.inject_fault(
-            payload["operation"],
+            _operation(payload["operation"]),
             payload["error_code"],
             rate=payload.get("rate"),
             count=payload.get("count"),

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import math
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError
 from codeartifact_moto.exceptions import ERROR_STATUS
 from codeartifact_moto.quotas import QuotaState
+from codeartifact_moto.testing import AwsEnv
 
 from .conftest import DOMAIN, World, error_of
 
@@ -173,6 +177,35 @@ def test_unknown_error_code_is_refused(world: World) -> None:
         world.control.inject_fault("ListDomains", "NoSuchError", count=1)
     with pytest.raises(ValueError, match="a fault needs a rate, a count or both"):
         world.control.inject_fault("ListDomains", "InternalServerException")
+
+
+def test_unknown_operation_is_refused(world: World) -> None:
+    # A misspelt operation would never fire, and the test or storm relying on it would pass vacuously
+    with pytest.raises(ValueError, match="unknown CodeArtifact operation 'CopyPackageVersion'"):
+        world.control.inject_fault("CopyPackageVersion", "ThrottlingException", count=1)
+    with pytest.raises(ValueError, match="unknown CodeArtifact operation 'copy_package_versions'"):
+        world.control.set_rate_limit("copy_package_versions", 5)
+
+
+def test_the_control_endpoint_itself_refuses_unknown_codes_and_operations(aws_server: AwsEnv) -> None:
+    # Over raw HTTP (what a non-Python user of `make local-aws` posts), not only through Control
+    def post(body: dict[str, object]) -> int:
+        request = urllib.request.Request(
+            f"{aws_server.endpoint_url}/_codeartifact_moto/faults",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+
+    assert post({"operation": "ListDomains", "error_code": "Bogus", "count": 1}) == 400
+    assert post({"operation": "NoSuchOperation", "error_code": "ThrottlingException", "count": 1}) == 400
+    assert post({"operation": "ListDomains", "error_code": "ThrottlingException", "count": 1}) == 200
+    assert aws_server.control.stats() == {}
 
 
 def test_throttled_calls_do_not_consume_faults(world: World) -> None:
