@@ -285,6 +285,30 @@ def test_rules_are_indexed_by_domain_and_source() -> None:
     assert ruleset.rules_for(candidate(domain="zzz")) == ()
 
 
+@pytest.mark.parametrize(
+    ("fields", "field", "fragment"),
+    [
+        ({"formats": ["npm"], "packages": ["@acme/*"]}, "packages", "no '/'"),
+        ({"excludePackages": ["com.acme/internal-*"]}, "excludePackages", "no '/'"),
+        ({"formats": ["npm"], "namespaces": ["@acme"]}, "namespaces", "without '@'"),
+        ({"namespaces": ["@acme*"]}, "namespaces", "without '@'"),
+    ],
+)
+def test_globs_that_can_never_match_a_codeartifact_name_are_refused(
+    fields: dict[str, Any], field: str, fragment: str
+) -> None:
+    # npm users write "@acme/widgets"; CodeArtifact calls the scope "acme" (namespace), the name "widgets"
+    error = error_of({"rules": [rule(**fields)]})
+    assert (error.rule, error.field) == ("r1", field)
+    assert fragment in str(error)
+
+
+def test_an_at_sign_stays_allowed_where_it_can_match() -> None:
+    # a generic namespace may start with '@'; only npm stores its scope without one
+    ruleset = build_ruleset({"rules": [rule(formats=["generic"], namespaces=["@tools"], packages=["a@b*"])]})
+    assert ruleset.rules[0].namespaces is not None
+
+
 def test_json_documents_and_files(tmp_path: Path) -> None:
     document = {"rules": [rule(formats=["npm"], versions="^1", minimumReleaseAge="3d")]}
     path = tmp_path / "rules.json"

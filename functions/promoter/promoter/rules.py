@@ -475,6 +475,19 @@ def _compile_versions(
     raise RulesError("must be a range string or a mapping format -> range", rule=rule, field="versions")
 
 
+def _refuse_npm_scope_syntax(rule: str, patterns: Sequence[str]) -> None:
+    """npm users write "@acme"; CodeArtifact stores the scope as the namespace "acme", so such a glob
+    would silently match nothing."""
+    for pattern in patterns:
+        if pattern.startswith("@"):
+            raise RulesError(
+                f"{pattern!r} can never match an npm package: CodeArtifact stores the scope without '@' "
+                f"({pattern[1:]!r})",
+                rule=rule,
+                field="namespaces",
+            )
+
+
 def compile_rule(raw: Any, index: int) -> Rule:
     """Validate and compile one rule document; errors name the rule (or its position) and the field."""
     label = f"rules[{index}]"
@@ -529,8 +542,19 @@ def compile_rule(raw: Any, index: int) -> Rule:
         if raw.get("namespaces") is not None
         else None
     )
+    if namespaces is not None and (formats is None or "npm" in formats):
+        _refuse_npm_scope_syntax(label, namespaces.patterns)
     packages = _globs(label, "packages", raw.get("packages", ["*"]))
     exclude = _globs(label, "excludePackages", raw["excludePackages"]) if raw.get("excludePackages") else None
+    for key, globs in (("packages", packages), ("excludePackages", exclude)):
+        for pattern in globs.patterns if globs is not None else ():
+            if "/" in pattern:
+                raise RulesError(
+                    f"{pattern!r} can never match: CodeArtifact package names contain no '/'; the npm scope "
+                    "or Maven group is the namespace (namespaces: [acme], packages: [widgets])",
+                    rule=label,
+                    field=key,
+                )
     versions, versions_text = _compile_versions(label, raw.get("versions"), formats)
     states: frozenset[str] = frozenset({"Published"})
     if raw.get("states") is not None:
