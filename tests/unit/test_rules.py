@@ -332,6 +332,45 @@ def test_unreadable_documents(tmp_path: Path, name: str, text: str, fragment: st
         load_rules_file(str(path))
 
 
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        (
+            "rules.yaml",
+            "rules:\n  - name: r1\n    domain: acme\n    sourceRepository: staging\n"
+            "    destinationRepositories: [release]\n    formats: [npm]\n"
+            '    versions: "^1"\n    versions: "^2"\n',
+        ),
+        (
+            "rules.json",
+            '{"rules": [{"name": "r1", "domain": "acme", "sourceRepository": "staging", '
+            '"destinationRepositories": ["release"], "formats": ["npm"], '
+            '"versions": "^1", "versions": "^2"}]}',
+        ),
+    ],
+)
+def test_a_key_given_twice_is_refused_not_silently_overwritten(tmp_path: Path, name: str, text: str) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(RulesError) as info:
+        load_rules_file(str(path))
+    assert (info.value.rule, info.value.field) == ("r1", "versions")
+    assert "given twice" in str(info.value)
+
+
+def test_yaml_merge_keys_may_still_be_overridden(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        "base: &base {domain: acme, sourceRepository: staging, destinationRepositories: [release]}\n"
+        "rules:\n  - {<<: *base, name: a, sourceRepository: dev, destinationRepositories: [staging]}\n"
+        "  - {<<: *base, name: b}\n"
+    )
+    with pytest.raises(RulesError, match="unknown top-level key 'base'"):
+        load_rules_file(str(path))  # the anchor's holder is refused, but the merges themselves parsed
+    document = parse_rules_text(path.read_text(), source=str(path))
+    assert document["rules"][0]["sourceRepository"] == "dev"
+
+
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(RulesError, match="cannot read rules file"):
         load_rules_file(str(tmp_path / "absent.yaml"))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from fnmatch import translate
 from typing import Any, NamedTuple
@@ -688,16 +688,64 @@ def parse_rules_text(text: str, *, source: str = "rules") -> Any:
     body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
     if body.lstrip().startswith("{") or is_json_file:
         try:
-            return json.loads(body if not is_json_file else text)
+            return json.loads(body if not is_json_file else text, object_pairs_hook=_unique_keys)
         except ValueError as exc:
+            if isinstance(exc, RulesError):
+                raise
             if is_json_file:
                 raise RulesError(f"{source}: not valid JSON: {exc}") from None
     import yaml  # noqa: PLC0415 - lazy: only YAML documents pay for the import
 
+    class UniqueKeyLoader(yaml.SafeLoader):
+        """SafeLoader that refuses a key written twice in one mapping (PyYAML keeps the last silently).
+        Keys brought in by a merge (``<<: *base``) may still be overridden, as YAML intends."""
+
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+            pairs = [
+                (self.construct_object(k, deep=True), v)
+                for k, v in node.value
+                if k.tag != "tag:yaml.org,2002:merge"
+            ]
+            _check_unique_keys(
+                [k for k, _ in pairs],
+                lambda: next(
+                    (
+                        self.construct_object(v)
+                        for k, v in pairs
+                        if k == "name" and isinstance(v, yaml.ScalarNode)
+                    ),
+                    None,
+                ),
+            )
+            return super().construct_mapping(node, deep=deep)
+
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise RulesError(f"{source}: not valid YAML: {exc}") from None
+
+
+def _check_unique_keys(keys: list[Any], rule_name: Callable[[], Any]) -> None:
+    """Refuse a repeated key: a rule with two ``versions:`` lines must not keep whichever came last
+    without a word (what json and PyYAML do)."""
+    seen: set[Any] = set()
+    for key in keys:
+        try:
+            repeated = key in seen
+        except TypeError:  # an unhashable key: the loader reports it
+            continue
+        if repeated:
+            name = rule_name()
+            raise RulesError(
+                "is given twice in one mapping", rule=name if isinstance(name, str) else None, field=str(key)
+            )
+        seen.add(key)
+
+
+def _unique_keys(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
+    """json's object_pairs_hook: a dict, after refusing repeated keys."""
+    _check_unique_keys([k for k, _ in pairs], lambda: next((v for k, v in pairs if k == "name"), None))
+    return dict(pairs)
 
 
 def load_rules_text(
