@@ -103,6 +103,61 @@ def test_ignored_versions_say_why(cand: Candidate, reason: str) -> None:
     assert [(o.status, o.reason) for o in result.outcomes] == [(IGNORED, reason)]
 
 
+CATCH_ALL_BEFORE_MAVEN = """
+rules:
+  - name: catch-all
+    domain: acme
+    sourceRepository: staging
+    destinationRepositories: [release]
+    namespaces: ["", "acme"]
+  - name: maven-release
+    domain: acme
+    sourceRepository: staging
+    destinationRepositories: [release]
+    formats: [maven]
+    namespaces: ["com.acme"]
+  - name: maven-mirror
+    domain: acme
+    sourceRepository: staging
+    destinationRepositories: [mirror]
+    formats: [maven]
+"""
+
+
+def test_the_ignore_reason_is_the_rejection_of_the_rule_that_got_furthest() -> None:
+    # Given a catch-all rule (rejecting by namespace) listed before two Maven rules (rejecting by state)
+    ruleset = rules(CATCH_ALL_BEFORE_MAVEN)
+    unfinished = candidate(format="maven", namespace="com.acme", state="Unfinished")
+    # When the Unfinished Maven version is planned
+    result = plan([unfinished], ruleset, now=NOW)
+    # Then it is ignored by state, naming the first Maven rule (a tie goes to file order), as explain says
+    assert result.requests == []
+    [outcome] = result.outcomes
+    assert (outcome.status, outcome.reason, outcome.rule) == (IGNORED, "state", "maven-release")
+    explained = {e.rule.name: e.rejected_by for e in ruleset.explain(unfinished)}
+    assert explained == {"catch-all": "namespace", "maven-release": "state", "maven-mirror": "state"}
+
+
+def test_the_furthest_rejection_wins_whatever_the_file_order() -> None:
+    # Given the Maven rule first (it rejects a SNAPSHOT by prerelease), the catch-all second (namespace)
+    maven_first = """
+rules:
+  - name: maven-release
+    domain: acme
+    sourceRepository: staging
+    destinationRepositories: [release]
+    formats: [maven]
+  - name: catch-all
+    domain: acme
+    sourceRepository: staging
+    destinationRepositories: [release]
+    namespaces: [""]
+"""
+    snapshot = candidate(format="maven", namespace="com.acme", version="1.0.0-SNAPSHOT")
+    result = plan([snapshot], rules(maven_first), now=NOW)
+    assert [(o.reason, o.rule) for o in result.outcomes] == [("prerelease", "maven-release")]
+
+
 def test_maven_unfinished_then_published_in_one_batch_is_promoted_once() -> None:
     unfinished = candidate(
         format="maven", namespace="com.acme", state="Unfinished", revision="r1", sequence_number=1

@@ -18,7 +18,19 @@ from typing import Any, NamedTuple
 
 from promoter.events import Candidate
 from promoter.outcomes import DEFERRED, FAILED, IGNORED, Outcome
-from promoter.rules import AGE, Rule, RuleSet
+from promoter.rules import (
+    AGE,
+    DOMAIN,
+    EXCLUDE,
+    FORMAT,
+    NAMESPACE,
+    PACKAGE,
+    PRERELEASE,
+    RANGE,
+    STATE,
+    Rule,
+    RuleSet,
+)
 
 MAX_VERSIONS_PER_CALL = 100
 
@@ -26,6 +38,15 @@ MAX_VERSIONS_PER_CALL = 100
 DELETED = "deleted"
 OTHER_DOMAIN = "domain"
 NOT_A_SOURCE = "source"
+
+# How far a version got through a rule's filters: the ignore reason is the rejection of the rule it
+# got furthest in (ties: the first rule in file order), the filter an operator has to look at.
+_FILTER_RANK = {
+    reason: rank
+    for rank, reason in enumerate(
+        (DOMAIN, FORMAT, NAMESPACE, PACKAGE, EXCLUDE, RANGE, PRERELEASE, STATE, AGE)
+    )
+}
 
 
 class LookupFailed(Exception):
@@ -142,18 +163,16 @@ def plan(
             result.outcomes.append(Outcome(IGNORED, candidate, reason=none_because))
             continue
         accepted: list[Rule] = []
-        first_rejection: tuple[str, str] | None = None
+        rejections: list[tuple[str, Rule]] = []
         for rule in source_rules:
             rejection = rule.rejection(candidate)
             if rejection is None:
                 accepted.append(rule)
-            elif first_rejection is None:
-                first_rejection = (rejection, rule.name)
+            elif not accepted:
+                rejections.append((rejection, rule))
         if not accepted:
-            assert first_rejection is not None
-            result.outcomes.append(
-                Outcome(IGNORED, candidate, rule=first_rejection[1], reason=first_rejection[0])
-            )
+            reason, rejected_by = furthest_rejection(rejections)
+            result.outcomes.append(Outcome(IGNORED, candidate, rule=rejected_by.name, reason=reason))
             continue
         by_destination: dict[str, list[Rule]] = {}
         for rule in accepted:
@@ -164,6 +183,21 @@ def plan(
         for start in range(0, len(items), max_versions_per_call):
             result.requests.append(_request(key, items[start : start + max_versions_per_call]))
     return result
+
+
+def furthest_rejection(rejections: list[tuple[str, Rule]]) -> tuple[str, Rule]:
+    """The rejection of the rule that got furthest through the filters (ties: first in file order).
+
+    A catch-all rule listed first rejects a Maven version by its namespace while the Maven rule
+    only rejects it by state: the state is what keeps the version back, so that is the reason.
+    """
+    best = rejections[0]
+    best_rank = _FILTER_RANK[best[0]]
+    for rejection in rejections[1:]:
+        rank = _FILTER_RANK[rejection[0]]
+        if rank > best_rank:
+            best, best_rank = rejection, rank
+    return best
 
 
 def _decide(
