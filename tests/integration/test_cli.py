@@ -152,6 +152,33 @@ def test_reconcile_exits_1_when_a_version_fails(env: AwsEnv, rules_file: Path) -
     assert err == "promoter: error: 1 version(s) failed (AccessDeniedException: 1)\n"
 
 
+def test_a_conflict_is_a_skip_in_plan_and_a_failure_in_reconcile(env: AwsEnv, rules_file: Path) -> None:
+    # Given release holds another build of left-pad 1.0.0 (staging's changed after the copy)
+    old = seed(env, "left-pad", "1.0.0")["1.0.0"]
+    env.client("codeartifact").copy_package_versions(
+        domain=DOMAIN,
+        sourceRepository="staging",
+        destinationRepository="release",
+        format="npm",
+        package="left-pad",
+        versions=["1.0.0"],
+    )
+    env.control.seed_package_version(DOMAIN, "staging", "npm", "left-pad", "1.0.0", assets={"x": b"new"})
+
+    # When an operator plans: a skip that says why, and exit 0 (nothing failed yet)
+    code, out, err = run("plan", "--rules", str(rules_file), "--json")
+    assert code == EXIT_OK, err
+    [item] = json.loads(out)
+    assert item["action"] == "skip"
+    assert f"destination holds revision {old}" in item["reason"]
+
+    # When reconcile runs: the version failed with ALREADY_EXISTS, as on the event path, exit 1
+    code, out, err = run("reconcile", "--rules", str(rules_file))
+    assert code == EXIT_FAILED
+    assert "ALREADY_EXISTS" in out
+    assert err == "promoter: error: 1 version(s) failed (ALREADY_EXISTS: 1)\n"
+
+
 def test_unknown_domain_is_one_line_and_exit_3(env: AwsEnv, tmp_path: Path) -> None:
     path = tmp_path / "rules.yaml"
     path.write_text(RULES.replace("domain: acme", "domain: nowhere"))

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
 from promoter.listing import Lister, ListQuery, PackageRef
-from promoter.outcomes import IGNORED, PROMOTED
+from promoter.outcomes import FAILED, PROMOTED
 from promoter.pipeline import Dependencies
-from promoter.reconcile import CONFLICT, COPY, PRESENT, SKIP, reconcile
+from promoter.reconcile import COPY, PRESENT, SKIP, reconcile
 from promoter.report import MemoryMetrics, Reporter
 from promoter.rules import RuleSet, build_ruleset
 
@@ -89,16 +89,21 @@ def test_a_different_revision_in_the_destination_is_a_conflict_unless_overwrite_
     env: AwsEnv,
 ) -> None:
     # Given release holds 1.0.0, then staging's 1.0.0 changes (a new asset: a new revision)
-    seed(env, "left-pad", "1.0.0")
+    old_revision = seed(env, "left-pad", "1.0.0")
     copy(env, "left-pad", ["1.0.0"])
     new_revision = seed(env, "left-pad", "1.0.0", assets={"extra.txt": b"changed"})
 
     # When reconcile runs without allowOverwrite
     strict = reconcile(deps(env, ruleset({"name": "r", "destinationRepositories": ["release"]})))
 
-    # Then nothing is copied: the conflict is an ignored outcome and a skip with the reason
-    assert [(o.status, o.reason) for o in strict.outcomes] == [(IGNORED, CONFLICT)]
+    # Then nothing is copied: the conflict fails as the event path's copy would (ALREADY_EXISTS, final,
+    # naming the revision the destination holds) without a copy call, and the plan item is a skip
+    [failed] = strict.outcomes
+    assert (failed.status, failed.error_code, failed.retryable) == (FAILED, "ALREADY_EXISTS", False)
+    assert failed.error_message is not None
+    assert f"holds revision {old_revision}" in failed.error_message
     assert strict.copy.copy_requests == 0
+    assert strict.failed == [failed]
     [item] = strict.items
     assert item.action == SKIP
     assert item.reason is not None

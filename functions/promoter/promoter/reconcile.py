@@ -58,8 +58,9 @@ ORIGIN = "reconcile"
 COPY = "copy"
 SKIP = "skip"
 PRESENT = "present in destination"
-CONFLICT = "conflict"
-"""The IGNORED reason (metric dimension) for a destination holding another revision, allowOverwrite off."""
+ALREADY_EXISTS = "ALREADY_EXISTS"
+"""The error code of a destination holding another revision, allowOverwrite off: the code the copy call
+would answer on the event path, reported the same way (failed, final) without spending the call on it."""
 
 DEFAULT_CONCURRENCY = 4
 DEFAULT_RESERVE_SECONDS = 5.0
@@ -438,11 +439,15 @@ class Reconciler:
                     )
                     outcomes.append(
                         Outcome(
-                            IGNORED,
+                            FAILED,
                             candidate,
                             destination=request.destination_repository,
                             rule=planned.rule,
-                            reason=CONFLICT,
+                            error_code=ALREADY_EXISTS,
+                            error_message=(
+                                f"{request.destination_repository} holds revision {existing.revision} of "
+                                f"this version, not {candidate.revision}, and allowOverwrite is off"
+                            ),
                         )
                     )
                 # an identical copy was already listed as present above
