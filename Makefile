@@ -8,7 +8,7 @@ PORT ?= 5000
 EVENT ?= events/npm-published.json
 export PYTHONPATH := $(CURDIR)/functions/promoter:$(CURDIR)/local
 
-.PHONY: setup demo test lint typecheck template-check unit integration e2e bench bench-small local-aws invoke build clean
+.PHONY: setup demo test lint typecheck template-check unit integration e2e bench bench-small local-aws invoke build requirements clean
 
 setup: $(VENV)/.synced
 
@@ -64,6 +64,17 @@ invoke: setup
 build: setup
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 SAM_CLI_BETA_UV_PACKAGE_MANAGER=1 \
 		$(VENV)/bin/sam build --template-file template.yaml
+
+## functions/promoter/requirements.txt, what `sam build` packages, from uv.lock: the [project] dependencies and
+## everything they need, pinned to the locked versions the tests run on (tests/unit/test_packaging.py checks it).
+REQUIREMENTS_EXPORT := export --frozen --no-default-groups --no-emit-project --no-hashes --no-header
+requirements: setup
+	{ echo "# What \`sam build\` packages with the function: pyproject.toml's [project] dependencies and"; \
+	  echo "# everything they need, pinned to uv.lock (the versions the tests run on). Generated: after a"; \
+	  echo "# change to uv.lock run \`make requirements\`, which writes this file with"; \
+	  echo "#   uv $(REQUIREMENTS_EXPORT)"; \
+	  $(UV) $(REQUIREMENTS_EXPORT); } > functions/promoter/requirements.txt.tmp
+	mv functions/promoter/requirements.txt.tmp functions/promoter/requirements.txt
 
 clean:
 	rm -rf .aws-sam .mypy_cache .pytest_cache .ruff_cache bench-results.json
