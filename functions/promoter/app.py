@@ -25,7 +25,7 @@ from promoter.copier import RateLimiter, RetryPolicy, no_deadline
 from promoter.outcome_events import OutcomeEventPublisher
 from promoter.pipeline import Dependencies, process_event, process_sqs_records
 from promoter.report import Reporter
-from promoter.rules import RulesError, RuleSet, load_rules_file, load_rules_text
+from promoter.rules import RulesError, RuleSet, load_rules_file, load_rules_parameter
 from promoter.settings import Settings
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "codeartifact-promoter"
@@ -195,9 +195,9 @@ def _rules() -> RuleSet:
 
         text = parameters.get_parameter(settings.rules_parameter, max_age=int(settings.rules_cache_seconds))
         if _state.rules is None or text != _state.rules_text:
-            _state.rules = load_rules_text(
+            _state.rules = load_rules_parameter(
                 str(text),
-                source=settings.rules_parameter,
+                name=settings.rules_parameter,
                 allowed_sources=settings.allowed_sources,
                 allowed_destinations=settings.allowed_destinations,
             )

@@ -449,6 +449,33 @@ def test_a_bad_rules_parameter_fails_every_record_back_to_the_queue(
     assert flow.copy_calls() == 0
 
 
+@pytest.mark.parametrize("value", ["{secure}", "not a rules document", "- a\n- list"])
+def test_a_rules_parameter_that_is_no_rules_document_says_it_must_be_a_string_of_yaml_or_json(
+    aws: AwsEnv, function_env: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    # Given the rules in a SecureString parameter (read undecrypted), or a String that is no rules document
+    ssm = aws.client("ssm")
+    name = "/promoter/not-rules"
+    if value == "{secure}":
+        ssm.put_parameter(Name=name, Value=RULES, Type="SecureString")
+    else:
+        ssm.put_parameter(Name=name, Value=value, Type="String")
+    monkeypatch.setenv("PROMOTION_RULES_PARAMETER", name)
+    monkeypatch.setenv("PROMOTION_RULES_CACHE_SECONDS", "0")  # Powertools' cache outlives app.reset_state()
+    app.reset_state()
+    flow = build_pipeline(aws, ["staging"])
+    flow.publish("staging", "npm", "kept", "1.0.0")
+
+    # When the function loads its rules
+    with pytest.raises(ValueError, match=f"SSM parameter '{name}' does not hold a rules document") as err:
+        flow.invoke(flow.receive())
+
+    # Then the error names the parameter and the type and content it needs, and nothing is copied
+    assert "must be a String parameter (not SecureString" in str(err.value)
+    assert "YAML or JSON" in str(err.value)
+    assert flow.copy_calls() == 0
+
+
 COOLDOWN_RULES = """
 rules:
   - name: cooled

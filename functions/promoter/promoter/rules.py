@@ -655,14 +655,7 @@ def build_ruleset(
     allowed_destinations: Sequence[str] = (),
 ) -> RuleSet:
     """Validate a parsed rules document (``{"rules": [...]}``) and compile it."""
-    if not isinstance(document, Mapping):
-        raise RulesError("the rules document must be a mapping with a 'rules' list")
-    unknown = sorted(set(map(str, document)) - {"rules"})
-    if unknown:
-        raise RulesError(f"unknown top-level key {unknown[0]!r} (only 'rules' is allowed)")
-    raw_rules = document.get("rules")
-    if not isinstance(raw_rules, list) or not raw_rules:
-        raise RulesError("'rules' must be a non-empty list")
+    raw_rules = _rules_list(document)
     rules: list[Rule] = []
     seen: set[str] = set()
     for index, raw in enumerate(raw_rules):
@@ -674,6 +667,19 @@ def build_ruleset(
     _check_cycles(rules)
     _check_allowed(rules, allowed_sources, allowed_destinations)
     return RuleSet.of(rules)
+
+
+def _rules_list(document: Any) -> list[Any]:
+    """The document's shape: a mapping whose one key, ``rules``, is a non-empty list."""
+    if not isinstance(document, Mapping):
+        raise RulesError("the rules document must be a mapping with a 'rules' list")
+    unknown = sorted(set(map(str, document)) - {"rules"})
+    if unknown:
+        raise RulesError(f"unknown top-level key {unknown[0]!r} (only 'rules' is allowed)")
+    raw_rules = document.get("rules")
+    if not isinstance(raw_rules, list) or not raw_rules:
+        raise RulesError("'rules' must be a non-empty list")
+    return raw_rules
 
 
 def parse_rules_text(text: str, *, source: str = "rules") -> Any:
@@ -760,6 +766,34 @@ def load_rules_text(
         allowed_sources=allowed_sources,
         allowed_destinations=allowed_destinations,
     )
+
+
+def load_rules_parameter(
+    text: str,
+    *,
+    name: str,
+    allowed_sources: Sequence[str] = (),
+    allowed_destinations: Sequence[str] = (),
+) -> RuleSet:
+    """Rules from the value of the SSM parameter ``name``.
+
+    A value that is no rules document at all is nearly always the wrong parameter type: a SecureString
+    arrives encrypted (moto: ``kms:alias/aws/ssm:<text>``, AWS: base64), which reads as an unknown
+    top-level key or a bare string. The error says so, naming the parameter; errors inside a rule
+    (those name the rule or field) are the rules' own and pass unchanged.
+    """
+    try:
+        document = parse_rules_text(text, source=name)
+        _rules_list(document)
+    except RulesError as exc:
+        if exc.rule is not None or exc.field is not None:
+            raise
+        raise RulesError(
+            f"SSM parameter {name!r} does not hold a rules document ({exc}): it must be a String "
+            "parameter (not SecureString, whose value arrives encrypted, nor StringList) whose value "
+            "is the rules as YAML or JSON text"
+        ) from None
+    return build_ruleset(document, allowed_sources=allowed_sources, allowed_destinations=allowed_destinations)
 
 
 def load_rules_file(
