@@ -136,3 +136,23 @@ def test_non_ascii_names_are_fine() -> None:
 def test_samples_are_valid_json_files() -> None:
     for path in Path(EVENTS).glob("*.json"):
         json.loads(path.read_text())
+
+
+def test_the_readme_names_the_domain_and_repositories_the_sample_events_need() -> None:
+    # `make invoke EVENT=events/...` against a fresh local AWS fails for want of these: the README says which
+    needed: set[str] = set()
+    for path in sorted(EVENTS.glob("*.json")):
+        document = json.loads(path.read_text())
+        bodies = [r["body"] for r in document.get("Records", [])] or [json.dumps(document)]
+        for body in bodies:
+            try:
+                detail = json.loads(body).get("detail", {})
+            except ValueError:
+                continue  # the malformed record of the batch
+            if detail.get("domainName") not in (None, "my_domain"):  # my_domain: the AWS docs' sample
+                needed |= {f"domain `{detail['domainName']}`", f"`{detail['repositoryName']}`"}
+    readme = (EVENTS.parent / "README.md").read_text()
+    local_development = readme.split("## Local development", 1)[1].split("\n## ", 1)[0]
+    assert needed
+    for name in sorted(needed):
+        assert name in local_development, name
