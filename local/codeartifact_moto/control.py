@@ -69,7 +69,10 @@ class Control:
         Emits the same events a real publish does. Calling it again for an existing version
         adds or replaces assets, changes status or metadata and gives a new revision; see
         :meth:`codeartifact_moto.models.CodeArtifactBackend.seed_package_version`.
-        Returns format, namespace, package, version, revision, status and publishedTime.
+        Names and versions are normalized as the service stores them (pypi PEP 503, nuget and
+        swift lowercase, nuget versions), and a package it creates gets the default origin
+        controls of ``origin_type``. Returns format, namespace, package, version (the stored
+        ones), revision, status and publishedTime.
         """
         request = {
             "domain": domain,

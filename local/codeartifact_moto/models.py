@@ -16,6 +16,29 @@ Packages and versions
     the external connection as entry point for a seeded upstream ingestion; copies keep the
     source's origin, which AWS documents as never changing once set).
 
+Name normalization (user guide, "Package name, package version, and asset name normalization")
+    pypi names are stored PEP 503 normalized (lowercase, runs of ``-``, ``_``, ``.`` become one
+    ``-``); the guide says API requests must use the normalized name, so lookups with another
+    spelling are ResourceNotFoundException. nuget names are lowercased and nuget versions
+    normalized as NuGet does (leading zeros, a fourth part of 0 and SemVer build metadata
+    removed; no padding: ``1.00`` is ``1.0``); swift names and namespaces are lowercased (not
+    versions). For nuget and swift the service normalizes request inputs too, so package,
+    namespace, version and ``versionRevisions`` inputs are normalized before lookup and answers
+    (``successfulVersions``/``failedVersions`` keys included, *Choice*) use the stored form.
+    Events carry stored names; DescribePackageVersion's ``displayName`` keeps the name as it was
+    published. Other formats are stored as given. See ``naming.py``.
+    *Choice*: PutPackageOriginConfiguration with a non-normalized pypi name is taken literally
+    (like every pypi request), creating a record no pip client would reach.
+
+Default package origin controls
+    A package created by its first version takes its origin controls from how that version
+    arrived (user guide, "Default package origin control settings"): published directly
+    (PublishPackageVersion, an INTERNAL seed) ``publish=ALLOW, upstream=BLOCK``; ingested from an
+    external connection (an EXTERNAL seed) ``publish=BLOCK, upstream=ALLOW``. *Choice*: UNKNOWN
+    origin gets ALLOW/ALLOW, the service's value for packages older than origin controls.
+    PutPackageOriginConfiguration on a missing package creates it with the asked restrictions,
+    and later versions never change them.
+
 PublishPackageVersion
     Only the generic format (ValidationException otherwise). The ``x-amz-content-sha256``
     header must equal the SHA-256 of the body (ValidationException otherwise). A new version
@@ -35,10 +58,15 @@ CopyPackageVersions
     * Each requested version is checked: missing in the source (NOT_FOUND); revision differs
       from ``versionRevisions`` (MISMATCHED_REVISION); present in the destination with a
       different revision (ALREADY_EXISTS, unless ``allowOverwrite``); *Choice*: an Unfinished or
-      Disposed source version is MISMATCHED_STATUS (it has nothing complete to copy); *Choice*:
-      a destination package with origin ``upstream=BLOCK`` and ``publish=BLOCK`` refuses every
-      version with NOT_ALLOWED (a copy is neither a publish nor an upstream ingestion, so
-      either ALLOW is enough).
+      Disposed source version is MISMATCHED_STATUS (it has nothing complete to copy); *Choice*
+      (the docs say nothing about copies and origin controls): a copied version enters the
+      destination the way it first entered the domain, so a destination package with
+      ``publish=BLOCK`` refuses INTERNAL versions and one with ``upstream=BLOCK`` EXTERNAL ones
+      (UNKNOWN: only both BLOCK) with NOT_ALLOWED. This keeps the dependency-substitution guard
+      (an external package's ``publish=BLOCK``) from being bypassed by a copy, while promoting
+      published or ingested versions into a package created by such copies keeps working.
+    * *Choice*: a destination package created by the copy gets the default origin controls of
+      the first copied version's origin (INTERNAL: ALLOW/BLOCK, EXTERNAL: BLOCK/ALLOW).
     * All or nothing per call: when any version fails, nothing is copied and every other
       requested version comes back in ``failedVersions`` with ``SKIPPED``.
     * A version already in the destination with the same revision (the same content) succeeds
@@ -50,7 +78,9 @@ CopyPackageVersions
     * ``includeFromUpstream``: without it only versions stored in the source repository itself
       are copied; with it a version missing in the source is looked up along the source's
       upstream repositories (depth first, in priority order, as the service resolves them),
-      unless the source's package has ``upstream=BLOCK`` (it then takes nothing from upstreams).
+      unless the source's package has ``upstream=BLOCK`` (it then takes nothing from upstreams,
+      as a package manager reading the source would see nothing from them; *Choice*). A package
+      published directly into the source has ``upstream=BLOCK`` by default.
 
 UpdatePackageVersionsStatus / DeletePackageVersions
     Per version, not all or nothing: NOT_FOUND, MISMATCHED_REVISION (``versionRevisions``),
@@ -91,6 +121,14 @@ from .exceptions import (
     ServiceQuotaExceededException,
     ValidationException,
 )
+from .naming import (
+    request_name,
+    request_namespace,
+    request_version,
+    stored_name,
+    stored_namespace,
+    stored_version,
+)
 from .quotas import QuotaState
 
 FORMATS = ("npm", "pypi", "maven", "nuget", "generic", "ruby", "swift", "cargo")
@@ -118,6 +156,21 @@ EVENT_SOURCE = "aws.codeartifact"
 EVENT_DETAIL_TYPE = "CodeArtifact Package Version State Change"
 
 PackageKey = tuple[str, str | None, str]
+
+
+def default_restrictions(origin_type: str) -> tuple[str, str]:
+    """(publish, upstream) for a package created by a version of this origin.
+
+    The service sets them from how the first version arrived: published directly (INTERNAL)
+    allows publishing and blocks upstreams; ingested from an external connection (EXTERNAL)
+    the other way round. *Choice*: UNKNOWN (versions from before origin tracking) gets
+    ALLOW/ALLOW, the defaults the service kept for packages older than origin controls.
+    """
+    if origin_type == "INTERNAL":
+        return "ALLOW", "BLOCK"
+    if origin_type == "EXTERNAL":
+        return "BLOCK", "ALLOW"
+    return "ALLOW", "ALLOW"
 
 
 def utcnow() -> datetime:
@@ -161,6 +214,8 @@ class PackageVersion:
     revision: str = field(default_factory=new_revision)
     assets: dict[str, Asset] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
+    # The name as the package manager sent it, when normalization changed it (displayName).
+    display_name: str | None = None
 
     def touch(self) -> None:
         self.revision = new_revision()
@@ -388,7 +443,7 @@ class CodeArtifactBackend(BaseBackend):
     @staticmethod
     def _package(repo: Repository, fmt: str, namespace: str | None, package: str) -> Package:
         check_namespace(fmt, namespace)
-        pkg = repo.packages.get((fmt, namespace, package))
+        pkg = repo.packages.get(request_key(fmt, namespace, package))
         if pkg is None:
             label = package_label(fmt, namespace, package)
             raise ResourceNotFoundException(
@@ -397,7 +452,7 @@ class CodeArtifactBackend(BaseBackend):
         return pkg
 
     def _version(self, repo: Repository, pkg: Package, version: str) -> PackageVersion:
-        pv = pkg.versions.get(version)
+        pv = pkg.versions.get(request_version(pkg.format, version))
         if pv is None:
             label = package_label(pkg.format, pkg.namespace, pkg.name)
             raise ResourceNotFoundException(
@@ -700,9 +755,10 @@ class CodeArtifactBackend(BaseBackend):
         with self.lock:
             repo = self._repository(domain, owner, repository)
             check_namespace(fmt, namespace)
-            pkg = repo.packages.get((fmt, namespace, package))
+            key = request_key(fmt, namespace, package)
+            pkg = repo.packages.get(key)
             if pkg is None:
-                pkg = Package(fmt, namespace, package)
+                pkg = Package(*key)
                 repo.packages[pkg.key] = pkg
             pkg.publish = restrictions["publish"]
             pkg.upstream = restrictions["upstream"]
@@ -811,7 +867,7 @@ class CodeArtifactBackend(BaseBackend):
                     f"Publishing is blocked by the origin configuration of package {package}"
                 )
             if pkg is None:
-                pkg = Package(fmt, namespace, package)
+                pkg = Package(fmt, namespace, package, *default_restrictions("INTERNAL"))
                 repo.packages[pkg.key] = pkg
             pv = pkg.versions.get(version)
             asset = Asset(asset_name, content)
@@ -865,6 +921,9 @@ class CodeArtifactBackend(BaseBackend):
     ) -> dict[str, Any]:
         """Put a version of any format in place as its package manager would, with its events.
 
+        Name, namespace and version are normalized first, as the package manager's publish
+        would be stored (``naming.py``); a package created here gets the default origin
+        controls of ``origin_type`` (INTERNAL when not given).
         A new version gets the given assets (default: one file named after the format), status,
         metadata and publishedTime. An existing one is updated: new assets are added (replaced
         ones count as updated), status and metadata are changed, and one Updated event reports
@@ -881,9 +940,14 @@ class CodeArtifactBackend(BaseBackend):
                 raise ValidationException(f"Unknown origin type {origin_type}", "FIELD_VALIDATION_FAILED")
             repo = self._repository(domain, None, repository)
             check_namespace(fmt, namespace)
+            given_name = package
+            origin = origin_type or "INTERNAL"
+            namespace = stored_namespace(fmt, namespace)
+            package = stored_name(fmt, package)
+            version = stored_version(fmt, version)
             pkg = repo.packages.get((fmt, namespace, package))
             if pkg is None:
-                pkg = Package(fmt, namespace, package)
+                pkg = Package(fmt, namespace, package, *default_restrictions(origin))
                 repo.packages[pkg.key] = pkg
             pv = pkg.versions.get(version)
             new_assets = {
@@ -891,7 +955,6 @@ class CodeArtifactBackend(BaseBackend):
                 for name, content in (assets or {f"{package}-{version}.{fmt}": version.encode()}).items()
             }
             if pv is None:
-                origin = origin_type or "INTERNAL"
                 entry = {"repositoryName": repo.name}
                 if origin == "EXTERNAL":
                     if not repo.external_connections:
@@ -914,6 +977,7 @@ class CodeArtifactBackend(BaseBackend):
                     entry,
                     assets=new_assets,
                     metadata=dict(metadata or {}),
+                    display_name=given_name if given_name != package else None,
                 )
                 pkg.versions[version] = pv
                 self._emit(
@@ -1024,7 +1088,10 @@ class CodeArtifactBackend(BaseBackend):
                     "The source and destination repositories must be different",
                     "FIELD_VALIDATION_FAILED",
                 )
-            key: PackageKey = (fmt, namespace, package)
+            key = request_key(fmt, namespace, package)
+            requested = [request_version(fmt, v) for v in requested]
+            if version_revisions is not None:
+                version_revisions = {request_version(fmt, v): r for v, r in version_revisions.items()}
             candidates = [source.name]
             if include_from_upstream:
                 candidates = list(self._upstream_order(found, source))
@@ -1059,10 +1126,11 @@ class CodeArtifactBackend(BaseBackend):
                 existing = dest_pkg.versions.get(version) if dest_pkg is not None else None
                 if existing is not None and existing.revision == pv.revision:
                     continue  # identical content already there: success without a copy
-                if dest_pkg is not None and dest_pkg.publish == "BLOCK" and dest_pkg.upstream == "BLOCK":
+                if dest_pkg is not None and _blocks(dest_pkg, pv.origin_type):
                     failed[version] = _error(
                         "NOT_ALLOWED",
-                        f"The origin configuration of {package} in {destination.name} blocks new versions",
+                        f"The origin configuration of {package} in {destination.name} blocks new "
+                        f"versions of origin {pv.origin_type}",
                     )
                     continue
                 if existing is not None and not allow_overwrite:
@@ -1080,7 +1148,7 @@ class CodeArtifactBackend(BaseBackend):
                 return {}, failed
             successful: dict[str, dict[str, str]] = {}
             if to_copy and dest_pkg is None:
-                dest_pkg = Package(fmt, namespace, package)
+                dest_pkg = Package(*key, *default_restrictions(to_copy[0][1].origin_type))
                 destination.packages[key] = dest_pkg
             for version, pv in to_copy:
                 assert dest_pkg is not None
@@ -1110,6 +1178,9 @@ class CodeArtifactBackend(BaseBackend):
     ) -> tuple[list[PackageVersion], dict[str, dict[str, str]]]:
         selected: list[PackageVersion] = []
         failed: dict[str, dict[str, str]] = {}
+        versions = [request_version(pkg.format, v) for v in versions]
+        if version_revisions:
+            version_revisions = {request_version(pkg.format, v): r for v, r in version_revisions.items()}
         for version in dict.fromkeys(versions):
             pv = pkg.versions.get(version)
             if pv is None:
@@ -1234,6 +1305,24 @@ class CodeArtifactBackend(BaseBackend):
         with self.lock:
             self.domains.clear()
             self.quotas.reset()
+
+
+def request_key(fmt: str, namespace: str | None, package: str) -> PackageKey:
+    """The stored package an API request names (nuget and swift inputs are normalized)."""
+    return (fmt, request_namespace(fmt, namespace), request_name(fmt, package))
+
+
+def _blocks(pkg: Package, origin_type: str) -> bool:
+    """Whether ``pkg``'s origin controls keep out a copied version of this origin.
+
+    *Choice*: a copy enters the way its version first entered the domain: an INTERNAL version
+    needs ``publish=ALLOW``, an EXTERNAL one ``upstream=ALLOW``, an UNKNOWN one either.
+    """
+    if origin_type == "INTERNAL":
+        return pkg.publish == "BLOCK"
+    if origin_type == "EXTERNAL":
+        return pkg.upstream == "BLOCK"
+    return pkg.publish == "BLOCK" and pkg.upstream == "BLOCK"
 
 
 def _error(code: str, message: str) -> dict[str, str]:

@@ -217,7 +217,8 @@ class CodeArtifactResponse(BaseResponse):
         description: dict[str, Any] = {
             "format": pkg.format,
             "packageName": pkg.name,
-            "displayName": _display_name(pkg.format, pkg.namespace, pkg.name),
+            # The service shows the name as published here, before normalization.
+            "displayName": pv.display_name or _display_name(pkg.format, pkg.namespace, pkg.name),
             "version": pv.version,
             "publishedTime": pv.published_time,
             "licenses": pv.metadata.get("licenses", []),

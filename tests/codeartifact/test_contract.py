@@ -87,6 +87,23 @@ class Contract:
         )
         return response
 
+    def restrict(self, repository: str, package: str, *, publish: str, upstream: str) -> None:
+        self.client.put_package_origin_configuration(
+            **self.where(
+                repository=repository,
+                format="generic",
+                namespace=NAMESPACE,
+                package=package,
+                restrictions={"publish": publish, "upstream": upstream},
+            )
+        )
+
+    def restrictions(self, repository: str, package: str) -> dict[str, str]:
+        described = self.client.describe_package(
+            **self.where(repository=repository, format="generic", namespace=NAMESPACE, package=package)
+        )
+        return dict(described["package"]["originConfiguration"]["restrictions"])
+
     def describe(self, repository: str, package: str, version: str) -> dict[str, Any]:
         response: dict[str, Any] = self.client.describe_package_version(
             **self.where(
@@ -291,9 +308,49 @@ def test_include_from_upstream_copies_versions_only_the_upstream_has(contract: C
     package = contract.package("upstream")
     contract.publish(contract.upstream, package, "1.0.0")
     contract.publish(contract.source, package, "2.0.0")
+    # Publishing 2.0.0 directly set the source package to upstream=BLOCK; open it to upstreams.
+    contract.restrict(contract.source, package, publish="ALLOW", upstream="ALLOW")
     assert failed_codes(contract.copy(package, versions=["1.0.0"])) == {"1.0.0": "NOT_FOUND"}
     result = contract.copy(package, versions=["1.0.0"], includeFromUpstream=True)
     assert list(result["successfulVersions"]) == ["1.0.0"]
+
+
+def test_source_package_blocking_upstreams_takes_nothing_from_them(contract: Contract) -> None:
+    """*choice*: includeFromUpstream sees the source package as a package manager would."""
+    package = contract.package("blocked")
+    contract.publish(contract.upstream, package, "1.0.0")
+    contract.publish(contract.source, package, "2.0.0")  # default: publish=ALLOW, upstream=BLOCK
+    result = contract.copy(package, versions=["1.0.0"], includeFromUpstream=True)
+    assert failed_codes(result) == {"1.0.0": "NOT_FOUND"}
+
+
+# -- package origin controls -------------------------------------------------------------------
+
+
+def test_first_direct_publish_sets_publish_allow_upstream_block(contract: Contract) -> None:
+    package = contract.package("origin")
+    contract.publish(contract.source, package, "1.0.0")
+    assert contract.restrictions(contract.source, package) == {"publish": "ALLOW", "upstream": "BLOCK"}
+
+
+def test_copy_creates_destination_package_with_the_first_versions_defaults(contract: Contract) -> None:
+    """*choice*: a package created by a copy gets the defaults of the copied version's origin."""
+    package = contract.package("copied-origin")
+    contract.publish(contract.source, package, "1.0.0")
+    contract.copy(package, versions=["1.0.0"])
+    assert contract.restrictions(contract.destination, package) == {"publish": "ALLOW", "upstream": "BLOCK"}
+
+
+def test_copy_of_a_published_version_into_publish_block_is_not_allowed(contract: Contract) -> None:
+    """*choice*: a copied version enters the way it first entered (INTERNAL: publish)."""
+    package = contract.package("no-publish")
+    contract.publish(contract.source, package, "1.0.0")
+    contract.publish(contract.source, package, "1.0.1")
+    contract.restrict(contract.destination, package, publish="BLOCK", upstream="ALLOW")
+    result = contract.copy(package, versions=["1.0.0", "1.0.1"])
+    assert set(failed_codes(result).values()) <= {"NOT_ALLOWED", "SKIPPED"}
+    assert "NOT_ALLOWED" in failed_codes(result).values()
+    assert result["successfulVersions"] == {}
 
 
 def test_unfinished_version_is_mismatched_status(contract: Contract) -> None:

@@ -172,6 +172,14 @@ def test_include_from_upstream(world: World) -> None:
     without = world.copy("npm", "ui", versions=["1.0.0"])
     assert codes(without) == {"1.0.0": "NOT_FOUND"}
 
+    # And staging's package, published there directly (so upstream=BLOCK), opened to upstreams
+    world.client.put_package_origin_configuration(
+        domain=DOMAIN,
+        repository="staging",
+        format="npm",
+        package="ui",
+        restrictions={"publish": "ALLOW", "upstream": "ALLOW"},
+    )
     with_upstream = world.copy("npm", "ui", versions=["1.0.0", "2.0.0"], includeFromUpstream=True)
     assert sorted(with_upstream["successfulVersions"]) == ["1.0.0", "2.0.0"]
 
@@ -206,26 +214,69 @@ def test_incomplete_versions_are_mismatched_status(world: World, status: str) ->
     assert codes(result) == {"1.0.0": "MISMATCHED_STATUS", "1.0.1": "SKIPPED"}
 
 
-def test_destination_blocking_both_origins_is_not_allowed(world: World) -> None:
-    world.seed("staging", "npm", "ui", "1.0.0")
+def restrict(world: World, repository: str, package: str, publish: str, upstream: str) -> None:
     world.client.put_package_origin_configuration(
         domain=DOMAIN,
-        repository="release",
+        repository=repository,
         format="npm",
-        package="ui",
-        restrictions={"publish": "BLOCK", "upstream": "BLOCK"},
+        package=package,
+        restrictions={"publish": publish, "upstream": upstream},
     )
-    result = world.copy("npm", "ui", versions=["1.0.0"])
-    assert codes(result) == {"1.0.0": "NOT_ALLOWED"}
 
-    world.client.put_package_origin_configuration(
-        domain=DOMAIN,
-        repository="release",
-        format="npm",
-        package="ui",
-        restrictions={"publish": "BLOCK", "upstream": "ALLOW"},
+
+@pytest.mark.parametrize(
+    ("origin", "publish", "upstream", "allowed"),
+    [
+        ("INTERNAL", "BLOCK", "ALLOW", False),
+        ("INTERNAL", "ALLOW", "BLOCK", True),
+        ("EXTERNAL", "ALLOW", "BLOCK", False),
+        ("EXTERNAL", "BLOCK", "ALLOW", True),
+        ("INTERNAL", "BLOCK", "BLOCK", False),
+        ("EXTERNAL", "BLOCK", "BLOCK", False),
+    ],
+)
+def test_destination_origin_controls_gate_a_copy_by_the_versions_origin(
+    world: World, origin: str, publish: str, upstream: str, allowed: bool
+) -> None:
+    # Given a version in staging that entered the domain INTERNALly (published) or EXTERNALly
+    world.client.associate_external_connection(
+        domain=DOMAIN, repository="staging", externalConnection="public:npmjs"
     )
-    assert list(world.copy("npm", "ui", versions=["1.0.0"])["successfulVersions"]) == ["1.0.0"]
+    world.seed("staging", "npm", "ui", "1.0.0", origin_type=origin)
+    world.seed("staging", "npm", "ui", "1.0.1", origin_type=origin)
+    # And the destination package's origin controls
+    restrict(world, "release", "ui", publish, upstream)
+
+    result = world.copy("npm", "ui", versions=["1.0.0", "1.0.1"])
+
+    # Then the copy needs publish=ALLOW for INTERNAL, upstream=ALLOW for EXTERNAL, all or nothing
+    if allowed:
+        assert sorted(result["successfulVersions"]) == ["1.0.0", "1.0.1"]
+    else:
+        assert codes(result) == {"1.0.0": "NOT_ALLOWED", "1.0.1": "NOT_ALLOWED"}
+        assert result["successfulVersions"] == {}
+
+
+@pytest.mark.parametrize(
+    ("origin", "expected"),
+    [
+        ("INTERNAL", {"publish": "ALLOW", "upstream": "BLOCK"}),
+        ("EXTERNAL", {"publish": "BLOCK", "upstream": "ALLOW"}),
+    ],
+)
+def test_copy_creates_the_destination_package_with_the_defaults_of_the_versions_origin(
+    world: World, origin: str, expected: dict[str, str]
+) -> None:
+    world.client.associate_external_connection(
+        domain=DOMAIN, repository="staging", externalConnection="public:npmjs"
+    )
+    world.seed("staging", "npm", "ui", "1.0.0", origin_type=origin)
+    world.copy("npm", "ui", versions=["1.0.0"])
+    described = world.client.describe_package(domain=DOMAIN, repository="release", format="npm", package="ui")
+    assert described["package"]["originConfiguration"]["restrictions"] == expected
+    # And a later copy of a version of the same origin is let in
+    world.seed("staging", "npm", "ui", "1.0.1", origin_type=origin)
+    assert list(world.copy("npm", "ui", versions=["1.0.1"])["successfulVersions"]) == ["1.0.1"]
 
 
 def test_copied_version_is_independent_of_the_source(world: World) -> None:

@@ -238,13 +238,13 @@ def test_list_packages_filters(world: World) -> None:
     assert names(format="npm", namespace="ac") == ["ui"]
     assert names(packagePrefix="le") == ["left-pad"]
     assert names(publish="BLOCK") == ["requests"]
-    assert names(upstream="BLOCK") == []
+    assert names(upstream="BLOCK") == ["left-pad", "ui"]  # published directly: upstream=BLOCK
     listed = world.client.list_packages(domain=DOMAIN, repository="staging", format="npm", namespace="acme")
     assert listed["packages"][0] == {
         "format": "npm",
         "namespace": "acme",
         "package": "ui",
-        "originConfiguration": {"restrictions": {"publish": "ALLOW", "upstream": "ALLOW"}},
+        "originConfiguration": {"restrictions": {"publish": "ALLOW", "upstream": "BLOCK"}},
     }
 
 
@@ -287,6 +287,14 @@ def test_list_package_versions_pages_and_filters_by_origin(world: World) -> None
     )
     for i in range(3):
         world.seed("upstream", "npm", "ui", f"1.0.{i}")
+    # Published first, so upstream=BLOCK by default: open it to ingestion too
+    world.client.put_package_origin_configuration(
+        domain=DOMAIN,
+        repository="upstream",
+        format="npm",
+        package="ui",
+        restrictions={"publish": "ALLOW", "upstream": "ALLOW"},
+    )
     for i in range(3, 5):
         world.seed("upstream", "npm", "ui", f"1.0.{i}", origin_type="EXTERNAL")
     pages = world.client.get_paginator("list_package_versions").paginate(
