@@ -358,6 +358,27 @@ def test_a_key_given_twice_is_refused_not_silently_overwritten(tmp_path: Path, n
     assert "given twice" in str(info.value)
 
 
+def test_a_key_given_twice_is_refused_after_another_library_replaced_safeloaders_map_constructor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given SafeLoader's map constructor replaced process-wide, as SAM CLI's yaml_parse does on import paths
+    # the test suite takes (it builds plain dicts from construct_pairs, never calling construct_mapping)
+
+    def pairs_only(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+        loader.flatten_mapping(node)
+        return dict(loader.construct_pairs(node))
+
+    constructors = {**yaml.SafeLoader.yaml_constructors, "tag:yaml.org,2002:map": pairs_only}
+    monkeypatch.setattr(yaml.SafeLoader, "yaml_constructors", constructors)
+    text = (
+        "rules:\n  - name: r1\n    domain: acme\n    sourceRepository: staging\n"
+        '    destinationRepositories: [release]\n    versions: "^1"\n    versions: "^2"\n'
+    )
+    # Then the rules loader still refuses the repeated key
+    with pytest.raises(RulesError, match="given twice"):
+        parse_rules_text(text, source="rules.yaml")
+
+
 def test_yaml_merge_keys_may_still_be_overridden(tmp_path: Path) -> None:
     path = tmp_path / "rules.yaml"
     path.write_text(

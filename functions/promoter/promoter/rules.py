@@ -725,6 +725,12 @@ def parse_rules_text(text: str, *, source: str = "rules") -> Any:
             )
             return super().construct_mapping(node, deep=deep)
 
+    # Mappings through construct_mapping above even when a library in the process has replaced SafeLoader's
+    # own map constructor (SAM CLI's yaml_parse does, with one that never calls construct_mapping).
+    def construct_map(loader: UniqueKeyLoader, node: yaml.MappingNode) -> Any:
+        return loader.construct_yaml_map(node)  # a generator, as PyYAML's own map constructor is
+
+    UniqueKeyLoader.add_constructor("tag:yaml.org,2002:map", construct_map)
     try:
         return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
