@@ -23,7 +23,8 @@ Name normalization (user guide, "Package name, package version, and asset name n
     normalized as NuGet does (leading zeros, a fourth part of 0 and SemVer build metadata
     removed; no padding: ``1.00`` is ``1.0``); swift names and namespaces are lowercased (not
     versions). For nuget and swift the service normalizes request inputs too, so package,
-    namespace, version and ``versionRevisions`` inputs are normalized before lookup and answers
+    namespace, version and ``versionRevisions`` inputs (and ListPackages' namespace and
+    packagePrefix filters when a format is given) are normalized before lookup and answers
     (``successfulVersions``/``failedVersions`` keys included, *Choice*) use the stored form.
     Events carry stored names; DescribePackageVersion's ``displayName`` keeps the name as it was
     published. Other formats are stored as given. See ``naming.py``.
@@ -694,6 +695,9 @@ class CodeArtifactBackend(BaseBackend):
     ) -> list[Package]:
         with self.lock:
             repo = self._repository(domain, owner, repository)
+            if fmt is not None:  # nuget/swift filters are normalized like every other input
+                namespace = request_namespace(fmt, namespace)
+                prefix = None if prefix is None else request_name(fmt, prefix)
             out = []
             for pkg in sorted(repo.packages.values(), key=lambda p: (p.format, p.namespace or "", p.name)):
                 if fmt is not None and pkg.format != fmt:

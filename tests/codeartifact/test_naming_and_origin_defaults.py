@@ -175,3 +175,16 @@ def test_later_versions_and_explicit_configuration_keep_their_settings(world: Wo
 def test_unknown_origin_gets_the_pre_origin_control_defaults(world: World) -> None:
     world.seed("staging", "npm", "legacy", "1.0.0", origin_type="UNKNOWN")
     assert restrictions(world, "staging", "npm", "legacy") == {"publish": "ALLOW", "upstream": "ALLOW"}
+
+
+def test_list_packages_filters_are_normalized_for_nuget_and_swift(world: World) -> None:
+    world.seed("staging", "swift", "MyPackage", "1.0.0", namespace="MyScope")
+    world.seed("staging", "nuget", "Acme.Core", "1.0.0")
+    swift = world.client.list_packages(
+        domain=DOMAIN, repository="staging", format="swift", namespace="MyScope", packagePrefix="MyPack"
+    )["packages"]
+    assert [p["package"] for p in swift] == ["mypackage"]
+    nuget = world.client.list_packages(
+        domain=DOMAIN, repository="staging", format="nuget", packagePrefix="ACME."
+    )["packages"]
+    assert [p["package"] for p in nuget] == ["acme.core"]
