@@ -63,16 +63,27 @@ def moto_server() -> Iterator[tuple[ThreadedMotoServer, str]]:
 
 
 @pytest.fixture
-def aws_server(moto_server: tuple[ThreadedMotoServer, str], monkeypatch: pytest.MonkeyPatch) -> AwsEnv:
-    """moto over real HTTP; every service's state is reset before each test."""
+def aws_server(
+    moto_server: tuple[ThreadedMotoServer, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[AwsEnv]:
+    """moto over real HTTP; every service's state is reset before and after each test.
+
+    After too: the server shares this process's moto backends with any other local AWS started in
+    it, so a later test starting its own server (the demo) would find this test's domain there.
+    """
     _, url = moto_server
     _fake_credentials(monkeypatch)
-    reset = urllib.request.Request(f"{url}/moto-api/reset", data=b"", method="POST")
-    with urllib.request.urlopen(reset, timeout=30) as response:
-        json.loads(response.read() or b"{}")
+
+    def reset() -> None:
+        request = urllib.request.Request(f"{url}/moto-api/reset", data=b"", method="POST")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            json.loads(response.read() or b"{}")
+
+    reset()
     control = Control(endpoint_url=url)  # moto's reset above also dropped CodeArtifact's state
     monkeypatch.setenv("AWS_ENDPOINT_URL", url)
-    return AwsEnv(endpoint_url=url, control=control)
+    yield AwsEnv(endpoint_url=url, control=control)
+    reset()
 
 
 @pytest.fixture(params=["in_process", "server"])
