@@ -268,6 +268,27 @@ rules:
     assert ruleset.rules[0].rejection(candidate(format="npm", package="acme.utils")) == PACKAGE
 
 
+def test_swift_names_and_namespaces_fold_to_lower_case_like_codeartifact() -> None:
+    # Given a swift rule written with the mixed case a Swift developer uses
+    text = """
+rules:
+  - name: swift
+    domain: acme
+    sourceRepository: staging
+    destinationRepositories: [release]
+    formats: [swift]
+    namespaces: ["MyScope"]
+    packages: ["MyPackage*"]
+"""
+    ruleset = rules(text)
+    # When CodeArtifact reports the package as it stores it (lower-cased), Then the rule still matches
+    swift = candidate(format="swift", namespace="myscope", package="mypackagekit")
+    assert ruleset.rules[0].rejection(swift) is None
+    assert ruleset.candidate_rules(swift)[0] == [ruleset.rules[0]]
+    other = candidate(format="swift", namespace="other", package="mypackage")
+    assert ruleset.rules[0].rejection(other) == NAMESPACE
+
+
 def test_rules_are_indexed_by_domain_and_source() -> None:
     text = "rules:\n" + "".join(
         f"""

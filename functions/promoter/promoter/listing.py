@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 1000
 _GLOB_CHARS = frozenset("*?[")
-_FOLDED_FORMATS = frozenset({"pypi", "nuget"})
+_FOLDED_FORMATS = frozenset({"pypi", "nuget", "swift"})
 """Formats whose names the rules compare folded (PEP 503, case): a literal prefix is not safe for them."""
 
 

@@ -110,15 +110,19 @@ def format_duration(value: timedelta) -> str:
 # --------------------------------------------------------------------------- name matching
 
 
+_LOWER_CASE_FORMATS = frozenset({"nuget", "swift"})
+
+
 def _pypi_fold(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _fold(fmt: str, name: str) -> str:
-    """Names compare the way the format's registry compares them (PEP 503 for pypi, case-folded for nuget)."""
+    """Names compare the way the format's registry stores them (PEP 503 for pypi; lower case for nuget and
+    swift, whose names and namespaces CodeArtifact keeps lower-cased)."""
     if fmt == "pypi":
         return _pypi_fold(name)
-    if fmt == "nuget":
+    if fmt in _LOWER_CASE_FORMATS:
         return name.lower()
     return name
 
@@ -141,7 +145,7 @@ class GlobSet(NamedTuple):
     def matches(self, fmt: str, name: str) -> bool:
         if fmt == "pypi":
             return self.pypi.match(_pypi_fold(name)) is not None
-        if fmt == "nuget":
+        if fmt in _LOWER_CASE_FORMATS:
             return self.lower.match(name.lower()) is not None
         return self.exact.match(name) is not None
 
