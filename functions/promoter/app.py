@@ -250,6 +250,7 @@ def build_dependencies(context: Any) -> Dependencies:
         limiter=_limiter(),
         policy=RetryPolicy(call_reserve=settings.call_reserve, max_attempts=settings.max_attempts),
         account_id=account_of(context),
+        catch_up=settings.catch_up,
     )
 
 

@@ -48,6 +48,9 @@ class FakeCodeArtifact:
     faults: list[Exception] = field(default_factory=list)
     """Raised, first in first out, by the next CopyPackageVersions calls."""
     describe_faults: list[Exception] = field(default_factory=list)
+    list_calls: list[dict[str, Any]] = field(default_factory=list)
+    list_faults: list[Exception] = field(default_factory=list)
+    """Raised, first in first out, by the next ListPackageVersions calls."""
 
     def publish(
         self,
@@ -152,3 +155,24 @@ class FakeCodeArtifact:
         if stored.published_time is not None:
             info["publishedTime"] = stored.published_time
         return {"packageVersion": info}
+
+    def list_package_versions(self, **kwargs: Any) -> dict[str, Any]:
+        """One page holds everything (the promoter follows nextToken; paging is tested against moto)."""
+        self.list_calls.append(kwargs)
+        if self.list_faults:
+            raise self.list_faults.pop(0)
+        coords = (
+            kwargs["domain"],
+            kwargs["repository"],
+            kwargs["format"],
+            kwargs.get("namespace", ""),
+            kwargs["package"],
+        )
+        found = [
+            {"version": key[5], "revision": stored.revision, "status": stored.status}
+            for key, stored in self.versions.items()
+            if key[:5] == coords and kwargs.get("status") in (None, stored.status)
+        ]
+        if not found:
+            raise client_error("ResourceNotFoundException", 404, operation="ListPackageVersions")
+        return {"versions": found}

@@ -236,6 +236,17 @@ class Copier:
             pending = pending.only(skipped)
         return outcomes
 
+    def wait_for_slot(self) -> None:
+        """Sleep until the pacing lets a copy call start, without taking the slot. Catch-up reads the
+        destination after this wait rather than before it, so that it sees what another invocation copied
+        meanwhile (two invocations that read, then both wait, then both copy, spend two calls on one group).
+        """
+        if self.limiter is None:
+            return
+        wait = self.limiter.wait_time()
+        if wait > 0 and self.remaining() - wait >= self.policy.call_reserve:
+            self.sleep(wait)
+
     # ----------------------------------------------------------------- publish time (for minimumReleaseAge)
 
     def published_time(self, candidate: Candidate) -> datetime | None:

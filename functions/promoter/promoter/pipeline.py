@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from promoter.catchup import REASON as CATCH_UP_REASON
+from promoter.catchup import CatchUp, is_catch_up
 from promoter.copier import Copier, RateLimiter, RetryPolicy, no_deadline
 from promoter.events import (
     Candidate,
@@ -21,7 +23,7 @@ from promoter.events import (
     parse_event,
     parse_sqs_body,
 )
-from promoter.outcomes import FAILED, Outcome
+from promoter.outcomes import FAILED, PROMOTED, Outcome
 from promoter.planner import plan
 from promoter.report import MALFORMED, NOT_CODEARTIFACT, Reporter
 from promoter.rules import RuleSet
@@ -45,6 +47,8 @@ class Dependencies:
     sleep: Callable[[float], None] = time.sleep
     account_id: str | None = None
     """The function's own account: the owner of the domains of rules that name no domainOwner."""
+    catch_up: bool = True
+    """Fill each copy call with the package's other versions the rules accept (``promoter.catchup``)."""
 
     def copier(self) -> Copier:
         return Copier(
@@ -59,23 +63,51 @@ class PromotionIncomplete(RuntimeError):
 def promote(candidates: Sequence[Candidate], deps: Dependencies) -> list[Outcome]:
     """Plan and copy ``candidates``; report every outcome; return them."""
     copier = deps.copier()
+    now = deps.clock()
     result = plan(
         candidates,
         deps.rules,
-        now=deps.clock(),
+        now=now,
         published_time=copier.published_time,
         own_account=deps.account_id,
     )
     outcomes = list(result.outcomes)
     for outcome in outcomes:
         deps.reporter.outcome(outcome)
-    for request in result.requests:  # reported call by call: a log line is never held back by later copies
-        copied = copier.copy(request)
-        for outcome in copied:
-            deps.reporter.outcome(outcome)
-        outcomes.extend(copied)
+    catch_up = (
+        CatchUp(
+            deps.client,
+            deps.rules,
+            now=now,
+            remaining=deps.remaining,
+            reserve=deps.policy.call_reserve,
+            own_account=deps.account_id,
+            known=(c.version_key for c in candidates),
+        )
+        if deps.catch_up
+        else None
+    )
+    for planned in result.requests:  # reported call by call: a log line is never held back by later copies
+        request, decided = planned, []
+        if catch_up is not None:
+            copier.wait_for_slot()
+            request, decided = catch_up.prepare(planned)
+        copied = copier.copy(request) if request.items else []
+        for outcome in [*decided, *copied]:
+            reported = _own(outcome)
+            if reported is not None:
+                deps.reporter.outcome(reported)
+                outcomes.append(reported)
     deps.reporter.copy_stats(copier.stats)
     return outcomes
+
+
+def _own(outcome: Outcome) -> Outcome | None:
+    """The outcome to report: a version that only joined another's call is reported when it was promoted
+    (with reason ``catch-up``); otherwise its own event, or reconcile, still owns it."""
+    if not is_catch_up(outcome):
+        return outcome
+    return outcome._replace(reason=CATCH_UP_REASON) if outcome.status == PROMOTED else None
 
 
 def retry_keys(outcomes: Iterable[Outcome]) -> set[tuple[str, ...]]:

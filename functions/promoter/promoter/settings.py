@@ -29,6 +29,17 @@ def _float(environ: Mapping[str, str], key: str, default: float) -> float:
     return value
 
 
+def _bool(environ: Mapping[str, str], key: str, *, default: bool) -> bool:
+    raw = environ.get(key, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("true", "1", "yes", "on"):
+        return True
+    if raw in ("false", "0", "no", "off"):
+        return False
+    raise ValueError(f"{key} must be true or false, not {raw!r}")
+
+
 class Settings(NamedTuple):
     rules_file: str | None
     rules_parameter: str | None
@@ -44,6 +55,8 @@ class Settings(NamedTuple):
     """How long rules read from SSM are cached before Parameters reads them again."""
     max_attempts: int = 20
     """Attempts per API call on throttling and 5xx (each wait also bounded by the time left)."""
+    catch_up: bool = True
+    """Fill copy calls with the package's other accepted versions (promoter.catchup); PROMOTER_CATCH_UP."""
 
     @property
     def call_reserve(self) -> float:
@@ -69,6 +82,7 @@ class Settings(NamedTuple):
             call_timeout=_float(env, "PROMOTER_CALL_TIMEOUT_SECONDS", 10.0),
             rules_cache_seconds=_float(env, "PROMOTION_RULES_CACHE_SECONDS", 60.0),
             max_attempts=max(1, int(_float(env, "PROMOTER_MAX_ATTEMPTS", 20))),
+            catch_up=_bool(env, "PROMOTER_CATCH_UP", default=True),
         )
 
 

@@ -43,6 +43,7 @@ def run_cpu(spec: Json) -> Json:
     recorder = fake_codeartifact.Recorder()
     fake_codeartifact.install(recorder)
     events: list[Json] = json.loads(Path(spec["events_file"]).read_text())
+    recorder.catalogue(events, workload.SOURCE)
     handler = _handler(spec)
     warm = workload.sqs_batch(events[: min(50, len(events))], start=10_000_000)
     handler(warm, FakeLambdaContext())
@@ -85,6 +86,7 @@ def run_memory(spec: Json) -> Json:
     after_import = _rss_kb()
     # The runtime hands the handler a dict decoded from the invocation's JSON payload: so do we.
     event: Json = json.loads(Path(spec["event_file"]).read_bytes())
+    recorder.catalogue([json.loads(r["body"]) for r in event["Records"]], workload.SOURCE)
     before = _rss_kb()
     response = handler(event, FakeLambdaContext())
     after = _rss_kb()

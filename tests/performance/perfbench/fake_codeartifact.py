@@ -38,6 +38,36 @@ class Recorder:
     operations: Counter[str] = field(default_factory=Counter)
     denied_packages: set[str] = field(default_factory=set)
     """Copies of these packages fail with AccessDeniedException (a call-level, non-transient error)."""
+    sources: dict[tuple[str, str, str, str], dict[str, str]] = field(default_factory=dict)
+    """(repository, format, namespace, package) -> {version: revision}: what ListPackageVersions finds
+    in a source repository (see ``catalogue``); destinations hold what was copied."""
+
+    copies: dict[tuple[str, str, str, str], dict[str, str]] = field(default_factory=dict)
+    """The same for destinations: what was copied into them since the last ``reset``."""
+
+    def catalogue(self, events: list[dict[str, Any]], source: str) -> None:
+        """The source repository as a burst of events left it: every version at its newest revision (the
+        burst's other events, echoes of copies into destinations, are not the destinations' contents)."""
+        newest: dict[tuple[str, str, str, str, str], tuple[int, str]] = {}
+        for event in events:
+            d = event.get("detail") or {}
+            if d.get("repositoryName") != source or d.get("operationType") == "Deleted":
+                continue
+            if not d.get("packageVersionRevision"):
+                continue
+            key = (
+                d["repositoryName"],
+                d["packageFormat"],
+                d.get("packageNamespace") or "",
+                d["packageName"],
+                d["packageVersion"],
+            )
+            seq = int(d.get("sequenceNumber") or 0)
+            if key not in newest or seq >= newest[key][0]:
+                newest[key] = (seq, d["packageVersionRevision"])
+        self.sources.clear()
+        for (repo, fmt, ns, name, version), (_, revision) in newest.items():
+            self.sources.setdefault((repo, fmt, ns, name), {})[version] = revision
 
     def copied(self) -> set[tuple[str, str, str, str, str]]:
         return {(c.format, c.namespace, c.package, v, c.destination) for c in self.calls for v in c.versions}
@@ -47,6 +77,7 @@ class Recorder:
 
     def reset(self) -> None:
         self.calls.clear()
+        self.copies.clear()
         self.operations.clear()
 
 
@@ -112,11 +143,29 @@ class FakeCodeArtifactClient:
                 versions=wanted,
             )
         )
+        copied = self.recorder.copies.setdefault(
+            (kw["destinationRepository"], fmt, namespace or "", kw["package"]), {}
+        )
+        copied.update({v: rev or "AAAA" for v, rev in wanted.items()})
         return {
             "successfulVersions": {
                 v: {"revision": rev or "AAAA", "status": "Published"} for v, rev in wanted.items()
             },
             "failedVersions": {},
+            "ResponseMetadata": {"HTTPStatusCode": 200, "RetryAttempts": 0},
+        }
+
+    def list_package_versions(self, **kw: Any) -> dict[str, Any]:
+        """One page: a source's catalogued versions, or what was copied into a destination so far."""
+        op = "ListPackageVersions"
+        self.recorder.operations[op] += 1
+        repo, fmt, ns, name = kw["repository"], kw["format"], kw.get("namespace") or "", kw["package"]
+        key = (repo, fmt, ns, name)
+        found = self.recorder.sources.get(key) or self.recorder.copies.get(key) or {}
+        if not found:
+            raise self._error("ResourceNotFoundException", f"package {name} not found in {repo}", op)
+        return {
+            "versions": [{"version": v, "revision": rev, "status": "Published"} for v, rev in found.items()],
             "ResponseMetadata": {"HTTPStatusCode": 200, "RetryAttempts": 0},
         }
 

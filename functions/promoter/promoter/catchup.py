@@ -1,0 +1,242 @@
+"""Catch-up: one copy call per package and destination, even when the package's events arrive in many batches.
+
+Why it exists: CopyPackageVersions calls are the scarce resource (5 requests/s per account by default) and the
+planner can only coalesce what one batch holds. A release publishes many versions of a package at once; the
+event source mapping spreads their events over batches and over concurrent invocations, so planning per batch
+alone spends one call per package *per batch* (the drain benchmark: 166 calls for 109 package-destination
+groups). Just before each copy this module reads the package in the destination and in the source
+(ListPackageVersions: a separate, much larger quota than the copy's) and
+
+- takes out of the call the versions already identical in the destination (an earlier batch's catch-up copied
+  them): they are reported ``already_present`` and, when nothing is left, the call is not made;
+- adds to the call the package's other versions in the source that the same rules send to the same destination
+  with the same options, that the destination lacks and that need no waiting (no ``minimumReleaseAge``),
+  pinned to the revision the source lists, up to the call's 100 versions. Their own events, when their batch
+  comes, find them present and cost no call.
+
+It never adds a call, it only fills calls the batch makes anyway; it takes the same decisions reconcile takes
+for the package (same rules, same planner), only earlier. A version it copies is reported ``promoted`` with
+reason ``catch-up``; if it cannot be copied, nothing is reported for it here: its own event (or reconcile)
+still owns it. Any listing problem (throttled, denied, out of time) leaves the call exactly as planned:
+catch-up saves calls, correctness never depends on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from promoter.events import Candidate
+from promoter.listing import PAGE_SIZE, ListingStats
+from promoter.outcomes import ALREADY_PRESENT, Outcome
+from promoter.planner import MAX_VERSIONS_PER_CALL, CopyRequest, PlannedVersion, plan
+from promoter.rules import RuleSet
+
+REASON = "catch-up"
+"""``Outcome.reason`` of a version promoted along with another version's copy, and its candidates' origin."""
+
+_PUBLISHED_ONLY = frozenset({"Published"})
+_SourceKey = tuple[str, str, str, str, str | None, str]
+_Options = tuple[str, bool, bool]
+"""(destination, allowOverwrite, includeFromUpstream): what a sibling must share with the call it joins."""
+
+
+def is_catch_up(outcome: Outcome) -> bool:
+    return outcome.candidate is not None and outcome.candidate.origin == REASON
+
+
+class CatchUp:
+    """Per invocation: source listings and sibling plans are cached, destination listings are read fresh
+    before every call (they are what shows another invocation's work)."""
+
+    def __init__(
+        self,
+        client: Any,
+        rules: RuleSet,
+        *,
+        now: datetime,
+        remaining: Callable[[], float],
+        reserve: float,
+        own_account: str | None = None,
+        known: Iterable[tuple[str, ...]] = (),
+        stats: ListingStats | None = None,
+    ) -> None:
+        self.client = client
+        self.rules = rules
+        self.now = now
+        self.remaining = remaining
+        self.reserve = reserve
+        self.own_account = own_account
+        self.known = set(known)
+        """Version keys of the batch's own candidates: the planner decided them already."""
+        self.stats = stats if stats is not None else ListingStats()
+        self._siblings: dict[_SourceKey, dict[_Options, list[PlannedVersion]] | None] = {}
+        self._taken: set[tuple[_SourceKey, str, str]] = set()
+        self._status: dict[tuple[str, str], str | None] = {}
+
+    def prepare(self, request: CopyRequest) -> tuple[CopyRequest, list[Outcome]]:
+        """The call to make instead of ``request`` (possibly with no items: make none), and the outcomes
+        decided without it."""
+        if self.remaining() < self.reserve:
+            return request, []
+        present = self._versions(request, request.destination_repository, status=None)
+        if present is None:
+            return request, []
+        outcomes: list[Outcome] = []
+        keep: list[PlannedVersion] = []
+        for item in request.items:
+            existing = present.get(item.candidate.version)
+            if existing is not None and item.candidate.revision and existing[0] == item.candidate.revision:
+                outcomes.append(
+                    Outcome(
+                        ALREADY_PRESENT,
+                        item.candidate,
+                        destination=request.destination_repository,
+                        rule=item.rule,
+                    )
+                )
+            else:
+                keep.append(item)
+        room = MAX_VERSIONS_PER_CALL - len(keep)
+        if keep and room > 0 and request.pinned:
+            keep.extend(self._join(request, present, room))
+        return replace(request, items=tuple(keep)), outcomes
+
+    # ----------------------------------------------------------------- siblings
+
+    def _join(
+        self, request: CopyRequest, present: dict[str, tuple[str | None, str]], room: int
+    ) -> list[PlannedVersion]:
+        key = _source_key(request)
+        if key not in self._siblings:
+            self._siblings[key] = self._plan_siblings(request)
+        by_options = self._siblings[key]
+        if not by_options:
+            return []
+        options = (request.destination_repository, request.allow_overwrite, request.include_from_upstream)
+        in_call = {item.candidate.version for item in request.items}
+        joined: list[PlannedVersion] = []
+        for item in by_options.get(options, ()):
+            version = item.candidate.version
+            taken = (key, request.destination_repository, version)
+            if version in in_call or version in present or taken in self._taken:
+                continue
+            self._taken.add(taken)
+            joined.append(item)
+            if len(joined) == room:
+                break
+        return joined
+
+    def _plan_siblings(self, request: CopyRequest) -> dict[_Options, list[PlannedVersion]] | None:
+        key = _version_prefix(request)
+        listed = self._versions(request, request.source_repository, status=self._status_filter(request))
+        if not listed:
+            return None
+        candidates = [
+            Candidate(
+                domain=request.domain,
+                domain_owner=request.domain_owner,
+                source_repository=request.source_repository,
+                format=request.format,
+                namespace=request.namespace,
+                package=request.package,
+                version=version,
+                revision=revision,
+                state=status,
+                origin=REASON,
+            )
+            for version, (revision, status) in listed.items()
+            if revision and (*key, version) not in self.known
+        ]
+        if not candidates:
+            return None
+        # No publish-time lookup: a version that has to age is left to its own event and to reconcile.
+        decided = plan(
+            candidates, self.rules, now=self.now, published_time=None, own_account=self.own_account
+        )
+        by_options: dict[_Options, list[PlannedVersion]] = {}
+        for sibling in decided.requests:
+            if sibling.pinned:
+                options = (
+                    sibling.destination_repository,
+                    sibling.allow_overwrite,
+                    sibling.include_from_upstream,
+                )
+                by_options.setdefault(options, []).extend(sibling.items)
+        return by_options
+
+    def _status_filter(self, request: CopyRequest) -> str | None:
+        """``Published`` when every rule of the source only accepts it (the default): the server filters."""
+        source = (request.domain, request.source_repository)
+        if source not in self._status:
+            rules = self.rules.by_source.get(source, ())
+            only = bool(rules) and all(r.states == _PUBLISHED_ONLY for r in rules)
+            self._status[source] = "Published" if only else None
+        return self._status[source]
+
+    # ----------------------------------------------------------------- listing
+
+    def _versions(
+        self, request: CopyRequest, repository: str, *, status: str | None
+    ) -> dict[str, tuple[str | None, str]] | None:
+        """The package's versions in ``repository``, version -> (revision, status) ({} when it lacks the
+        package); None when they could not be read, which turns catch-up off for this call. Plain tuples
+        rather than ``listing.ListedVersion``: this runs before every copy, and reads nothing else."""
+        if self.remaining() < self.reserve:
+            return None
+        params: dict[str, Any] = {
+            "domain": request.domain,
+            "domainOwner": request.domain_owner,
+            "repository": repository,
+            "format": request.format,
+            "package": request.package,
+            "maxResults": PAGE_SIZE,
+        }
+        if request.namespace:
+            params["namespace"] = request.namespace
+        if status:
+            params["status"] = status
+        found: dict[str, tuple[str | None, str]] = {}
+        try:
+            while True:
+                self.stats.add("ListPackageVersions")
+                page = self.client.list_package_versions(**params)
+                for summary in page.get("versions", ()):
+                    found[summary["version"]] = (summary.get("revision"), summary.get("status", ""))
+                token = page.get("nextToken")
+                if not token:
+                    return found
+                params["nextToken"] = token
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                return {}
+            return None
+        except BotoCoreError:
+            return None
+
+
+def _version_prefix(request: CopyRequest) -> tuple[str, ...]:
+    """``Candidate.version_key`` without the version."""
+    return (
+        request.domain,
+        request.domain_owner,
+        request.source_repository,
+        request.format,
+        request.namespace or "",
+        request.package,
+    )
+
+
+def _source_key(request: CopyRequest) -> _SourceKey:
+    return (
+        request.domain,
+        request.domain_owner,
+        request.source_repository,
+        request.format,
+        request.namespace,
+        request.package,
+    )
