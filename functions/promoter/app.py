@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+import orjson
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from promoter.copier import RateLimiter, RetryPolicy, no_deadline
@@ -52,6 +53,16 @@ class PowertoolsMetrics:
                 metric.add_dimension(name=dimension[0], value=dimension[1])
 
 
+def _encode(line: dict[str, Any]) -> str:
+    """One JSON line, compact, with anything JSON lacks as its str(). orjson encodes such a line about ten
+    times faster than the json module, which made encoding the largest CPU cost per event; a line orjson
+    refuses (an int beyond 64 bits, a non-str key) falls back to json rather than being lost."""
+    try:
+        return orjson.dumps(line, default=str).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(line, separators=(",", ":"), default=str)
+
+
 class OutcomeLog:
     """The LogSink for outcome lines: Powertools' JSON shape (its current keys: service, Lambda context,
     correlation id), written straight to the Logger's stream.
@@ -76,7 +87,6 @@ class OutcomeLog:
         self.fast = self.stream is not None and isinstance(self.keys, dict)
         self._second, self._stamp, self._zone = -1, "", ""
         self._prefix: dict[str, Any] | None = None
-        self._encode = json.JSONEncoder(separators=(",", ":"), default=str).encode
 
     def _line_prefix(self) -> dict[str, Any]:
         """The keys every line starts with, in Powertools' order; fixed for one invocation (the Logger's
@@ -117,7 +127,7 @@ class OutcomeLog:
         line["timestamp"] = f"{self._stamp},{int(now * 1000) % 1000:03d}{self._zone}"
         line.update(extra)
         try:
-            self.stream.write(self._encode(line) + "\n")  # type: ignore[union-attr]
+            self.stream.write(_encode(line) + "\n")  # type: ignore[union-attr]
             self.stream.flush()  # type: ignore[union-attr]
         except (OSError, ValueError):  # a closed stream must not fail a promotion
             pass

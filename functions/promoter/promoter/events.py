@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
+import orjson
+
 from promoter.versions import FORMATS, NAMESPACE_REQUIRED
 
 EVENT_SOURCE = "aws.codeartifact"
@@ -249,7 +251,7 @@ def parse_sqs_body(body: Any, *, origin: Any = None) -> Candidate:
     if len(body) > _MAX_BODY:
         raise MalformedEvent("SQS body is larger than 256 KiB", "body")
     try:
-        event = json.loads(body)
+        event = orjson.loads(body)  # three times json's speed: decoding is a large part of CPU per event
     except (ValueError, RecursionError) as exc:
         raise MalformedEvent(f"SQS body is not JSON: {str(exc)[:120]}", "body") from None
     return parse_event(event, origin=origin)

@@ -88,7 +88,7 @@ def promote(candidates: Sequence[Candidate], deps: Dependencies) -> list[Outcome
         else None
     )
     for planned in result.requests:  # reported call by call: a log line is never held back by later copies
-        request, decided = planned, []
+        request, decided = planned, list[Outcome]()
         if catch_up is not None:
             copier.wait_for_slot()
             request, decided = catch_up.prepare(planned)
