@@ -360,6 +360,24 @@ def test_missing_package_and_version_are_not_found(world: World) -> None:
     assert error_of(excinfo) == ("ResourceNotFoundException", 404)
 
 
+def test_listing_a_package_another_repository_holds_is_not_found_and_status_filters(world: World) -> None:
+    # What the promoter's catch-up reads before a copy: the package in the destination (not there yet:
+    # ResourceNotFoundException, as for any package the repository lacks) and its Published versions
+    # in the source, with their revisions.
+    published = {v: world.seed("staging", "npm", "ui", v)["revision"] for v in ("1.0.0", "1.1.0")}
+    world.seed("staging", "npm", "ui", "1.2.0", status="Unlisted")
+    world.seed("staging", "npm", "ui", "1.3.0", status="Unfinished")
+    with pytest.raises(ClientError) as excinfo:
+        world.client.list_package_versions(domain=DOMAIN, repository="release", format="npm", package="ui")
+    assert error_of(excinfo) == ("ResourceNotFoundException", 404)
+    listed = world.client.list_package_versions(
+        domain=DOMAIN, repository="staging", format="npm", package="ui", status="Published"
+    )
+    assert {v["version"]: (v["revision"], v["status"]) for v in listed["versions"]} == {
+        v: (revision, "Published") for v, revision in published.items()
+    }
+
+
 # -- UpdatePackageVersionsStatus ---------------------------------------------------------------
 
 
