@@ -153,9 +153,9 @@ def test_api_calls(report: Report) -> None:
                 r["minimum"],
                 "minimum",
                 "calls",
-                "-",
-                None,
-                "the event source mapping's batch size bounds coalescing",
+                f"= minimum {r['minimum']:,}",
+                tb["calls"] == r["minimum"],
+                "the template's batch size: catch-up merges a package's versions across batches",
             )
         )
         # Then ours copies exactly what the rules select, and never needs more calls than the naive one

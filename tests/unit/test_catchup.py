@@ -436,12 +436,6 @@ def test_the_first_listing_fault_of_the_fake_turns_catch_up_off_for_the_call(
     assert results(outcomes) == {"1.0.0": (PROMOTED, None)}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="catchup._versions catches only ClientError and BotoCoreError: any other exception from "
-    "ListPackageVersions escapes promote() and fails the whole batch, although the module promises that "
-    "any listing problem leaves the call as planned (the copier catches every exception for this reason)",
-)
 def test_an_unexpected_listing_exception_leaves_the_call_as_planned(make_deps: MakeDeps) -> None:
     fake = FailingListings("release", RuntimeError("connection pool broke"))
     revs = publish_all(fake, ["1.0.0"])
@@ -561,3 +555,42 @@ def test_promoter_catch_up_setting_refuses_other_words() -> None:
     with pytest.raises(ValueError, match="PROMOTER_CATCH_UP") as info:
         Settings.from_env({"PROMOTION_RULES_FILE": "/rules.yaml", "PROMOTER_CATCH_UP": "maybe"})
     assert "maybe" in str(info.value)
+
+
+# ----------------------------------------------------------------------------- what the source decides
+
+
+def test_an_event_for_a_revision_the_source_no_longer_holds_is_superseded_without_a_call(
+    fake: FakeCodeArtifact, make_deps: MakeDeps, log: RecordingLogger
+) -> None:
+    # Given a version whose event names revision r1 while the source already holds a later build r2,
+    # which an earlier batch copied to release
+    old = fake.publish("acme", "staging", "npm", "widgets", "1.0.0", revision="r1")
+    new = fake.publish("acme", "staging", "npm", "widgets", "1.0.0", revision="r2")
+    fake.publish("acme", "release", "npm", "widgets", "1.0.0", revision=new)
+    # When the stale event arrives
+    outcomes = promote([candidate(version="1.0.0", revision=old)], make_deps())
+    # Then it is superseded, as the copy would answer (MISMATCHED_REVISION), without spending the call
+    assert fake.calls == []
+    [outcome] = outcomes
+    assert (outcome.status, outcome.error_code) == ("superseded", "MISMATCHED_REVISION")
+    assert "r2" in (outcome.error_message or "")
+    assert [line["outcome"] for line in log.outcomes()] == ["superseded"]
+
+
+def test_a_version_whose_event_was_ignored_for_its_state_joins_when_the_source_lists_it_published(
+    fake: FakeCodeArtifact, make_deps: MakeDeps
+) -> None:
+    # Given a batch with 1.0.0 published and an older event of 1.1.0 still Unfinished (a Maven-style
+    # publish whose last event is in another batch), while the source lists 1.1.0 Published by now
+    revs = publish_all(fake, ["1.0.0", "1.1.0"])
+    batch = [
+        candidate(version="1.0.0", revision=revs["1.0.0"]),
+        candidate(version="1.1.0", revision="an-earlier-build", state="Unfinished"),
+    ]
+    outcomes = promote(batch, make_deps())
+    # Then the one call also copies 1.1.0, pinned to the revision the source lists now
+    assert copied(fake) == [("release", revs)]
+    assert results(outcomes)["1.1.0"] == (PROMOTED, CATCH_UP)
+    # and the Unfinished event itself is still reported as the planner decided it
+    assert (IGNORED, "state") in [(o.status, o.reason) for o in outcomes if o.candidate.version == "1.1.0"]

@@ -9,6 +9,9 @@ groups). Just before each copy this module reads the package in the destination 
 
 - takes out of the call the versions already identical in the destination (an earlier batch's catch-up copied
   them): they are reported ``already_present`` and, when nothing is left, the call is not made;
+- takes out the versions whose event names a revision the source no longer holds (a later build of the same
+  version, as Maven and PyPI publish more assets): reported ``superseded``, exactly what the copy would answer
+  (MISMATCHED_REVISION), without spending the call on it;
 - adds to the call the package's other versions in the source that the same rules send to the same destination
   with the same options, that the destination lacks and that need no waiting (no ``minimumReleaseAge``),
   pinned to the revision the source lists, up to the call's 100 versions. Their own events, when their batch
@@ -28,11 +31,11 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from promoter.events import Candidate
 from promoter.listing import PAGE_SIZE, ListingStats
-from promoter.outcomes import ALREADY_PRESENT, Outcome
+from promoter.outcomes import ALREADY_PRESENT, SUPERSEDED, Outcome
 from promoter.planner import MAX_VERSIONS_PER_CALL, CopyRequest, PlannedVersion, plan
 from promoter.rules import RuleSet
 
@@ -72,8 +75,13 @@ class CatchUp:
         self.reserve = reserve
         self.own_account = own_account
         self.known = set(known)
-        """Version keys of the batch's own candidates: the planner decided them already."""
+        """Version keys of the batch's own copies: the planner sent them wherever the rules do, so planning
+        them again as siblings would only cost CPU; and versions the batch says were deleted (a listing that
+        still shows one is not trusted over the event). A version whose event was ignored for its state is
+        not among them: the source may list it as Published by now (a Maven version's last event may be in
+        another batch)."""
         self.stats = stats if stats is not None else ListingStats()
+        self._sources: dict[_SourceKey, dict[str, tuple[str | None, str]] | None] = {}
         self._siblings: dict[_SourceKey, dict[_Options, list[PlannedVersion]] | None] = {}
         self._taken: set[tuple[_SourceKey, str, str]] = set()
         self._status: dict[tuple[str, str], str | None] = {}
@@ -86,17 +94,33 @@ class CatchUp:
         present = self._versions(request, request.destination_repository, status=None)
         if present is None:
             return request, []
+        source = self._source(request)
         outcomes: list[Outcome] = []
         keep: list[PlannedVersion] = []
         for item in request.items:
-            existing = present.get(item.candidate.version)
-            if existing is not None and item.candidate.revision and existing[0] == item.candidate.revision:
+            version, revision = item.candidate.version, item.candidate.revision
+            existing = present.get(version)
+            current = source.get(version) if source is not None else None
+            if existing is not None and revision and existing[0] == revision:
                 outcomes.append(
                     Outcome(
                         ALREADY_PRESENT,
                         item.candidate,
                         destination=request.destination_repository,
                         rule=item.rule,
+                    )
+                )
+            elif current is not None and revision and current[0] and current[0] != revision:
+                # What the copy would answer (MISMATCHED_REVISION): the source moved on to a newer build,
+                # whose own event promotes it (or did: an earlier batch's catch-up may have copied it).
+                outcomes.append(
+                    Outcome(
+                        SUPERSEDED,
+                        item.candidate,
+                        destination=request.destination_repository,
+                        rule=item.rule,
+                        error_code="MISMATCHED_REVISION",
+                        error_message=f"the source now holds revision {current[0]} of this version",
                     )
                 )
             else:
@@ -113,7 +137,7 @@ class CatchUp:
     ) -> list[PlannedVersion]:
         key = _source_key(request)
         if key not in self._siblings:
-            self._siblings[key] = self._plan_siblings(request)
+            self._siblings[key] = self._plan_siblings(request, self._source(request))
         by_options = self._siblings[key]
         if not by_options:
             return []
@@ -131,9 +155,18 @@ class CatchUp:
                 break
         return joined
 
-    def _plan_siblings(self, request: CopyRequest) -> dict[_Options, list[PlannedVersion]] | None:
+    def _source(self, request: CopyRequest) -> dict[str, tuple[str | None, str]] | None:
+        """The package's versions in the source, read once per invocation (its events are older than that)."""
+        key = _source_key(request)
+        if key not in self._sources:
+            status = self._status_filter(request)
+            self._sources[key] = self._versions(request, request.source_repository, status=status)
+        return self._sources[key]
+
+    def _plan_siblings(
+        self, request: CopyRequest, listed: dict[str, tuple[str | None, str]] | None
+    ) -> dict[_Options, list[PlannedVersion]] | None:
         key = _version_prefix(request)
-        listed = self._versions(request, request.source_repository, status=self._status_filter(request))
         if not listed:
             return None
         candidates = [
@@ -215,7 +248,7 @@ class CatchUp:
             if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
                 return {}
             return None
-        except BotoCoreError:
+        except Exception:  # any other failure of a read only turns catch-up off for this call
             return None
 
 

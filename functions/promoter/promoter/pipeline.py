@@ -82,7 +82,10 @@ def promote(candidates: Sequence[Candidate], deps: Dependencies) -> list[Outcome
             remaining=deps.remaining,
             reserve=deps.policy.call_reserve,
             own_account=deps.account_id,
-            known=(c.version_key for c in candidates),
+            known=[
+                *(item.candidate.version_key for r in result.requests for item in r.items),
+                *(c.version_key for c in candidates if c.operation == "Deleted"),
+            ],
         )
         if deps.catch_up
         else None
