@@ -593,4 +593,6 @@ def test_a_version_whose_event_was_ignored_for_its_state_joins_when_the_source_l
     assert copied(fake) == [("release", revs)]
     assert results(outcomes)["1.1.0"] == (PROMOTED, CATCH_UP)
     # and the Unfinished event itself is still reported as the planner decided it
-    assert (IGNORED, "state") in [(o.status, o.reason) for o in outcomes if o.candidate.version == "1.1.0"]
+    assert (IGNORED, "state") in [
+        (o.status, o.reason) for o in outcomes if o.candidate and o.candidate.version == "1.1.0"
+    ]
