@@ -48,10 +48,6 @@ _Options = tuple[str, bool, bool]
 """(destination, allowOverwrite, includeFromUpstream): what a sibling must share with the call it joins."""
 
 
-def is_catch_up(outcome: Outcome) -> bool:
-    return outcome.candidate is not None and outcome.candidate.origin == REASON
-
-
 class CatchUp:
     """Per invocation: source listings and sibling plans are cached, destination listings are read fresh
     before every call (they are what shows another invocation's work)."""
@@ -75,11 +71,8 @@ class CatchUp:
         self.reserve = reserve
         self.own_account = own_account
         self.known = set(known)
-        """Version keys of the batch's own copies: the planner sent them wherever the rules do, so planning
-        them again as siblings would only cost CPU; and versions the batch says were deleted (a listing that
-        still shows one is not trusted over the event). A version whose event was ignored for its state is
-        not among them: the source may list it as Published by now (a Maven version's last event may be in
-        another batch)."""
+        """Version keys the batch decided already (``pipeline._decided``): planning them again as siblings
+        would only cost CPU, and a listing is not trusted over the batch's own events (a deleted version)."""
         self.stats = stats if stats is not None else ListingStats()
         self._sources: dict[_SourceKey, dict[str, tuple[str | None, str]] | None] = {}
         self._siblings: dict[_SourceKey, dict[_Options, list[PlannedVersion]] | None] = {}

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from promoter.catchup import REASON as CATCH_UP_REASON
-from promoter.catchup import CatchUp, is_catch_up
+from promoter.catchup import CatchUp
 from promoter.copier import Copier, RateLimiter, RetryPolicy, no_deadline
 from promoter.events import (
     Candidate,
@@ -23,10 +23,10 @@ from promoter.events import (
     parse_event,
     parse_sqs_body,
 )
-from promoter.outcomes import FAILED, PROMOTED, Outcome
+from promoter.outcomes import FAILED, IGNORED, PROMOTED, Outcome
 from promoter.planner import plan
 from promoter.report import MALFORMED, NOT_CODEARTIFACT, Reporter
-from promoter.rules import RuleSet
+from promoter.rules import STATE, RuleSet
 
 
 def utc_now() -> datetime:
@@ -82,10 +82,7 @@ def promote(candidates: Sequence[Candidate], deps: Dependencies) -> list[Outcome
             remaining=deps.remaining,
             reserve=deps.policy.call_reserve,
             own_account=deps.account_id,
-            known=[
-                *(item.candidate.version_key for r in result.requests for item in r.items),
-                *(c.version_key for c in candidates if c.operation == "Deleted"),
-            ],
+            known=_decided(candidates, result.outcomes),
         )
         if deps.catch_up
         else None
@@ -105,10 +102,22 @@ def promote(candidates: Sequence[Candidate], deps: Dependencies) -> list[Outcome
     return outcomes
 
 
+def _decided(candidates: Sequence[Candidate], outcomes: Sequence[Outcome]) -> set[tuple[str, ...]]:
+    """The batch's versions whose decision catch-up must not revisit: all of them but those ignored for their
+    state, which the source may list as Published by now (a Maven version's last event in another batch)."""
+    waiting: set[tuple[str, ...]] = {
+        o.candidate.version_key
+        for o in outcomes
+        if o.status == IGNORED and o.reason == STATE and o.candidate is not None
+    }
+    keys: set[tuple[str, ...]] = {c.version_key for c in candidates}
+    return keys - waiting if waiting else keys
+
+
 def _own(outcome: Outcome) -> Outcome | None:
     """The outcome to report: a version that only joined another's call is reported when it was promoted
     (with reason ``catch-up``); otherwise its own event, or reconcile, still owns it."""
-    if not is_catch_up(outcome):
+    if outcome.candidate is None or outcome.candidate.origin != CATCH_UP_REASON:
         return outcome
     return outcome._replace(reason=CATCH_UP_REASON) if outcome.status == PROMOTED else None
 

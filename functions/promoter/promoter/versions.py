@@ -108,6 +108,11 @@ _MAVEN_PRE_WORDS = frozenset(
 _MAVEN_PRE_LETTERS = frozenset({"a", "b", "m"})
 
 
+_MEMO_SIZE_PRE = 4096
+"""is_prerelease is pure and asked once per rule for the same versions (see MemoRange)."""
+
+
+@lru_cache(maxsize=_MEMO_SIZE_PRE)
 def is_prerelease(fmt: str, version: str) -> bool:
     """Whether ``version`` is a prerelease in ``fmt``'s own sense.
 
@@ -595,8 +600,50 @@ def _compile_ruby(expression: str) -> VersionRange:
 # --------------------------------------------------------------------------- entry point
 
 
+_MEMO_SIZE = 4096
+
+
+class MemoRange:
+    """A compiled range that remembers its answers, per version string.
+
+    Why: one batch checks the same version strings against the same rule over and over: the modules of a
+    Maven multi-module build or the packages of a monorepo release all share one version, and duplicates and
+    multi-event versions repeat it again. The Maven check parses the version with univers and the PEP 440
+    check with packaging every time (tens of microseconds). The memo is bounded (cleared when full), so a
+    flood of distinct versions costs no more memory than 4,096 answers.
+    """
+
+    __slots__ = ("_memo", "expression", "inner")
+
+    def __init__(self, inner: VersionRange) -> None:
+        self.inner = inner
+        self.expression = inner.expression
+        self._memo: dict[str, bool] = {}
+
+    def contains(self, version: str) -> bool:
+        answer = self._memo.get(version)
+        if answer is None:
+            answer = self.inner.contains(version)
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()
+            self._memo[version] = answer
+        return answer
+
+    def __getattr__(self, name: str) -> Any:
+        """The compiled range's own attributes (``intervals``, ``specifiers``...), for tests and messages."""
+        return getattr(self.inner, name)
+
+    def __repr__(self) -> str:
+        return f"MemoRange({self.inner!r})"
+
+
 def compile_range(fmt: str, expression: str) -> VersionRange:
-    """Compile ``expression`` in ``fmt``'s range language; raises InvalidRange with a readable reason."""
+    """Compile ``expression`` in ``fmt``'s range language (answers memoized, see ``MemoRange``); raises
+    InvalidRange with a readable reason."""
+    return MemoRange(_compile_range(fmt, expression))
+
+
+def _compile_range(fmt: str, expression: str) -> VersionRange:
     if not isinstance(expression, str) or not expression.strip():
         raise InvalidRange("empty range")
     if fmt == "pypi":

@@ -86,7 +86,7 @@ def run_memory(spec: Json) -> Json:
     after_import = _rss_kb()
     # The runtime hands the handler a dict decoded from the invocation's JSON payload: so do we.
     event: Json = json.loads(Path(spec["event_file"]).read_bytes())
-    recorder.catalogue([json.loads(r["body"]) for r in event["Records"]], workload.SOURCE)
+    recorder.catalogue((json.loads(r["body"]) for r in event["Records"]), workload.SOURCE)
     before = _rss_kb()
     response = handler(event, FakeLambdaContext())
     after = _rss_kb()

@@ -10,6 +10,7 @@ the way the service would reject it.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,7 +46,7 @@ class Recorder:
     copies: dict[tuple[str, str, str, str], dict[str, str]] = field(default_factory=dict)
     """The same for destinations: what was copied into them since the last ``reset``."""
 
-    def catalogue(self, events: list[dict[str, Any]], source: str) -> None:
+    def catalogue(self, events: Iterable[dict[str, Any]], source: str) -> None:
         """The source repository as a burst of events left it: every version at its newest revision (the
         burst's other events, echoes of copies into destinations, are not the destinations' contents)."""
         newest: dict[tuple[str, str, str, str, str], tuple[int, str]] = {}
@@ -108,6 +109,7 @@ class _Meta:
 class FakeCodeArtifactClient:
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
+        self._pages: dict[tuple[str, str, str, str], tuple[int, dict[str, Any]]] = {}
         self.exceptions = _Exceptions()
         self.meta = _Meta()
 
@@ -164,10 +166,16 @@ class FakeCodeArtifactClient:
         found = self.recorder.sources.get(key) or self.recorder.copies.get(key) or {}
         if not found:
             raise self._error("ResourceNotFoundException", f"package {name} not found in {repo}", op)
-        return {
-            "versions": [{"version": v, "revision": rev, "status": "Published"} for v, rev in found.items()],
-            "ResponseMetadata": {"HTTPStatusCode": 200, "RetryAttempts": 0},
-        }
+        # The page is built once per content (a destination's grows with copies): the figure times the
+        # promoter, so the fake spends as little as it can.
+        cached = self._pages.get(key)
+        if cached is None or cached[0] != len(found):
+            page = {
+                "versions": [{"version": v, "revision": r, "status": "Published"} for v, r in found.items()],
+                "ResponseMetadata": {"HTTPStatusCode": 200, "RetryAttempts": 0},
+            }
+            cached = self._pages[key] = (len(found), page)
+        return cached[1]
 
     def __getattr__(self, name: str) -> Any:
         raise AttributeError(f"the benchmark's fake CodeArtifact client has no {name!r}")
