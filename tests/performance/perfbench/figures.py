@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from perfbench import template, workload
-from perfbench.runner import child_env, run_child
+from perfbench.runner import child_env, lambda_python, lambda_site, on_lambda_site, run_child
 from perfbench.scale import Scale
 from perfbench.stub_server import StubServer
 from perfbench.workload import Package
@@ -83,16 +83,27 @@ def cold_start(scale: Scale, settings: template.Settings) -> Json:
     event = cold_start_event(rules_path) if rules_path.exists() else None
     floor: list[Json] = []
     ours: list[Json] = []
+    site = lambda_site()
+    interpreter = [lambda_python(), "-S"] if site is not None else None
     with StubServer() as stub:
         env = child_env(settings, endpoint=stub.url)
+        if site is not None:
+            env = on_lambda_site(env, site)
         if not rules_path.exists():
             env.pop("PROMOTION_RULES_FILE", None)
         for _ in range(scale.cold_start_repeats):
             # Alternate, so that drifts of the machine (other jobs, CPU frequency) hit both alike.
-            floor.append(run_child("perfbench.cold_child", {"mode": "floor"}, env, timeout=120))
+            floor.append(
+                run_child(
+                    "perfbench.cold_child", {"mode": "floor"}, env, timeout=120, interpreter=interpreter
+                )
+            )
             ours.append(
                 run_child(
-                    "perfbench.cold_child", {"mode": "ours", "handler": settings.handler, "event": event}, env
+                    "perfbench.cold_child",
+                    {"mode": "ours", "handler": settings.handler, "event": event},
+                    env,
+                    interpreter=interpreter,
                 )
             )
         copy_requests = len(stub.requests)
@@ -123,6 +134,7 @@ def cold_start(scale: Scale, settings: template.Settings) -> Json:
         "first_invocation_copy_requests": copy_requests / max(1, len(ours)),
         "first_response": ours[-1].get("response"),
         "rules_file": str(rules_path) if rules_path.exists() else None,
+        "site": str(site) if site is not None else "the development venv (uv not found)",
     }
 
 
