@@ -34,7 +34,6 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from promoter.events import Candidate
-from promoter.listing import PAGE_SIZE, ListingStats
 from promoter.outcomes import ALREADY_PRESENT, SUPERSEDED, Outcome
 from promoter.planner import MAX_VERSIONS_PER_CALL, CopyRequest, PlannedVersion, plan
 from promoter.rules import RuleSet
@@ -43,6 +42,9 @@ REASON = "catch-up"
 """``Outcome.reason`` of a version promoted along with another version's copy, and its candidates' origin."""
 
 _PUBLISHED_ONLY = frozenset({"Published"})
+_PAGE_SIZE = 1000
+"""ListPackageVersions' largest page (as promoter.listing, which this module does not import: it is on
+the event path, and listing's dataclasses cost a cold start about 5 ms to define)."""
 _SourceKey = tuple[str, str, str, str, str | None, str]
 _Options = tuple[str, bool, bool]
 """(destination, allowOverwrite, includeFromUpstream): what a sibling must share with the call it joins."""
@@ -62,7 +64,6 @@ class CatchUp:
         reserve: float,
         own_account: str | None = None,
         known: Iterable[tuple[str, ...]] = (),
-        stats: ListingStats | None = None,
     ) -> None:
         self.client = client
         self.rules = rules
@@ -73,7 +74,8 @@ class CatchUp:
         self.known = set(known)
         """Version keys the batch decided already (``pipeline._decided``): planning them again as siblings
         would only cost CPU, and a listing is not trusted over the batch's own events (a deleted version)."""
-        self.stats = stats if stats is not None else ListingStats()
+        self.list_calls = 0
+        """ListPackageVersions calls made (one per page)."""
         self._sources: dict[_SourceKey, dict[str, tuple[str | None, str]] | None] = {}
         self._siblings: dict[_SourceKey, dict[_Options, list[PlannedVersion]] | None] = {}
         self._taken: set[tuple[_SourceKey, str, str]] = set()
@@ -220,7 +222,7 @@ class CatchUp:
             "repository": repository,
             "format": request.format,
             "package": request.package,
-            "maxResults": PAGE_SIZE,
+            "maxResults": _PAGE_SIZE,
         }
         if request.namespace:
             params["namespace"] = request.namespace
@@ -229,7 +231,7 @@ class CatchUp:
         found: dict[str, tuple[str | None, str]] = {}
         try:
             while True:
-                self.stats.add("ListPackageVersions")
+                self.list_calls += 1
                 page = self.client.list_package_versions(**params)
                 for summary in page.get("versions", ()):
                     found[summary["version"]] = (summary.get("revision"), summary.get("status", ""))

@@ -12,7 +12,14 @@ from typing import Any
 import yaml
 
 from perfbench import template, workload
-from perfbench.runner import child_env, lambda_python, lambda_site, on_lambda_site, run_child
+from perfbench.runner import (
+    child_env,
+    lambda_python,
+    lambda_site,
+    lambda_task,
+    on_lambda_site,
+    run_child,
+)
 from perfbench.scale import Scale
 from perfbench.stub_server import StubServer
 from perfbench.workload import Package
@@ -85,17 +92,24 @@ def cold_start(scale: Scale, settings: template.Settings) -> Json:
     ours: list[Json] = []
     site = lambda_site()
     interpreter = [lambda_python(), "-S"] if site is not None else None
-    with StubServer() as stub:
+    with StubServer() as stub, tempfile.TemporaryDirectory(prefix="bench-task-") as tmp:
         env = child_env(settings, endpoint=stub.url)
+        task: Path | None = None
         if site is not None:
-            env = on_lambda_site(env, site)
+            task = lambda_task(Path(tmp))
+            env = on_lambda_site(env, site, task)
         if not rules_path.exists():
             env.pop("PROMOTION_RULES_FILE", None)
         for _ in range(scale.cold_start_repeats):
             # Alternate, so that drifts of the machine (other jobs, CPU frequency) hit both alike.
             floor.append(
                 run_child(
-                    "perfbench.cold_child", {"mode": "floor"}, env, timeout=120, interpreter=interpreter
+                    "perfbench.cold_child",
+                    {"mode": "floor"},
+                    env,
+                    timeout=120,
+                    interpreter=interpreter,
+                    cwd=task,
                 )
             )
             ours.append(
@@ -104,6 +118,7 @@ def cold_start(scale: Scale, settings: template.Settings) -> Json:
                     {"mode": "ours", "handler": settings.handler, "event": event},
                     env,
                     interpreter=interpreter,
+                    cwd=task,
                 )
             )
         copy_requests = len(stub.requests)

@@ -106,6 +106,17 @@ def lambda_site() -> Path | None:
     return site
 
 
+def lambda_task(into: Path) -> Path:
+    """A compiled copy of the function's code (what /var/task holds), so that both the floor's boto3 and
+    our modules are read from bytecode: whether the working tree's own ``__pycache__`` is current depends
+    on the developer's machine (PYTHONDONTWRITEBYTECODE, edits since the last run), and compiling our
+    modules at every start would be a cost of the checkout, not of the function."""
+    task = into / "task"
+    shutil.copytree(FUNCTION_DIR, task, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(task)], check=True, timeout=120)
+    return task
+
+
 def lambda_python() -> str:
     """The base interpreter of the venv (the same Python, without the venv's site-packages)."""
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
@@ -115,9 +126,13 @@ def lambda_python() -> str:
     return sys.executable
 
 
-def on_lambda_site(env: dict[str, str], site: Path) -> dict[str, str]:
-    """``env`` for a child that sees the function, the benchmark's own modules and ``site``, nothing else."""
-    return env | {"PYTHONPATH": os.pathsep.join([str(site), str(FUNCTION_DIR), str(PERF_DIR)])}
+def on_lambda_site(env: dict[str, str], site: Path, task: Path) -> dict[str, str]:
+    """``env`` for a child that sees the function's code (``task``), the benchmark's own modules and
+    ``site``, nothing else."""
+    return env | {
+        "PYTHONPATH": os.pathsep.join([str(task), str(site), str(PERF_DIR)]),
+        "LAMBDA_TASK_ROOT": str(task),
+    }
 
 
 def run_child(
@@ -127,6 +142,7 @@ def run_child(
     *,
     timeout: float = 300.0,
     interpreter: list[str] | None = None,
+    cwd: Path | None = None,
 ) -> Json:
     """Run ``python -m module SPEC RESULT`` in the code root (Lambda's working directory).
 
@@ -143,7 +159,7 @@ def run_child(
         with err_file.open("wb") as err:
             proc = subprocess.run(
                 [*(interpreter or [sys.executable]), "-m", module, str(spec_file), str(result_file)],
-                cwd=FUNCTION_DIR,
+                cwd=cwd or FUNCTION_DIR,
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=err,
