@@ -28,7 +28,7 @@ class Scale:
 
 FULL = Scale(
     name="full",
-    cold_start_repeats=11,
+    cold_start_repeats=21,
     cpu_records=5_000,
     cpu_packages=500,
     cpu_rules=100,
