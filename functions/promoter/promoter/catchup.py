@@ -5,7 +5,7 @@ planner can only coalesce what one batch holds. A release publishes many version
 event source mapping spreads their events over batches and over concurrent invocations, so planning per batch
 alone spends one call per package *per batch* (the drain benchmark: 166 calls for 109 package-destination
 groups). Just before each copy this module reads the package in the destination and in the source
-(ListPackageVersions: a separate, much larger quota than the copy's) and
+(ListPackageVersions: its own quota, 200 requests/s by default against the copy's 5) and
 
 - takes out of the call the versions already identical in the destination (an earlier batch's catch-up copied
   them): they are reported ``already_present`` and, when nothing is left, the call is not made;
