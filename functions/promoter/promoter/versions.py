@@ -86,10 +86,20 @@ class _LazyRegex:
             self._compiled = re.compile(self._pattern, self._flags)
         return self._compiled.findall(text)
 
+    def search(self, text: str) -> re.Match[str] | None:
+        if self._compiled is None:
+            self._compiled = re.compile(self._pattern, self._flags)
+        return self._compiled.search(text)
+
+    def sub(self, replacement: str, text: str) -> str:
+        if self._compiled is None:
+            self._compiled = re.compile(self._pattern, self._flags)
+        return self._compiled.sub(replacement, text)
+
 
 # --------------------------------------------------------------------------- prereleases
 
-_SEMVER_PRE = re.compile(r"^[^+]*-")
+_SEMVER_PRE = _LazyRegex(r"^[^+]*-")
 # PEP 440, Appendix B (the canonical version regex); a version is a prerelease when it has a pre or dev part.
 _PEP440 = _LazyRegex(
     r"""^\s*v?
@@ -100,8 +110,8 @@ _PEP440 = _LazyRegex(
     (?:\+[a-z0-9]+(?:[-_.][a-z0-9]+)*)?\s*$""",
     re.VERBOSE | re.IGNORECASE,
 )
-_PEP440_PRE = re.compile(r"(?:^|[0-9._-])(?:a|b|c|rc|alpha|beta|pre|preview|dev)(?:[0-9._-]|$)")
-_MAVEN_TOKEN = re.compile(r"[0-9]+|[a-z]+")
+_PEP440_PRE = _LazyRegex(r"(?:^|[0-9._-])(?:a|b|c|rc|alpha|beta|pre|preview|dev)(?:[0-9._-]|$)")
+_MAVEN_TOKEN = _LazyRegex(r"[0-9]+|[a-z]+")
 _MAVEN_PRE_WORDS = frozenset(
     {"alpha", "beta", "milestone", "rc", "cr", "snapshot", "preview", "pre", "dev", "ea", "incubating"}
 )
@@ -195,8 +205,8 @@ _PARTIAL = _LazyRegex(
     rf"^(?P<op><=|>=|<|>|=|~>|~|\^)?[vV=]?(?P<M>{_XR})(?:\.(?P<m>{_XR})(?:\.(?P<p>{_XR})"
     r"(?:-(?P<pre>[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?)?)?$"
 )
-_HYPHEN = re.compile(r"^\s*(\S+)\s+-\s+(\S+)\s*$")
-_OP_SPACE = re.compile(r"(<=|>=|<|>|=|~>|~|\^)\s+")
+_HYPHEN = _LazyRegex(r"^\s*(\S+)\s+-\s+(\S+)\s*$")
+_OP_SPACE = _LazyRegex(r"(<=|>=|<|>|=|~>|~|\^)\s+")
 
 Comparator = tuple[str, SemverKey]
 
@@ -348,7 +358,7 @@ def nuget_key(version: str) -> tuple[Any, ...] | None:
 
 # --------------------------------------------------------------------------- bracket ranges (Maven, NuGet)
 
-_INTERVAL = re.compile(r"\s*([\[(])([^\[\]()]*)([\])])\s*(,|$)")
+_INTERVAL = _LazyRegex(r"\s*([\[(])([^\[\]()]*)([\])])\s*(,|$)")
 
 
 class Interval(NamedTuple):
