@@ -45,7 +45,8 @@ _PUBLISHED_ONLY = frozenset({"Published"})
 _PAGE_SIZE = 1000
 """ListPackageVersions' largest page (as promoter.listing, which this module does not import: it is on
 the event path, and listing's dataclasses cost a cold start about 5 ms to define)."""
-_SourceKey = tuple[str, str, str, str, str | None, str]
+_PackageKey = tuple[str, ...]
+"""``Candidate.version_key`` without the version: one package of one source."""
 _Options = tuple[str, bool, bool]
 """(destination, allowOverwrite, includeFromUpstream): what a sibling must share with the call it joins."""
 
@@ -74,18 +75,14 @@ class CatchUp:
         self.known = set(known)
         """Version keys the batch decided already (``pipeline._decided``): planning them again as siblings
         would only cost CPU, and a listing is not trusted over the batch's own events (a deleted version)."""
-        self.list_calls = 0
-        """ListPackageVersions calls made (one per page)."""
-        self._sources: dict[_SourceKey, dict[str, tuple[str | None, str]] | None] = {}
-        self._siblings: dict[_SourceKey, dict[_Options, list[PlannedVersion]] | None] = {}
-        self._taken: set[tuple[_SourceKey, str, str]] = set()
+        self._sources: dict[_PackageKey, dict[str, tuple[str | None, str]] | None] = {}
+        self._siblings: dict[_PackageKey, dict[_Options, list[PlannedVersion]] | None] = {}
+        self._taken: set[tuple[_PackageKey, str, str]] = set()
         self._status: dict[tuple[str, str], str | None] = {}
 
     def prepare(self, request: CopyRequest) -> tuple[CopyRequest, list[Outcome]]:
         """The call to make instead of ``request`` (possibly with no items: make none), and the outcomes
         decided without it."""
-        if self.remaining() < self.reserve:
-            return request, []
         present = self._versions(request, request.destination_repository, status=None)
         if present is None:
             return request, []
@@ -130,7 +127,7 @@ class CatchUp:
     def _join(
         self, request: CopyRequest, present: dict[str, tuple[str | None, str]], room: int
     ) -> list[PlannedVersion]:
-        key = _source_key(request)
+        key = _package_key(request)
         if key not in self._siblings:
             self._siblings[key] = self._plan_siblings(request, self._source(request))
         by_options = self._siblings[key]
@@ -152,7 +149,7 @@ class CatchUp:
 
     def _source(self, request: CopyRequest) -> dict[str, tuple[str | None, str]] | None:
         """The package's versions in the source, read once per invocation (its events are older than that)."""
-        key = _source_key(request)
+        key = _package_key(request)
         if key not in self._sources:
             status = self._status_filter(request)
             self._sources[key] = self._versions(request, request.source_repository, status=status)
@@ -161,7 +158,7 @@ class CatchUp:
     def _plan_siblings(
         self, request: CopyRequest, listed: dict[str, tuple[str | None, str]] | None
     ) -> dict[_Options, list[PlannedVersion]] | None:
-        key = _version_prefix(request)
+        key = _package_key(request)
         if not listed:
             return None
         candidates = [
@@ -231,7 +228,6 @@ class CatchUp:
         found: dict[str, tuple[str | None, str]] = {}
         try:
             while True:
-                self.list_calls += 1
                 page = self.client.list_package_versions(**params)
                 for summary in page.get("versions", ()):
                     found[summary["version"]] = (summary.get("revision"), summary.get("status", ""))
@@ -247,7 +243,7 @@ class CatchUp:
             return None
 
 
-def _version_prefix(request: CopyRequest) -> tuple[str, ...]:
+def _package_key(request: CopyRequest) -> _PackageKey:
     """``Candidate.version_key`` without the version."""
     return (
         request.domain,
@@ -255,16 +251,5 @@ def _version_prefix(request: CopyRequest) -> tuple[str, ...]:
         request.source_repository,
         request.format,
         request.namespace or "",
-        request.package,
-    )
-
-
-def _source_key(request: CopyRequest) -> _SourceKey:
-    return (
-        request.domain,
-        request.domain_owner,
-        request.source_repository,
-        request.format,
-        request.namespace,
         request.package,
     )
