@@ -76,25 +76,22 @@ class _LazyRegex:
         self._flags = flags
         self._compiled: re.Pattern[str] | None = None
 
-    def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
+    def _regex(self) -> re.Pattern[str]:
         if self._compiled is None:
             self._compiled = re.compile(self._pattern, self._flags)
-        return self._compiled.match(text, pos)
+        return self._compiled
+
+    def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        return self._regex().match(text, pos)
 
     def findall(self, text: str) -> list[Any]:
-        if self._compiled is None:
-            self._compiled = re.compile(self._pattern, self._flags)
-        return self._compiled.findall(text)
+        return self._regex().findall(text)
 
     def search(self, text: str) -> re.Match[str] | None:
-        if self._compiled is None:
-            self._compiled = re.compile(self._pattern, self._flags)
-        return self._compiled.search(text)
+        return self._regex().search(text)
 
     def sub(self, replacement: str, text: str) -> str:
-        if self._compiled is None:
-            self._compiled = re.compile(self._pattern, self._flags)
-        return self._compiled.sub(replacement, text)
+        return self._regex().sub(replacement, text)
 
 
 # --------------------------------------------------------------------------- prereleases
