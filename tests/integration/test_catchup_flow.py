@@ -12,15 +12,16 @@ import io
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import app
 import pytest
-from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
+from codeartifact_moto.testing import AwsEnv
 
-DOMAIN = "acme"
+from .flow import DOMAIN, Pipeline, build_pipeline, configure_function
+
 RULES = """
 rules:
   - name: staging-to-release
@@ -31,38 +32,14 @@ rules:
 VERSIONS = [f"2.0.{patch}" for patch in range(6)]
 
 
-class Context:
-    function_name = "codeartifact-promoter"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:codeartifact-promoter"
-    aws_request_id = "req-catchup"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 120_000
-
-
 @dataclass
-class Flow:
-    """staging's events routed to a queue, and invocations of the handler with chosen batches."""
+class Flow(Pipeline):
+    """The shared pipeline, plus what these tests read: staging's one package, the log, the queues."""
 
-    env: AwsEnv
-    queue_url: str
-    dlq_url: str
-    log: io.StringIO
+    log: io.StringIO = field(default_factory=io.StringIO)
 
-    @property
-    def codeartifact(self) -> Any:
-        return self.env.client("codeartifact")
-
-    @property
-    def sqs(self) -> Any:
-        return self.env.client("sqs")
-
-    def publish(self, version: str) -> str:
-        revision: str = self.env.control.seed_package_version(DOMAIN, "staging", "npm", "burst", version)[
-            "revision"
-        ]
-        return revision
+    def publish_burst(self, version: str) -> str:
+        return self.publish("staging", "npm", "burst", version)
 
     def receive_all(self, expected: int, deadline_seconds: float = 30.0) -> list[dict[str, Any]]:
         """Every message of the queue (at least ``expected``), polled with a deadline."""
@@ -74,29 +51,6 @@ class Flow:
             ).get("Messages", [])
         assert len(messages) == expected, f"{len(messages)} of {expected} messages arrived"
         return messages
-
-    def invoke(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
-        """One invocation with ``messages`` as its batch; the acknowledged records are deleted."""
-        records = [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": {},
-                "messageAttributes": {},
-                "md5OfBody": m["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:promoter-events",
-                "awsRegion": self.env.region,
-            }
-            for m in messages
-        ]
-        response: dict[str, Any] = app.lambda_handler({"Records": records}, Context())
-        failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
-        for m in messages:
-            if m["MessageId"] not in failed:
-                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
-        return response
 
     def outcomes(self) -> list[dict[str, Any]]:
         """The outcome log lines written since the last call."""
@@ -119,9 +73,6 @@ class Flow:
             return {}
         return {v["version"]: v["revision"] for v in listed["versions"]}
 
-    def copy_calls(self) -> int:
-        return int(self.env.control.stats().get("CopyPackageVersions", {}).get("calls", 0))
-
     def dlq_size(self) -> int:
         return len(
             self.sqs.receive_message(QueueUrl=self.dlq_url, MaxNumberOfMessages=10).get("Messages", [])
@@ -137,53 +88,17 @@ class Flow:
 def flow(aws_server: AwsEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flow]:
     rules = tmp_path / "rules.yaml"
     rules.write_text(RULES)
-    monkeypatch.setenv("PROMOTION_RULES_FILE", str(rules))
-    monkeypatch.setenv("PROMOTER_COPY_RATE", "0")
-    monkeypatch.setenv("PROMOTER_MAX_ATTEMPTS", "3")
-    for name in (
-        "PROMOTION_RULES_PARAMETER",
-        "ALLOWED_SOURCE_REPOSITORIES",
-        "ALLOWED_DESTINATION_REPOSITORIES",
-        "OUTCOME_EVENT_BUS",
-        "PROMOTER_CATCH_UP",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    configure_function(monkeypatch, rules)
     log = io.StringIO()
     monkeypatch.setattr(app.logger.registered_handler, "stream", log)
-    app.reset_state()
-
-    create_domain_with_repositories(aws_server.client("codeartifact"), DOMAIN, ["staging", "release"])
-    sqs, events = aws_server.client("sqs"), aws_server.client("events")
-    dlq_url = sqs.create_queue(QueueName="promoter-dlq")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    queue_url = sqs.create_queue(
-        QueueName="promoter-events",
-        Attributes={
-            "VisibilityTimeout": "60",
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}),
-        },
-    )["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(
-        Name="codeartifact-promoter",
-        EventPattern=json.dumps(
-            {
-                "source": ["aws.codeartifact"],
-                "detail-type": ["CodeArtifact Package Version State Change"],
-                "detail": {"domainName": [DOMAIN], "repositoryName": ["staging"]},
-            }
-        ),
-    )
-    events.put_targets(Rule="codeartifact-promoter", Targets=[{"Id": "queue", "Arn": arn}])
-    yield Flow(aws_server, queue_url, dlq_url, log)
+    wired = build_pipeline(aws_server, ["staging"])
+    yield Flow(wired.env, wired.queue_url, wired.dlq_url, log=log)
     app.reset_state()
 
 
 def test_a_release_split_over_two_batches_costs_one_copy_call(flow: Flow) -> None:
     # Given six versions of one npm package published in staging, their six events queued
-    revisions = {version: flow.publish(version) for version in VERSIONS}
+    revisions = {version: flow.publish_burst(version) for version in VERSIONS}
     messages = flow.receive_all(6)
     assert sorted(flow.version_of(m) for m in messages) == VERSIONS
     # When the event source mapping hands them over as a batch of 2, then a batch of 4
@@ -209,7 +124,7 @@ def test_a_release_split_over_two_batches_costs_one_copy_call(flow: Flow) -> Non
 
 def test_two_invocations_with_interleaved_halves_cost_one_copy_call(flow: Flow) -> None:
     # Given the six events, dealt alternately to two invocations (run one after the other)
-    revisions = {version: flow.publish(version) for version in VERSIONS}
+    revisions = {version: flow.publish_burst(version) for version in VERSIONS}
     messages = flow.receive_all(6)
     one, two = messages[0::2], messages[1::2]
     # When both invocations run

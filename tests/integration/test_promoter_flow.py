@@ -14,16 +14,15 @@ import io
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import app
 import pytest
-from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
+from codeartifact_moto.testing import AwsEnv
 
-DOMAIN = "acme"
+from .flow import Context, Pipeline, build_pipeline, configure_function
+
 RULES = """
 rules:
   - name: dev-to-staging
@@ -36,165 +35,13 @@ rules:
     destinationRepositories: [release]
     excludePackages: ["*-internal"]
 """
-DETAIL_TYPE = "CodeArtifact Package Version State Change"
-
-
-class Context:
-    function_name = "codeartifact-promoter"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:codeartifact-promoter"
-    aws_request_id = "req-integration"
-
-    def __init__(self, remaining_ms: int = 120_000) -> None:
-        self.remaining_ms = remaining_ms
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
-
-
-@dataclass
-class Pipeline:
-    """The deployed wiring in a local account, and an event source mapping that drives the handler."""
-
-    env: AwsEnv
-    queue_url: str
-    dlq_url: str
-    responses: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def codeartifact(self) -> Any:
-        return self.env.client("codeartifact")
-
-    @property
-    def sqs(self) -> Any:
-        return self.env.client("sqs")
-
-    def publish(self, repository: str, fmt: str, package: str, version: str, **kwargs: Any) -> str:
-        revision: str = self.env.control.seed_package_version(
-            DOMAIN, repository, fmt, package, version, **kwargs
-        )["revision"]
-        return revision
-
-    def receive(self, limit: int = 10) -> list[dict[str, Any]]:
-        messages: list[dict[str, Any]] = self.sqs.receive_message(
-            QueueUrl=self.queue_url,
-            MaxNumberOfMessages=limit,
-            AttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        ).get("Messages", [])
-        return messages
-
-    def invoke(self, messages: list[dict[str, Any]], context: Context | None = None) -> dict[str, Any]:
-        """One invocation with an SQS batch, then what the event source mapping does with the answer."""
-        arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        records = [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": m.get("Attributes", {}),
-                "messageAttributes": m.get("MessageAttributes", {}),
-                "md5OfBody": m["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": arn,
-                "awsRegion": self.env.region,
-            }
-            for m in messages
-        ]
-        response: dict[str, Any] = app.lambda_handler({"Records": records}, context or Context())
-        self.responses.append(response)
-        failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
-        for m in messages:
-            if m["MessageId"] in failed:
-                self.sqs.change_message_visibility(
-                    QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0
-                )
-            else:
-                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
-        return response
-
-    def drain(self, *, rounds: int = 20, context: Context | None = None) -> int:
-        """Deliver batches until the queue stays empty (polling with a bound, never sleeping blindly)."""
-        delivered = 0
-        for _ in range(rounds):
-            messages = self.receive()
-            if not messages:
-                return delivered
-            delivered += len(messages)
-            self.invoke(messages, context)
-        raise AssertionError(f"queue not drained after {rounds} rounds")
-
-    def version(
-        self, repository: str, fmt: str, package: str, version: str, namespace: str | None = None
-    ) -> Any:
-        kwargs: dict[str, Any] = {
-            "domain": DOMAIN,
-            "repository": repository,
-            "format": fmt,
-            "package": package,
-            "packageVersion": version,
-        }
-        if namespace:
-            kwargs["namespace"] = namespace
-        try:
-            return self.codeartifact.describe_package_version(**kwargs)["packageVersion"]
-        except self.codeartifact.exceptions.ResourceNotFoundException:
-            return None
-
-    def copy_calls(self) -> int:
-        return int(self.env.control.stats().get("CopyPackageVersions", {}).get("calls", 0))
-
-    def dlq_bodies(self) -> list[Any]:
-        messages = self.sqs.receive_message(QueueUrl=self.dlq_url, MaxNumberOfMessages=10).get("Messages", [])
-        return [json.loads(m["Body"]) for m in messages]
-
-
-def build_pipeline(env: AwsEnv, repositories: list[str]) -> Pipeline:
-    create_domain_with_repositories(env.client("codeartifact"), DOMAIN, ["dev", "staging", "release"])
-    sqs, events = env.client("sqs"), env.client("events")
-    dlq_url = sqs.create_queue(QueueName="promoter-dlq")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    queue_url = sqs.create_queue(
-        QueueName="promoter-events",
-        Attributes={
-            "VisibilityTimeout": "60",
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}),
-        },
-    )["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(
-        Name="codeartifact-promoter",
-        EventPattern=json.dumps(
-            {
-                "source": ["aws.codeartifact"],
-                "detail-type": [DETAIL_TYPE],
-                "detail": {"domainName": [DOMAIN], "repositoryName": repositories},
-            }
-        ),
-    )
-    events.put_targets(Rule="codeartifact-promoter", Targets=[{"Id": "queue", "Arn": arn}])
-    return Pipeline(env, queue_url, dlq_url)
 
 
 @pytest.fixture
 def function_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     rules = tmp_path / "rules.yaml"
     rules.write_text(RULES)
-    monkeypatch.setenv("PROMOTION_RULES_FILE", str(rules))
-    monkeypatch.setenv("PROMOTER_COPY_RATE", "0")
-    monkeypatch.setenv("PROMOTER_MAX_ATTEMPTS", "3")
-    for name in (
-        "PROMOTION_RULES_PARAMETER",
-        "ALLOWED_SOURCE_REPOSITORIES",
-        "ALLOWED_DESTINATION_REPOSITORIES",
-        "OUTCOME_EVENT_BUS",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    app.reset_state()
+    configure_function(monkeypatch, rules)
     yield rules
     app.reset_state()
 
