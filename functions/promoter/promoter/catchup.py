@@ -36,12 +36,11 @@ from botocore.exceptions import ClientError
 from promoter.events import Candidate
 from promoter.outcomes import ALREADY_PRESENT, SUPERSEDED, Outcome
 from promoter.planner import MAX_VERSIONS_PER_CALL, CopyRequest, PlannedVersion, plan
-from promoter.rules import RuleSet
+from promoter.rules import RuleSet, listing_status
 
 REASON = "catch-up"
 """``Outcome.reason`` of a version promoted along with another version's copy, and its candidates' origin."""
 
-_PUBLISHED_ONLY = frozenset({"Published"})
 _PAGE_SIZE = 1000
 """ListPackageVersions' largest page (as promoter.listing, which this module does not import: it is on
 the event path, and listing's dataclasses cost a cold start about 5 ms to define)."""
@@ -198,9 +197,7 @@ class CatchUp:
         """``Published`` when every rule of the source only accepts it (the default): the server filters."""
         source = (request.domain, request.source_repository)
         if source not in self._status:
-            rules = self.rules.by_source.get(source, ())
-            only = bool(rules) and all(r.states == _PUBLISHED_ONLY for r in rules)
-            self._status[source] = "Published" if only else None
+            self._status[source] = listing_status(self.rules.by_source.get(source, ()))
         return self._status[source]
 
     # ----------------------------------------------------------------- listing

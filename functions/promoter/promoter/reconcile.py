@@ -50,7 +50,7 @@ from promoter.listing import ListedVersion, Lister, ListingStats, ListQuery, Pac
 from promoter.outcomes import DEFERRED, FAILED, IGNORED, Outcome
 from promoter.pipeline import Dependencies
 from promoter.planner import CopyRequest, plan
-from promoter.rules import Rule
+from promoter.rules import Rule, listing_status
 
 ORIGIN = "reconcile"
 """``Candidate.origin`` of versions that reconcile found (events carry the SQS message id there)."""
@@ -287,7 +287,6 @@ class Reconciler:
                 [list(r.namespaces.patterns) if r.namespaces is not None else None for r in rules],
                 [list(r.packages.patterns) for r in rules],
             )
-            only_published = all(r.states == frozenset({"Published"}) for r in rules)
             destinations = tuple(dict.fromkeys(d for r in rules for d in r.destination_repositories))
             sources.append(
                 _Source(
@@ -296,7 +295,7 @@ class Reconciler:
                     repository=repository,
                     rules=tuple(rules),
                     queries=tuple(queries),
-                    status="Published" if only_published else None,
+                    status=listing_status(rules),
                     destinations=destinations,
                 )
             )

@@ -381,6 +381,15 @@ class RuleSet:
         return set(self.by_source)
 
 
+def listing_status(rules: Sequence[Rule]) -> str | None:
+    """The ``status`` filter for listing a source's versions: ``Published`` when every rule reading the
+    source only accepts that state (the default), so the server leaves out what no rule would take; None
+    (no filter) as soon as one rule accepts another state, or when there is no rule."""
+    if rules and all(rule.states == {"Published"} for rule in rules):
+        return "Published"
+    return None
+
+
 # --------------------------------------------------------------------------- loading & validation
 
 
