@@ -196,10 +196,9 @@ def _client() -> Any:
     if _state.client is None:
         # Importing boto3 and building the client allocate a few hundred thousand long-lived objects; the
         # cyclic collector, left on, scans them over and over (young collections, then a full one that
-        # alone cost 25-35 ms of the first invocation's CPU, measured by the benchmark's cold start). It
-        # is off for that stretch, then everything allocated so far is frozen (moved out of the
-        # collector's generations for good: imports, models, the client) and it is on again.
-        gc.disable()
+        # alone cost 25-35 ms of the first invocation's CPU, measured by the benchmark's cold start). In
+        # Lambda it is still held from the import (_GC_HELD); once the client exists, everything is frozen
+        # and it runs again.
         try:
             import boto3  # noqa: PLC0415 - first invocation, not import: keeps tests and cold start honest
             from botocore.config import Config  # noqa: PLC0415
@@ -216,7 +215,8 @@ def _client() -> Any:
             )
             _state.client = boto3.client("codeartifact", config=config)
         finally:
-            _release_gc()
+            if _state.gc_held:
+                _release_gc()
     return _state.client
 
 

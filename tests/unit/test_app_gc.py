@@ -88,7 +88,8 @@ def test_invalid_rules_never_leave_the_collector_off(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("rules", [VALID])
-def test_outside_lambda_nothing_changes_at_import(tmp_path: Path, rules: str) -> None:
+def test_outside_lambda_nothing_changes(tmp_path: Path, rules: str) -> None:
     result = _run(tmp_path, lambda_env=False, rules=rules)
     assert result["held_at_import"] is False
     assert result["enabled_after"] is True
+    assert result["frozen"] == 0
