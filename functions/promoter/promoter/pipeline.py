@@ -84,7 +84,7 @@ def promote(candidates: Sequence[Candidate], deps: Dependencies) -> list[Outcome
             own_account=deps.account_id,
             known=_decided(candidates, result.outcomes),
         )
-        if deps.catch_up
+        if deps.catch_up and result.requests
         else None
     )
     for planned in result.requests:  # reported call by call: a log line is never held back by later copies
