@@ -14,6 +14,8 @@ from typing import Any
 
 class _Handler(BaseHTTPRequestHandler):
     server: StubServer
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
