@@ -27,7 +27,6 @@ catch-up saves calls, correctness never depends on it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -119,7 +118,7 @@ class CatchUp:
         room = MAX_VERSIONS_PER_CALL - len(keep)
         if keep and room > 0 and request.pinned:
             keep.extend(self._join(request, present, room))
-        return replace(request, items=tuple(keep)), outcomes
+        return request.with_items(tuple(keep)), outcomes
 
     # ----------------------------------------------------------------- siblings
 

@@ -39,7 +39,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -451,7 +451,7 @@ class Reconciler:
                     )
                 # an identical copy was already listed as present above
             if keep:
-                requests.append(replace(request, items=tuple(keep)))
+                requests.append(request.with_items(tuple(keep)))
         for outcome in decided.outcomes:
             if outcome.candidate is None or outcome.destination is None or outcome.status == IGNORED:
                 continue
