@@ -26,7 +26,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -40,6 +40,7 @@ from promoter.outcomes import (
     Outcome,
 )
 from promoter.planner import CopyRequest, LookupFailed
+from promoter.versions import Record
 
 THROTTLING_CODES = frozenset(
     {
@@ -104,18 +105,28 @@ class RateLimiter:
         self.tokens = min(self.tokens, 0.0)
 
 
-class RetryPolicy(NamedTuple):
+class RetryPolicy(Record):
     """Retries of throttling and 5xx: exponential backoff with equal jitter, 0.2 s doubling to 2 s.
 
     The cap is low on purpose: the quota refills 5 tokens a second, so a long backoff leaves it
     unused, while a throttled call costs nothing. Time left, not attempts, is the real bound.
     """
 
-    max_attempts: int = 20
-    base_delay: float = 0.2
-    max_delay: float = 2.0
-    call_reserve: float = 12.0
-    """Seconds that must remain before a call starts (connect + read timeout + margin)."""
+    __slots__ = ("base_delay", "call_reserve", "max_attempts", "max_delay")
+    _fields = ("max_attempts", "base_delay", "max_delay", "call_reserve")
+
+    def __init__(
+        self,
+        max_attempts: int = 20,
+        base_delay: float = 0.2,
+        max_delay: float = 2.0,
+        call_reserve: float = 12.0,
+    ) -> None:
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.call_reserve = call_reserve
+        """Seconds that must remain before a call starts (connect + read timeout + margin)."""
 
 
 class CopyStats:
@@ -143,10 +154,14 @@ class CopyStats:
     __hash__ = None  # type: ignore[assignment]
 
 
-class CallError(NamedTuple):
-    code: str
-    message: str
-    throttled: bool = False
+class CallError(Record):
+    __slots__ = ("code", "message", "throttled")
+    _fields = ("code", "message", "throttled")
+
+    def __init__(self, code: str, message: str, throttled: bool = False) -> None:
+        self.code = code
+        self.message = message
+        self.throttled = throttled
 
 
 class Copier:

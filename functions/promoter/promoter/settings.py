@@ -5,11 +5,17 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import NamedTuple
+
+from promoter.versions import Record
 
 DEFAULT_RULES_FILE = "promotion-rules.yaml"
-FUNCTION_ROOT = Path(__file__).resolve().parent.parent
-"""The directory of app.py (the Lambda task root once deployed)."""
+_MODULE_FILE = os.path.abspath(__file__)  # absolute now (the working directory may change), resolved later
+
+
+def function_root() -> Path:
+    """The directory of app.py (the Lambda task root once deployed). Resolved when asked, not at import:
+    resolving costs a system call per path component, and in Lambda ``LAMBDA_TASK_ROOT`` answers instead."""
+    return Path(_MODULE_FILE).resolve().parent.parent
 
 
 def _list(value: str | None) -> tuple[str, ...]:
@@ -40,23 +46,66 @@ def _bool(environ: Mapping[str, str], key: str, *, default: bool) -> bool:
     raise ValueError(f"{key} must be true or false, not {raw!r}")
 
 
-class Settings(NamedTuple):
-    rules_file: str | None
-    rules_parameter: str | None
-    allowed_sources: tuple[str, ...]
-    allowed_destinations: tuple[str, ...]
-    outcome_event_bus: str | None
-    tracing: bool
-    copy_rate: float
-    """CopyPackageVersions calls per second this process starts at most (the account quota, 5 by default)."""
-    call_timeout: float
-    """Read timeout of one API call; a call starts only when this plus a margin remains."""
-    rules_cache_seconds: float
-    """How long rules read from SSM are cached before Parameters reads them again."""
-    max_attempts: int = 20
-    """Attempts per API call on throttling and 5xx (each wait also bounded by the time left)."""
-    catch_up: bool = True
-    """Fill copy calls with the package's other accepted versions (promoter.catchup); PROMOTER_CATCH_UP."""
+class Settings(Record):
+    __slots__ = (
+        "allowed_destinations",
+        "allowed_sources",
+        "call_timeout",
+        "catch_up",
+        "copy_rate",
+        "max_attempts",
+        "outcome_event_bus",
+        "rules_cache_seconds",
+        "rules_file",
+        "rules_parameter",
+        "tracing",
+    )
+    _fields = (
+        "rules_file",
+        "rules_parameter",
+        "allowed_sources",
+        "allowed_destinations",
+        "outcome_event_bus",
+        "tracing",
+        "copy_rate",
+        "call_timeout",
+        "rules_cache_seconds",
+        "max_attempts",
+        "catch_up",
+    )
+
+    def __init__(  # noqa: PLR0917 - positional too, as the NamedTuple's
+        self,
+        rules_file: str | None,
+        rules_parameter: str | None,
+        allowed_sources: tuple[str, ...],
+        allowed_destinations: tuple[str, ...],
+        outcome_event_bus: str | None,
+        tracing: bool,
+        copy_rate: float,
+        call_timeout: float,
+        rules_cache_seconds: float,
+        max_attempts: int = 20,
+        catch_up: bool = True,
+    ) -> None:
+        self.rules_file = rules_file
+        self.rules_parameter = rules_parameter
+        self.allowed_sources = allowed_sources
+        self.allowed_destinations = allowed_destinations
+        self.outcome_event_bus = outcome_event_bus
+        self.tracing = tracing
+        self.copy_rate = copy_rate
+        """CopyPackageVersions calls per second this process starts at most (the account quota, 5 by
+        default)."""
+        self.call_timeout = call_timeout
+        """Read timeout of one API call; a call starts only when this plus a margin remains."""
+        self.rules_cache_seconds = rules_cache_seconds
+        """How long rules read from SSM are cached before Parameters reads them again."""
+        self.max_attempts = max_attempts
+        """Attempts per API call on throttling and 5xx (each wait also bounded by the time left)."""
+        self.catch_up = catch_up
+        """Fill copy calls with the package's other accepted versions (promoter.catchup);
+        PROMOTER_CATCH_UP."""
 
     @property
     def call_reserve(self) -> float:
@@ -91,5 +140,5 @@ def resolve_rules_path(path: str, environ: Mapping[str, str]) -> str:
     candidate = Path(path)
     if candidate.is_absolute():
         return str(candidate)
-    root = environ.get("LAMBDA_TASK_ROOT") or str(FUNCTION_ROOT)
+    root = environ.get("LAMBDA_TASK_ROOT") or str(function_root())
     return str(Path(root) / candidate)

@@ -44,7 +44,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 FORMATS: frozenset[str] = frozenset({"npm", "pypi", "maven", "nuget", "generic", "ruby", "swift", "cargo"})
 """Package formats in the current CodeArtifact API model."""
@@ -92,6 +92,35 @@ class _LazyRegex:
 
     def sub(self, replacement: str, text: str) -> str:
         return self._regex().sub(replacement, text)
+
+
+class Record:
+    """A value whose fields ``__init__`` sets once, with a repr, equality and hash over ``_fields``: the base
+    of the package's small value classes (the ranges below, and others in rules, copier and settings).
+
+    They were NamedTuples, whose attributes, repr and keyword constructor they keep; creating a NamedTuple
+    class costs ~1M instructions (``collections.namedtuple`` evaluates generated source and ``typing``
+    compiles every annotation), about twenty times a plain class, and every cold start created a dozen
+    of them. Here since this module is the first of the package to load.
+    """
+
+    __slots__ = ()
+    _fields: tuple[str, ...] = ()
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self._fields)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
+        return f"{type(self).__name__}({inner})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Record) and other.__class__ is self.__class__:
+            return self._values() == other._values()
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._values())
 
 
 # --------------------------------------------------------------------------- prereleases
@@ -312,12 +341,18 @@ def _parse_and(part: str, *, bare_caret: bool) -> list[Comparator]:
     return comparators
 
 
-class SemverRange(NamedTuple):
+class SemverRange(Record):
     """A node-semver range compiled to OR-of-AND comparator lists over SemVer sort keys."""
 
-    expression: str
-    alternatives: tuple[tuple[Comparator, ...], ...]
-    loose: bool = False
+    __slots__ = ("alternatives", "expression", "loose")
+    _fields = ("expression", "alternatives", "loose")
+
+    def __init__(
+        self, expression: str, alternatives: tuple[tuple[Comparator, ...], ...], loose: bool = False
+    ) -> None:
+        self.expression = expression
+        self.alternatives = alternatives
+        self.loose = loose
 
     def contains(self, version: str) -> bool:
         key = semver_key(version, self.loose)
@@ -358,11 +393,17 @@ def nuget_key(version: str) -> tuple[Any, ...] | None:
 _INTERVAL = _LazyRegex(r"\s*([\[(])([^\[\]()]*)([\])])\s*(,|$)")
 
 
-class Interval(NamedTuple):
-    lower: Any | None
-    lower_inclusive: bool
-    upper: Any | None
-    upper_inclusive: bool
+class Interval(Record):
+    __slots__ = ("lower", "lower_inclusive", "upper", "upper_inclusive")
+    _fields = ("lower", "lower_inclusive", "upper", "upper_inclusive")
+
+    def __init__(
+        self, lower: Any | None, lower_inclusive: bool, upper: Any | None, upper_inclusive: bool
+    ) -> None:
+        self.lower = lower
+        self.lower_inclusive = lower_inclusive
+        self.upper = upper
+        self.upper_inclusive = upper_inclusive
 
     def contains(self, key: Any) -> bool:
         if self.lower is not None and (key < self.lower or (key == self.lower and not self.lower_inclusive)):
@@ -372,12 +413,16 @@ class Interval(NamedTuple):
         )
 
 
-class BracketRange(NamedTuple):
+class BracketRange(Record):
     """A union of intervals in Maven/NuGet bracket notation over a format's version key."""
 
-    expression: str
-    intervals: tuple[Interval, ...]
-    key: Callable[[str], Any]
+    __slots__ = ("expression", "intervals", "key")
+    _fields = ("expression", "intervals", "key")
+
+    def __init__(self, expression: str, intervals: tuple[Interval, ...], key: Callable[[str], Any]) -> None:
+        self.expression = expression
+        self.intervals = intervals
+        self.key = key
 
     def contains(self, version: str) -> bool:
         try:
@@ -457,9 +502,13 @@ def _maven_key(version: str) -> Any:
 # --------------------------------------------------------------------------- PEP 440
 
 
-class Pep440Range(NamedTuple):
-    expression: str
-    specifiers: Any  # packaging.specifiers.SpecifierSet
+class Pep440Range(Record):
+    __slots__ = ("expression", "specifiers")
+    _fields = ("expression", "specifiers")
+
+    def __init__(self, expression: str, specifiers: Any) -> None:
+        self.expression = expression
+        self.specifiers = specifiers  # packaging.specifiers.SpecifierSet
 
     def contains(self, version: str) -> bool:
         from packaging.version import InvalidVersion, Version  # noqa: PLC0415 - imported with the range
@@ -527,12 +576,16 @@ def _gem_order(segments: GemSegments) -> tuple[Any, ...]:
     return tuple(key)
 
 
-class GemVersion(NamedTuple):
-    order: tuple[Any, ...]
-    release: tuple[Any, ...]
-    """The order of the version without its prerelease part (``Gem::Version#release``)."""
-    bump: tuple[Any, ...]
-    """The order of ``Gem::Version#bump``: the upper end of ``~>``."""
+class GemVersion(Record):
+    __slots__ = ("bump", "order", "release")
+    _fields = ("order", "release", "bump")
+
+    def __init__(self, order: tuple[Any, ...], release: tuple[Any, ...], bump: tuple[Any, ...]) -> None:
+        self.order = order
+        self.release = release
+        """The order of the version without its prerelease part (``Gem::Version#release``)."""
+        self.bump = bump
+        """The order of ``Gem::Version#bump``: the upper end of ``~>``."""
 
 
 @lru_cache(maxsize=4096)
@@ -553,11 +606,15 @@ def gem_version(version: str) -> GemVersion | None:
     return GemVersion(_gem_order(segments), _gem_order(tuple(release)), _gem_order(tuple(bump)))
 
 
-class GemRange(NamedTuple):
+class GemRange(Record):
     """A RubyGems requirement: comma-separated constraints, all of which must hold."""
 
-    expression: str
-    constraints: tuple[tuple[str, GemVersion], ...]
+    __slots__ = ("constraints", "expression")
+    _fields = ("expression", "constraints")
+
+    def __init__(self, expression: str, constraints: tuple[tuple[str, GemVersion], ...]) -> None:
+        self.expression = expression
+        self.constraints = constraints
 
     def contains(self, version: str) -> bool:
         v = gem_version(version)
