@@ -19,7 +19,7 @@ from fnmatch import translate
 from typing import Any, NamedTuple
 
 from promoter.events import STATES, Candidate
-from promoter.versions import FORMATS, InvalidRange, VersionRange, compile_range, is_prerelease
+from promoter.versions import FORMATS, InvalidRange, Record, VersionRange, compile_range, is_prerelease
 
 RULE_KEYS: frozenset[str] = frozenset(
     {
@@ -127,27 +127,44 @@ def _fold(fmt: str, name: str) -> str:
     return name
 
 
-class GlobSet(NamedTuple):
-    """A list of globs compiled into one regex per name-folding mode (case-sensitive, pypi, lower-case)."""
+def _glob_regex(patterns: Iterable[str], fold: Callable[[str], str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{translate(fold(p))})" for p in patterns) or "(?!)")
 
-    patterns: tuple[str, ...]
-    exact: re.Pattern[str]
-    pypi: re.Pattern[str]
-    lower: re.Pattern[str]
+
+class GlobSet(Record):
+    """A list of globs matched through one regex per name-folding mode (case-sensitive, pypi, lower-case).
+
+    The case-sensitive regex is compiled with the set (it also checks the globs, see ``_globs``); the pypi
+    and lower-case ones when a name of such a format is first matched: a rule's formats mostly fold one
+    way, and each regex compiled costs cold start. Equal when the patterns are.
+    """
+
+    __slots__ = ("exact", "lower", "patterns", "pypi")
+    _fields = ("patterns",)
+
+    def __init__(self, patterns: tuple[str, ...]) -> None:
+        self.patterns = patterns
+        self.exact = _glob_regex(patterns, str)
+        self.pypi: re.Pattern[str] | None = None
+        self.lower: re.Pattern[str] | None = None
 
     @classmethod
     def compile(cls, patterns: Sequence[str]) -> GlobSet:
-        def build(fold: Any) -> re.Pattern[str]:
-            return re.compile("|".join(f"(?:{translate(fold(p))})" for p in patterns) or "(?!)")
-
-        return cls(tuple(patterns), build(str), build(_pypi_fold), build(str.lower))
+        return cls(tuple(patterns))
 
     def matches(self, fmt: str, name: str) -> bool:
         if fmt == "pypi":
-            return self.pypi.match(_pypi_fold(name)) is not None
+            return (self.pypi or self._fold_regex("pypi")).match(_pypi_fold(name)) is not None
         if fmt in _LOWER_CASE_FORMATS:
-            return self.lower.match(name.lower()) is not None
+            return (self.lower or self._fold_regex("lower")).match(name.lower()) is not None
         return self.exact.match(name) is not None
+
+    def _fold_regex(self, mode: str) -> re.Pattern[str]:
+        if mode == "pypi":
+            self.pypi = _glob_regex(self.patterns, _pypi_fold)
+            return self.pypi
+        self.lower = _glob_regex(self.patterns, str.lower)
+        return self.lower
 
 
 # --------------------------------------------------------------------------- the rule
@@ -237,9 +254,13 @@ class Rule(NamedTuple):
         return " ".join(parts)
 
 
-class Explanation(NamedTuple):
-    rule: Rule
-    rejected_by: str | None  # None: the rule accepts the candidate (age aside)
+class Explanation(Record):
+    __slots__ = ("rejected_by", "rule")
+    _fields = ("rule", "rejected_by")
+
+    def __init__(self, rule: Rule, rejected_by: str | None) -> None:
+        self.rule = rule
+        self.rejected_by = rejected_by  # None: the rule accepts the candidate (age aside)
 
 
 def _literal_prefix(pattern: str) -> str:
@@ -411,25 +432,46 @@ def _string_list(rule: str, key: str, value: Any, *, allow_empty_item: bool = Fa
 
 
 def _globs(rule: str, key: str, value: Any, *, allow_empty_item: bool = False) -> GlobSet:
+    """The checked globs, compiled; the first pattern at fault (in list order) is refused.
+
+    A pattern is checked as a regex through the set's own regex, which joins them all: one compile instead
+    of one more per pattern, and only a set that fails to compile is searched pattern by pattern.
+    """
     patterns = _string_list(rule, key, value, allow_empty_item=allow_empty_item)
+    for index, pattern in enumerate(patterns):
+        problem = _glob_problem(pattern)
+        if problem is not None:
+            _refuse_bad_regex(rule, key, patterns[:index])  # an earlier pattern's fault comes first
+            raise RulesError(f"{pattern!r} {problem}", rule=rule, field=key)
+    try:
+        return GlobSet.compile(patterns)
+    except re.error:
+        _refuse_bad_regex(rule, key, patterns)
+        raise
+
+
+def _glob_problem(pattern: str) -> str | None:
+    """What makes ``pattern`` no glob, regex aside (see ``_refuse_bad_regex``), or None."""
+    if len(pattern) > 255 or not pattern.isprintable():
+        return "is not a valid glob (printable, at most 255 characters)"
+    depth = 0
+    for ch in pattern:
+        if ch == "[":
+            depth += 1
+        elif ch == "]" and depth:
+            depth -= 1
+    if depth:
+        return "is not a valid glob: unclosed '['"
+    return None
+
+
+def _refuse_bad_regex(rule: str, key: str, patterns: Sequence[str]) -> None:
+    """Refuse the first of ``patterns`` whose regex does not compile."""
     for pattern in patterns:
-        if len(pattern) > 255 or not pattern.isprintable():
-            raise RulesError(
-                f"{pattern!r} is not a valid glob (printable, at most 255 characters)", rule=rule, field=key
-            )
-        depth = 0
-        for ch in pattern:
-            if ch == "[":
-                depth += 1
-            elif ch == "]" and depth:
-                depth -= 1
-        if depth:
-            raise RulesError(f"{pattern!r} is not a valid glob: unclosed '['", rule=rule, field=key)
         try:
             re.compile(translate(pattern))
         except re.error as exc:
             raise RulesError(f"{pattern!r} is not a valid glob: {exc}", rule=rule, field=key) from None
-    return GlobSet.compile(patterns)
 
 
 def _bool(rule: str, key: str, value: Any, default: bool) -> bool:
