@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from promoter.events import Candidate
+from promoter.events import Candidate, VersionKey
 from promoter.outcomes import DEFERRED, FAILED, IGNORED, Outcome
 from promoter.rules import (
     AGE,
@@ -133,9 +133,9 @@ class Plan:
 
 def coalesce(candidates: Iterable[Candidate]) -> list[Candidate]:
     """One candidate per version: the newest ``sequenceNumber`` (later wins a tie), in first-seen order."""
-    newest: dict[tuple[str, ...], Candidate] = {}
+    newest: dict[VersionKey, Candidate] = {}
     for candidate in candidates:
-        key = candidate.version_key
+        key = candidate[:7]  # its version_key, without a Python call
         current = newest.get(key)
         if current is None or (candidate.sequence_number or 0) >= (current.sequence_number or 0):
             newest[key] = candidate
