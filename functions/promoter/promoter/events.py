@@ -87,19 +87,6 @@ class Candidate(NamedTuple):
     def package_key(self) -> tuple[str, str | None, str]:
         return (self.format, self.namespace, self.package)
 
-    def log_fields(self) -> dict[str, Any]:
-        return {
-            "domain": self.domain,
-            "domainOwner": self.domain_owner,
-            "sourceRepository": self.source_repository,
-            "format": self.format,
-            "namespace": self.namespace,
-            "package": self.package,
-            "version": self.version,
-            "revision": self.revision,
-            "state": self.state,
-        }
-
 
 def _text(detail: Mapping[str, Any], key: str, *, optional: bool = False) -> str | None:
     value = detail.get(key)

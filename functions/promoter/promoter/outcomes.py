@@ -45,11 +45,26 @@ class Outcome(NamedTuple):
     """The revision the destination now holds, when the copy reported one."""
 
     def log_fields(self) -> dict[str, Any]:
-        fields: dict[str, Any] = {"outcome": self.status}
-        if self.candidate is not None:
-            fields.update(self.candidate.log_fields())
-            if self.candidate.event_id is not None:
-                fields["eventId"] = self.candidate.event_id
+        """The outcome's log line fields (and outcome event detail), in their documented order. Built as one
+        dict: every outcome gets a line, and this runs for each of them."""
+        candidate = self.candidate
+        if candidate is None:
+            fields: dict[str, Any] = {"outcome": self.status}
+        else:
+            fields = {
+                "outcome": self.status,
+                "domain": candidate.domain,
+                "domainOwner": candidate.domain_owner,
+                "sourceRepository": candidate.source_repository,
+                "format": candidate.format,
+                "namespace": candidate.namespace,
+                "package": candidate.package,
+                "version": candidate.version,
+                "revision": candidate.revision,
+                "state": candidate.state,
+            }
+            if candidate.event_id is not None:
+                fields["eventId"] = candidate.event_id
         fields["destinationRepository"] = self.destination
         fields["rule"] = self.rule
         if self.reason is not None:
