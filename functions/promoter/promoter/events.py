@@ -134,7 +134,8 @@ def _parse_well_formed(event: Any, origin: Any) -> Candidate | None:
 
     Only a plain dict's keys are read here (``dict.get`` and ``d[key]`` agree only for plain dicts),
     and only exact ``str`` values pass, so each check below is exactly the per-field one: the
-    concatenation of printable strings is printable, and the name regex matches single characters."""
+    concatenation of printable strings is printable, and ``_NOT_IN_NAMES`` matches single characters, of
+    which only '#', '/' and ' ' are printable (its other whitespace, ASCII only, is not)."""
     if (
         type(event) is not dict
         or event.get("source") != EVENT_SOURCE
@@ -148,7 +149,7 @@ def _parse_well_formed(event: Any, origin: Any) -> Candidate | None:
         values = _TEXT_VALUES(detail)
     except KeyError:
         return None
-    if set(map(type, values)) != _STR_ONLY or "" in values:
+    if set(map(type, values)) != _STR_ONLY or not all(values):
         return None
     text = "".join(values)
     if (len(text) > _MAX_NAME and max(map(len, values)) > _MAX_NAME) or not text.isprintable():
@@ -170,7 +171,9 @@ def _parse_well_formed(event: Any, origin: Any) -> Candidate | None:
         or operation not in OPERATIONS
         or type(sequence) is not int
         or sequence < 0
-        or _NOT_IN_NAMES.search(names)
+        or "#" in names  # _NOT_IN_NAMES: of [#/\s], only these three can be in printable text
+        or "/" in names
+        or " " in names
     ):
         return None
     event_id = event.get("id")

@@ -46,33 +46,39 @@ class Outcome(NamedTuple):
 
     def log_fields(self) -> dict[str, Any]:
         """The outcome's log line fields (and outcome event detail), in their documented order. Built as one
-        dict: every outcome gets a line, and this runs for each of them."""
-        candidate = self.candidate
+        dict from unpacked slices (a NamedTuple attribute is a generic descriptor lookup): every outcome gets
+        a line, and this runs for each of them."""
+        status, candidate, destination, rule, reason, error_code, error_message, retryable, eligible_at = (
+            self[:9]
+        )
         if candidate is None:
-            fields: dict[str, Any] = {"outcome": self.status}
+            fields: dict[str, Any] = {"outcome": status}
         else:
+            domain, owner, source, fmt, namespace, package, version, revision, state, _, event_id = candidate[
+                :11
+            ]
             fields = {
-                "outcome": self.status,
-                "domain": candidate.domain,
-                "domainOwner": candidate.domain_owner,
-                "sourceRepository": candidate.source_repository,
-                "format": candidate.format,
-                "namespace": candidate.namespace,
-                "package": candidate.package,
-                "version": candidate.version,
-                "revision": candidate.revision,
-                "state": candidate.state,
+                "outcome": status,
+                "domain": domain,
+                "domainOwner": owner,
+                "sourceRepository": source,
+                "format": fmt,
+                "namespace": namespace,
+                "package": package,
+                "version": version,
+                "revision": revision,
+                "state": state,
             }
-            if candidate.event_id is not None:
-                fields["eventId"] = candidate.event_id
-        fields["destinationRepository"] = self.destination
-        fields["rule"] = self.rule
-        if self.reason is not None:
-            fields["reason"] = self.reason
-        if self.error_code is not None:
-            fields["errorCode"] = self.error_code
-            fields["errorMessage"] = self.error_message
-            fields["retryable"] = self.retryable
-        if self.eligible_at is not None:
-            fields["eligibleAt"] = self.eligible_at.isoformat()
+            if event_id is not None:
+                fields["eventId"] = event_id
+        fields["destinationRepository"] = destination
+        fields["rule"] = rule
+        if reason is not None:
+            fields["reason"] = reason
+        if error_code is not None:
+            fields["errorCode"] = error_code
+            fields["errorMessage"] = error_message
+            fields["retryable"] = retryable
+        if eligible_at is not None:
+            fields["eligibleAt"] = eligible_at.isoformat()
         return fields

@@ -85,9 +85,8 @@ class Reporter:
 
     def outcome(self, outcome: Outcome) -> None:
         fields = outcome.log_fields()
-        candidate = outcome.candidate
-        if candidate is not None and candidate.event_id is not None:
-            fields["correlation_id"] = candidate.event_id
+        if "eventId" in fields:  # the candidate's event id, when it has one
+            fields["correlation_id"] = fields["eventId"]
         status = outcome.status
         message = MESSAGE_BY_STATUS[status]
         dimension: tuple[str, str] | None = None
