@@ -145,11 +145,16 @@ class OutcomeLog:
                 self._heads[key] = None
         return self._heads[key]
 
-    def _emit(self, level: str, msg: object, extra: dict[str, Any]) -> None:
+    def line(self, level: str, msg: object, extra: dict[str, Any], stacklevel: int = 2) -> None:
+        """One line at ``level`` ("INFO", "WARNING" or "ERROR"), as info/warning/error(msg, extra=extra)
+        write it; ``Reporter`` calls it directly for its outcome lines (one call less per line)."""
         if self.logger.log_level > self._LEVELS[level]:
             return
         if not self.fast:
-            getattr(self.logger, level.lower())(msg, extra=extra, stacklevel=3)
+            if stacklevel == 2:  # called directly: through info/warning/error, whose frame the location names
+                getattr(self, level.lower())(msg, extra=extra)
+            else:
+                getattr(self.logger, level.lower())(msg, extra=extra, stacklevel=stacklevel)
             return
         now = time.time()
         second, millisecond = int(now), int(now * 1000)
@@ -198,13 +203,13 @@ class OutcomeLog:
             pass
 
     def info(self, msg: object, *args: object, **kwargs: Any) -> None:
-        self._emit("INFO", msg, kwargs.get("extra") or {})
+        self.line("INFO", msg, kwargs.get("extra") or {}, 3)
 
     def warning(self, msg: object, *args: object, **kwargs: Any) -> None:
-        self._emit("WARNING", msg, kwargs.get("extra") or {})
+        self.line("WARNING", msg, kwargs.get("extra") or {}, 3)
 
     def error(self, msg: object, *args: object, **kwargs: Any) -> None:
-        self._emit("ERROR", msg, kwargs.get("extra") or {})
+        self.line("ERROR", msg, kwargs.get("extra") or {}, 3)
 
 
 class _State:

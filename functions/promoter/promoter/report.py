@@ -94,7 +94,11 @@ class Reporter:
             (self.logger.warning if outcome.retryable else self.logger.error)(message, extra=fields)
             dimension = ("ErrorCode", outcome.error_code or "Unknown")
         else:
-            self.logger.info(message, extra=fields)
+            line = getattr(self.logger, "line", None)  # app.OutcomeLog: info() without its extra call
+            if line is not None:
+                line("INFO", message, fields)
+            else:
+                self.logger.info(message, extra=fields)
             if status == IGNORED:
                 dimension = ("Reason", outcome.reason or "unknown")
         self.counts[(METRIC_BY_STATUS[status], dimension)] += 1  # self.count(), without its call per outcome
