@@ -63,13 +63,17 @@ class PowertoolsMetrics:
 
 
 def _encode(line: dict[str, Any]) -> str:
-    """One JSON line, compact, with anything JSON lacks as its str(). orjson encodes such a line about ten
-    times faster than the json module, which made encoding the largest CPU cost per event; a line orjson
-    refuses (an int beyond 64 bits, a non-str key) falls back to json rather than being lost."""
+    """One JSON line with its newline, compact, with anything JSON lacks as its str(). orjson encodes such a
+    line about ten times faster than the json module, which made encoding the largest CPU cost per event; a
+    line orjson refuses (an int beyond 64 bits, a non-str key) falls back to json rather than being lost."""
     try:
-        return orjson.dumps(line, default=str).decode()
+        return orjson.dumps(line, default=str, option=orjson.OPT_APPEND_NEWLINE).decode()
     except (TypeError, orjson.JSONEncodeError):
-        return json.dumps(line, separators=(",", ":"), default=str)
+        return json.dumps(line, separators=(",", ":"), default=str) + "\n"
+
+
+_MARK = "\x00timestamp\x00"
+"""Stands for the timestamp while a line's start is encoded (``OutcomeLog._head``)."""
 
 
 class OutcomeLog:
@@ -95,7 +99,11 @@ class OutcomeLog:
         self.keys: dict[str, Any] | None = getattr(formatter, "log_format", None)
         self.fast = self.stream is not None and isinstance(self.keys, dict)
         self._second, self._stamp, self._zone = -1, "", ""
+        self._millisecond, self._timestamp = -1, ""
+        self._starts: dict[tuple[str, str], bytes] = {}
         self._prefix: dict[str, Any] | None = None
+        self._heads: dict[tuple[str, str], tuple[bytes, bytes] | None] = {}
+        self._head_keys: set[str] = set()
 
     def _line_prefix(self) -> dict[str, Any]:
         """The keys every line starts with, in Powertools' order; fixed for one invocation (the Logger's
@@ -113,42 +121,95 @@ class OutcomeLog:
             if trace:
                 prefix["xray_trace_id"] = trace.split(";")[0].replace("Root=", "")
             self._prefix = prefix
+            self._head_keys = {*prefix, "level", "message", "timestamp"}
         return self._prefix
 
-    def _emit(self, level: str, msg: object, extra: dict[str, Any]) -> None:
+    def _head(self, level: str, msg: str) -> tuple[bytes, bytes] | None:
+        """The line's encoded start, before and after the timestamp's value: ``_encode`` of the prefix with
+        this level and message, split where the timestamp goes (None: no such split, use the whole line)."""
+        key = (level, msg)
+        if key not in self._heads:
+            head = dict(self._prefix or {})
+            head["level"] = level
+            head["message"] = msg
+            head["timestamp"] = _MARK
+            try:
+                encoded = orjson.dumps(head, default=str)
+            except (TypeError, orjson.JSONEncodeError):
+                encoded = b""
+            mark = orjson.dumps(_MARK)
+            if encoded.count(mark) == 1 and encoded.endswith(b"}"):
+                before, _, after = encoded[:-1].partition(mark)
+                self._heads[key] = (before, after)
+            else:
+                self._heads[key] = None
+        return self._heads[key]
+
+    def line(self, level: str, msg: object, extra: dict[str, Any], stacklevel: int = 2) -> None:
+        """One line at ``level`` ("INFO", "WARNING" or "ERROR"), as info/warning/error(msg, extra=extra)
+        write it; ``Reporter`` calls it directly for its outcome lines (one call less per line)."""
         if self.logger.log_level > self._LEVELS[level]:
             return
         if not self.fast:
-            getattr(self.logger, level.lower())(msg, extra=extra, stacklevel=3)
+            if stacklevel == 2:  # called directly: through info/warning/error, whose frame the location names
+                getattr(self, level.lower())(msg, extra=extra)
+            else:
+                getattr(self.logger, level.lower())(msg, extra=extra, stacklevel=stacklevel)
             return
         now = time.time()
-        second = int(now)
-        if second != self._second:
-            local = time.localtime(now)
-            self._second, self._stamp, self._zone = (
-                second,
-                time.strftime("%Y-%m-%d %H:%M:%S", local),
-                time.strftime("%z", local),
-            )
-        line = dict(self._line_prefix())
-        line["level"] = level
-        line["message"] = msg
-        line["timestamp"] = f"{self._stamp},{int(now * 1000) % 1000:03d}{self._zone}"
-        line.update(extra)
+        second, millisecond = int(now), int(now * 1000)
+        if millisecond != self._millisecond or second != self._second:
+            if second != self._second:
+                local = time.localtime(now)
+                self._second, self._stamp, self._zone = (
+                    second,
+                    time.strftime("%Y-%m-%d %H:%M:%S", local),
+                    time.strftime("%z", local),
+                )
+            self._millisecond = millisecond
+            self._timestamp = f"{self._stamp},{millisecond % 1000:03d}{self._zone}"
+            self._starts = {}
+        prefix = self._prefix if self._prefix is not None else self._line_prefix()
+        text: str | None = None
+        if type(msg) is str and extra and extra.keys().isdisjoint(self._head_keys):
+            # The usual line: the prefix's keys, then extra's. Its start is encoded once per level, message
+            # and millisecond, so only extra's fields are encoded per line (the bytes of the merged dict's).
+            key = (level, msg)
+            start = self._starts.get(key)
+            if start is None:
+                head = self._head(level, msg)
+                start = (
+                    b"" if head is None else b"".join((head[0], orjson.dumps(self._timestamp), head[1], b","))
+                )
+                self._starts[key] = start
+            if start:
+                try:
+                    body = orjson.dumps(extra, default=str, option=orjson.OPT_APPEND_NEWLINE)
+                except (TypeError, orjson.JSONEncodeError):
+                    pass
+                else:
+                    text = (start + body[1:]).decode()
+        if text is None:
+            line = dict(prefix)
+            line["level"] = level
+            line["message"] = msg
+            line["timestamp"] = self._timestamp
+            line.update(extra)
+            text = _encode(line)
         try:
-            self.stream.write(_encode(line) + "\n")  # type: ignore[union-attr]
+            self.stream.write(text)  # type: ignore[union-attr]
             self.stream.flush()  # type: ignore[union-attr]
         except (OSError, ValueError):  # a closed stream must not fail a promotion
             pass
 
     def info(self, msg: object, *args: object, **kwargs: Any) -> None:
-        self._emit("INFO", msg, kwargs.get("extra") or {})
+        self.line("INFO", msg, kwargs.get("extra") or {}, 3)
 
     def warning(self, msg: object, *args: object, **kwargs: Any) -> None:
-        self._emit("WARNING", msg, kwargs.get("extra") or {})
+        self.line("WARNING", msg, kwargs.get("extra") or {}, 3)
 
     def error(self, msg: object, *args: object, **kwargs: Any) -> None:
-        self._emit("ERROR", msg, kwargs.get("extra") or {})
+        self.line("ERROR", msg, kwargs.get("extra") or {}, 3)
 
 
 class _State:

@@ -43,7 +43,7 @@ REASON = "catch-up"
 _PAGE_SIZE = 1000
 """ListPackageVersions' largest page (as promoter.listing, which this module does not import: it is on
 the event path, and listing's dataclasses cost a cold start about 5 ms to define)."""
-_PackageKey = tuple[str, ...]
+_PackageKey = tuple[str | None, ...]
 """``Candidate.version_key`` without the version: one package of one source."""
 _Options = tuple[str, bool, bool]
 """(destination, allowOverwrite, includeFromUpstream): what a sibling must share with the call it joins."""
@@ -62,7 +62,7 @@ class CatchUp:
         remaining: Callable[[], float],
         reserve: float,
         own_account: str | None = None,
-        known: Iterable[tuple[str, ...]] = (),
+        known: Iterable[tuple[str | None, ...]] = (),
     ) -> None:
         self.client = client
         self.rules = rules
@@ -240,12 +240,12 @@ class CatchUp:
 
 
 def _package_key(request: CopyRequest) -> _PackageKey:
-    """``Candidate.version_key`` without the version."""
+    """``Candidate.version_key`` without the version (the namespace as the candidates carry it)."""
     return (
         request.domain,
         request.domain_owner,
         request.source_repository,
         request.format,
-        request.namespace or "",
+        request.namespace,
         request.package,
     )

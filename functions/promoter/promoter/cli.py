@@ -33,7 +33,14 @@ from typing import Any, TextIO
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
 from promoter.copier import RateLimiter, RetryPolicy
-from promoter.events import Candidate, MalformedEvent, NotCodeArtifactEvent, parse_event, parse_sqs_body
+from promoter.events import (
+    Candidate,
+    MalformedEvent,
+    NotCodeArtifactEvent,
+    VersionKey,
+    parse_event,
+    parse_sqs_body,
+)
 from promoter.outcome_events import ENV_BUS, OutcomeEventPublisher
 from promoter.outcomes import DEFERRED, FAILED, Outcome
 from promoter.pipeline import Dependencies
@@ -202,8 +209,8 @@ def cmd_explain(args: argparse.Namespace, out: TextIO, clock: Clock, client: Any
     candidates, problems = _event_candidates(args.event)
     now = args.at or clock()
     clients: list[Any] = [client]
-    published: dict[tuple[str, ...], datetime | None] = {}
-    notes: dict[tuple[str, ...], str] = {}
+    published: dict[VersionKey, datetime | None] = {}
+    notes: dict[VersionKey, str] = {}
 
     def published_time(candidate: Candidate) -> datetime | None:
         """The function's lookup (DescribePackageVersion in the source); a failure only annotates."""

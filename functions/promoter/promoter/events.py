@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Mapping
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import orjson
@@ -46,6 +47,10 @@ class NotCodeArtifactEvent(ValueError):
     """A well-formed event of another source or detail-type: not ours, ignored."""
 
 
+VersionKey = tuple[str, str, str, str, str | None, str, str]
+"""``Candidate.version_key``: domain, owner, source repository, format, namespace, package, version."""
+
+
 class Candidate(NamedTuple):
     """One package version in one source repository that rules may promote.
 
@@ -72,34 +77,15 @@ class Candidate(NamedTuple):
     """Opaque tag of where the candidate came from (the handler puts the SQS message id here)."""
 
     @property
-    def version_key(self) -> tuple[str, str, str, str, str, str, str]:
-        """Identity of the package version, across events and revisions."""
-        return (
-            self.domain,
-            self.domain_owner,
-            self.source_repository,
-            self.format,
-            self.namespace or "",
-            self.package,
-            self.version,
-        )
+    def version_key(self) -> VersionKey:
+        """Identity of the package version, across events and revisions: the first seven fields, which
+        loops over a batch read as ``candidate[:7]`` (no Python call). A namespace is None or not empty
+        from every producer (events and listings fold an empty one to None), so the key folds nothing."""
+        return self[:7]
 
     @property
     def package_key(self) -> tuple[str, str | None, str]:
         return (self.format, self.namespace, self.package)
-
-    def log_fields(self) -> dict[str, Any]:
-        return {
-            "domain": self.domain,
-            "domainOwner": self.domain_owner,
-            "sourceRepository": self.source_repository,
-            "format": self.format,
-            "namespace": self.namespace,
-            "package": self.package,
-            "version": self.version,
-            "revision": self.revision,
-            "state": self.state,
-        }
 
 
 def _text(detail: Mapping[str, Any], key: str, *, optional: bool = False) -> str | None:
@@ -125,7 +111,7 @@ def _text(detail: Mapping[str, Any], key: str, *, optional: bool = False) -> str
     return value
 
 
-_TEXT_KEYS = (
+_TEXT_VALUES = itemgetter(
     "domainName",
     "domainOwner",
     "repositoryName",
@@ -136,49 +122,79 @@ _TEXT_KEYS = (
     "operationType",
     "packageVersionRevision",
 )
+_STR_ONLY = {str}
+_new_candidate = tuple.__new__
+"""``Candidate``'s own ``__new__`` is Python code (defaults filled in); the fast path passes every field."""
 
 
-def _parse_well_formed(detail: Mapping[str, Any], event_id: Any, origin: Any) -> Candidate | None:
+def _parse_well_formed(event: Any, origin: Any) -> Candidate | None:
     """The common case in one pass; None for anything unusual, which the field-by-field path then
-    reports precisely. (Parsing is most of the CPU an event costs, so the good path stays short.)"""
-    values: list[Any] = [detail.get(key) for key in _TEXT_KEYS]
-    for value in values:
-        if type(value) is not str or not 0 < len(value) <= _MAX_NAME or not value.isprintable():
-            return None
-    domain, owner, repository, fmt, package, version, state, operation, revision = values
-    namespace = detail.get("packageNamespace")
-    if namespace is not None and (
-        type(namespace) is not str or not 0 < len(namespace) <= _MAX_NAME or not namespace.isprintable()
+    reports precisely. (Parsing is most of the CPU an event costs, so the good path stays short: one
+    frame, every check over all nine text fields at once in C rather than one by one.)
+
+    Only a plain dict's keys are read here (``dict.get`` and ``d[key]`` agree only for plain dicts),
+    and only exact ``str`` values pass, so each check below is exactly the per-field one: the
+    concatenation of printable strings is printable, and ``_NOT_IN_NAMES`` matches single characters, of
+    which only '#', '/' and ' ' are printable (its other whitespace, ASCII only, is not)."""
+    if (
+        type(event) is not dict
+        or event.get("source") != EVENT_SOURCE
+        or event.get("detail-type") != EVENT_DETAIL_TYPE
     ):
         return None
+    detail = event.get("detail")
+    if type(detail) is not dict:
+        return None
+    try:
+        values = _TEXT_VALUES(detail)
+    except KeyError:
+        return None
+    if set(map(type, values)) != _STR_ONLY or not all(values):
+        return None
+    text = "".join(values)
+    if (len(text) > _MAX_NAME and max(map(len, values)) > _MAX_NAME) or not text.isprintable():
+        return None
+    domain, owner, repository, fmt, package, version, state, operation, revision = values
+    namespace = detail.get("packageNamespace")
+    if namespace is None:
+        if fmt in NAMESPACE_REQUIRED:
+            return None
+        names = package + version
+    elif type(namespace) is not str or not 0 < len(namespace) <= _MAX_NAME or not namespace.isprintable():
+        return None
+    else:
+        names = package + version + namespace
     sequence = detail.get("sequenceNumber", 0)
     if (
         fmt not in FORMATS
         or state not in STATES
         or operation not in OPERATIONS
-        or (namespace is None and fmt in NAMESPACE_REQUIRED)
         or type(sequence) is not int
         or sequence < 0
-        or _NOT_IN_NAMES.search(package)
-        or _NOT_IN_NAMES.search(version)
-        or (namespace is not None and _NOT_IN_NAMES.search(namespace))
+        or "#" in names  # _NOT_IN_NAMES: of [#/\s], only these three can be in printable text
+        or "/" in names
+        or " " in names
     ):
         return None
-    return Candidate(
-        domain,
-        owner,
-        repository,
-        fmt,
-        namespace,
-        package,
-        version,
-        revision,
-        state,
-        None,
-        event_id[:128] if type(event_id) is str else None,
-        sequence,
-        operation,
-        origin,
+    event_id = event.get("id")
+    return _new_candidate(
+        Candidate,
+        (
+            domain,
+            owner,
+            repository,
+            fmt,
+            namespace,
+            package,
+            version,
+            revision,
+            state,
+            None,
+            event_id[:128] if type(event_id) is str else None,
+            sequence,
+            operation,
+            origin,
+        ),
     )
 
 
@@ -189,6 +205,14 @@ def parse_event(event: Any, *, origin: Any = None) -> Candidate:
     anything else that does not have the documented shape. Unknown formats are malformed
     too: the copy API could not be called for them.
     """
+    fast = _parse_well_formed(event, origin)
+    if fast is not None:
+        return fast
+    return _parse_checked(event, origin)
+
+
+def _parse_checked(event: Any, origin: Any) -> Candidate:
+    """Field by field, for the input the fast path declined: the precise error, or the same Candidate."""
     if not isinstance(event, Mapping):
         raise MalformedEvent(f"event must be a JSON object, not {type(event).__name__}")
     source = event.get("source")
@@ -201,9 +225,6 @@ def parse_event(event: Any, *, origin: Any = None) -> Candidate:
     if not isinstance(detail, Mapping):
         raise MalformedEvent("detail must be a JSON object", "detail")
     event_id = event.get("id")
-    fast = _parse_well_formed(detail, event_id, origin)
-    if fast is not None:
-        return fast
     domain = _text(detail, "domainName")
     owner = _text(detail, "domainOwner")
     repository = _text(detail, "repositoryName")
@@ -254,7 +275,10 @@ def parse_sqs_body(body: Any, *, origin: Any = None) -> Candidate:
         event = orjson.loads(body)  # three times json's speed: decoding is a large part of CPU per event
     except (ValueError, RecursionError) as exc:
         raise MalformedEvent(f"SQS body is not JSON: {str(exc)[:120]}", "body") from None
-    return parse_event(event, origin=origin)
+    fast = _parse_well_formed(event, origin)
+    if fast is not None:
+        return fast
+    return _parse_checked(event, origin)
 
 
 def excerpt(value: Any, limit: int = 300) -> str:

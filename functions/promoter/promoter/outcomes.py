@@ -45,19 +45,40 @@ class Outcome(NamedTuple):
     """The revision the destination now holds, when the copy reported one."""
 
     def log_fields(self) -> dict[str, Any]:
-        fields: dict[str, Any] = {"outcome": self.status}
-        if self.candidate is not None:
-            fields.update(self.candidate.log_fields())
-            if self.candidate.event_id is not None:
-                fields["eventId"] = self.candidate.event_id
-        fields["destinationRepository"] = self.destination
-        fields["rule"] = self.rule
-        if self.reason is not None:
-            fields["reason"] = self.reason
-        if self.error_code is not None:
-            fields["errorCode"] = self.error_code
-            fields["errorMessage"] = self.error_message
-            fields["retryable"] = self.retryable
-        if self.eligible_at is not None:
-            fields["eligibleAt"] = self.eligible_at.isoformat()
+        """The outcome's log line fields (and outcome event detail), in their documented order. Built as one
+        dict from unpacked slices (a NamedTuple attribute is a generic descriptor lookup): every outcome gets
+        a line, and this runs for each of them."""
+        status, candidate, destination, rule, reason, error_code, error_message, retryable, eligible_at = (
+            self[:9]
+        )
+        if candidate is None:
+            fields: dict[str, Any] = {"outcome": status}
+        else:
+            domain, owner, source, fmt, namespace, package, version, revision, state, _, event_id = candidate[
+                :11
+            ]
+            fields = {
+                "outcome": status,
+                "domain": domain,
+                "domainOwner": owner,
+                "sourceRepository": source,
+                "format": fmt,
+                "namespace": namespace,
+                "package": package,
+                "version": version,
+                "revision": revision,
+                "state": state,
+            }
+            if event_id is not None:
+                fields["eventId"] = event_id
+        fields["destinationRepository"] = destination
+        fields["rule"] = rule
+        if reason is not None:
+            fields["reason"] = reason
+        if error_code is not None:
+            fields["errorCode"] = error_code
+            fields["errorMessage"] = error_message
+            fields["retryable"] = retryable
+        if eligible_at is not None:
+            fields["eligibleAt"] = eligible_at.isoformat()
         return fields

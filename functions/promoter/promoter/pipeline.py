@@ -18,6 +18,7 @@ from promoter.events import (
     Candidate,
     MalformedEvent,
     NotCodeArtifactEvent,
+    VersionKey,
     excerpt,
     parse_event,
     parse_sqs_body,
@@ -159,15 +160,15 @@ def promote(candidates: Sequence[Candidate], deps: Dependencies) -> list[Outcome
     return outcomes
 
 
-def _decided(candidates: Sequence[Candidate], outcomes: Sequence[Outcome]) -> set[tuple[str, ...]]:
+def _decided(candidates: Sequence[Candidate], outcomes: Sequence[Outcome]) -> set[VersionKey]:
     """The batch's versions whose decision catch-up must not revisit: all of them but those ignored for their
     state, which the source may list as Published by now (a Maven version's last event in another batch)."""
-    waiting: set[tuple[str, ...]] = {
-        o.candidate.version_key
+    waiting: set[VersionKey] = {
+        o.candidate[:7]
         for o in outcomes
         if o.status == IGNORED and o.reason == STATE and o.candidate is not None
     }
-    keys: set[tuple[str, ...]] = {c.version_key for c in candidates}
+    keys: set[VersionKey] = {c[:7] for c in candidates}  # version keys, without a Python call each
     return keys - waiting if waiting else keys
 
 
@@ -179,8 +180,8 @@ def _own(outcome: Outcome) -> Outcome | None:
     return outcome._replace(reason=CATCH_UP_REASON) if outcome.status == PROMOTED else None
 
 
-def retry_keys(outcomes: Iterable[Outcome]) -> set[tuple[str, ...]]:
-    return {o.candidate.version_key for o in outcomes if o.status == FAILED and o.retryable and o.candidate}
+def retry_keys(outcomes: Iterable[Outcome]) -> set[VersionKey]:
+    return {o.candidate[:7] for o in outcomes if o.status == FAILED and o.retryable and o.candidate}
 
 
 def process_sqs_records(records: Sequence[Any], deps: Dependencies) -> set[str]:
@@ -192,9 +193,8 @@ def process_sqs_records(records: Sequence[Any], deps: Dependencies) -> set[str]:
     them, and they would only cycle to the dead-letter queue.
     """
     candidates: list[Candidate] = []
-    records_by_key: dict[tuple[str, ...], list[str]] = {}
     for record in records:
-        if not isinstance(record, Mapping):
+        if type(record) is not dict and not isinstance(record, Mapping):  # the ABC check only for the unusual
             deps.reporter.ignored_input(MALFORMED, "SQS record is not an object", excerpt=excerpt(record))
             continue
         message_id = record.get("messageId")
@@ -211,15 +211,14 @@ def process_sqs_records(records: Sequence[Any], deps: Dependencies) -> set[str]:
             )
             continue
         candidates.append(candidate)
-        if message_id is not None:
-            records_by_key.setdefault(candidate.version_key, []).append(message_id)
     if not candidates:
         return set()
     outcomes = promote(candidates, deps)
-    failing: set[str] = set()
-    for key in retry_keys(outcomes):
-        failing.update(records_by_key.get(key, ()))
-    return failing
+    retry = retry_keys(outcomes)
+    if not retry:
+        return set()
+    # A candidate's origin is its record's message id (None: the record cannot be retried by id).
+    return {c.origin for c in candidates if c.origin is not None and c[:7] in retry}
 
 
 def process_event(event: Any, deps: Dependencies) -> dict[str, Any]:

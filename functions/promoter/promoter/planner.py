@@ -16,7 +16,7 @@ from dataclasses import FrozenInstanceError
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from promoter.events import Candidate
+from promoter.events import Candidate, VersionKey
 from promoter.outcomes import DEFERRED, FAILED, IGNORED, Outcome
 from promoter.rules import (
     AGE,
@@ -65,6 +65,10 @@ PublishedTimeLookup = Callable[[Candidate], datetime | None]
 class PlannedVersion(NamedTuple):
     candidate: Candidate
     rule: str
+
+
+_new_tuple = tuple.__new__
+"""Builds a NamedTuple from all its fields without its Python ``__new__`` (once per planned version)."""
 
 
 GroupKey = tuple[str, str, str, str, str, str | None, str, bool, bool, bool]
@@ -240,9 +244,9 @@ class Plan:
 
 def coalesce(candidates: Iterable[Candidate]) -> list[Candidate]:
     """One candidate per version: the newest ``sequenceNumber`` (later wins a tie), in first-seen order."""
-    newest: dict[tuple[str, ...], Candidate] = {}
+    newest: dict[VersionKey, Candidate] = {}
     for candidate in candidates:
-        key = candidate.version_key
+        key = candidate[:7]  # its version_key, without a Python call
         current = newest.get(key)
         if current is None or (candidate.sequence_number or 0) >= (current.sequence_number or 0):
             newest[key] = candidate
@@ -281,10 +285,14 @@ def plan(
             reason, rejected_by = furthest_rejection(rejections)
             result.outcomes.append(Outcome(IGNORED, candidate, rule=rejected_by.name, reason=reason))
             continue
-        by_destination: dict[str, list[Rule]] = {}
-        for rule in accepted:
-            for destination in rule.destination_repositories:
-                by_destination.setdefault(destination, []).append(rule)
+        by_destination: dict[str, list[Rule]]
+        if len(accepted) == 1:  # the common case; _decide only reads the lists, so they may be one
+            by_destination = dict.fromkeys(accepted[0].destination_repositories, accepted)
+        else:
+            by_destination = {}
+            for rule in accepted:
+                for destination in rule.destination_repositories:
+                    by_destination.setdefault(destination, []).append(rule)
         _decide(candidate, by_destination, now=now, lookup=published_time, groups=groups, result=result)
     for key, items in groups.items():
         for start in range(0, len(items), max_versions_per_call):
@@ -322,7 +330,11 @@ def _decide(
     looked_up = published is not None
     failure: LookupFailed | None = None
     for destination, rules_here in by_destination.items():
-        chosen = next((r for r in rules_here if r.minimum_release_age is None), None)
+        chosen: Rule | None = None
+        for rule in rules_here:
+            if rule.minimum_release_age is None:
+                chosen = rule
+                break
         eligible: datetime | None = None
         if chosen is None:
             if not looked_up:
@@ -365,19 +377,25 @@ def _decide(
                 )
             )
             continue
+        domain, owner, source, fmt, namespace, package, _, revision = candidate[:8]
         key: GroupKey = (
-            candidate.domain,
-            candidate.domain_owner,
-            candidate.source_repository,
+            domain,
+            owner,
+            source,
             destination,
-            candidate.format,
-            candidate.namespace,
-            candidate.package,
+            fmt,
+            namespace,
+            package,
             chosen.allow_overwrite,
             chosen.include_from_upstream,
-            bool(candidate.revision),
+            bool(revision),
         )
-        groups.setdefault(key, []).append(PlannedVersion(candidate, chosen.name))
+        item = _new_tuple(PlannedVersion, (candidate, chosen.name))
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [item]
+        else:
+            group.append(item)
 
 
 def _request(key: GroupKey, items: list[PlannedVersion]) -> CopyRequest:

@@ -85,22 +85,25 @@ class Reporter:
 
     def outcome(self, outcome: Outcome) -> None:
         fields = outcome.log_fields()
-        candidate = outcome.candidate
-        if candidate is not None and candidate.event_id is not None:
-            fields["correlation_id"] = candidate.event_id
-        message = MESSAGE_BY_STATUS[outcome.status]
-        if outcome.status == FAILED:
-            (self.logger.warning if outcome.retryable else self.logger.error)(message, extra=fields)
-        else:
-            self.logger.info(message, extra=fields)
+        if "eventId" in fields:  # the candidate's event id, when it has one
+            fields["correlation_id"] = fields["eventId"]
+        status = outcome.status
+        message = MESSAGE_BY_STATUS[status]
         dimension: tuple[str, str] | None = None
-        if outcome.status == FAILED:
+        if status == FAILED:
+            (self.logger.warning if outcome.retryable else self.logger.error)(message, extra=fields)
             dimension = ("ErrorCode", outcome.error_code or "Unknown")
-        elif outcome.status == IGNORED:
-            dimension = ("Reason", outcome.reason or "unknown")
-        self.count(METRIC_BY_STATUS[outcome.status], 1, dimension)
-        self.outcomes_by_status[outcome.status] += 1
-        if self.events is not None and outcome.status != IGNORED:
+        else:
+            line = getattr(self.logger, "line", None)  # app.OutcomeLog: info() without its extra call
+            if line is not None:
+                line("INFO", message, fields)
+            else:
+                self.logger.info(message, extra=fields)
+            if status == IGNORED:
+                dimension = ("Reason", outcome.reason or "unknown")
+        self.counts[(METRIC_BY_STATUS[status], dimension)] += 1  # self.count(), without its call per outcome
+        self.outcomes_by_status[status] += 1
+        if self.events is not None and status != IGNORED:
             self.events.publish(fields)
 
     def ignored_input(

@@ -17,6 +17,7 @@ from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from fnmatch import translate
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from promoter.events import STATES, Candidate
@@ -116,10 +117,17 @@ def format_duration(value: timedelta) -> str:
 _LOWER_CASE_FORMATS = frozenset({"nuget", "swift"})
 
 
+_MEMO_SIZE_FOLD = 4096
+"""Folds are pure and asked for the same names by the index and by each rule's globs, per candidate: a
+cache hit costs no Python frame (and no trip through ``re.sub``'s pattern cache)."""
+
+
+@lru_cache(maxsize=_MEMO_SIZE_FOLD)
 def _pypi_fold(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+@lru_cache(maxsize=_MEMO_SIZE_FOLD)
 def _fold(fmt: str, name: str) -> str:
     """Names compare the way the format's registry stores them (PEP 503 for pypi; lower case for nuget and
     swift, whose names and namespaces CodeArtifact keeps lower-cased)."""
@@ -229,32 +237,46 @@ class Rule(_RuleFields):
 
     def rejection(self, candidate: Candidate) -> str | None:
         """The first filter (except age) that rejects ``candidate``, or None when the rule accepts it."""
-        if (
-            candidate.domain != self.domain
-            or candidate.source_repository != self.source_repository
-            or (self.domain_owner is not None and candidate.domain_owner != self.domain_owner)
-        ):
+        # Runs for every candidate and rule: fields by unpacking (a NamedTuple's attributes are generic
+        # descriptor lookups, an unpacked slice is not).
+        domain, owner, source, fmt, namespace, package, version, _, state = candidate[:9]
+        (
+            _,
+            _,
+            rule_domain,
+            rule_owner,
+            rule_source,
+            _,
+            formats,
+            namespaces,
+            packages,
+            exclude_packages,
+            versions,
+            _,
+            include_prerelease,
+            states,
+        ) = self[:14]
+        if domain != rule_domain or source != rule_source or (rule_owner is not None and owner != rule_owner):
             return DOMAIN
-        fmt = candidate.format
-        if self.formats is not None and fmt not in self.formats:
+        if formats is not None and fmt not in formats:
             return FORMAT
-        if self.namespaces is not None:
-            ns = candidate.namespace or ""
+        if namespaces is not None:
+            ns = namespace or ""
             if ns == "":
-                if "" not in self.namespaces.patterns:
+                if "" not in namespaces.patterns:
                     return NAMESPACE
-            elif not self.namespaces.matches(fmt, ns):
+            elif not namespaces.matches(fmt, ns):
                 return NAMESPACE
-        if not self.packages.matches(fmt, candidate.package):
+        if not packages.matches(fmt, package):
             return PACKAGE
-        if self.exclude_packages is not None and self.exclude_packages.matches(fmt, candidate.package):
+        if exclude_packages is not None and exclude_packages.matches(fmt, package):
             return EXCLUDE
-        version_range = self.versions.get(fmt)
-        if version_range is not None and not version_range.contains(candidate.version):
+        version_range = versions.get(fmt)
+        if version_range is not None and not version_range.contains(version):
             return RANGE
-        if not self.include_prerelease and is_prerelease(fmt, candidate.version):
+        if not include_prerelease and is_prerelease(fmt, version):
             return PRERELEASE
-        if candidate.state not in self.states:
+        if state not in states:
             return STATE
         return None
 
@@ -329,7 +351,7 @@ class _PrefixIndex:
         self.lengths = sorted({len(prefix) for prefix in self.buckets})
 
     def lookup(self, package: str) -> list[Rule]:
-        name = _fold(self.fmt, package)
+        name = _fold(self.fmt, package)  # memoized: a C call when the name was seen
         found: list[Rule] = []
         probes = 0
         for length in self.lengths:
@@ -397,17 +419,19 @@ class RuleSet:
         the source passes: ``domain`` (no rule for the domain or its owner account), ``source``
         (no rule for the repository), ``format`` or ``package``.
         """
-        key = (candidate.domain, candidate.source_repository)
-        if key not in self.by_source:
-            return [], ("source" if candidate.domain in self.domains else DOMAIN)
-        named, any_unnamed = self._owners[key]
-        foreign = own_account is not None and candidate.domain_owner != own_account
-        if candidate.domain_owner not in named and (not any_unnamed or foreign):
+        domain, owner, source, fmt, _, package = candidate[:6]
+        key = (domain, source)
+        owners = self._owners.get(key)  # exactly the keys of by_source
+        if owners is None:
+            return [], ("source" if domain in self.domains else DOMAIN)
+        named, any_unnamed = owners
+        foreign = own_account is not None and owner != own_account
+        if owner not in named and (not any_unnamed or foreign):
             return [], DOMAIN
-        index = self._by_format.get((*key, candidate.format))
+        index = self._by_format.get((domain, source, fmt))
         if index is None:
             return [], FORMAT
-        found = index.lookup(candidate.package)
+        found = index.lookup(package)
         if foreign:
             named_here = [r for r in found if r.domain_owner is not None]
             if found and not named_here:
