@@ -392,11 +392,21 @@ def handle_sqs(event: dict[str, Any], context: Any, deps: Dependencies) -> dict[
     addressable = [
         r for r in records if isinstance(r, dict) and isinstance(r.get("messageId"), str) and r["messageId"]
     ]
+    # A batch allocates tens of thousands of objects (candidates, outcomes, log fields) that all live until
+    # it ends, so the cyclic collector only rescans them (about 5% of a batch's CPU); they are acyclic and
+    # go with the batch. The collector is off while the batch is promoted and back on afterwards, whatever
+    # happens (a batch is at most 10,000 records: the memory figure of 10,000 records is unchanged).
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
     try:
         failing = process_sqs_records(records, deps)
     except Exception:  # a bug must not lose versions: every record goes back to the queue
         logger.exception("unexpected error while promoting a batch; every record will be retried")
         failing = {r["messageId"] for r in addressable}
+    finally:
+        if paused:
+            gc.enable()
     if not addressable or not failing:
         # Nothing to hand back. Powertools' batch processor, whose import costs about 40 ms of cold
         # start (asyncio and every event data class), is loaded only when a record must be retried.

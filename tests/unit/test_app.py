@@ -3,6 +3,7 @@ scheduled events, bad input, timeouts, and what it imports."""
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import subprocess
@@ -287,3 +288,39 @@ def test_sample_event_files_exist() -> None:
 
 def test_event_helper_overrides() -> None:
     assert event(packageName="x")["detail"]["packageName"] == "x"
+
+
+class _CollectorWatch:
+    """A CodeArtifact double that notes whether the cyclic collector ran during each call."""
+
+    def __init__(self, fake: FakeCodeArtifact, error: Exception | None = None) -> None:
+        self.fake, self.error, self.enabled_during_calls = fake, error, list[bool]()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.fake, name)
+
+    def copy_package_versions(self, **kwargs: Any) -> dict[str, Any]:
+        self.enabled_during_calls.append(gc.isenabled())
+        if self.error is not None:
+            raise self.error
+        return self.fake.copy_package_versions(**kwargs)
+
+
+@pytest.mark.parametrize("error", [None, RuntimeError("a bug in a copy")])
+def test_the_collector_is_paused_for_a_batch_and_back_on_after_it(
+    handler_fake: FakeCodeArtifact, error: Exception | None
+) -> None:
+    # Given a batch whose versions are copied (or whose copy hits a bug)
+    seed(handler_fake, "pypi-published")
+    watch = _CollectorWatch(handler_fake, error)
+    app.state().client = watch
+    batch = {"Records": [sqs_record(load_event("pypi-published"), "m-1")]}
+    assert gc.isenabled()
+    # When the batch is handled
+    response = app.lambda_handler(batch, Context())
+    # Then the collector was off while it was promoted, and is on again afterwards
+    assert watch.enabled_during_calls
+    assert not any(watch.enabled_during_calls)
+    assert gc.isenabled()
+    expected = [] if error is None else [{"itemIdentifier": "m-1"}]
+    assert response == {"batchItemFailures": expected}
