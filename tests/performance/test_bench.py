@@ -64,7 +64,7 @@ def test_cold_start(report: Report) -> None:
             "ms",
             "-",
             None,
-            f"ratio {r['wall_ratio']:.2f} (wall time depends on the machine's load)",
+            f"ratio {r['wall_ratio']:.2f} (includes waits for the copy pacing; the machine's load)",
         )
     )
     report.add(

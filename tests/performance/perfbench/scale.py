@@ -28,11 +28,11 @@ class Scale:
 
 FULL = Scale(
     name="full",
-    cold_start_repeats=21,
+    cold_start_repeats=41,
     cpu_records=5_000,
     cpu_packages=500,
     cpu_rules=100,
-    cpu_repeats=5,
+    cpu_repeats=15,
     burst_events=2_000,
     burst_packages=500,
     drain_packages=100,
