@@ -40,19 +40,6 @@ class Dependencies:
     generated methods cost ~4M instructions of every cold start to create.
     """
 
-    __match_args__ = (
-        "client",
-        "rules",
-        "reporter",
-        "clock",
-        "remaining",
-        "limiter",
-        "policy",
-        "sleep",
-        "account_id",
-        "catch_up",
-    )
-
     def __init__(  # noqa: PLR0917 - positional too, as the dataclass's
         self,
         client: Any,

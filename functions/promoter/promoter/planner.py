@@ -31,6 +31,7 @@ from promoter.rules import (
     Rule,
     RuleSet,
 )
+from promoter.versions import Record
 
 MAX_VERSIONS_PER_CALL = 100
 
@@ -74,11 +75,11 @@ _new_tuple = tuple.__new__
 GroupKey = tuple[str, str, str, str, str, str | None, str, bool, bool, bool]
 
 
-class CopyRequest:
+class CopyRequest(Record):
     """One CopyPackageVersions call: one package, one destination, at most 100 versions.
 
-    Immutable, compared and hashed by its fields, as the frozen dataclass it was; a plain class because
-    the dataclass's generated methods cost ~4.5M instructions of every cold start to create (see
+    Immutable, compared and hashed by its fields, as the frozen dataclass it was; a ``Record`` because the
+    dataclass's generated methods cost ~4.5M instructions of every cold start to create (see
     ``with_items`` for ``dataclasses.replace``).
     """
 
@@ -94,7 +95,7 @@ class CopyRequest:
         "package",
         "source_repository",
     )
-    __match_args__ = (
+    _fields = (
         "domain",
         "domain_owner",
         "source_repository",
@@ -143,43 +144,11 @@ class CopyRequest:
         setattr_(self, "include_from_upstream", include_from_upstream)
         setattr_(self, "items", items)
 
-    def _fields(self) -> tuple[Any, ...]:
-        return (
-            self.domain,
-            self.domain_owner,
-            self.source_repository,
-            self.destination_repository,
-            self.format,
-            self.namespace,
-            self.package,
-            self.allow_overwrite,
-            self.include_from_upstream,
-            self.items,
-        )
-
     def __setattr__(self, name: str, value: Any) -> None:
         raise FrozenInstanceError(f"cannot assign to field {name!r}")
 
     def __delattr__(self, name: str) -> None:
         raise FrozenInstanceError(f"cannot delete field {name!r}")
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, CopyRequest) and other.__class__ is self.__class__:
-            return self._fields() == other._fields()
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self._fields())
-
-    def __repr__(self) -> str:
-        return (
-            f"{self.__class__.__qualname__}(domain={self.domain!r}, domain_owner={self.domain_owner!r}, "
-            f"source_repository={self.source_repository!r}, "
-            f"destination_repository={self.destination_repository!r}, format={self.format!r}, "
-            f"namespace={self.namespace!r}, package={self.package!r}, "
-            f"allow_overwrite={self.allow_overwrite!r}, "
-            f"include_from_upstream={self.include_from_upstream!r}, items={self.items!r})"
-        )
 
     def with_items(self, items: tuple[PlannedVersion, ...]) -> CopyRequest:
         """The same call for ``items`` (what ``dataclasses.replace(request, items=...)`` gave)."""
