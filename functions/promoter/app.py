@@ -62,12 +62,28 @@ class PowertoolsMetrics:
                 metric.add_dimension(name=dimension[0], value=dimension[1])
 
 
+_LINE_BREAKS = ((b"\xc2\x85", b"\\u0085"), (b"\xe2\x80\xa8", b"\\u2028"), (b"\xe2\x80\xa9", b"\\u2029"))
+"""U+0085, U+2028 and U+2029 in UTF-8, and their JSON escapes."""
+
+
+def _one_line(data: bytes) -> str:
+    """``data`` as text that stays one line: orjson escapes control characters below U+0020 but writes NEL
+    (U+0085) and the Unicode line and paragraph separators as they are (valid JSON), and readers that split
+    text at every Unicode line boundary (Python's ``splitlines``, JavaScript) would cut an outcome line
+    there, e.g. one quoting a malformed body. Their UTF-8 bytes only occur inside strings, so they are
+    replaced by their escapes; a line that is all ASCII (nearly every one) is left as it is."""
+    if not data.isascii():
+        for raw, escaped in _LINE_BREAKS:
+            data = data.replace(raw, escaped)
+    return data.decode()
+
+
 def _encode(line: dict[str, Any]) -> str:
     """One JSON line with its newline, compact, with anything JSON lacks as its str(). orjson encodes such a
     line about ten times faster than the json module, which made encoding the largest CPU cost per event; a
     line orjson refuses (an int beyond 64 bits, a non-str key) falls back to json rather than being lost."""
     try:
-        return orjson.dumps(line, default=str, option=orjson.OPT_APPEND_NEWLINE).decode()
+        return _one_line(orjson.dumps(line, default=str, option=orjson.OPT_APPEND_NEWLINE))
     except (TypeError, orjson.JSONEncodeError):
         return json.dumps(line, separators=(",", ":"), default=str) + "\n"
 
@@ -188,7 +204,7 @@ class OutcomeLog:
                 except (TypeError, orjson.JSONEncodeError):
                     pass
                 else:
-                    text = (start + body[1:]).decode()
+                    text = _one_line(start + body[1:])
         if text is None:
             line = dict(prefix)
             line["level"] = level

@@ -180,6 +180,7 @@ def test_arbitrary_json_as_an_event_never_raises(copying: CopyingClient, event: 
 )
 @example(body=json.dumps(real_event("arbitrary-package", version="x" * 256)), as_record=True)
 @example(body="{" * 100_000, as_record=True)
+@example(body="\x85 \u2028 \u2029", as_record=False)  # Unicode line breaks quoted in a log line
 def test_an_arbitrary_sqs_body_never_fails_the_other_records(
     copying: CopyingClient, body: Any, as_record: bool
 ) -> None:

@@ -324,3 +324,19 @@ def test_the_collector_is_paused_for_a_batch_and_back_on_after_it(
     assert gc.isenabled()
     expected = [] if error is None else [{"itemIdentifier": "m-1"}]
     assert response == {"batchItemFailures": expected}
+
+
+@pytest.mark.parametrize("body", ["\x85", "a\u2028b", "a\u2029b", "é\x85\u2028"])
+def test_a_log_line_quoting_unicode_line_breaks_stays_one_json_line(
+    handler_fake: FakeCodeArtifact, log_stream: io.StringIO, body: str
+) -> None:
+    # Given a record whose body holds characters that Unicode counts as line breaks
+    batch = {"Records": [{"messageId": "m-1", "body": body}, body]}
+    # When the handler logs the malformed input
+    app.lambda_handler(batch, Context())
+    # Then every line of the log, split at every Unicode line boundary, is one JSON document, and the
+    # quoted input reads back as it was
+    lines = [json.loads(raw) for raw in log_stream.getvalue().splitlines() if raw.strip()]
+    inputs = [line["input"] for line in lines if line.get("reason") == "malformed"]
+    assert len(inputs) == 2
+    assert body in inputs[0]
