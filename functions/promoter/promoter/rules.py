@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from fnmatch import translate
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from promoter.events import STATES, Candidate
 from promoter.versions import FORMATS, InvalidRange, Record, VersionRange, compile_range, is_prerelease
@@ -181,59 +180,26 @@ class GlobSet(Record):
 # --------------------------------------------------------------------------- the rule
 
 
-if TYPE_CHECKING:
-
-    class _RuleFields(NamedTuple):
-        name: str
-        position: int
-        domain: str
-        domain_owner: str | None
-        source_repository: str
-        destination_repositories: tuple[str, ...]
-        formats: frozenset[str] | None
-        namespaces: GlobSet | None
-        packages: GlobSet
-        exclude_packages: GlobSet | None
-        versions: Mapping[str, VersionRange]
-        versions_text: str | Mapping[str, str] | None
-        include_prerelease: bool
-        states: frozenset[str]
-        allow_overwrite: bool
-        include_from_upstream: bool
-        minimum_release_age: timedelta | None
-
-else:
-    # The same NamedTuple at run time, from collections.namedtuple without typing's NamedTuple class, which
-    # compiles each field's (string) annotation: ~2M instructions of every cold start for these 17 fields.
-    # Keep the two lists of fields alike (test_rules checks the order).
-    _RuleFields = namedtuple(
-        "Rule",
-        (
-            "name",
-            "position",
-            "domain",
-            "domain_owner",
-            "source_repository",
-            "destination_repositories",
-            "formats",
-            "namespaces",
-            "packages",
-            "exclude_packages",
-            "versions",
-            "versions_text",
-            "include_prerelease",
-            "states",
-            "allow_overwrite",
-            "include_from_upstream",
-            "minimum_release_age",
-        ),
-    )
-
-
-class Rule(_RuleFields):
+class Rule(NamedTuple):
     """One validated, compiled promotion rule."""
 
-    __slots__ = ()
+    name: str
+    position: int
+    domain: str
+    domain_owner: str | None
+    source_repository: str
+    destination_repositories: tuple[str, ...]
+    formats: frozenset[str] | None
+    namespaces: GlobSet | None
+    packages: GlobSet
+    exclude_packages: GlobSet | None
+    versions: Mapping[str, VersionRange]
+    versions_text: str | Mapping[str, str] | None
+    include_prerelease: bool
+    states: frozenset[str]
+    allow_overwrite: bool
+    include_from_upstream: bool
+    minimum_release_age: timedelta | None
 
     def rejection(self, candidate: Candidate) -> str | None:
         """The first filter (except age) that rejects ``candidate``, or None when the rule accepts it."""
