@@ -27,18 +27,33 @@ from promoter.outcomes import FAILED, IGNORED, PROMOTED, Outcome
 from promoter.planner import plan
 from promoter.report import MALFORMED, NOT_CODEARTIFACT, Reporter
 from promoter.rules import STATE, RuleSet
+from promoter.versions import Record
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class Dependencies:
+class Dependencies(Record):
     """What one invocation works with; all of it replaceable in tests.
 
-    A plain class with the dataclass's constructor, fields, repr and equality it replaced: the dataclass's
-    generated methods cost ~4M instructions of every cold start to create.
+    A ``Record`` with the dataclass's constructor, fields, repr and equality it replaced (and, as that
+    mutable dataclass, no hash): the dataclass's generated methods cost ~4M instructions of every cold start
+    to create.
     """
+
+    _fields = (
+        "client",
+        "rules",
+        "reporter",
+        "clock",
+        "remaining",
+        "limiter",
+        "policy",
+        "sleep",
+        "account_id",
+        "catch_up",
+    )
 
     def __init__(  # noqa: PLR0917 - positional too, as the dataclass's
         self,
@@ -66,34 +81,7 @@ class Dependencies:
         self.catch_up = catch_up
         """Fill each copy call with the package's other versions the rules accept (``promoter.catchup``)."""
 
-    def _fields(self) -> tuple[Any, ...]:
-        return (
-            self.client,
-            self.rules,
-            self.reporter,
-            self.clock,
-            self.remaining,
-            self.limiter,
-            self.policy,
-            self.sleep,
-            self.account_id,
-            self.catch_up,
-        )
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Dependencies) and other.__class__ is self.__class__:
-            return self._fields() == other._fields()
-        return NotImplemented
-
     __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return (
-            f"{self.__class__.__qualname__}(client={self.client!r}, rules={self.rules!r}, "
-            f"reporter={self.reporter!r}, clock={self.clock!r}, remaining={self.remaining!r}, "
-            f"limiter={self.limiter!r}, policy={self.policy!r}, sleep={self.sleep!r}, "
-            f"account_id={self.account_id!r}, catch_up={self.catch_up!r})"
-        )
 
     def copier(self) -> Copier:
         return Copier(
