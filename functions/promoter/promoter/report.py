@@ -11,7 +11,7 @@ versions, never package names.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from promoter.copier import CopyStats
@@ -78,6 +78,8 @@ class Reporter:
         events: OutcomeEventSink | None = None,
     ) -> None:
         self.logger = logger
+        self._line: Callable[[str, object, dict[str, Any]], None] | None = getattr(logger, "line", None)
+        """``app.OutcomeLog.line(level, msg, fields)``: ``info()`` without its extra call, per outcome."""
         self.metrics = metrics
         self.events = events
         self.counts: Counter[tuple[str, tuple[str, str] | None]] = Counter()
@@ -94,9 +96,8 @@ class Reporter:
             (self.logger.warning if outcome.retryable else self.logger.error)(message, extra=fields)
             dimension = ("ErrorCode", outcome.error_code or "Unknown")
         else:
-            line = getattr(self.logger, "line", None)  # app.OutcomeLog: info() without its extra call
-            if line is not None:
-                line("INFO", message, fields)
+            if self._line is not None:
+                self._line("INFO", message, fields)
             else:
                 self.logger.info(message, extra=fields)
             if status == IGNORED:
