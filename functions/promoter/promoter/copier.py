@@ -40,7 +40,7 @@ from promoter.outcomes import (
     Outcome,
 )
 from promoter.planner import CopyRequest, LookupFailed
-from promoter.versions import Record
+from promoter.record import Record
 
 THROTTLING_CODES = frozenset(
     {

@@ -25,9 +25,9 @@ from promoter.events import (
 )
 from promoter.outcomes import FAILED, IGNORED, PROMOTED, Outcome
 from promoter.planner import plan
+from promoter.record import Record
 from promoter.report import MALFORMED, NOT_CODEARTIFACT, Reporter
 from promoter.rules import STATE, RuleSet
-from promoter.versions import Record
 
 
 def utc_now() -> datetime:

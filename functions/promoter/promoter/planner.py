@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 from promoter.events import Candidate, VersionKey
 from promoter.outcomes import DEFERRED, FAILED, IGNORED, Outcome
+from promoter.record import Record
 from promoter.rules import (
     AGE,
     DOMAIN,
@@ -31,7 +32,6 @@ from promoter.rules import (
     Rule,
     RuleSet,
 )
-from promoter.versions import Record
 
 MAX_VERSIONS_PER_CALL = 100
 

@@ -20,7 +20,8 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from promoter.events import STATES, Candidate
-from promoter.versions import FORMATS, InvalidRange, Record, VersionRange, compile_range, is_prerelease
+from promoter.record import Record
+from promoter.versions import FORMATS, InvalidRange, VersionRange, compile_range, is_prerelease
 
 RULE_KEYS: frozenset[str] = frozenset(
     {

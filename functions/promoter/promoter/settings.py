@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from promoter.versions import Record
+from promoter.record import Record
 
 DEFAULT_RULES_FILE = "promotion-rules.yaml"
 _MODULE_FILE = os.path.abspath(__file__)  # absolute now (the working directory may change), resolved later

@@ -46,6 +46,8 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, Protocol
 
+from promoter.record import Record
+
 FORMATS: frozenset[str] = frozenset({"npm", "pypi", "maven", "nuget", "generic", "ruby", "swift", "cargo"})
 """Package formats in the current CodeArtifact API model."""
 
@@ -92,35 +94,6 @@ class _LazyRegex:
 
     def sub(self, replacement: str, text: str) -> str:
         return self._regex().sub(replacement, text)
-
-
-class Record:
-    """A value whose fields ``__init__`` sets once, with a repr, equality and hash over ``_fields``: the base
-    of the package's small value classes (the ranges below, and others in rules, copier and settings).
-
-    They were NamedTuples, whose attributes, repr and keyword constructor they keep; creating a NamedTuple
-    class costs ~1M instructions (``collections.namedtuple`` evaluates generated source and ``typing``
-    compiles every annotation), about twenty times a plain class, and every cold start created a dozen
-    of them. Here since this module is the first of the package to load.
-    """
-
-    __slots__ = ()
-    _fields: tuple[str, ...] = ()
-
-    def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in self._fields)
-
-    def __repr__(self) -> str:
-        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
-        return f"{type(self).__name__}({inner})"
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Record) and other.__class__ is self.__class__:
-            return self._values() == other._values()
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self._values())
 
 
 # --------------------------------------------------------------------------- prereleases
