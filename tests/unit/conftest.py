@@ -14,7 +14,7 @@ from promoter.pipeline import Dependencies
 from promoter.report import MemoryMetrics, Reporter
 from promoter.rules import RuleSet, load_rules_text
 
-from .fake_codeartifact import FakeCodeArtifact
+from .fake_codeartifact import VARIANTS, FakeCodeArtifact
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -111,9 +111,11 @@ class FakeClock:
         self.now += seconds
 
 
-@pytest.fixture
-def fake() -> FakeCodeArtifact:
-    return FakeCodeArtifact()
+@pytest.fixture(params=VARIANTS)
+def fake(request: pytest.FixtureRequest) -> FakeCodeArtifact:
+    """The in-memory CodeArtifact, once as the API reference documents ALREADY_EXISTS and once in the
+    variant that leaves an identical copy out of both maps: the promoter must be right under either."""
+    return FakeCodeArtifact(variant=request.param)
 
 
 @pytest.fixture

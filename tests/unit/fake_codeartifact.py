@@ -2,9 +2,12 @@
 DescribePackageVersion that the promoter relies on, nothing else.
 
 CopyPackageVersions here, as in the service: all or nothing per call (one failure -> the
-others SKIPPED), revision pinning (MISMATCHED_REVISION), identical versions already in the
-destination are neither successful nor failed, a different one is ALREADY_EXISTS unless
-allowOverwrite.
+others SKIPPED), revision pinning (MISMATCHED_REVISION), and a version that already exists in
+the destination is ALREADY_EXISTS unless allowOverwrite, identical or not (the API reference:
+"If allowOverwrite is false and the package version already exists in the destination
+repository, the package version is returned in the failedVersions field of the response with an
+ALREADY_EXISTS error code"). ``variant = IDENTICAL_OMITTED`` answers an identical version in
+neither map instead, as the local CodeArtifact's variant of the same name does.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 COPYABLE = {"Published", "Unlisted", "Archived"}
+DOCUMENTED = "documented"
+IDENTICAL_OMITTED = "identical-omitted"
+VARIANTS = (DOCUMENTED, IDENTICAL_OMITTED)
 _revisions = itertools.count(1)
 
 
@@ -51,6 +57,7 @@ class FakeCodeArtifact:
     list_calls: list[dict[str, Any]] = field(default_factory=list)
     list_faults: list[Exception] = field(default_factory=list)
     """Raised, first in first out, by the next ListPackageVersions calls."""
+    variant: str = DOCUMENTED
 
     def publish(
         self,
@@ -109,7 +116,11 @@ class FakeCodeArtifact:
                 failed[version] = {"errorCode": "MISMATCHED_STATUS", "errorMessage": stored.status}
             else:
                 existing = self.versions.get((domain, destination, fmt, ns, package, version))
-                if existing is not None and existing.revision == stored.revision:
+                if (
+                    existing is not None
+                    and existing.revision == stored.revision
+                    and self.variant == IDENTICAL_OMITTED
+                ):
                     identical.add(version)
                 elif existing is not None and not kwargs.get("allowOverwrite"):
                     failed[version] = {"errorCode": "ALREADY_EXISTS", "errorMessage": "exists"}

@@ -18,7 +18,7 @@ from promoter.pipeline import Dependencies, process_sqs_records, promote
 from promoter.settings import Settings
 
 from .conftest import RecordingLogger, candidate, event, rules, sqs_record
-from .fake_codeartifact import FakeCodeArtifact, client_error
+from .fake_codeartifact import IDENTICAL_OMITTED, FakeCodeArtifact, client_error
 
 MakeDeps = Callable[..., Dependencies]
 CATCH_UP = "catch-up"
@@ -527,15 +527,22 @@ def test_a_failed_call_retries_only_the_events_own_records(
 # ----------------------------------------------------------------------------- switched off
 
 
-def test_without_catch_up_nothing_is_listed_and_the_call_holds_the_events_only(
+def test_without_catch_up_nothing_is_listed_before_the_call_and_it_holds_the_events_only(
     fake: FakeCodeArtifact, make_deps: MakeDeps
 ) -> None:
     revs = publish_all(fake, ["1.0.0", "1.1.0", "1.2.0"])
     fake.publish("acme", "release", "npm", "widgets", "1.1.0", revision=revs["1.1.0"])
     events = [candidate(version=v, revision=revs[v]) for v in ("1.0.0", "1.1.0")]
     outcomes = promote(events, make_deps(catch_up=False))
-    assert fake.list_calls == []
-    assert copied(fake) == [("release", {"1.0.0": revs["1.0.0"], "1.1.0": revs["1.1.0"]})]
+    both = {"1.0.0": revs["1.0.0"], "1.1.0": revs["1.1.0"]}
+    # The identical 1.1.0 is verified by one read of release after the answer (ALREADY_EXISTS as documented,
+    # or named in neither map): no read before the call, and 1.0.0 is copied by the follow-up if one is due.
+    assert len(fake.list_calls) == 1
+    assert fake.list_calls[0]["repository"] == "release"
+    if fake.variant == IDENTICAL_OMITTED:
+        assert copied(fake) == [("release", both)]
+    else:
+        assert copied(fake) == [("release", both), ("release", {"1.0.0": revs["1.0.0"]})]
     assert results(outcomes) == {"1.0.0": (PROMOTED, None), "1.1.0": (ALREADY_PRESENT, None)}
     assert "1.2.0" not in held(fake)
 

@@ -7,7 +7,7 @@ import pickle
 from fnmatch import translate
 
 import pytest
-from promoter.copier import CallError, RetryPolicy
+from promoter.copier import RetryPolicy
 from promoter.pipeline import Dependencies
 from promoter.planner import CopyRequest, PlannedVersion
 from promoter.rules import GlobSet, Rule, RulesError, build_ruleset
@@ -81,9 +81,6 @@ def test_records_print_compare_and_hash_by_their_fields() -> None:
     assert policy == RetryPolicy(4, 0.2, 2.0, 12.0)
     assert hash(policy) == hash(RetryPolicy(max_attempts=4))
     assert policy != RetryPolicy()
-    assert CallError("Throttling", "slow down", throttled=True) == CallError("Throttling", "slow down", True)
-    assert CallError("x", "y").throttled is False
-    assert repr(CallError("x", "y")) == "CallError(code='x', message='y', throttled=False)"
     settings = Settings.from_env({"PROMOTION_RULES_FILE": "/rules.yaml"})
     assert settings == Settings.from_env({"PROMOTION_RULES_FILE": "/rules.yaml"})
     assert (settings.rules_file, settings.max_attempts, settings.catch_up) == ("/rules.yaml", 20, True)

@@ -20,8 +20,10 @@ groups). Just before each copy this module reads the package in the destination 
 It never adds a call, it only fills calls the batch makes anyway; it takes the same decisions reconcile takes
 for the package (same rules, same planner), only earlier. A version it copies is reported ``promoted`` with
 reason ``catch-up``; if it cannot be copied, nothing is reported for it here: its own event (or reconcile)
-still owns it. Any listing problem (throttled, denied, out of time) leaves the call exactly as planned:
-catch-up saves calls, correctness never depends on it.
+still owns it. A listing the service refuses (denied) or no time left leaves the call exactly as planned; a
+transient listing failure (throttled, 5xx, a hung connection) makes the package yield its turn to the batch's
+other packages and copy as planned in the copier's next round: catch-up saves calls, correctness never
+depends on it.
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
+from promoter.copier import ReadFailed, call_error
+from promoter.destination import IDENTICAL, compare, read_versions
 from promoter.events import Candidate
 from promoter.outcomes import ALREADY_PRESENT, SUPERSEDED, Outcome
 from promoter.planner import MAX_VERSIONS_PER_CALL, CopyRequest, PlannedVersion, plan
@@ -40,9 +42,6 @@ from promoter.rules import RuleSet, listing_status
 REASON = "catch-up"
 """``Outcome.reason`` of a version promoted along with another version's copy, and its candidates' origin."""
 
-_PAGE_SIZE = 1000
-"""ListPackageVersions' largest page (as promoter.listing, which this module does not import: it is on
-the event path, and listing's dataclasses cost a cold start about 5 ms to define)."""
 _PackageKey = tuple[str | None, ...]
 """``Candidate.version_key`` without the version: one package of one source."""
 _Options = tuple[str, bool, bool]
@@ -84,14 +83,14 @@ class CatchUp:
         present = self._versions(request, request.destination_repository, status=None)
         if present is None:
             return request, []
+        held = {version: revision for version, (revision, _) in present.items()}
         source = self._source(request)
         outcomes: list[Outcome] = []
         keep: list[PlannedVersion] = []
         for item in request.items:
             version, revision = item.candidate.version, item.candidate.revision
-            existing = present.get(version)
             current = source.get(version) if source is not None else None
-            if existing is not None and revision and existing[0] == revision:
+            if compare(held, version, revision) == IDENTICAL:
                 outcomes.append(
                     Outcome(
                         ALREADY_PRESENT,
@@ -205,37 +204,26 @@ class CatchUp:
         self, request: CopyRequest, repository: str, *, status: str | None
     ) -> dict[str, tuple[str | None, str]] | None:
         """The package's versions in ``repository``, version -> (revision, status) ({} when it lacks the
-        package); None when they could not be read, which turns catch-up off for this call. Plain tuples
-        rather than ``listing.ListedVersion``: this runs before every copy, and reads nothing else."""
+        package); None when catch-up must stay out of this call (no time left, or a read the service
+        refuses). A transient failure (throttling, 5xx, a broken or hung connection) raises ``ReadFailed``:
+        the package yields its turn to the others, and its retry copies as planned."""
         if self.remaining() < self.reserve:
             return None
-        params: dict[str, Any] = {
-            "domain": request.domain,
-            "domainOwner": request.domain_owner,
-            "repository": repository,
-            "format": request.format,
-            "package": request.package,
-            "maxResults": _PAGE_SIZE,
-        }
-        if request.namespace:
-            params["namespace"] = request.namespace
-        if status:
-            params["status"] = status
-        found: dict[str, tuple[str | None, str]] = {}
         try:
-            while True:
-                page = self.client.list_package_versions(**params)
-                for summary in page.get("versions", ()):
-                    found[summary["version"]] = (summary.get("revision"), summary.get("status", ""))
-                token = page.get("nextToken")
-                if not token:
-                    return found
-                params["nextToken"] = token
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-                return {}
-            return None
-        except Exception:  # any other failure of a read only turns catch-up off for this call
+            return read_versions(
+                self.client,
+                domain=request.domain,
+                domain_owner=request.domain_owner,
+                repository=repository,
+                format=request.format,
+                namespace=request.namespace,
+                package=request.package,
+                status=status,
+            )
+        except Exception as exc:  # any failure of a read only turns catch-up off for this call
+            error = call_error(exc)
+            if error.transient:
+                raise ReadFailed(error) from None
             return None
 
 

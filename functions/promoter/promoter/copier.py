@@ -1,45 +1,59 @@
-"""CopyPackageVersions calls: pacing, retries, follow-ups, and one Outcome per version.
+"""CopyPackageVersions calls: pacing, fair retries, follow-ups, and one verified Outcome per version.
 
-What the API answers (and what it means here):
+A version is reported done only when the answer names it with the pinned revision, or a read of the
+destination (ListPackageVersions) shows that revision there. What each answer means here:
 
-- ``successfulVersions[v]``                         -> promoted
-- ``failedVersions[v].errorCode == MISMATCHED_REVISION`` -> superseded (a newer event follows)
-- ``failedVersions[v].errorCode == SKIPPED``        -> retried in a follow-up call without the failures
-- any other ``failedVersions`` code (ALREADY_EXISTS, MISMATCHED_STATUS, NOT_ALLOWED, NOT_FOUND)
-                                                     -> failed, final (retrying cannot change it)
-- in neither map                                     -> already present (identical copy in the destination)
+- ``successfulVersions[v]`` with the pinned revision      -> promoted
+- ``successfulVersions[v]`` with another or no revision   -> destination read: pinned revision there ->
+                                                              already_present; else failed, retryable
+- ``failedVersions[v].errorCode == ALREADY_EXISTS``       -> destination read: pinned revision there ->
+                                                              already_present; another revision -> failed,
+                                                              final; unreadable or absent -> retryable
+- ``failedVersions[v].errorCode == MISMATCHED_REVISION``  -> superseded (a newer event follows)
+- ``failedVersions[v].errorCode == SKIPPED``              -> retried in a follow-up call without the failures
+- ``MISMATCHED_STATUS``, ``NOT_ALLOWED``, ``NOT_FOUND``    -> failed, final (retrying cannot change it)
+- any other code (unknown, missing, null)                  -> failed, retryable, with the raw code and message
+- in neither map (an empty, ``{}``, ``null`` or unparsable body, a proxy's page)
+                                                           -> destination read, as for ALREADY_EXISTS, but
+                                                              another revision there is retryable
 
-A call-level error (throttling and 5xx after retries, AccessDenied, ResourceNotFound,
-a broken connection) fails every version of the call as *retryable*: the handler gives
-their records back to the queue, so nothing is lost and the dead-letter queue keeps
-what never succeeds.
+A call-level error that is not transient (AccessDenied, ResourceNotFound, validation) fails every version of
+the call as *retryable*: the handler gives their records back to the queue, so nothing is lost and the
+dead-letter queue keeps what never succeeds.
 
-Pacing: one token bucket per process (the quota is per account, 5 requests/s by default)
-so a burst never starts faster than the quota; a throttle empties the bucket and the
-call is retried with exponential backoff and jitter. Every wait is bounded by the time
-the function has left: a call is started only when ``call_reserve`` seconds remain.
+Fair time: throttling, 5xx and broken or hung connections are retried in rounds. Every request of a batch
+gets its first attempt before any request's second, and each round retries every request still waiting once,
+after one shared backoff, so one failing package never spends the time the others need. Pacing: one token
+bucket per process (the quota is per account, 5 requests/s by default); a throttle empties it. Every wait is
+bounded by the time the function has left: a call starts only when ``call_reserve`` seconds remain.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from promoter.destination import IDENTICAL, OTHER_REVISION, compare, read_versions
 from promoter.events import Candidate
 from promoter.outcomes import (
+    ALREADY_EXISTS,
     ALREADY_PRESENT,
     FAILED,
     NOT_ATTEMPTED,
     PROMOTED,
     SUPERSEDED,
+    UNEXPECTED_REVISION,
+    UNKNOWN_CODE,
+    UNVERIFIED,
     Outcome,
 )
-from promoter.planner import CopyRequest, LookupFailed
+from promoter.planner import CopyRequest, LookupFailed, PlannedVersion
 from promoter.record import Record
 
 THROTTLING_CODES = frozenset(
@@ -64,7 +78,7 @@ TRANSIENT_CODES = frozenset(
         "RequestTimeoutException",
     }
 )
-FINAL_VERSION_CODES = frozenset({"ALREADY_EXISTS", "MISMATCHED_STATUS", "NOT_ALLOWED", "NOT_FOUND"})
+_T = TypeVar("_T")
 
 
 def no_deadline() -> float:
@@ -129,39 +143,53 @@ class RetryPolicy(Record):
         """Seconds that must remain before a call starts (connect + read timeout + margin)."""
 
 
+@dataclass(slots=True)
 class CopyStats:
-    """What the copier's calls cost (plain class: defined at every cold start, dataclasses cost more)."""
+    """What the copier's calls cost."""
 
-    __slots__ = ("copy_requests", "describe_calls", "out_of_time", "throttled")
-
-    def __init__(
-        self, copy_requests: int = 0, throttled: int = 0, describe_calls: int = 0, out_of_time: bool = False
-    ) -> None:
-        self.copy_requests = copy_requests
-        self.throttled = throttled
-        self.describe_calls = describe_calls
-        self.out_of_time = out_of_time
-
-    def __repr__(self) -> str:
-        return (
-            f"CopyStats(copy_requests={self.copy_requests}, throttled={self.throttled}, "
-            f"describe_calls={self.describe_calls}, out_of_time={self.out_of_time})"
-        )
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, CopyStats) and repr(self) == repr(other)
-
-    __hash__ = None  # type: ignore[assignment]
+    copy_requests: int = 0
+    throttled: int = 0
+    describe_calls: int = 0
+    verify_reads: int = 0
+    """ListPackageVersions calls that read a destination to verify an answer."""
+    out_of_time: bool = False
 
 
-class CallError(Record):
-    __slots__ = ("code", "message", "throttled")
-    _fields = ("code", "message", "throttled")
+@dataclass(frozen=True, slots=True)
+class CallError:
+    code: str
+    message: str
+    throttled: bool = False
+    transient: bool = False
+    """Worth another attempt later in the invocation: throttling, 5xx, a broken or timed-out connection."""
+    timed_out: bool = False
+    """The connection hung until the client's timeout: another attempt in the same turn would hang too."""
 
-    def __init__(self, code: str, message: str, throttled: bool = False) -> None:
-        self.code = code
-        self.message = message
-        self.throttled = throttled
+
+class ReadFailed(Exception):
+    """A read before a copy failed in a transient way: the request yields its turn (``copy_fairly``)."""
+
+    def __init__(self, error: CallError) -> None:
+        super().__init__(f"{error.code}: {error.message}")
+        self.error = error
+
+
+@dataclass(frozen=True, slots=True)
+class Unfinished:
+    """What is left of a request after an attempt that failed in a transient way, and why."""
+
+    request: CopyRequest
+    error: CallError
+
+
+Prepare = Callable[[CopyRequest], tuple[CopyRequest, list[Outcome]]]
+"""Turns a planned request into the call to make and outcomes decided without it (catch-up); may raise
+``ReadFailed``."""
+
+_DOCUMENTED_FINAL = frozenset({"MISMATCHED_STATUS", "NOT_ALLOWED", "NOT_FOUND"})
+_READ_ATTEMPTS = 3
+"""Attempts of one read (publish time, verification): few, since a record that fails one goes back to the
+queue and nothing is lost."""
 
 
 class Copier:
@@ -189,51 +217,87 @@ class Copier:
         self.jitter = jitter
         self.stats = stats or CopyStats()
 
-    # ----------------------------------------------------------------- copy
+    # ----------------------------------------------------------------- copy, fairly
 
-    def copy_all(self, requests: Sequence[CopyRequest]) -> list[Outcome]:
-        outcomes: list[Outcome] = []
-        for request in requests:
-            outcomes.extend(self.copy(request))
-        return outcomes
+    def copy_all(self, requests: Sequence[CopyRequest], prepare: Prepare | None = None) -> list[Outcome]:
+        return [outcome for outcomes in self.copy_fairly(requests, prepare) for outcome in outcomes]
 
     def copy(self, request: CopyRequest) -> list[Outcome]:
+        return self.copy_all([request])
+
+    def copy_fairly(
+        self, requests: Sequence[CopyRequest], prepare: Prepare | None = None
+    ) -> Iterator[list[Outcome]]:
+        """Outcomes attempt by attempt (a log line is never held back by later calls).
+
+        First every request gets one attempt, in order (``prepare`` runs just before it, after the pacing
+        wait, so that it sees what another invocation copied meanwhile); then rounds: one shared backoff,
+        one more attempt for every request still waiting. When time runs short, what still waits fails as
+        retryable with the last error it met.
+        """
+        waiting: list[Unfinished] = []
+        for planned in requests:
+            request = planned
+            if prepare is not None:
+                self.wait_for_slot()
+                try:
+                    request, decided = prepare(planned)
+                except ReadFailed as failure:
+                    waiting.append(Unfinished(planned, failure.error))
+                    continue
+                if decided:
+                    yield decided
+            if request.items:
+                outcomes, left = self._attempt(request)
+                yield outcomes
+                if left is not None:
+                    waiting.append(left)
+        for round_ in range(1, self.policy.max_attempts):
+            if not waiting or not self._back_off(round_ - 1):
+                break
+            still: list[Unfinished] = []
+            for unfinished in waiting:
+                outcomes, left = self._attempt(unfinished.request, unfinished.error)
+                yield outcomes
+                if left is not None:
+                    still.append(left)
+            waiting = still
+        for unfinished in waiting:
+            yield _all(
+                unfinished.request,
+                FAILED,
+                unfinished.error.code,
+                unfinished.error.message,
+                retryable=True,
+            )
+
+    def _back_off(self, round_: int) -> bool:
+        """Sleep the backoff of ``round_`` (equal jitter, doubling to ``max_delay``) if time allows."""
+        delay = min(self.policy.max_delay, self.policy.base_delay * (2**round_))
+        delay = delay / 2 + self.jitter() * delay / 2
+        if self.remaining() - delay < self.policy.call_reserve:
+            self.stats.out_of_time = True
+            return False
+        self.sleep(delay)
+        return True
+
+    def _attempt(
+        self, request: CopyRequest, previous: CallError | None = None
+    ) -> tuple[list[Outcome], Unfinished | None]:
+        """One call for ``request`` and its SKIPPED follow-ups: the outcomes decided, and what is left."""
         outcomes: list[Outcome] = []
         pending = request
         while pending.items:
             response, error = self._call(self.client.copy_package_versions, pending.api_kwargs(), copy=True)
             if error is not None:
+                if error.transient or error.code == NOT_ATTEMPTED:
+                    if error.code == NOT_ATTEMPTED and previous is not None:
+                        error = previous  # the reason it still waits is what went wrong before
+                    return outcomes, Unfinished(pending, error)
                 outcomes.extend(_all(pending, FAILED, error.code, error.message, retryable=True))
-                break
-            assert response is not None
-            succeeded = response.get("successfulVersions") or {}
-            failed = response.get("failedVersions") or {}
-            skipped: list[str] = []
-            for item in pending.items:
-                version = item.candidate.version
-                if version in succeeded:
-                    info = succeeded[version] or {}
-                    outcomes.append(
-                        _outcome(pending, item.candidate, item.rule, PROMOTED, revision=info.get("revision"))
-                    )
-                elif version in failed:
-                    info = failed[version] or {}
-                    code = str(info.get("errorCode") or "UNKNOWN")
-                    message = str(info.get("errorMessage") or "")[:500]
-                    if code == "SKIPPED":
-                        skipped.append(version)
-                    elif code == "MISMATCHED_REVISION":
-                        outcomes.append(
-                            _outcome(
-                                pending, item.candidate, item.rule, SUPERSEDED, code=code, message=message
-                            )
-                        )
-                    else:
-                        outcomes.append(
-                            _outcome(pending, item.candidate, item.rule, FAILED, code=code, message=message)
-                        )
-                else:
-                    outcomes.append(_outcome(pending, item.candidate, item.rule, ALREADY_PRESENT))
+                return outcomes, None
+            decided, skipped = self._decide(pending, response)
+            outcomes.extend(decided)
             if not skipped:
                 break
             if len(skipped) == len(pending.items):
@@ -249,7 +313,147 @@ class Copier:
                 )
                 break
             pending = pending.only(skipped)
+        return outcomes, None
+
+    # ----------------------------------------------------------------- what an answer means
+
+    def _decide(self, request: CopyRequest, response: Any) -> tuple[list[Outcome], list[str]]:
+        """Outcomes of the versions the answer settles (reading the destination where it does not), and
+        the versions it skipped."""
+        succeeded = _answer_map(response, "successfulVersions")
+        failed = _answer_map(response, "failedVersions")
+        outcomes: list[Outcome] = []
+        skipped: list[str] = []
+        to_verify: list[tuple[PlannedVersion, str, str | None]] = []  # (item, why, revision named)
+        for item in request.items:
+            candidate = item.candidate
+            version, pinned = candidate.version, candidate.revision
+            success = succeeded.get(version)
+            failure = failed.get(version)
+            if isinstance(success, Mapping):
+                named = success.get("revision")
+                named = named if isinstance(named, str) and named else None
+                if named is not None and (pinned is None or named == pinned):
+                    outcomes.append(_outcome(request, candidate, item.rule, PROMOTED, revision=named))
+                else:
+                    to_verify.append((item, UNEXPECTED_REVISION if named else UNVERIFIED, named))
+            elif version in failed:
+                code = failure.get("errorCode") if isinstance(failure, Mapping) else None
+                message = failure.get("errorMessage") if isinstance(failure, Mapping) else None
+                text = str(message)[:500] if message is not None else ""
+                if code == "SKIPPED":
+                    skipped.append(version)
+                elif code == "MISMATCHED_REVISION":
+                    outcomes.append(
+                        _outcome(request, candidate, item.rule, SUPERSEDED, code=code, message=text)
+                    )
+                elif code == ALREADY_EXISTS:
+                    to_verify.append((item, ALREADY_EXISTS, None))
+                elif code in _DOCUMENTED_FINAL:
+                    outcomes.append(_outcome(request, candidate, item.rule, FAILED, code=code, message=text))
+                else:
+                    raw = code if isinstance(code, str) and code else UNKNOWN_CODE
+                    outcomes.append(
+                        _outcome(
+                            request,
+                            candidate,
+                            item.rule,
+                            FAILED,
+                            code=raw[:100],
+                            message=f"errorCode {code!r}, errorMessage {message!r}"[:500],
+                            retryable=True,
+                        )
+                    )
+            else:
+                to_verify.append((item, UNVERIFIED, None))
+        if to_verify:
+            outcomes.extend(self._verify(request, to_verify))
+        return outcomes, skipped
+
+    def _verify(
+        self, request: CopyRequest, items: Sequence[tuple[PlannedVersion, str, str | None]]
+    ) -> list[Outcome]:
+        """Decide versions the answer did not settle by what the destination holds (``destination.compare``,
+        the rule every path shares): the pinned revision there is success, whatever the answer said."""
+        where = request.destination_repository
+        held: dict[str, str | None] | None = None
+        read_error: CallError | None = None
+        listed, read_error = self._read(
+            lambda: read_versions(
+                self.client,
+                domain=request.domain,
+                domain_owner=request.domain_owner,
+                repository=where,
+                format=request.format,
+                namespace=request.namespace,
+                package=request.package,
+                on_page=self._count_verify_read,
+            )
+        )
+        if listed is not None:
+            held = {version: revision for version, (revision, _) in listed.items()}
+        outcomes: list[Outcome] = []
+        for item, why, named in items:
+            candidate = item.candidate
+            pinned = candidate.revision
+            if held is None:
+                assert read_error is not None
+                outcomes.append(
+                    _outcome(
+                        request,
+                        candidate,
+                        item.rule,
+                        FAILED,
+                        code=why,
+                        message=_unsettled(why, named, pinned, where)
+                        + f"; reading {where} to verify failed: {read_error.code}: {read_error.message}",
+                        retryable=True,
+                        revision=named,
+                    )
+                )
+                continue
+            state = compare(held, candidate.version, pinned)
+            if state == IDENTICAL:
+                outcomes.append(
+                    _outcome(request, candidate, item.rule, ALREADY_PRESENT, revision=held[candidate.version])
+                )
+            elif state == OTHER_REVISION and why == ALREADY_EXISTS and not request.allow_overwrite:
+                outcomes.append(
+                    _outcome(
+                        request,
+                        candidate,
+                        item.rule,
+                        FAILED,
+                        code=ALREADY_EXISTS,
+                        message=(
+                            f"{where} holds revision {held[candidate.version]} of this version, not "
+                            f"{pinned}, and allowOverwrite is off"
+                        ),
+                        revision=held[candidate.version],
+                    )
+                )
+            else:
+                found = (
+                    f"{where} holds revision {held[candidate.version]}"
+                    if state == OTHER_REVISION
+                    else f"{where} does not hold this version"
+                )
+                outcomes.append(
+                    _outcome(
+                        request,
+                        candidate,
+                        item.rule,
+                        FAILED,
+                        code=why,
+                        message=f"{_unsettled(why, named, pinned, where)}; {found}",
+                        retryable=True,
+                        revision=held.get(candidate.version) if state == OTHER_REVISION else named,
+                    )
+                )
         return outcomes
+
+    def _count_verify_read(self) -> None:
+        self.stats.verify_reads += 1
 
     def wait_for_slot(self) -> None:
         """Sleep until the pacing lets a copy call start, without taking the slot. Catch-up reads the
@@ -276,63 +480,93 @@ class Copier:
         }
         if candidate.namespace:
             kwargs["namespace"] = candidate.namespace
-        response, error = self._call(self.client.describe_package_version, kwargs, copy=False)
+
+        def describe() -> Any:
+            self.stats.describe_calls += 1
+            return self.client.describe_package_version(**kwargs)
+
+        response, error = self._read(describe)
         if error is not None:
             retryable = error.code not in ("ResourceNotFoundException",)
             raise LookupFailed(error.code, error.message, retryable=retryable)
-        assert response is not None
-        value = (response.get("packageVersion") or {}).get("publishedTime")
+        value = (response.get("packageVersion") or {}).get("publishedTime") if response else None
         return value if isinstance(value, datetime) else None
 
-    # ----------------------------------------------------------------- one API call with retries
+    # ----------------------------------------------------------------- API calls
+
+    def _read(self, read: Callable[[], _T]) -> tuple[_T | None, CallError | None]:
+        """A read with a few quick retries of throttling and 5xx; a timed-out read is not repeated (it would
+        hang as long again), and no read starts without ``call_reserve`` seconds left."""
+        error: CallError | None = None
+        for attempt in range(_READ_ATTEMPTS):
+            if self.remaining() < self.policy.call_reserve:
+                return None, error or CallError(NOT_ATTEMPTED, "not enough time left to start the read")
+            try:
+                return read(), None
+            except Exception as exc:  # a client must never take the batch down with it
+                error = call_error(exc)
+            if not error.transient or error.timed_out or attempt == _READ_ATTEMPTS - 1:
+                break
+            delay = self.policy.base_delay * (2**attempt)
+            if self.remaining() - delay < self.policy.call_reserve:
+                break
+            self.sleep(delay)
+        return None, error
 
     def _call(
         self, operation: Callable[..., Any], kwargs: dict[str, Any], *, copy: bool
-    ) -> tuple[dict[str, Any] | None, CallError | None]:
-        last: CallError | None = None
-        for attempt in range(self.policy.max_attempts):
-            wait = self.limiter.wait_time() if (copy and self.limiter is not None) else 0.0
-            if self.stats.out_of_time or self.remaining() - wait < self.policy.call_reserve:
-                self.stats.out_of_time = True
-                return None, last or CallError(NOT_ATTEMPTED, "not enough time left to start the call")
-            if wait > 0:
-                self.sleep(wait)
-            if copy:
-                if self.limiter is not None:
-                    self.limiter.take()
-                self.stats.copy_requests += 1
-            else:
-                self.stats.describe_calls += 1
-            try:
-                return operation(**kwargs), None
-            except ClientError as exc:
-                error = exc.response.get("Error", {})
-                code = str(error.get("Code") or "ClientError")
-                status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-                throttled = code in THROTTLING_CODES or status == 429
-                transient = throttled or code in TRANSIENT_CODES or status >= 500
-                last = CallError(code, str(error.get("Message") or exc)[:500], throttled)
-            except BotoCoreError as exc:
-                name = type(exc).__name__
-                transient = "Connect" in name or "Timeout" in name or "ConnectionClosed" in name
-                throttled = False
-                last = CallError(name, str(exc)[:500])
-            except Exception as exc:  # a client must never take the batch down with it
-                return None, CallError(type(exc).__name__, str(exc)[:500])
-            if throttled:
-                if copy:
-                    self.stats.throttled += 1
-                if copy and self.limiter is not None:
-                    self.limiter.penalize()
-            if not transient:
-                return None, last
-            delay = min(self.policy.max_delay, self.policy.base_delay * (2**attempt))
-            delay = delay / 2 + self.jitter() * delay / 2
-            if self.remaining() - delay < self.policy.call_reserve:
-                self.stats.out_of_time = True
-                return None, last
-            self.sleep(delay)
-        return None, last
+    ) -> tuple[Any, CallError | None]:
+        """One attempt of one call (paced when it is a copy); retries are the caller's rounds."""
+        wait = self.limiter.wait_time() if (copy and self.limiter is not None) else 0.0
+        if self.stats.out_of_time or self.remaining() - wait < self.policy.call_reserve:
+            self.stats.out_of_time = True
+            return None, CallError(NOT_ATTEMPTED, "not enough time left to start the call")
+        if wait > 0:
+            self.sleep(wait)
+        if copy:
+            if self.limiter is not None:
+                self.limiter.take()
+            self.stats.copy_requests += 1
+        try:
+            return operation(**kwargs), None
+        except Exception as exc:  # a client must never take the batch down with it
+            error = call_error(exc)
+        if error.throttled and copy:
+            self.stats.throttled += 1
+            if self.limiter is not None:
+                self.limiter.penalize()
+        return None, error
+
+
+def call_error(exc: Exception) -> CallError:
+    """What a failed call raised, and whether another attempt may go better."""
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code") or "ClientError")
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        throttled = code in THROTTLING_CODES or status == 429
+        transient = throttled or code in TRANSIENT_CODES or status >= 500
+        return CallError(code, str(error.get("Message") or exc)[:500], throttled, transient)
+    name = type(exc).__name__
+    if isinstance(exc, BotoCoreError):
+        timed_out = "Timeout" in name
+        transient = timed_out or "Connect" in name or "ConnectionClosed" in name
+        return CallError(name, str(exc)[:500], transient=transient, timed_out=timed_out)
+    return CallError(name, str(exc)[:500])
+
+
+def _answer_map(response: Any, key: str) -> Mapping[str, Any]:
+    """One map of a CopyPackageVersions answer, or ``{}`` for anything that is not a map (null, a string)."""
+    value = response.get(key) if isinstance(response, Mapping) else None
+    return value if isinstance(value, Mapping) else {}
+
+
+def _unsettled(why: str, named: str | None, pinned: str | None, where: str) -> str:
+    if why == ALREADY_EXISTS:
+        return f"the copy answered ALREADY_EXISTS for revision {pinned}"
+    if why == UNEXPECTED_REVISION:
+        return f"the copy answered success with revision {named}, not the pinned {pinned}"
+    return f"the copy's answer did not name this version as copied to {where}"
 
 
 def _outcome(

@@ -8,7 +8,10 @@ and holds it"); holding another revision is a conflict unless ``allowOverwrite``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
 
 MISSING = "missing"
 IDENTICAL = "identical"
@@ -28,3 +31,57 @@ def compare(held: Mapping[str, str | None], version: str, pinned: str | None) ->
     if pinned is None or revision == pinned:
         return IDENTICAL
     return OTHER_REVISION
+
+
+PAGE_SIZE = 1000
+"""ListPackageVersions' largest page."""
+
+Listed = dict[str, tuple[str | None, str]]
+"""version -> (revision, status), as ListPackageVersions names them."""
+
+
+def read_versions(
+    client: Any,
+    *,
+    domain: str,
+    domain_owner: str,
+    repository: str,
+    format: str,
+    namespace: str | None,
+    package: str,
+    status: str | None = None,
+    on_page: Callable[[], None] | None = None,
+) -> Listed:
+    """Every version of one package in ``repository`` (``{}`` when the repository lacks the package).
+
+    Raises whatever the client raises for anything but ResourceNotFoundException; ``on_page`` is called
+    once per call made, for the callers' call counts.
+    """
+    params: dict[str, Any] = {
+        "domain": domain,
+        "domainOwner": domain_owner,
+        "repository": repository,
+        "format": format,
+        "package": package,
+        "maxResults": PAGE_SIZE,
+    }
+    if namespace:
+        params["namespace"] = namespace
+    if status:
+        params["status"] = status
+    found: Listed = {}
+    while True:
+        if on_page is not None:
+            on_page()
+        try:
+            page = client.list_package_versions(**params)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                return {}
+            raise
+        for summary in page.get("versions") or ():
+            found[summary["version"]] = (summary.get("revision"), summary.get("status", ""))
+        token = page.get("nextToken")
+        if not token:
+            return found
+        params["nextToken"] = token

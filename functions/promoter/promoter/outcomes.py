@@ -22,6 +22,16 @@ STATUSES = (PROMOTED, ALREADY_PRESENT, SUPERSEDED, DEFERRED, FAILED, IGNORED)
 # Error codes of our own (beside CopyPackageVersions' failedVersions codes and API error codes).
 NOT_ATTEMPTED = "NotAttempted"
 """The function ran out of time before it could start the copy; the record goes back to the queue."""
+UNVERIFIED = "Unverified"
+"""The copy's answer did not name the version as copied, and a read of the destination did not show the pinned
+revision there (or could not be made): retryable."""
+UNEXPECTED_REVISION = "UnexpectedRevision"
+"""The copy's answer named the version with another revision than the pinned one, and the destination does
+not hold the pinned one: retryable."""
+UNKNOWN_CODE = "UNKNOWN"
+"""A ``failedVersions`` entry without an error code (the log line quotes the entry as it came)."""
+ALREADY_EXISTS = "ALREADY_EXISTS"
+"""The destination holds another revision of the version and ``allowOverwrite`` is off: final."""
 
 
 class Outcome(NamedTuple):
@@ -81,4 +91,7 @@ class Outcome(NamedTuple):
             fields["retryable"] = retryable
         if eligible_at is not None:
             fields["eligibleAt"] = eligible_at.isoformat()
+        held = self.revision
+        if held is not None and candidate is not None and held != candidate.revision:
+            fields["destinationRevision"] = held  # the other build, beside the pinned one in "revision"
         return fields

@@ -120,13 +120,10 @@ def promote(candidates: Sequence[Candidate], deps: Dependencies) -> list[Outcome
         if deps.catch_up and result.requests
         else None
     )
-    for planned in result.requests:  # reported call by call: a log line is never held back by later copies
-        request, decided = planned, list[Outcome]()
-        if catch_up is not None:
-            copier.wait_for_slot()
-            request, decided = catch_up.prepare(planned)
-        copied = copier.copy(request) if request.items else []
-        for outcome in [*decided, *copied]:
+    # Reported attempt by attempt: a log line is never held back by later copies.
+    prepare = catch_up.prepare if catch_up is not None else None
+    for decided in copier.copy_fairly(result.requests, prepare):
+        for outcome in decided:
             reported = _own(outcome)
             if reported is not None:
                 deps.reporter.outcome(reported)
