@@ -158,6 +158,19 @@ def test_api_calls(report: Report) -> None:
                 "the template's batch size: catch-up merges a package's versions across batches",
             )
         )
+        report.add(
+            Row(
+                "3 API calls",
+                "ListPackageVersions reads, batches of 10",
+                tb["list_calls"],
+                ours["list_calls"],
+                "one batch",
+                "calls",
+                "-",
+                None,
+                "catch-up's listings and the copier's verification reads (quota 200/s, separate from copies)",
+            )
+        )
         # Then ours copies exactly what the rules select, and never needs more calls than the naive one
         assert ours["missing"] == 0, ours
         assert ours["unexpected"] == 0, ours
@@ -227,7 +240,8 @@ def _drain_note(ours: dict[str, Any], minimum: int) -> str:
     made = ours["copy_requests"] - ours["throttled"]
     return (
         f"ratio {ours['ratio']:.2f}; {made} copy calls (minimum {minimum}), "
-        f"{ours['seconds'] / (made / 5):.2f}x their quota floor"
+        f"{ours['seconds'] / (made / 5):.2f}x their quota floor; "
+        f"{ours['list_calls']} ListPackageVersions ({ours['list_calls'] / ours['seconds']:.0f}/s of 200/s)"
     )
 
 

@@ -71,6 +71,7 @@ def run_cpu(spec: Json) -> Json:
         "wall_seconds": wall,
         "records": len(events),
         "calls": len(recorder.calls),
+        "list_calls": recorder.operations["ListPackageVersions"],
         "groups": len(recorder.groups()),
         "batch_item_failures": failures,
         "missing": len(expected - copied),

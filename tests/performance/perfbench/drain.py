@@ -170,7 +170,8 @@ def run_one(
     )
     queue_url = _queue(local, settings, burst)
     local.control.set_rate_limit("CopyPackageVersions", QUOTA_PER_SECOND)
-    before = local.control.stats().get("CopyPackageVersions", {})
+    stats_before = local.control.stats()
+    before = stats_before.get("CopyPackageVersions", {})
     _, sqs = _clients(local.url)
     with tempfile.TemporaryDirectory(prefix="bench-drain-") as tmp:
         rules_file = Path(tmp, "rules.json")
@@ -231,7 +232,8 @@ def run_one(
         if not invocations and not drained:
             raise RuntimeError("the drain workers made no invocation: " + _stderr_tail(Path(tmp)))
     local.control.set_rate_limit("CopyPackageVersions", None)
-    after = local.control.stats().get("CopyPackageVersions", {})
+    stats_after = local.control.stats()
+    after = stats_after.get("CopyPackageVersions", {})
     same, other = _present(local, plan, revisions)
     expected = len(plan.expected)
     last_end = max((i["end"] for i in invocations), default=stopped)
@@ -250,6 +252,8 @@ def run_one(
         "missing_at_stop": expected - same - other,
         "copy_requests": int(after.get("calls", 0)) - int(before.get("calls", 0)),
         "throttled": int(after.get("throttled", 0)) - int(before.get("throttled", 0)),
+        "list_calls": int(stats_after.get("ListPackageVersions", {}).get("calls", 0))
+        - int(stats_before.get("ListPackageVersions", {}).get("calls", 0)),
         "invocations": len(invocations),
         "invocation_errors": sum(1 for i in invocations if i["error"]),
         "records_failed": sum(i["failed"] for i in invocations),

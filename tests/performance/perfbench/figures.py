@@ -240,7 +240,8 @@ def api_calls(scale: Scale, settings: template.Settings, *, with_ours: bool) -> 
         if with_ours:
             one = _cpu_child(settings, settings.handler, rules_file, events_file, plan, repeats=1)
             out["ours"] = {
-                k: one[k] for k in ("calls", "groups", "missing", "unexpected", "batch_item_failures")
+                k: one[k]
+                for k in ("calls", "list_calls", "groups", "missing", "unexpected", "batch_item_failures")
             }
             per_batch = _cpu_child(
                 settings,
@@ -251,7 +252,9 @@ def api_calls(scale: Scale, settings: template.Settings, *, with_ours: bool) -> 
                 repeats=1,
                 batch_size=settings.batch_size,
             )
-            out["ours_template_batches"] = {k: per_batch[k] for k in ("calls", "missing", "unexpected")}
+            out["ours_template_batches"] = {
+                k: per_batch[k] for k in ("calls", "list_calls", "missing", "unexpected")
+            }
     return out
 
 
