@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
 from promoter.copier import Copier, CopyStats
 from promoter.destination import IDENTICAL, MISSING, OTHER_REVISION, compare
@@ -359,6 +359,10 @@ def _error_line(error: BaseException) -> tuple[str, str]:
     return type(error).__name__, str(error)
 
 
+_RUN_WIDE = (NoCredentialsError, NoRegionError)
+"""Errors no source escapes: they end the run instead of being one source's error."""
+
+
 def _package_name(ref: PackageRef) -> str:
     return f"{ref.namespace}/{ref.package}" if ref.namespace else ref.package
 
@@ -482,6 +486,8 @@ class Reconciler:
                 self._fail(str(error), "ResourceNotFoundException", fail_fast=fail_fast)
                 continue
             except (ClientError, BotoCoreError) as error:  # access denied, throttled: this domain only
+                if isinstance(error, _RUN_WIDE) or (fail_fast and isinstance(error, BotoCoreError)):
+                    raise  # nothing can be read: the caller says so in its own words
                 code, message = _error_line(error)
                 self._fail(f"domain {domain!r}: {code}: {message}", code, fail_fast=fail_fast)
                 continue
@@ -658,8 +664,11 @@ class Reconciler:
             except (ClientError, BotoCoreError) as error:
                 if not_found_resource(error) in ("package", ""):
                     held[destination] = {}  # the destination lacks the package
-                else:
-                    unreadable[destination] = _error_line(error)
+                    continue
+                unreadable[destination] = _error_line(error)
+                if not_found_resource(error) or error_code(error) == "AccessDeniedException":
+                    # the repository or domain itself: spare the other packages the same answer
+                    self._unreadable.setdefault((source.domain, destination), unreadable[destination])
         return _Package(source, ref, wanted, held, unreadable)
 
     # ----------------------------------------------------------------- decide, copy, report
@@ -670,13 +679,10 @@ class Reconciler:
             self.progress.on_item(item)
 
     def _unreadable_destination(self, listed: _Package, *, fail_fast: bool) -> None:
-        """A destination that could not be read is an error of the run (once); a repository-wide answer
-        (the repository or domain missing, access denied) spares the other packages the same call."""
+        """A destination that could not be read is an error of the run (each distinct one once)."""
         for destination, (code, message) in listed.unreadable.items():
             where = f"domain {listed.source.domain!r}, destination {destination!r}"
             self._fail(f"{where}: {code}: {message}", code, fail_fast=fail_fast)
-            if code in ("AccessDeniedException", "ResourceNotFoundException"):
-                self._unreadable.setdefault((listed.source.domain, destination), (code, message))
 
     def _process(self, listed: _Package, *, dry_run: bool, fail_fast: bool) -> None:
         if listed.unreadable:
