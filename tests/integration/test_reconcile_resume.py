@@ -255,3 +255,19 @@ def test_cli_cursor_file_that_is_not_a_cursor_is_a_usage_error(env: AwsEnv, tmp_
     code, _, err = cli("reconcile", "--rules", str(rules_file), "--cursor", str(cursor_file))
     assert code == 2
     assert err.startswith(f"promoter: error: --cursor {cursor_file}: reconcile cursor")
+
+
+def test_a_missing_cursor_parameter_means_the_beginning_and_is_created(aws_server: AwsEnv) -> None:
+    # Given no parameter at all (deleted by hand, or a local run without the stack)
+    create_domain_with_repositories(aws_server.client("codeartifact"), DOMAIN, ["staging", "release"])
+    aws_server.control.seed_package_version(DOMAIN, "staging", "npm", "left-pad", "1.0.0")
+    store = SsmCursorStore(aws_server.client("ssm"), PARAMETER)
+
+    # When the schedule fires
+    deps, _ = deps_for(aws_server, rules())
+    summary = run(event={}, context=None, deps=deps, store=store)["reconcile"]
+
+    # Then it started at the beginning, completed, and left the parameter holding {}
+    assert summary["outcomes"] == {PROMOTED: 1}
+    assert summary["complete"] is True
+    assert stored_cursor(aws_server) == "{}"

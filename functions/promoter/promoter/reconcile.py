@@ -191,7 +191,14 @@ class SsmCursorStore:
         self.name = name
 
     def load(self) -> Cursor | None:
-        value = self.client.get_parameter(Name=self.name)["Parameter"]["Value"]
+        """The stored cursor; None (the beginning) when the value is ``{}`` or the parameter does not exist
+        (deleted by hand, or a local run without the stack: ``save`` creates it)."""
+        try:
+            value = self.client.get_parameter(Name=self.name)["Parameter"]["Value"]
+        except ClientError as error:
+            if error_code(error) == "ParameterNotFound":
+                return None
+            raise
         return Cursor.from_json(str(value))
 
     def save(self, cursor: Cursor | None) -> None:
