@@ -74,14 +74,14 @@ class ListingFake(FakeCodeArtifact):
     refuse_tokens: bool = False
     denied: set[str] = field(default_factory=set)
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
-    remaining_at_call: list[float] = field(default_factory=list)
+    remaining_at_call: list[tuple[str, float]] = field(default_factory=list)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     """Held while the stored versions are read or written (reconcile lists on threads while it copies)."""
 
     def _tick(self, operation: str, repository: str) -> None:
         with self._lock:
             self.counts[(operation, repository)] += 1
-            self.remaining_at_call.append(self.clock.remaining())
+            self.remaining_at_call.append((operation, self.clock.remaining()))
         self.clock.advance(self.call_seconds)
         if repository in self.denied:
             raise client_error("AccessDeniedException", 403, "denied", operation)
@@ -243,10 +243,14 @@ def test_a_large_source_is_covered_over_several_runs_each_ending_before_its_dead
         assert len(runs) < 10, "the runs never finish the walk"
         fake.clock = FakeClock(300.0)
         runs.append(handle_scheduled({}, deps_for(fake, ruleset()), store)["reconcile"])
-        # Then every run ended before its deadline, with no call started inside the reserve (less the
-        # calls the other three listing threads started at the same moment: this clock adds up their time)
+        # Then every run ended before its deadline: no read started inside reconcile's reserve (less the
+        # calls the other four threads started at the same moment: this clock adds up their time), and
+        # no copy inside the copier's own call reserve
         assert fake.clock.remaining() > 0
-        assert min(fake.remaining_at_call) >= RESERVE - 3 * fake.call_seconds
+        reads = [left for operation, left in fake.remaining_at_call if operation != "CopyPackageVersions"]
+        copies = [left for operation, left in fake.remaining_at_call if operation == "CopyPackageVersions"]
+        assert min(reads) >= RESERVE - 4 * fake.call_seconds
+        assert min(copies, default=12.0) >= 12.0
         fake.remaining_at_call.clear()
 
     # Then it took more than one run, the unfinished ones said so and saved where they stopped
@@ -516,3 +520,31 @@ def test_file_cursor_store(tmp_path: Path) -> None:
     store.save(None)
     assert (tmp_path / "cursor.json").read_text() == "{}\n"
     assert store.load() is None
+
+
+def test_a_package_whose_copy_ran_out_of_time_is_redone_by_the_next_run() -> None:
+    # Given three packages lacking a version in release, and copies throttled until the run is nearly over
+    fake = ListingFake(clock=FakeClock(60.0), call_seconds=1.0)
+    seed_staging(fake, 3, in_release=False)
+    fake.faults.extend([client_error("ThrottlingException", 429)] * 100)
+    store = MemoryStore()
+
+    # When the scheduled reconcile runs
+    first = handle_scheduled({}, deps_for(fake, ruleset()), store)["reconcile"]
+
+    # Then it stopped without passing the package it could not copy: the cursor stays before it
+    assert first["complete"] is False
+    assert first["outOfTime"] is True
+    assert first["outcomes"].get(PROMOTED, 0) == 0
+    assert store.cursor is None or store.cursor.after != PackageRef("npm", None, "app-00000")
+    assert first["packagesDone"] == 0
+
+    # When the next run has no throttling
+    fake.faults.clear()
+    fake.clock = FakeClock(60.0)
+    second = handle_scheduled({}, deps_for(fake, ruleset()), store)["reconcile"]
+
+    # Then every version is promoted
+    assert second["outcomes"] == {PROMOTED: 3}
+    assert second["complete"] is True
+    assert all(fake.get(DOMAIN, "release", "npm", f"app-{i:05d}", "1.0.0") for i in range(3))

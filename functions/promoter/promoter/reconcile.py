@@ -546,14 +546,14 @@ class Reconciler:
         self, source: _Source, index: int, query: ListQuery, resume: Cursor | None
     ) -> Iterator[_Step]:
         lister = self._lister(source.domain, source.owner)
-        token = resume.token if resume is not None else None
+        stored = token = resume.token if resume is not None else None
         skip = resume.after if resume is not None else None
         from_token = token is not None
         while True:
             try:
                 refs, next_token = lister.packages_page(source.repository, query, token)
             except ClientError as error:
-                if not (from_token and token == resume.token and _token_refused(error)):  # type: ignore[union-attr]
+                if not (from_token and token == stored and _token_refused(error)):
                     raise
                 # The service refused the stored token (expired, or from another listing): walk from the
                 # first page and skip up to the cursor's package.
@@ -613,6 +613,11 @@ class Reconciler:
                         self._fail(f"{where} (package {package})", error_code(error), fail_fast=fail_fast)
                     else:
                         self._process(listed, dry_run=dry_run, fail_fast=fail_fast)
+                        if self.copier.stats.out_of_time:
+                            # the copier could not start a call of this package in time (its versions are
+                            # reported NotAttempted): the cursor stays before it, the next run redoes it
+                            self.result.out_of_time = True
+                            break
                     self.result.packages_done += 1
                     self.result.cursor = step.cursor()
                     if self.progress.on_package:
