@@ -103,6 +103,41 @@ def stored_cursor(env: AwsEnv) -> str:
     return str(env.client("ssm").get_parameter(Name=PARAMETER)["Parameter"]["Value"])
 
 
+def test_one_missing_version_is_promoted_in_a_run_too_short_to_list_the_release(env: AwsEnv) -> None:
+    # Given release holding 300 packages (an upstream cache) and staging one package whose new version
+    # release lacks, and a run with time for five calls: fewer than listing release would take on top
+    for i in range(300):
+        env.control.seed_package_version(DOMAIN, "release", "npm", f"cached-{i:03d}", "1.0.0")
+    old = env.control.seed_package_version(DOMAIN, "staging", "npm", "app", "1.0.0")["revision"]
+    env.client("codeartifact").copy_package_versions(
+        domain=DOMAIN,
+        sourceRepository="staging",
+        destinationRepository="release",
+        format="npm",
+        package="app",
+        versionRevisions={"1.0.0": old},
+    )
+    new = env.control.seed_package_version(DOMAIN, "staging", "npm", "app", "1.1.0")["revision"]
+    deps, calls = deps_for(env, rules(), budget=5)
+
+    # When the scheduled run goes
+    summary = run(event={}, context=None, deps=deps, store=SsmCursorStore(env.client("ssm"), PARAMETER))
+
+    # Then the missing version is promoted and the run completed within its calls, never listing release:
+    # DescribeDomain, ListPackages of staging, ListPackageVersions of app in staging and in release, a copy
+    assert summary["reconcile"]["outcomes"] == {PROMOTED: 1}
+    assert summary["reconcile"]["complete"] is True
+    assert released(env, "app") == {"1.0.0": old, "1.1.0": new}
+    assert calls.left >= 0
+    assert calls.by_operation == [
+        ("DescribeDomain", ""),
+        ("ListPackages", "staging"),
+        ("ListPackageVersions", "staging"),
+        ("ListPackageVersions", "release"),
+        ("CopyPackageVersions", ""),
+    ]
+
+
 def test_a_run_out_of_time_saves_its_cursor_in_ssm_and_the_next_run_continues_there(env: AwsEnv) -> None:
     # Given 12 packages in staging, each with a version release lacks, and a release holding 150 other
     # packages that reconcile must never enumerate
