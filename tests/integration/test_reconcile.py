@@ -331,7 +331,13 @@ def test_scheduled_run_reports_broken_sources_and_continues(env: AwsEnv) -> None
     assert summary["outcomes"] == {PROMOTED: 1}
     assert len(summary["errors"]) == 1
     assert "'missing'" in summary["errors"][0]
-    assert summary["complete"] is True
+    # and the run says it is incomplete, and counts the error by its code for the alarm
+    assert summary["complete"] is False
+    assert summary["errorCodes"] == {"ResourceNotFoundException": 1}
+    deps.reporter.flush()
+    metrics = deps.reporter.metrics
+    assert isinstance(metrics, MemoryMetrics)
+    assert metrics.values[("ReconcileErrors", ("ErrorCode", "ResourceNotFoundException"))] == 1
 
 
 def test_stops_when_time_runs_out_and_the_next_run_continues(env: AwsEnv) -> None:

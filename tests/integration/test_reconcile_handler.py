@@ -113,3 +113,88 @@ def test_scheduled_event_backfills_and_publishes_outcome_events(
     again = app.lambda_handler(SCHEDULED | {"time": "2026-11-26T14:00:00Z"}, Context())
     assert again["reconcile"]["outcomes"] == {}
     assert again["reconcile"]["copyCalls"] == 0
+
+
+def _emf(text: str) -> list[dict[str, Any]]:
+    """The EMF documents Powertools printed (one JSON object per line with an ``_aws`` key)."""
+    documents = []
+    for line in text.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            documents.append(json.loads(line))
+    return documents
+
+
+def _value(value: Any) -> float:
+    """An EMF value: a number, or Powertools' list of the values added in the invocation (here one)."""
+    values = value if isinstance(value, list) else [value]
+    assert len(values) == 1
+    return float(values[0])
+
+
+def test_scheduled_event_resumes_from_the_stacks_cursor_parameter_and_resets_it(
+    handler_env: AwsEnv, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = handler_env
+    # Given the stack's cursor parameter, left by a run that stopped after package "b"
+    for package in ("a", "b", "c", "d"):
+        env.control.seed_package_version(DOMAIN, "staging", "npm", package, "1.0.0")
+    owner = env.client("codeartifact").describe_domain(domain=DOMAIN)["domain"]["owner"]
+    name = "/codeartifact-promoter/stack/reconcile-cursor"
+    cursor = {
+        "domain": DOMAIN,
+        "domainOwner": owner,
+        "repository": "staging",
+        "query": 0,
+        "format": "npm",
+        "namespace": None,
+        "package": "b",
+        "nextToken": None,
+    }
+    env.client("ssm").put_parameter(Name=name, Value=json.dumps(cursor), Type="String")
+    monkeypatch.setenv("RECONCILE_CURSOR_PARAMETER", name)
+
+    # When the schedule fires
+    summary = app.lambda_handler(SCHEDULED, Context())["reconcile"]
+
+    # Then the run continued after "b", completed, and reset the parameter for the next walk
+    assert summary["resumedFrom"]["package"] == "b"
+    assert summary["outcomes"] == {"promoted": 2}
+    assert summary["complete"] is True
+    assert env.client("ssm").get_parameter(Name=name)["Parameter"]["Value"] == "{}"
+    # and ReconcileErrors was emitted as 0: the alarm sees a clean run
+    metrics = [doc for doc in _emf(capsys.readouterr().out) if "ReconcileErrors" in doc]
+    assert [_value(doc["ReconcileErrors"]) for doc in metrics] == [0.0]
+
+
+def test_scheduled_event_with_a_missing_source_emits_reconcile_errors_by_code(
+    handler_env: AwsEnv, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = handler_env
+    # Given rules whose second source repository does not exist
+    env.control.seed_package_version(DOMAIN, "staging", "npm", "left-pad", "1.0.0")
+    rules = tmp_path / "rules-with-a-missing-source.yaml"
+    rules.write_text(
+        RULES + RULES.split("rules:\n")[1].replace("staging-to-release", "gone").replace("staging", "gone")
+    )
+    monkeypatch.setenv("PROMOTION_RULES_FILE", str(rules))
+    app.reset_state()
+
+    # When the schedule fires
+    summary = app.lambda_handler(SCHEDULED, Context())["reconcile"]
+
+    # Then the good source was promoted, the run is incomplete, and the metric names the error's code
+    assert summary["outcomes"] == {"promoted": 1}
+    assert summary["complete"] is False
+    documents = _emf(capsys.readouterr().out)
+    by_code = [
+        doc
+        for doc in documents
+        if "ReconcileErrors" in doc and doc.get("ErrorCode") == "ResourceNotFoundException"
+    ]
+    assert [_value(doc["ReconcileErrors"]) for doc in by_code] == [1.0]
+    totals = [
+        _value(doc["ReconcileErrors"])
+        for doc in documents
+        if "ReconcileErrors" in doc and "ErrorCode" not in doc
+    ]
+    assert totals == [1.0]

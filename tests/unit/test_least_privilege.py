@@ -4,8 +4,9 @@ intrinsics evaluated for several parameter sets, and every permission the functi
 The role may allow only: the CodeArtifact actions the promoter uses, on exactly the configured domain's
 source and destination repositories and their packages (never a ``*`` resource, never a wildcard in a
 domain or repository segment); ``ssm:GetParameter`` on the rules parameter when one is used;
-``events:PutEvents`` on the outcome bus when one is set; its own log group; the events queue it consumes;
-X-Ray writes when tracing is on. Anything else fails the test.
+``ssm:GetParameter`` and ``ssm:PutParameter`` on the reconcile cursor parameter the stack creates when
+reconcile is scheduled; ``events:PutEvents`` on the outcome bus when one is set; its own log group; the
+events queue it consumes; X-Ray writes when tracing is on. Anything else fails the test.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ PSEUDO = {
 NO_VALUE = object()
 
 CODEARTIFACT_SOURCE_REPOSITORY = {"codeartifact:ReadFromRepository", "codeartifact:ListPackages"}
-CODEARTIFACT_DESTINATION_REPOSITORY = {"codeartifact:CopyPackageVersions", "codeartifact:ListPackages"}
+CODEARTIFACT_DESTINATION_REPOSITORY = {"codeartifact:CopyPackageVersions"}
 CODEARTIFACT_PACKAGE = {
     "codeartifact:DescribePackageVersion",
     "codeartifact:ListPackageVersions",
@@ -76,6 +77,12 @@ class Scenario:
         return set(self.parameters.get("DestinationRepositories", "release").split(","))
 
     @property
+    def cursor_parameter(self) -> str | None:
+        if self.parameters.get("ReconcileSchedule", "rate(1 hour)") == "":
+            return None
+        return f"/codeartifact-promoter/{STACK}/reconcile-cursor"
+
+    @property
     def rules_parameter(self) -> str | None:
         if self.parameters.get("PromotionRules"):
             return f"/codeartifact-promoter/{STACK}/rules"
@@ -98,6 +105,7 @@ SCENARIOS = [
         {"PromotionRules": "rules: []", "OutcomeEventBus": "promotions", "Tracing": "true"},
     ),
     Scenario("an existing rules parameter", {"PromotionRulesParameterName": "/team/promoter/rules"}),
+    Scenario("no reconcile schedule", {"ReconcileSchedule": ""}),
 ]
 
 
@@ -284,6 +292,8 @@ def test_no_action_wildcards_and_nothing_beyond_the_job(deployed: Deployed) -> N
     expected |= {"codeartifact:DescribeDomain"} | SQS_CONSUMER | LOGS
     if scenario.rules_parameter:
         expected |= {"ssm:GetParameter"}
+    if scenario.cursor_parameter:
+        expected |= {"ssm:GetParameter", "ssm:PutParameter"}
     if scenario.parameters.get("OutcomeEventBus"):
         expected |= {"events:PutEvents"}
     if scenario.parameters.get("Tracing") == "true":
@@ -332,8 +342,22 @@ def test_every_other_permission_is_on_its_one_resource(deployed: Deployed) -> No
         queue = [q for q in allowed[action] if q.startswith("{AWS::SQS::Queue:")]
         assert allowed[action] == set(queue), f"{action} on {allowed[action]}"
         assert len(queue) == 1, f"{action} on {allowed[action]}"
-    if s.rules_parameter:
-        assert allowed["ssm:GetParameter"] == {f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{s.rules_parameter}"}
+    names = [name for name in (s.rules_parameter, s.cursor_parameter) if name]
+    if names:
+        assert allowed["ssm:GetParameter"] == {f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{n}" for n in names}
+    if s.cursor_parameter:
+        # the one parameter the function writes is the cursor the stack created for it
+        assert allowed["ssm:PutParameter"] == {
+            f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{s.cursor_parameter}"
+        }
+        cursor = [
+            r
+            for _, r in deployed.of_type("AWS::SSM::Parameter")
+            if r["Properties"]["Name"] == s.cursor_parameter
+        ]
+        assert len(cursor) == 1, "the cursor parameter is a resource of the stack"
+    else:
+        assert "ssm:PutParameter" not in allowed
     if s.parameters.get("OutcomeEventBus"):
         bus = s.parameters["OutcomeEventBus"]
         assert allowed["events:PutEvents"] == {f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{bus}"}
@@ -371,6 +395,10 @@ WIDENINGS = {
     },
     "another service": {"Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/*"},
     "events on any bus": {"Action": "events:PutEvents", "Resource": "*"},
+    "write any parameter": {
+        "Action": "ssm:PutParameter",
+        "Resource": f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/*",
+    },
 }
 
 

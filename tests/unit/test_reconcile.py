@@ -1,4 +1,4 @@
-"""Reconcile's pure parts: which ListPackages walks a set of rules needs, plan items, the start offset."""
+"""Reconcile's pure parts: which ListPackages walks a set of rules needs, plan items."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from promoter.events import Candidate
 from promoter.listing import ListQuery, list_queries, literal_prefix
-from promoter.reconcile import COPY, JSON_KEYS, SKIP, PlanItem, retrying_client, start_offset
+from promoter.reconcile import COPY, JSON_KEYS, SKIP, PlanItem
 
 
 @pytest.mark.parametrize(
@@ -91,15 +91,3 @@ def test_plan_item_json_has_exactly_the_documented_keys_in_order() -> None:
         "reason": "present in destination",
     }
     assert PlanItem(candidate(namespace=None), "release", COPY).as_json()["reason"] is None
-
-
-def test_start_offset_is_stable_per_tick_and_moves_between_ticks() -> None:
-    first = start_offset({"time": "2026-11-26T13:00:00Z"})
-    assert first == start_offset({"time": "2026-11-26T13:00:00Z"})
-    offsets = {start_offset({"time": f"2026-11-26T{hour:02d}:00:00Z"}) % 1000 for hour in range(24)}
-    assert len(offsets) > 20
-
-
-def test_retrying_client_leaves_a_fake_alone() -> None:
-    fake = object()
-    assert retrying_client(fake) is fake

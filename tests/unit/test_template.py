@@ -35,6 +35,9 @@ PHYSICAL = {
 }
 
 
+CURSOR_ARN = f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/codeartifact-promoter/promo/reconcile-cursor"
+
+
 def resolver(**overrides: str) -> cfn.Resolver:
     return cfn.Resolver(TEMPLATE, overrides, physical_ids=PHYSICAL, stack_name="promo")
 
@@ -92,6 +95,7 @@ def test_default_environment_is_the_functions_contract() -> None:
         "ALLOWED_DESTINATION_REPOSITORIES": "release",
         "OUTCOME_EVENT_BUS": "",
         "PROMOTER_COPY_RATE": "2.5",
+        "RECONCILE_CURSOR_PARAMETER": "/codeartifact-promoter/promo/reconcile-cursor",
     }
 
 
@@ -104,7 +108,8 @@ def test_rules_from_a_parameter_the_stack_creates() -> None:
     assert active(r, "RulesParameter")
     assert cfn.resource(r, "RulesParameter")["Name"] == "/codeartifact-promoter/promo/rules"
     assert grants(r)["ssm:GetParameter"] == {
-        f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/codeartifact-promoter/promo/rules"
+        f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/codeartifact-promoter/promo/rules",
+        CURSOR_ARN,
     }
 
 
@@ -116,7 +121,8 @@ def test_rules_from_a_parameter_the_stack_references() -> None:
     assert "PROMOTION_RULES_FILE" not in env
     assert not active(r, "RulesParameter")
     assert grants(r)["ssm:GetParameter"] == {
-        f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/platform/promotion-rules"
+        f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/platform/promotion-rules",
+        CURSOR_ARN,
     }
 
 
@@ -207,6 +213,45 @@ def test_reconcile_runs_hourly_by_default_and_an_empty_schedule_disables_it() ->
     assert not active(never, "ReconcileSchedulePermission")
 
 
+def test_reconcile_keeps_its_cursor_in_a_parameter_of_the_stack_and_may_touch_only_that() -> None:
+    hourly, never = resolver(), resolver(ReconcileSchedule="")
+
+    # The stack creates the parameter (a String starting as "{}": from the beginning) and names it to the
+    # function; the role may read and write that one parameter, and nothing else in SSM
+    parameter = cfn.resource(hourly, "ReconcileCursorParameter")
+    assert parameter["Name"] == "/codeartifact-promoter/promo/reconcile-cursor"
+    assert (parameter["Type"], parameter["Value"]) == ("String", "{}")
+    assert cfn.function_config(hourly).environment["RECONCILE_CURSOR_PARAMETER"] == parameter["Name"]
+    allowed = grants(hourly)
+    assert allowed["ssm:GetParameter"] == {CURSOR_ARN}
+    assert allowed["ssm:PutParameter"] == {CURSOR_ARN}
+    # Without a schedule there is no cursor, no permission and no alarm
+    assert not active(never, "ReconcileCursorParameter")
+    assert "RECONCILE_CURSOR_PARAMETER" not in cfn.function_config(never).environment
+    assert not any(a.startswith("ssm:") for a in grants(never))
+    assert not active(never, "ReconcileErrorsAlarm")
+
+
+def test_reconcile_errors_alarm_notifies_like_the_others_and_is_on_the_dashboard() -> None:
+    r = resolver(AlarmEmail="ops@example.com")
+    alarm = cfn.resource(r, "ReconcileErrorsAlarm")
+
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("CodeArtifactPromoter", "ReconcileErrors")
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "codeartifact-promoter"}]
+    assert (alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
+        "Sum",
+        "GreaterThanThreshold",
+        0,
+    )
+    # every run emits a datapoint (0 when clean): between runs the alarm keeps the last run's state
+    assert alarm["TreatMissingData"] == "ignore"
+    assert alarm["AlarmActions"] == [PHYSICAL["AlarmTopic"]]
+    assert alarm["OKActions"] == [PHYSICAL["AlarmTopic"]]
+    assert "AlarmActions" not in cfn.resource(resolver(), "ReconcileErrorsAlarm")
+    text = json.dumps(json.loads(cfn.resource(resolver(), "Dashboard")["DashboardBody"]))
+    assert '{CodeArtifactPromoter,ErrorCode,service} MetricName=\\"ReconcileErrors\\"' in text
+
+
 def test_outcome_events_go_to_the_given_bus_only() -> None:
     off, on = resolver(), resolver(OutcomeEventBus="platform-events")
 
@@ -243,7 +288,8 @@ def test_role_reaches_exactly_the_configured_repositories(
     assert allowed["codeartifact:CopyPackageVersions"] == expected_arns(
         "repository", destinations
     ) | expected_arns("package", destinations)
-    assert allowed["codeartifact:ListPackages"] == expected_arns("repository", sources + destinations)
+    # reconcile enumerates sources only; it reads a destination one package at a time
+    assert allowed["codeartifact:ListPackages"] == expected_arns("repository", sources)
     assert allowed["codeartifact:ListPackageVersions"] == expected_arns("package", sources + destinations)
     assert allowed["codeartifact:DescribeDomain"] == {f"{ARN}:domain/acme"}
 
@@ -264,6 +310,8 @@ def test_role_allows_nothing_else_and_no_wildcard_resource() -> None:
         "codeartifact:DescribePackageVersion",
         "codeartifact:ListPackageVersions",
         "codeartifact:CopyPackageVersions",
+        "ssm:GetParameter",  # the reconcile cursor
+        "ssm:PutParameter",
     }
     # Wildcards only as "every package of this repository" and "every stream of this log group".
     for resource in {res for resources in allowed.values() for res in resources}:

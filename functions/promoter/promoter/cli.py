@@ -3,7 +3,7 @@
     promoter rules check FILE
     promoter explain --rules FILE [--at TIME] EVENT.json
     promoter plan --rules FILE [--json] [--all] [--at TIME]
-    promoter reconcile --rules FILE [--quiet]
+    promoter reconcile --rules FILE [--quiet] [--cursor FILE] [--time-limit SECONDS]
 
 Every command uses the function's modules (the rules loader, the matcher's explanations, the planner, the
 copier, the reporter, reconcile), so a rules file checked here is checked exactly as the function will
@@ -13,7 +13,14 @@ any AWS tool (``AWS_PROFILE``, ``AWS_REGION``, ``AWS_ENDPOINT_URL`` for a local 
 Exit codes: 0 success; 1 a version failed, or the rules or event file is invalid; 2 wrong usage;
 3 AWS or environment trouble (no credentials, no region, unknown domain or repository, throttling that
 outlasted the retries, an endpoint that cannot be reached). Errors are one line on stderr, never a
-traceback (``PROMOTER_DEBUG=1`` shows it).
+traceback (``PROMOTER_DEBUG=1`` shows it). ``reconcile`` goes on past a source or destination it cannot
+read, like the scheduled run, and then exits 3 (the run is incomplete), else 1 if a version failed;
+stopping at ``--time-limit`` is not an error (exit 0, with a line saying how to continue).
+
+``reconcile --cursor FILE`` resumes after the package the file names (a missing file, or ``{}``, means
+the beginning) and writes where it stopped back to the file (``{}`` once the walk reached its end), the
+same cursor the scheduled run keeps in its SSM parameter; without ``--cursor`` it starts at the beginning
+and keeps nothing.
 
 ``rich`` (the optional extra ``cli``) draws the progress bar and tables on a terminal; without it, or when
 the output is not a terminal, the output is plain lines. The function itself never imports this module.
@@ -25,9 +32,11 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
@@ -45,7 +54,16 @@ from promoter.outcome_events import ENV_BUS, OutcomeEventPublisher
 from promoter.outcomes import DEFERRED, FAILED, Outcome
 from promoter.pipeline import Dependencies
 from promoter.planner import plan
-from promoter.reconcile import COPY, PRESENT, PlanItem, Progress, ReconcileError, ReconcileResult, reconcile
+from promoter.reconcile import (
+    COPY,
+    PRESENT,
+    FileCursorStore,
+    PlanItem,
+    Progress,
+    ReconcileError,
+    ReconcileResult,
+    reconcile,
+)
 from promoter.report import Reporter
 from promoter.rules import AGE, DOMAIN, RulesError, RuleSet, load_rules_file
 
@@ -103,6 +121,16 @@ class _Metrics:
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {text!r}")
+    return value
 
 
 def _parse_time(text: str) -> datetime:
@@ -411,6 +439,14 @@ def _rich_available() -> bool:
 def cmd_reconcile(args: argparse.Namespace, out: TextIO, err: TextIO, clock: Clock, client: Any) -> int:
     ruleset = load_rules(args.rules)
     deps = _deps(args, ruleset, clock, client)
+    store = FileCursorStore(Path(args.cursor)) if args.cursor else None
+    try:
+        start = store.load() if store else None
+    except (OSError, ValueError) as error:
+        raise CliError(f"--cursor {args.cursor}: {error}", EXIT_USAGE) from None
+    if args.time_limit is not None:
+        ends = time.monotonic() + args.time_limit
+        deps.remaining = lambda: ends - time.monotonic()
     bus = os.environ.get(ENV_BUS, "").strip()
     if bus:  # outcomes of an operator's reconcile reach the same subscribers as the function's
         deps.reporter.events = OutcomeEventPublisher(
@@ -461,12 +497,20 @@ def cmd_reconcile(args: argparse.Namespace, out: TextIO, err: TextIO, clock: Clo
             on_outcome=print_outcome,
         )
         with bar:
-            result = reconcile(deps, progress=progress, list_client=_list_client(args, client))
+            result = reconcile(
+                deps, progress=progress, list_client=_list_client(args, client), start=start, fail_fast=False
+            )
     else:
         result = reconcile(
-            deps, progress=Progress(on_outcome=print_outcome), list_client=_list_client(args, client)
+            deps,
+            progress=Progress(on_outcome=print_outcome),
+            list_client=_list_client(args, client),
+            start=start,
+            fail_fast=False,
         )
     deps.reporter.flush()
+    if store is not None:
+        store.save(result.cursor)
     rows = _summary_rows(result)
     if out.isatty() and _rich_available():
         from rich.console import Console  # noqa: PLC0415
@@ -483,7 +527,17 @@ def cmd_reconcile(args: argparse.Namespace, out: TextIO, err: TextIO, clock: Clo
         print("summary:", file=out)
         for name, value in rows:
             print(f"  {name:<{width}}  {value:>8}", file=out)
+    for line in result.errors:
+        print(f"promoter: not read: {line}", file=err)
+    if result.out_of_time:
+        again = f" --cursor {args.cursor}" if args.cursor else " with --cursor FILE"
+        print(f"promoter: stopped at the time limit; run again{again} to continue", file=err)
     failed = result.failed
+    if result.errors:
+        raise CliError(
+            f"reconcile incomplete: {len(result.errors)} source(s) or destination(s) not read",
+            EXIT_ENVIRONMENT,
+        )
     if failed:
         codes = Counter(o.error_code or "Unknown" for o in failed)
         raise CliError(
@@ -567,6 +621,17 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("reconcile", help="copy what the rules accept and a destination lacks")
     run.add_argument("--rules", required=True, metavar="FILE")
     run.add_argument("--quiet", action="store_true", help="no progress, only failures and the summary")
+    run.add_argument(
+        "--cursor",
+        metavar="FILE",
+        help="resume after the package FILE names, and write where this run stopped back to FILE",
+    )
+    run.add_argument(
+        "--time-limit",
+        type=_seconds,
+        metavar="SECONDS",
+        help="stop starting calls after SECONDS (with --cursor, the next run continues there)",
+    )
     aws_options(run)
     return parser
 

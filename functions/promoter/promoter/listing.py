@@ -5,8 +5,11 @@ Reconcile's cost is its list calls, so this layer exists to spend as few as poss
 - ``ListPackages`` is filtered server-side by format, namespace and package-name prefix whenever the rules
   allow it (``ListQuery``), with the largest page size (1,000).
 - ``ListPackageVersions`` is filtered by status when every rule of a source only accepts ``Published``.
-- A destination's package set is listed once (one call per 1,000 packages) so that a package the destination
-  does not have costs no ``ListPackageVersions`` call there at all (the backfill case).
+- A destination is never enumerated: its size is not bounded by anything the rules say (a release repository
+  with an upstream cache can hold hundreds of thousands of packages), so reconcile reads one package of it
+  at a time (``versions``; ResourceNotFoundException for the package = the destination lacks it).
+- Every page can check the time left first (``deadline``, raising ``OutOfTime``), and throttling or a 5xx is
+  retried a few times (``attempts``) with short backoff, each attempt checking the time again.
 - ``DescribePackageVersion`` (the only way to read ``publishedTime``) is left to the planner's lookup, which
   reconcile only reaches for a version a destination lacks under a rule with ``minimumReleaseAge``.
 
@@ -15,16 +18,52 @@ Every call is counted in ``ListingStats`` so the benchmark and the CLI summary c
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 if TYPE_CHECKING:
     from mypy_boto3_codeartifact import CodeArtifactClient
 
 PAGE_SIZE = 1000
+RETRYABLE_CODES = frozenset(
+    {"ThrottlingException", "TooManyRequestsException", "InternalServerException", "ServiceUnavailable"}
+)
+"""Error codes of a read worth another attempt (the service's throttling and 5xx errors)."""
+
+
+class OutOfTime(Exception):
+    """Raised by a ``deadline`` check: not enough time is left to start another call."""
+
+
+def error_code(error: BaseException) -> str:
+    """The service's error code (``AccessDeniedException``), or the botocore error's class name."""
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code") or "ClientError")
+    return type(error).__name__
+
+
+def not_found_resource(error: BaseException) -> str | None:
+    """For a ResourceNotFoundException, what was not found (``resourceType``: domain, repository, package,
+    package-version; "" when the answer does not say); None for any other error."""
+    if not isinstance(error, ClientError) or error_code(error) != "ResourceNotFoundException":
+        return None
+    return str(error.response.get("resourceType") or "")
+
+
+def _retryable(error: BaseException) -> bool:
+    if isinstance(error, ClientError):
+        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        return error_code(error) in RETRYABLE_CODES or status >= 500 or status == 429
+    return isinstance(error, BotoCoreError)
+
+
 _GLOB_CHARS = frozenset("*?[")
 _FOLDED_FORMATS = frozenset({"pypi", "nuget", "swift"})
 """Formats whose names the rules compare folded (PEP 503, case): a literal prefix is not safe for them."""
@@ -152,12 +191,35 @@ class Lister:
         *,
         page_size: int = PAGE_SIZE,
         stats: ListingStats | None = None,
+        deadline: Callable[[], None] | None = None,
+        attempts: int = 1,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.client = client
         self.domain = domain
         self.domain_owner = domain_owner
         self.page_size = page_size
         self.stats = stats if stats is not None else ListingStats()
+        self.deadline = deadline
+        """Called before every call; raises ``OutOfTime`` when the run must not start another one."""
+        self.attempts = max(1, attempts)
+        self.sleep = sleep
+
+    def _call(self, operation: str, method: Callable[..., Any], params: dict[str, Any]) -> dict[str, Any]:
+        """One page: the deadline is checked before every attempt; throttling and 5xx are retried."""
+        for attempt in range(self.attempts):
+            if self.deadline is not None:
+                self.deadline()
+            self.stats.add(operation)
+            try:
+                page: dict[str, Any] = method(**params)
+            except (ClientError, BotoCoreError) as error:
+                if attempt + 1 >= self.attempts or not _retryable(error):
+                    raise
+                self.sleep(min(2.0, 0.2 * 2**attempt) * (0.5 + random.random() / 2))
+                continue
+            return page
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _base(self, repository: str) -> dict[str, Any]:
         params: dict[str, Any] = {"domain": self.domain, "repository": repository}
@@ -165,38 +227,46 @@ class Lister:
             params["domainOwner"] = self.domain_owner
         return params
 
+    def packages_page(
+        self, repository: str, query: ListQuery = ListQuery(), token: str | None = None
+    ) -> tuple[list[PackageRef], str | None]:
+        """One ListPackages page of the query (``token`` = the nextToken of the page before; None for the
+        first): its packages, and the token of the next page (None after the last)."""
+        params = self._base(repository) | {"maxResults": self.page_size}
+        if query.format:
+            params["format"] = query.format
+        if query.namespace:
+            params["namespace"] = query.namespace
+        if query.prefix:
+            params["packagePrefix"] = query.prefix
+        if token:
+            params["nextToken"] = token
+        page = self._call("ListPackages", self.client.list_packages, params)
+        refs = [
+            PackageRef(
+                format=summary.get("format", ""),
+                namespace=summary.get("namespace") or None,
+                package=summary.get("package", ""),
+            )
+            for summary in page.get("packages") or []
+        ]
+        return refs, page.get("nextToken") or None
+
     def packages(
         self, repository: str, queries: Sequence[ListQuery] = (ListQuery(),)
     ) -> Iterator[PackageRef]:
         """Every package of the repository that one of the queries returns, each once."""
         seen: set[PackageRef] = set()
         for query in queries:
-            params = self._base(repository) | {"maxResults": self.page_size}
-            if query.format:
-                params["format"] = query.format
-            if query.namespace:
-                params["namespace"] = query.namespace
-            if query.prefix:
-                params["packagePrefix"] = query.prefix
+            token: str | None = None
             while True:
-                self.stats.add("ListPackages")
-                page = self.client.list_packages(**params)
-                for summary in page.get("packages", []):
-                    ref = PackageRef(
-                        format=summary.get("format", ""),
-                        namespace=summary.get("namespace") or None,
-                        package=summary.get("package", ""),
-                    )
+                refs, token = self.packages_page(repository, query, token)
+                for ref in refs:
                     if ref not in seen:
                         seen.add(ref)
                         yield ref
-                token = page.get("nextToken")
                 if not token:
                     break
-                params["nextToken"] = token
-
-    def package_set(self, repository: str, queries: Sequence[ListQuery] = (ListQuery(),)) -> set[PackageRef]:
-        return set(self.packages(repository, queries))
 
     def versions(
         self, repository: str, package: PackageRef, *, status: str | None = None
@@ -213,9 +283,8 @@ class Lister:
             params["status"] = status
         found: list[ListedVersion] = []
         while True:
-            self.stats.add("ListPackageVersions")
-            page = self.client.list_package_versions(**params)
-            for summary in page.get("versions", []):
+            page = self._call("ListPackageVersions", self.client.list_package_versions, params)
+            for summary in page.get("versions") or []:
                 origin = summary.get("origin") or {}
                 entry = origin.get("domainEntryPoint") or {}
                 found.append(

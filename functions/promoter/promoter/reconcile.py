@@ -1,32 +1,43 @@
 """Reconcile: promote what the rules accept and a destination lacks, by listing instead of by events.
 
 Events miss versions (published before the promoter existed, lost past the dead-letter queue, accepted only
-after a rule was widened, or deferred by ``minimumReleaseAge``). Reconcile lists every rule's source and
-destinations and feeds what is missing to the *same* rules, planner, copier and reporter as the event path:
-a listed version becomes a ``Candidate`` pinned to the revision read from the source, so a copy can never
-take a different build than the one that was listed.
+after a rule was widened, or deferred by ``minimumReleaseAge``). Reconcile walks every rule's source and
+feeds what a destination lacks to the *same* rules, planner, copier and reporter as the event path: a listed
+version becomes a ``Candidate`` pinned to the revision read from the source, so a copy can never take a
+different build than the one that was listed. Whether a destination holds a version, identically or as
+another build, is decided by ``promoter.destination.compare``, as everywhere else.
 
-How the work is bounded (the choice, written down): **no stored cursor; resume by idempotence.** A run
-processes package by package (list, plan, copy, report) and stops starting new packages when the function's
-remaining time falls below a reserve. Whatever it copied is present in the destination afterwards, so the
-next scheduled run skips it at the cost of its list calls only, and continues with the rest. Each scheduled
-run starts at a different package (an offset derived from the schedule's event time), so a source too large
-for one run is still covered over a few runs instead of the first packages being reconciled over and over.
-Why not a cursor or a fan-out through the queue: both need state or permissions beyond what the event path
-has (a table or parameter to write, or SendMessage on the queue plus a second message shape in the handler),
-and the list calls they would save are cheap next to the CopyPackageVersions quota, which the copier already
-paces. Copies within a run are paced by the copier's token bucket (PROMOTER_COPY_RATE) and throttling is
-absorbed with backoff, as on the event path; the account quota is shared with concurrent event invocations,
-so what a throttled run cannot copy in its time, the next run does.
+How the work is bounded: **a walk of the sources, with a cursor.** Sources are walked in rule order,
+package by package (``ListPackages`` pages), and for each package its versions are read in the source and
+in the destinations some rule would send them to (``ListPackageVersions`` of that one package; a
+ResourceNotFoundException naming the package means the destination lacks it). A destination is never
+enumerated: a release repository with an upstream cache can hold hundreds of thousands of packages that no
+rule reads from, so its size must not decide how long a run takes. Every page of every listing first checks
+the function's remaining time (``listing.Lister``'s deadline); a run that cannot finish stops cleanly
+(``complete: false``) and returns a ``Cursor`` (the source, which of its ListPackages walks, the page's
+nextToken and the last package done). The scheduled run keeps it in the stack's SSM parameter
+(``RECONCILE_CURSOR_PARAMETER``) and the next run continues after that package: from the page's token, or,
+if the service refuses the token (ValidationException; the API reference does not say how long a nextToken
+stays valid, so any refusal is expected), from the first page, skipping up to the cursor's package. A run
+that reaches the end of the last source resets the cursor; the next run starts again at the first source.
+A run continues where the last one stopped and goes to the end, it does not wrap around to the start.
+
+A source or destination that cannot be read (a missing domain or repository, AccessDenied, throttling past
+the retries) is an error: the run goes on with the others, reports ``complete: false`` and the errors, and
+the scheduled run emits ``ReconcileErrors`` (dimension ``ErrorCode``; 0 after a run without errors).
 
 What it costs (``ReconcileResult.listing`` and ``.copy`` count every call):
-per source, ``ceil(packages / 1000)`` ListPackages calls (server-side filtered, see ``listing.list_queries``);
-per destination the same, once; per package one ListPackageVersions call in the source and one in each
-destination that has the package and that some rule would send one of its versions to (none for packages no
-rule accepts, none where the destination lacks the package); one DescribePackageVersion per missing version
-under a cooldown rule; and one CopyPackageVersions call per package and destination that lacks something
-(up to 100 versions a call) - a version already identical in the destination costs no copy call at all.
-List calls run on a few threads ahead of the copying, which is what wall time is made of.
+per source, ``ceil(packages / 1000)`` ListPackages calls (server-side filtered, see ``listing.list_queries``),
+plus one DescribeDomain per domain; per source package, one ListPackageVersions call per 1,000 versions in
+the source, and one per destination that some rule would send one of its versions to (none for packages
+none of whose versions a rule accepts; a destination lacking the package answers ResourceNotFoundException,
+which costs the same call); no call at all on a destination's other packages; one DescribePackageVersion
+per missing version under a cooldown rule; and one CopyPackageVersions call per package and destination
+that lacks something (up to 100 versions a call) - a version already identical in the destination costs no
+copy call at all. A resumed run whose token is refused costs the ListPackages pages up to the cursor once
+more. The scheduled run adds one ssm:GetParameter and one ssm:PutParameter. List calls run on a few threads
+ahead of the copying, which is what wall time is made of; copies are paced by the copier's token bucket
+(PROMOTER_COPY_RATE) and throttling is absorbed with backoff, as on the event path.
 
 ``plan`` (the CLI's dry run) is this very code with ``dry_run=True``: everything up to the copier, the same
 decisions, no copies and no reports.
@@ -34,19 +45,31 @@ decisions, no copies and no reports.
 
 from __future__ import annotations
 
-import hashlib
+import json
+import os
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
 from promoter.copier import Copier, CopyStats
+from promoter.destination import IDENTICAL, MISSING, OTHER_REVISION, compare
 from promoter.events import Candidate
-from promoter.listing import ListedVersion, Lister, ListingStats, ListQuery, PackageRef, list_queries
+from promoter.listing import (
+    Lister,
+    ListingStats,
+    ListQuery,
+    OutOfTime,
+    PackageRef,
+    error_code,
+    list_queries,
+    not_found_resource,
+)
 from promoter.outcomes import DEFERRED, FAILED, IGNORED, Outcome
 from promoter.pipeline import Dependencies
 from promoter.planner import CopyRequest, plan
@@ -62,9 +85,18 @@ ALREADY_EXISTS = "ALREADY_EXISTS"
 """The error code of a destination holding another revision, allowOverwrite off: the code the copy call
 would answer on the event path, reported the same way (failed, final) without spending the call on it."""
 
+METRIC_ERRORS = "ReconcileErrors"
+"""Sources or destinations a scheduled run could not read, by ``ErrorCode``; 0 after a run without any."""
+ENV_CURSOR_PARAMETER = "RECONCILE_CURSOR_PARAMETER"
+"""The SSM parameter (String, created by the stack) where the scheduled run keeps its cursor."""
+
 DEFAULT_CONCURRENCY = 4
 DEFAULT_RESERVE_SECONDS = 5.0
-"""Added to the copier's call reserve: a package is only started when list + copy calls still fit."""
+"""Added to the copier's call reserve: no call starts unless this much more time is left (the cursor must
+still be saved, and a package's copy must fit after its listing)."""
+LIST_ATTEMPTS = 5
+"""Attempts of one read on the scheduled path, whose client makes one attempt per call (each attempt checks
+the remaining time first, so retries never outlast the run)."""
 
 JSON_KEYS = (
     "domain",
@@ -82,6 +114,113 @@ JSON_KEYS = (
 
 class ReconcileError(RuntimeError):
     """A problem that stops a source (or, with ``fail_fast``, the run): one line, meant for a human."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where the next run continues: after package ``after`` of walk ``query`` of one source, whose page was
+    fetched with ``token`` (None: the walk's first page)."""
+
+    domain: str
+    domain_owner: str
+    repository: str
+    query: int
+    after: PackageRef
+    token: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "domain": self.domain,
+            "domainOwner": self.domain_owner,
+            "repository": self.repository,
+            "query": self.query,
+            "format": self.after.format,
+            "namespace": self.after.namespace,
+            "package": self.after.package,
+            "nextToken": self.token,
+        }
+
+    @classmethod
+    def from_json(cls, text: str) -> Cursor | None:
+        """The cursor ``text`` holds; None for ``{}`` or blank (start at the beginning). ValueError names
+        what is wrong with anything else."""
+        if not text.strip():
+            return None
+        try:
+            data = json.loads(text)
+        except ValueError as error:
+            raise ValueError(f"reconcile cursor is not JSON: {error}") from None
+        if data == {}:
+            return None
+        try:
+            namespace, token = data.get("namespace"), data.get("nextToken")
+            cursor = cls(
+                domain=str(data["domain"]),
+                domain_owner=str(data["domainOwner"]),
+                repository=str(data["repository"]),
+                query=int(data["query"]),
+                after=PackageRef(
+                    str(data["format"]), None if namespace is None else str(namespace), str(data["package"])
+                ),
+                token=None if token is None else str(token),
+            )
+        except (AttributeError, KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"reconcile cursor {text[:200]!r} is not a cursor ({error!r})") from None
+        if cursor.query < 0:
+            raise ValueError(f"reconcile cursor {text[:200]!r} has a negative query")
+        return cursor
+
+    def text(self) -> str:
+        return json.dumps(self.as_json(), separators=(",", ":"))
+
+
+class CursorStore(Protocol):
+    def load(self) -> Cursor | None: ...
+    def save(self, cursor: Cursor | None) -> None: ...
+
+
+RESET = "{}"
+"""What a store holds when the next run starts at the beginning (SSM parameters cannot be empty)."""
+
+
+class SsmCursorStore:
+    """The scheduled run's cursor: one String parameter of the stack (GetParameter, PutParameter)."""
+
+    def __init__(self, client: Any, name: str) -> None:
+        self.client = client
+        self.name = name
+
+    def load(self) -> Cursor | None:
+        """The stored cursor; None (the beginning) when the value is ``{}`` or the parameter does not exist
+        (deleted by hand, or a local run without the stack: ``save`` creates it)."""
+        try:
+            value = self.client.get_parameter(Name=self.name)["Parameter"]["Value"]
+        except ClientError as error:
+            if error_code(error) == "ParameterNotFound":
+                return None
+            raise
+        return Cursor.from_json(str(value))
+
+    def save(self, cursor: Cursor | None) -> None:
+        value = RESET if cursor is None else cursor.text()
+        self.client.put_parameter(Name=self.name, Value=value, Type="String", Overwrite=True)
+
+
+class FileCursorStore:
+    """The CLI's cursor (``promoter reconcile --cursor FILE``): a missing file means the beginning."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> Cursor | None:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        return Cursor.from_json(text)
+
+    def save(self, cursor: Cursor | None) -> None:
+        self.path.write_text((RESET if cursor is None else cursor.text()) + "\n", encoding="utf-8")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,9 +257,17 @@ class ReconcileResult:
     listing: ListingStats = field(default_factory=ListingStats)
     copy: CopyStats = field(default_factory=CopyStats)
     packages_total: int = 0
+    """Packages listed in the sources so far (the walk does not know the total before it ends)."""
     packages_done: int = 0
     complete: bool = True
+    """The walk reached the end of the last source and every source and destination could be read."""
+    out_of_time: bool = False
     errors: list[str] = field(default_factory=list)
+    error_codes: Counter[str] = field(default_factory=Counter)
+    """One count per entry of ``errors``, by the error's code (the ReconcileErrors metric)."""
+    resumed_from: Cursor | None = None
+    cursor: Cursor | None = None
+    """Where the next run continues; None when this one reached the end."""
     seconds: float = 0.0
 
     @property
@@ -138,6 +285,7 @@ class ReconcileResult:
         """A small JSON-able digest: the scheduled run's return value and its summary log line."""
         return {
             "complete": self.complete,
+            "outOfTime": self.out_of_time,
             "packages": self.packages_total,
             "packagesDone": self.packages_done,
             "versionsToCopy": len(self.to_copy),
@@ -147,6 +295,9 @@ class ReconcileResult:
             "copyCalls": self.copy.copy_requests,
             "copyThrottled": self.copy.throttled,
             "errors": list(self.errors),
+            "errorCodes": dict(sorted(self.error_codes.items())),
+            "resumedFrom": self.resumed_from.as_json() if self.resumed_from else None,
+            "cursor": self.cursor.as_json() if self.cursor else None,
             "seconds": round(self.seconds, 3),
         }
 
@@ -163,20 +314,44 @@ class _Source:
     status: str | None
     destinations: tuple[str, ...]
 
+    def at(self, cursor: Cursor | None) -> bool:
+        return cursor is not None and (cursor.domain, cursor.domain_owner, cursor.repository) == (
+            self.domain,
+            self.owner,
+            self.repository,
+        )
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One package of the walk: where it was listed (for the cursor) and what it is."""
+
+    source: _Source
+    query: int
+    token: str | None
+    ref: PackageRef
+
+    def cursor(self) -> Cursor:
+        s = self.source
+        return Cursor(s.domain, s.owner, s.repository, self.query, self.ref, self.token)
+
 
 @dataclass
 class _Package:
-    """What was listed for one package: candidates that some rule accepts, and the destinations' versions."""
+    """What was listed for one package: candidates that some rule accepts, what each destination holds
+    (version -> revision), and the destinations that could not be read (destination -> (code, message))."""
 
     source: _Source
     ref: PackageRef
     wanted: list[tuple[Candidate, tuple[str, ...]]]
-    present: dict[str, dict[str, ListedVersion]]
+    held: dict[str, dict[str, str | None]]
+    unreadable: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass
 class Progress:
-    """Callbacks for a terminal (the CLI); all optional."""
+    """Callbacks for a terminal (the CLI); all optional. ``on_total`` is called once the walk has ended,
+    with the number of packages listed; ``on_package(done, listed so far)`` after every package."""
 
     on_total: Callable[[int], None] | None = None
     on_package: Callable[[int, int], None] | None = None
@@ -187,8 +362,27 @@ class Progress:
 def _error_line(error: BaseException) -> tuple[str, str]:
     if isinstance(error, ClientError):
         detail = error.response.get("Error", {})
-        return str(detail.get("Code") or "ClientError"), str(detail.get("Message") or error)
+        return error_code(error), str(detail.get("Message") or error)
     return type(error).__name__, str(error)
+
+
+_RUN_WIDE = (NoCredentialsError, NoRegionError)
+"""Errors no source escapes: they end the run instead of being one source's error."""
+
+
+def _package_name(ref: PackageRef) -> str:
+    return f"{ref.namespace}/{ref.package}" if ref.namespace else ref.package
+
+
+def _token_refused(error: ClientError) -> bool:
+    """A stored nextToken the service will not take: any client error but the ones that say the listing
+    itself cannot be read (those are errors of the source, with or without a token)."""
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    return 400 <= status < 500 and error_code(error) not in (
+        "AccessDeniedException",
+        "ResourceNotFoundException",
+        "ThrottlingException",
+    )
 
 
 class Reconciler:
@@ -202,9 +396,11 @@ class Reconciler:
         reserve_seconds: float = DEFAULT_RESERVE_SECONDS,
         progress: Progress | None = None,
         list_client: Any = None,
+        list_attempts: int = 1,
     ) -> None:
         self.deps = deps
         self.list_client = list_client if list_client is not None else deps.client
+        self.list_attempts = list_attempts
         self.concurrency = max(1, concurrency)
         self.reserve = reserve_seconds + deps.policy.call_reserve
         self.progress = progress or Progress()
@@ -212,40 +408,54 @@ class Reconciler:
         self.copier: Copier = deps.copier()
         self.result.copy = self.copier.stats
         self._owners: dict[tuple[str, str | None], str] = {}
-        self._package_sets: dict[tuple[str, str, str, tuple[ListQuery, ...]], set[PackageRef]] = {}
+        self._unreadable: dict[tuple[str, str], tuple[str, str]] = {}
+        """(domain, destination) -> (code, message) of a destination found unreadable in this run."""
 
     # ----------------------------------------------------------------- the run
 
-    def run(self, *, dry_run: bool, start_at: int = 0, fail_fast: bool = True) -> ReconcileResult:
+    def run(self, *, dry_run: bool, start: Cursor | None = None, fail_fast: bool = True) -> ReconcileResult:
         started = time.monotonic()
         try:
-            work = self._work(fail_fast=fail_fast)
-            if work:
-                offset = start_at % len(work)
-                work = work[offset:] + work[:offset]
-            self.result.packages_total = len(work)
+            sources = self._sources(fail_fast=fail_fast)
+            if start is not None and not any(source.at(start) for source in sources):
+                start = None  # the rules no longer read that source: a new walk
+            self.result.resumed_from = start
+            self.result.cursor = start
+            self._drive(self._walk(sources, start, fail_fast=fail_fast), dry_run=dry_run, fail_fast=fail_fast)
             if self.progress.on_total:
-                self.progress.on_total(len(work))
-            for listed in self._listed(work, fail_fast=fail_fast):
-                self._process(listed, dry_run=dry_run)
-                self.result.packages_done += 1
-                if self.progress.on_package:
-                    self.progress.on_package(self.result.packages_done, len(work))
+                self.progress.on_total(self.result.packages_total)
         finally:
             if not dry_run:
                 self.deps.reporter.copy_stats(self.copier.stats)
             self.result.seconds = time.monotonic() - started
+        if self.result.out_of_time or self.result.errors:
+            self.result.complete = False
         return self.result
 
-    def _fail(self, message: str, *, fail_fast: bool) -> None:
+    def _fail(self, message: str, code: str, *, fail_fast: bool) -> None:
         if fail_fast:
             raise ReconcileError(message)
-        self.result.errors.append(message)
+        if message not in self.result.errors:
+            self.result.errors.append(message)
+            self.result.error_codes[code] += 1
+
+    def _deadline(self) -> None:
+        """Before every call: stop when less than the reserve is left (a call, the cursor, the report)."""
+        if self.deps.remaining() < self.reserve:
+            raise OutOfTime
 
     # ----------------------------------------------------------------- sources and their packages
 
     def _lister(self, domain: str, owner: str) -> Lister:
-        return Lister(self.list_client, domain, owner, stats=self.result.listing)
+        return Lister(
+            self.list_client,
+            domain,
+            owner,
+            stats=self.result.listing,
+            deadline=self._deadline,
+            attempts=self.list_attempts,
+            sleep=self.deps.sleep,
+        )
 
     def _owner(self, rule: Rule) -> str:
         """The domain's owner account (the copy call and the candidates need it; rules may omit it)."""
@@ -255,6 +465,7 @@ class Reconciler:
             if rule.domain_owner:
                 params["domainOwner"] = rule.domain_owner
             try:
+                self._deadline()
                 self.result.listing.add("DescribeDomain")
                 described = self.list_client.describe_domain(**params)
             except ClientError as error:
@@ -275,12 +486,17 @@ class Reconciler:
         for (domain, _, repository), rules in grouped.items():
             try:
                 owner = self._owner(rules[0])
+            except OutOfTime:
+                self.result.out_of_time = True
+                break
             except ReconcileError as error:
-                self._fail(str(error), fail_fast=fail_fast)
+                self._fail(str(error), "ResourceNotFoundException", fail_fast=fail_fast)
                 continue
-            except ClientError as error:  # the service answered (access denied, throttled): this domain only
+            except (ClientError, BotoCoreError) as error:  # access denied, throttled: this domain only
+                if isinstance(error, _RUN_WIDE) or (fail_fast and isinstance(error, BotoCoreError)):
+                    raise  # nothing can be read: the caller says so in its own words
                 code, message = _error_line(error)
-                self._fail(f"domain {domain!r}: {code}: {message}", fail_fast=fail_fast)
+                self._fail(f"domain {domain!r}: {code}: {message}", code, fail_fast=fail_fast)
                 continue
             queries = list_queries(
                 [sorted(r.formats) if r.formats is not None else None for r in rules],
@@ -301,26 +517,6 @@ class Reconciler:
             )
         return sources
 
-    def _package_set(self, source: _Source, repository: str) -> set[PackageRef]:
-        key = (source.domain, source.owner, repository, source.queries)
-        if key not in self._package_sets:
-            lister = self._lister(source.domain, source.owner)
-            self._package_sets[key] = lister.package_set(repository, source.queries)
-        return self._package_sets[key]
-
-    def _work(self, *, fail_fast: bool) -> list[tuple[_Source, PackageRef]]:
-        work: list[tuple[_Source, PackageRef]] = []
-        for source in self._sources(fail_fast=fail_fast):
-            try:
-                packages = sorted(self._package_set(source, source.repository))
-                for destination in source.destinations:
-                    self._package_set(source, destination)
-            except (ClientError, BotoCoreError) as error:
-                self._fail(self._describe_list_error(source, error), fail_fast=fail_fast)
-                continue
-            work.extend((source, ref) for ref in packages)
-        return work
-
     @staticmethod
     def _describe_list_error(source: _Source, error: BaseException) -> str:
         code, message = _error_line(error)
@@ -329,12 +525,123 @@ class Reconciler:
             return f"{where}: {message or 'repository not found'}"
         return f"{where}: {code}: {message}"
 
-    # ----------------------------------------------------------------- listing (on worker threads)
+    # ----------------------------------------------------------------- the walk (main thread)
+
+    def _walk(self, sources: list[_Source], start: Cursor | None, *, fail_fast: bool) -> Iterator[_Step]:
+        """Every package of every source, in order, from just after ``start``. A source that cannot be
+        listed is an error and the walk goes on with the next; ``OutOfTime`` ends the walk."""
+        begin = next((i for i, source in enumerate(sources) if source.at(start)), 0)
+        for source in sources[begin:]:
+            resume = start if source.at(start) else None
+            try:
+                for index, query in enumerate(source.queries):
+                    if resume is not None and index < resume.query:
+                        continue
+                    at = resume if resume is not None and index == resume.query else None
+                    yield from self._walk_query(source, index, query, at)
+            except (ClientError, BotoCoreError) as error:
+                self._fail(self._describe_list_error(source, error), error_code(error), fail_fast=fail_fast)
+
+    def _walk_query(
+        self, source: _Source, index: int, query: ListQuery, resume: Cursor | None
+    ) -> Iterator[_Step]:
+        lister = self._lister(source.domain, source.owner)
+        stored = token = resume.token if resume is not None else None
+        skip = resume.after if resume is not None else None
+        from_token = token is not None
+        while True:
+            try:
+                refs, next_token = lister.packages_page(source.repository, query, token)
+            except ClientError as error:
+                if not (from_token and token == stored and _token_refused(error)):
+                    raise
+                # The service refused the stored token (expired, or from another listing): walk from the
+                # first page and skip up to the cursor's package.
+                token, from_token = None, False
+                continue
+            if skip is not None:
+                if skip in refs:
+                    refs, skip = refs[refs.index(skip) + 1 :], None
+                elif from_token:
+                    skip = None  # the cursor's package left its page: nothing of this page was done yet
+                else:
+                    refs = []  # still before the cursor
+            for ref in refs:
+                self.result.packages_total += 1
+                yield _Step(source, index, token, ref)
+            if not next_token:
+                break
+            token = next_token
+        if skip is not None:
+            # Walked from the start without meeting the cursor's package (it was deleted): that walk
+            # skipped everything, so walk it again and skip nothing.
+            yield from self._walk_query(source, index, query, None)
+
+    def _drive(self, walk: Iterator[_Step], *, dry_run: bool, fail_fast: bool) -> None:
+        """Listings fetched ``concurrency`` packages ahead on threads, processed in walk order; the cursor
+        follows the last package processed. Stops when time runs short."""
+        window = self.concurrency * 2
+        pending: deque[tuple[_Step, Future[_Package]]] = deque()
+        exhausted = False
+        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="reconcile-list") as pool:
+            try:
+                while True:
+                    while not exhausted and len(pending) < window:
+                        try:
+                            step = next(walk)
+                        except StopIteration:
+                            exhausted = True
+                        except OutOfTime:
+                            exhausted = True
+                            self.result.out_of_time = True
+                        else:
+                            pending.append((step, pool.submit(self._list_package, step.source, step.ref)))
+                    if not pending:
+                        break
+                    step, future = pending.popleft()
+                    if self.deps.remaining() < self.reserve:
+                        self.result.out_of_time = True
+                        break
+                    try:
+                        listed = future.result()
+                    except OutOfTime:
+                        self.result.out_of_time = True
+                        break
+                    except (ClientError, BotoCoreError) as error:
+                        where = self._describe_list_error(step.source, error)
+                        package = _package_name(step.ref)
+                        self._fail(f"{where} (package {package})", error_code(error), fail_fast=fail_fast)
+                    else:
+                        self._process(listed, dry_run=dry_run, fail_fast=fail_fast)
+                        if self.copier.stats.out_of_time:
+                            # the copier could not start a call of this package in time (its versions are
+                            # reported NotAttempted): the cursor stays before it, the next run redoes it
+                            self.result.out_of_time = True
+                            break
+                    self.result.packages_done += 1
+                    self.result.cursor = step.cursor()
+                    if self.progress.on_package:
+                        self.progress.on_package(self.result.packages_done, self.result.packages_total)
+            finally:
+                for _, future in pending:
+                    future.cancel()
+                walk.close()  # type: ignore[attr-defined]
+        if exhausted and not pending and not self.result.out_of_time:
+            self.result.cursor = None  # the end of the last source: the next run starts again
+
+    # ----------------------------------------------------------------- listing one package (worker threads)
 
     def _list_package(self, source: _Source, ref: PackageRef) -> _Package:
         lister = self._lister(source.domain, source.owner)
         wanted: list[tuple[Candidate, tuple[str, ...]]] = []
-        for listed in lister.versions(source.repository, ref, status=source.status):
+        try:
+            listed_versions = lister.versions(source.repository, ref, status=source.status)
+        except ClientError as error:
+            if not_found_resource(error) in ("package", ""):  # deleted since it was listed (or no version
+                listed_versions = []  # of that status): nothing to promote
+            else:
+                raise
+        for listed in listed_versions:
             candidate = Candidate(
                 domain=source.domain,
                 domain_owner=source.owner,
@@ -357,44 +664,24 @@ class Reconciler:
             )
             if destinations:
                 wanted.append((candidate, destinations))
-        present: dict[str, dict[str, ListedVersion]] = {}
+        held: dict[str, dict[str, str | None]] = {}
+        unreadable: dict[str, tuple[str, str]] = {}
         for destination in dict.fromkeys(d for _, dests in wanted for d in dests):
-            if ref in self._package_set(source, destination):
-                present[destination] = {v.version: v for v in lister.versions(destination, ref)}
-            else:
-                present[destination] = {}
-        return _Package(source, ref, wanted, present)
-
-    def _listed(self, work: list[tuple[_Source, PackageRef]], *, fail_fast: bool) -> Iterator[_Package]:
-        """Listings in work order, fetched ``concurrency`` packages ahead; stops when time runs short."""
-        window = self.concurrency * 2
-        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="reconcile-list") as pool:
-            pending: list[tuple[tuple[_Source, PackageRef], Future[_Package]]] = []
-            position = 0
+            known = self._unreadable.get((source.domain, destination))
+            if known is not None:
+                unreadable[destination] = known
+                continue
             try:
-                while position < len(work) or pending:
-                    while position < len(work) and len(pending) < window:
-                        source, ref = work[position]
-                        pending.append(((source, ref), pool.submit(self._list_package, source, ref)))
-                        position += 1
-                    (source, ref), future = pending.pop(0)
-                    if self.deps.remaining() < self.reserve:
-                        self.result.complete = False
-                        return
-                    try:
-                        yield future.result()
-                    except (ClientError, BotoCoreError) as error:
-                        code, message = _error_line(error)
-                        name = f"{ref.namespace}/{ref.package}" if ref.namespace else ref.package
-                        self._fail(
-                            f"{self._describe_list_error(source, error)} (package {name})"
-                            if code != "ResourceNotFoundException"
-                            else f"domain {source.domain!r}: {message}",
-                            fail_fast=fail_fast,
-                        )
-            finally:
-                for _, future in pending:
-                    future.cancel()
+                held[destination] = {v.version: v.revision for v in lister.versions(destination, ref)}
+            except (ClientError, BotoCoreError) as error:
+                if not_found_resource(error) in ("package", ""):
+                    held[destination] = {}  # the destination lacks the package
+                    continue
+                unreadable[destination] = _error_line(error)
+                if not_found_resource(error) or error_code(error) == "AccessDeniedException":
+                    # the repository or domain itself: spare the other packages the same answer
+                    self._unreadable.setdefault((source.domain, destination), unreadable[destination])
+        return _Package(source, ref, wanted, held, unreadable)
 
     # ----------------------------------------------------------------- decide, copy, report
 
@@ -403,14 +690,25 @@ class Reconciler:
         if self.progress.on_item:
             self.progress.on_item(item)
 
-    def _process(self, listed: _Package, *, dry_run: bool) -> None:
-        present = listed.present
+    def _unreadable_destination(self, listed: _Package, *, fail_fast: bool) -> None:
+        """A destination that could not be read is an error of the run (each distinct one once)."""
+        for destination, (code, message) in listed.unreadable.items():
+            where = f"domain {listed.source.domain!r}, destination {destination!r}"
+            self._fail(f"{where}: {code}: {message}", code, fail_fast=fail_fast)
+
+    def _process(self, listed: _Package, *, dry_run: bool, fail_fast: bool) -> None:
+        if listed.unreadable:
+            self._unreadable_destination(listed, fail_fast=fail_fast)
+        held = listed.held
         needed: list[Candidate] = []
         for candidate, destinations in listed.wanted:
             missing = False
             for destination in destinations:
-                existing = present[destination].get(candidate.version)
-                if existing is not None and existing.revision == candidate.revision:
+                if destination in listed.unreadable:
+                    code = listed.unreadable[destination][0]
+                    reason = f"destination could not be read: {code}"
+                    self._item(PlanItem(candidate, destination, SKIP, reason))
+                elif compare(held[destination], candidate.version, candidate.revision) == IDENTICAL:
                     self._item(PlanItem(candidate, destination, SKIP, PRESENT))
                 else:
                     missing = True
@@ -424,40 +722,43 @@ class Reconciler:
         outcomes: list[Outcome] = []
         requests: list[CopyRequest] = []
         for request in decided.requests:
+            destination = request.destination_repository
+            if destination not in held:  # unreadable: already reported above
+                continue
             keep = []
             for planned in request.items:
                 candidate = planned.candidate
-                existing = present[request.destination_repository].get(candidate.version)
-                if existing is None or (existing.revision != candidate.revision and request.allow_overwrite):
+                state = compare(held[destination], candidate.version, candidate.revision)
+                if state == MISSING or (state == OTHER_REVISION and request.allow_overwrite):
                     keep.append(planned)
-                    self._item(PlanItem(candidate, request.destination_repository, COPY, None, planned.rule))
-                elif existing.revision != candidate.revision:
-                    reason = f"destination holds revision {existing.revision} and allowOverwrite is off"
-                    self._item(
-                        PlanItem(candidate, request.destination_repository, SKIP, reason, planned.rule)
-                    )
+                    self._item(PlanItem(candidate, destination, COPY, None, planned.rule))
+                elif state == OTHER_REVISION:
+                    revision = held[destination][candidate.version]
+                    reason = f"destination holds revision {revision} and allowOverwrite is off"
+                    self._item(PlanItem(candidate, destination, SKIP, reason, planned.rule))
                     outcomes.append(
                         Outcome(
                             FAILED,
                             candidate,
-                            destination=request.destination_repository,
+                            destination=destination,
                             rule=planned.rule,
                             error_code=ALREADY_EXISTS,
                             error_message=(
-                                f"{request.destination_repository} holds revision {existing.revision} of "
-                                f"this version, not {candidate.revision}, and allowOverwrite is off"
+                                f"{destination} holds revision {revision} of this version, not "
+                                f"{candidate.revision}, and allowOverwrite is off"
                             ),
                         )
                     )
-                # an identical copy was already listed as present above
+                # IDENTICAL: already listed as present above
             if keep:
                 requests.append(request.with_items(tuple(keep)))
         for outcome in decided.outcomes:
             if outcome.candidate is None or outcome.destination is None or outcome.status == IGNORED:
                 continue
             candidate, destination = outcome.candidate, outcome.destination
-            existing = present.get(destination, {}).get(candidate.version)
-            if existing is not None and existing.revision == candidate.revision:
+            if destination not in held:
+                continue
+            if compare(held[destination], candidate.version, candidate.revision) == IDENTICAL:
                 continue
             if outcome.status == DEFERRED:
                 when = outcome.eligible_at.isoformat() if outcome.eligible_at else "its publish time is known"
@@ -480,74 +781,96 @@ def reconcile(
     deps: Dependencies,
     *,
     dry_run: bool = False,
-    start_at: int = 0,
+    start: Cursor | None = None,
     fail_fast: bool = True,
     concurrency: int = DEFAULT_CONCURRENCY,
     progress: Progress | None = None,
     list_client: Any = None,
+    list_attempts: int = 1,
 ) -> ReconcileResult:
-    """List, plan and (unless ``dry_run``) copy and report, for every rule of ``deps.rules``.
+    """Walk, plan and (unless ``dry_run``) copy and report, for every rule of ``deps.rules``, from just
+    after ``start`` (None: from the beginning) until the walk ends or ``deps.remaining()`` runs short.
 
-    ``list_client`` (default ``deps.client``) makes the read calls; give it botocore retries when the copy
-    client has none (the copier retries copies itself, bounded by the remaining time).
+    ``list_client`` (default ``deps.client``) makes the read calls; each read makes ``list_attempts``
+    attempts at most (give the client botocore retries instead, where no deadline applies: the CLI).
     """
-    return Reconciler(deps, concurrency=concurrency, progress=progress, list_client=list_client).run(
-        dry_run=dry_run, start_at=start_at, fail_fast=fail_fast
-    )
-
-
-def retrying_client(client: Any) -> Any:
-    """A CodeArtifact client like ``client`` (region, endpoint) whose calls botocore retries on throttling.
-
-    The function's own client makes one attempt per call because the copier retries copies against the
-    remaining time; list calls have no such loop, so reconcile reads through this one. Falls back to
-    ``client`` when it is not a botocore client (a test's fake).
-    """
-    meta = getattr(client, "meta", None)
-    if meta is None or not hasattr(meta, "region_name"):
-        return client
-    import boto3  # noqa: PLC0415 - boto3 is already loaded by the function; this keeps the module light
-    from botocore.config import Config  # noqa: PLC0415
-
-    config = Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=5, read_timeout=30)
-    return boto3.client(
-        "codeartifact", region_name=meta.region_name, endpoint_url=meta.endpoint_url, config=config
-    )
-
-
-def start_offset(event: Mapping[str, Any]) -> int:
-    """Where a scheduled run starts in the package list: stable for one schedule tick, different per tick."""
-    stamp = str(event.get("time") or event.get("id") or "")
-    return int.from_bytes(hashlib.sha256(stamp.encode()).digest()[:8], "big")
-
-
-def handle_scheduled(event: Mapping[str, Any], deps: Dependencies) -> dict[str, Any]:
-    """The scheduled entry point: reconcile everything, never stop at the first broken source.
-
-    Errors of one source (an unknown domain or repository, throttling past the retries) are logged and the
-    other sources still run; outcomes are reported by ``deps.reporter`` exactly as the event path reports
-    them (the caller flushes it). Returns the run's summary, also logged as one line.
-    """
-    result = reconcile(
+    reconciler = Reconciler(
         deps,
-        dry_run=False,
-        start_at=start_offset(event),
-        fail_fast=False,
-        list_client=retrying_client(deps.client),
+        concurrency=concurrency,
+        progress=progress,
+        list_client=list_client,
+        list_attempts=list_attempts,
     )
-    summary = result.summary()
+    return reconciler.run(dry_run=dry_run, start=start, fail_fast=fail_fast)
+
+
+def cursor_store(environ: Mapping[str, str] | None = None) -> SsmCursorStore | None:
+    """The scheduled run's cursor store: the SSM parameter ``RECONCILE_CURSOR_PARAMETER`` names, if any."""
+    name = (os.environ if environ is None else environ).get(ENV_CURSOR_PARAMETER, "").strip()
+    if not name:
+        return None
+    import boto3  # noqa: PLC0415 - already loaded by the function; only a scheduled run needs SSM
+
+    return SsmCursorStore(boto3.client("ssm"), name)
+
+
+def handle_scheduled(
+    event: Mapping[str, Any], deps: Dependencies, store: CursorStore | None = None
+) -> dict[str, Any]:
+    """The scheduled entry point: reconcile from the stored cursor, never stop at the first broken source.
+
+    Errors of one source or destination (an unknown domain or repository, access denied, throttling past
+    the retries) are logged and counted as ``ReconcileErrors`` by error code, and the other sources still
+    run; outcomes are reported by ``deps.reporter`` exactly as the event path reports them (the caller
+    flushes it). The cursor is read from ``store`` before and written after the run (reset when the walk
+    reached its end). Returns the run's summary, also logged as one line.
+    """
+    del event
     log = deps.reporter.logger
-    if result.errors:
-        for error in result.errors:
-            log.error("reconcile source failed", extra={"error": error})
-    (log.info if result.complete else log.warning)(
-        "reconcile finished" if result.complete else "reconcile stopped early: the next run continues",
-        extra={"reconcile": summary},
-    )
+    problems: list[tuple[str, str]] = []
+    start: Cursor | None = None
+    if store is not None:
+        try:
+            start = store.load()
+        except ValueError as error:  # someone wrote the parameter by hand: start again, and overwrite it
+            log.warning("reconcile cursor ignored; starting at the first source", extra={"error": str(error)})
+        except (ClientError, BotoCoreError) as error:
+            code, message = _error_line(error)
+            problems.append((f"reconcile cursor could not be read: {code}: {message}", code))
+    result = reconcile(deps, dry_run=False, start=start, fail_fast=False, list_attempts=LIST_ATTEMPTS)
+    if store is not None:
+        try:
+            store.save(result.cursor)
+        except (ClientError, BotoCoreError) as error:
+            code, message = _error_line(error)
+            problems.append((f"reconcile cursor could not be saved: {code}: {message}", code))
+    for message, code in problems:
+        result.errors.append(message)
+        result.error_codes[code] += 1
+        result.complete = False
+    summary = result.summary()
+    for line in result.errors:
+        log.error("reconcile source failed", extra={"error": line})
+    for code, count in sorted(result.error_codes.items()):
+        deps.reporter.count(METRIC_ERRORS, count, ("ErrorCode", code))
+    if not result.error_codes:
+        deps.reporter.count(METRIC_ERRORS, 0)  # a datapoint per run: the alarm reflects the last run
+    if result.complete:
+        log.info("reconcile finished", extra={"reconcile": summary})
+    elif result.errors:
+        log.warning(
+            "reconcile incomplete: some sources or destinations could not be read",
+            extra={"reconcile": summary},
+        )
+    else:
+        log.warning("reconcile stopped early: the next run continues", extra={"reconcile": summary})
     return {"reconcile": summary}
 
 
-def run(*, event: Mapping[str, Any], context: Any, deps: Dependencies) -> dict[str, Any]:
-    """The seam app.py calls for a scheduled event (the remaining time is already in ``deps.remaining``)."""
+def run(
+    *, event: Mapping[str, Any], context: Any, deps: Dependencies, store: CursorStore | None = None
+) -> dict[str, Any]:
+    """The seam app.py calls for a scheduled event (the remaining time is already in ``deps.remaining``).
+    The cursor lives in ``RECONCILE_CURSOR_PARAMETER``'s parameter unless ``store`` is given."""
     del context
-    return handle_scheduled(event, deps)
+    return handle_scheduled(event, deps, store if store is not None else cursor_store())
