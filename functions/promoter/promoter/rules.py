@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 from promoter.events import STATES, Candidate
 from promoter.record import Record
-from promoter.versions import FORMATS, InvalidRange, VersionRange, compile_range, is_prerelease
+from promoter.versions import FORMATS, GRAMMARS, InvalidRange, VersionRange, compile_range, is_prerelease
 
 RULE_KEYS: frozenset[str] = frozenset(
     {
@@ -534,7 +534,9 @@ def _compile_versions(
                 compiled[fmt] = compile_range(fmt, value)
             except InvalidRange as exc:
                 raise RulesError(
-                    f"{value!r} is not a valid {fmt} range: {exc}", rule=rule, field="versions"
+                    f"{value!r} is not a valid {fmt} range: {exc} (expected {GRAMMARS[fmt]})",
+                    rule=rule,
+                    field="versions",
                 ) from None
         return compiled, value
     if isinstance(value, Mapping) and value:
@@ -550,7 +552,9 @@ def _compile_versions(
                 compiled[fmt] = compile_range(fmt, expression)
             except InvalidRange as exc:
                 raise RulesError(
-                    f"{expression!r} is not a valid {fmt} range: {exc}", rule=rule, field="versions"
+                    f"{expression!r} is not a valid {fmt} range: {exc} (expected {GRAMMARS[fmt]})",
+                    rule=rule,
+                    field="versions",
                 ) from None
             text[fmt] = expression
         return compiled, text
