@@ -63,6 +63,35 @@ def test_rules_check_prints_one_line_per_rule(rules_file: Path) -> None:
     assert lines[1].startswith("pypi-to-release: acme/staging -> release,mirror")
 
 
+def test_rules_check_warns_of_a_filter_that_contradicts_the_format(tmp_path: Path) -> None:
+    # Given a rule with an npm namespace written '@acme' and one whose namespace filter covers pypi
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        RULES.replace("formats: [npm]", "formats: [npm]\n    namespaces: ['@acme']").replace(
+            "formats: [pypi]", "formats: [pypi]\n    namespaces: [acme]"
+        )
+    )
+    # When checked, Then it passes (exit 0) with one warning line for each contradiction
+    code, out, err = run(["rules", "check", str(path)])
+    assert code == EXIT_OK
+    assert len(out.splitlines()) == 2
+    warnings = err.splitlines()
+    assert len(warnings) == 2
+    assert warnings[0].startswith("promoter: warning: rule 'npm-to-release', field 'namespaces': '@acme'")
+    assert "never matches a pypi package" in warnings[1]
+
+
+def test_rules_check_of_a_maven_rule_with_another_formats_range_fails(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(RULES.replace("formats: [npm]", "formats: [maven]"))
+    code, out, err = run(["rules", "check", str(path)])
+    assert code == EXIT_FAILED
+    assert out == ""
+    assert err.count("\n") == 1
+    assert "'>=1.0.0' is not a valid maven range" in err
+    assert "expected Maven ranges such as '[1.0,2.0)'" in err
+
+
 def test_rules_check_of_the_bundled_rules_passes() -> None:
     code, out, _ = run(["rules", "check", str(ROOT / "functions/promoter/promotion-rules.yaml")])
     assert code == EXIT_OK

@@ -325,8 +325,6 @@ def test_rules_are_indexed_by_domain_and_source() -> None:
     [
         ({"formats": ["npm"], "packages": ["@acme/*"]}, "packages", "no '/'"),
         ({"excludePackages": ["com.acme/internal-*"]}, "excludePackages", "no '/'"),
-        ({"formats": ["npm"], "namespaces": ["@acme"]}, "namespaces", "without '@'"),
-        ({"namespaces": ["@acme*"]}, "namespaces", "without '@'"),
     ],
 )
 def test_globs_that_can_never_match_a_codeartifact_name_are_refused(
@@ -336,6 +334,41 @@ def test_globs_that_can_never_match_a_codeartifact_name_are_refused(
     error = error_of({"rules": [rule(**fields)]})
     assert (error.rule, error.field) == ("r1", field)
     assert fragment in str(error)
+
+
+@pytest.mark.parametrize(
+    ("fields", "fragments"),
+    [
+        ({"formats": ["npm"], "namespaces": ["@acme"]}, ["'@acme' never matches an npm package", "'acme'"]),
+        ({"namespaces": ["@acme*"]}, ["'@acme*' never matches an npm package"]),
+        ({"formats": ["npm", "pypi"], "namespaces": ["acme"]}, ["never matches a pypi package"]),
+        ({"formats": ["nuget", "ruby", "cargo"], "namespaces": ["x"]}, ["a cargo", "a nuget", "a ruby"]),
+    ],
+)
+def test_filters_that_contradict_the_format_load_with_a_warning(
+    fields: dict[str, Any], fragments: list[str]
+) -> None:
+    # Given a rule whose namespace filter can never match one of its formats, When loaded,
+    # Then it loads (the rest of the rule works) and each contradiction is one warning naming rule and field
+    warnings = build_ruleset({"rules": [rule(**fields)]}).warnings()
+    text = "\n".join(warnings)
+    assert warnings
+    assert all(w.startswith("rule 'r1', field 'namespaces': ") for w in warnings)
+    for fragment in fragments:
+        assert fragment in text
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"formats": ["npm", "maven"], "namespaces": ["acme", "com.acme"]},
+        {"formats": ["pypi", "npm"], "namespaces": ["", "acme"]},  # '' admits packages without a namespace
+        {"formats": ["generic"], "namespaces": ["@tools"]},
+        {"namespaces": ["acme"]},  # no formats: the filter itself says which formats it means
+    ],
+)
+def test_filters_that_fit_the_format_give_no_warning(fields: dict[str, Any]) -> None:
+    assert build_ruleset({"rules": [rule(**fields)]}).warnings() == []
 
 
 def test_an_at_sign_stays_allowed_where_it_can_match() -> None:

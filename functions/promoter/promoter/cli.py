@@ -168,10 +168,13 @@ def _short(revision: str | None) -> str:
 # --------------------------------------------------------------------------- rules check
 
 
-def cmd_rules_check(args: argparse.Namespace, out: TextIO) -> int:
+def cmd_rules_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Valid rules exit 0, also with warnings (filters that contradict a rule's formats), one line each."""
     ruleset = load_rules(args.file)
     for rule in ruleset.rules:
         print(rule.describe(), file=out)
+    for warning in ruleset.warnings():
+        print(f"promoter: warning: {warning}", file=err)
     return EXIT_OK
 
 
@@ -590,7 +593,7 @@ def main(
     now = clock or _utc_now
     try:
         if args.command == "rules":
-            return cmd_rules_check(args, out)
+            return cmd_rules_check(args, out, err)
         if args.command == "explain":
             return cmd_explain(args, out, now, client)
         if args.command == "plan":

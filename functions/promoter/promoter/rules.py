@@ -428,6 +428,10 @@ class RuleSet:
     def source_repositories(self) -> set[tuple[str, str]]:
         return set(self.by_source)
 
+    def warnings(self) -> list[str]:
+        """Every rule's ``rule_warnings``, in file order."""
+        return [warning for rule in self.rules for warning in rule_warnings(rule)]
+
 
 def listing_status(rules: Sequence[Rule]) -> str | None:
     """The ``status`` filter for listing a source's versions: ``Published`` when every rule reading the
@@ -561,17 +565,35 @@ def _compile_versions(
     raise RulesError("must be a range string or a mapping format -> range", rule=rule, field="versions")
 
 
-def _refuse_npm_scope_syntax(rule: str, patterns: Sequence[str]) -> None:
-    """npm users write "@acme"; CodeArtifact stores the scope as the namespace "acme", so such a glob
-    would silently match nothing."""
-    for pattern in patterns:
-        if pattern.startswith("@"):
-            raise RulesError(
-                f"{pattern!r} can never match an npm package: CodeArtifact stores the scope without '@' "
-                f"({pattern[1:]!r})",
-                rule=rule,
-                field="namespaces",
-            )
+NO_NAMESPACE_FORMATS: frozenset[str] = frozenset({"pypi", "nuget", "ruby", "cargo"})
+"""Formats whose packages never have a namespace (CodeArtifact's packageNamespace is null for them)."""
+
+
+def rule_warnings(rule: Rule) -> list[str]:
+    """Filters that contradict the rule's formats: valid, but the rule can never fire for that format.
+
+    Warnings, not errors (``promoter rules check`` prints them and exits 0): the rest of the rule, and every
+    other rule, still works, and a rule for several formats may mean its namespaces for some of them only.
+    """
+    found: list[str] = []
+    where = f"rule {rule.name!r}, field 'namespaces'"
+    if rule.namespaces is not None and rule.formats is not None:
+        patterns = rule.namespaces.patterns
+        if "" not in patterns:
+            for fmt in sorted(rule.formats & NO_NAMESPACE_FORMATS):
+                found.append(
+                    f"{where}: {list(patterns)!r} never matches a {fmt} package ({fmt} packages have no "
+                    f"namespace), so every {fmt} version is rejected by namespace; drop the filter, list '' "
+                    "(no namespace), or give the formats separate rules"
+                )
+    if rule.namespaces is not None and (rule.formats is None or "npm" in rule.formats):
+        for pattern in rule.namespaces.patterns:
+            if pattern.startswith("@"):
+                found.append(
+                    f"{where}: {pattern!r} never matches an npm package: CodeArtifact stores the npm scope "
+                    f"without '@' (write {pattern[1:]!r})"
+                )
+    return found
 
 
 def compile_rule(raw: Any, index: int) -> Rule:
@@ -628,8 +650,6 @@ def compile_rule(raw: Any, index: int) -> Rule:
         if raw.get("namespaces") is not None
         else None
     )
-    if namespaces is not None and (formats is None or "npm" in formats):
-        _refuse_npm_scope_syntax(label, namespaces.patterns)
     packages = _globs(label, "packages", raw.get("packages", ["*"]))
     exclude = _globs(label, "excludePackages", raw["excludePackages"]) if raw.get("excludePackages") else None
     for key, globs in (("packages", packages), ("excludePackages", exclude)):
