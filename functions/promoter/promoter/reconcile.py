@@ -50,7 +50,7 @@ from promoter.listing import ListedVersion, Lister, ListingStats, ListQuery, Pac
 from promoter.outcomes import DEFERRED, FAILED, IGNORED, Outcome
 from promoter.pipeline import Dependencies
 from promoter.planner import CopyRequest, plan
-from promoter.rules import Rule, listing_status
+from promoter.rules import AGE, EXCLUDE, PRERELEASE, RANGE, STATE, Rule, listing_status, rejection_detail
 
 ORIGIN = "reconcile"
 """``Candidate.origin`` of versions that reconcile found (events carry the SQS message id there)."""
@@ -77,7 +77,24 @@ JSON_KEYS = (
     "revision",
     "action",
     "reason",
+    "detail",
+    "rule",
 )
+
+# ``PlanItem.code``: the machine-readable reason of a decision (``plan --json``'s ``reason``). Rejections use
+# the rules' filter names (range, prerelease, exclude, state, age, ...), as ``promoter explain`` does.
+MISSING = "missing"
+"""copy: the destination lacks the version."""
+OVERWRITE = "overwrite"
+"""copy: the destination holds another revision and the rule allows overwriting it."""
+ALREADY_PRESENT = "already_present"
+"""skip: the destination holds the pinned revision."""
+CONFLICT = ALREADY_EXISTS
+"""skip, and a failure (exit 1): the destination holds another revision and allowOverwrite is off (the
+error code the copy would answer, which reconcile reports)."""
+PLAN_FAILED = "failed"
+"""skip, and a failure: the planner could not decide (for example the publish time could not be read)."""
+FAILING_CODES = frozenset({CONFLICT, PLAN_FAILED})
 
 
 class ReconcileError(RuntimeError):
@@ -93,9 +110,11 @@ class PlanItem:
     action: str
     reason: str | None = None
     rule: str | None = None
+    code: str | None = None
+    """The reason as a code (``MISSING``, ``ALREADY_PRESENT``, a filter name, ...); ``reason`` is prose."""
 
     def as_json(self) -> dict[str, Any]:
-        """Exactly the keys of ``promoter plan --json``."""
+        """Exactly the keys of ``promoter plan --json``: ``reason`` is the code, ``detail`` the prose."""
         c = self.candidate
         return {
             "domain": c.domain,
@@ -107,7 +126,9 @@ class PlanItem:
             "version": c.version,
             "revision": c.revision,
             "action": self.action,
-            "reason": self.reason,
+            "reason": self.code,
+            "detail": self.reason,
+            "rule": self.rule,
         }
 
 
@@ -172,6 +193,8 @@ class _Package:
     ref: PackageRef
     wanted: list[tuple[Candidate, tuple[str, ...]]]
     present: dict[str, dict[str, ListedVersion]]
+    rejected: list[PlanItem] = field(default_factory=list)
+    """With ``include_rejected`` (``plan --all``): versions a rule's filters turned away, with the filter."""
 
 
 @dataclass
@@ -202,8 +225,10 @@ class Reconciler:
         reserve_seconds: float = DEFAULT_RESERVE_SECONDS,
         progress: Progress | None = None,
         list_client: Any = None,
+        include_rejected: bool = False,
     ) -> None:
         self.deps = deps
+        self.include_rejected = include_rejected
         self.list_client = list_client if list_client is not None else deps.client
         self.concurrency = max(1, concurrency)
         self.reserve = reserve_seconds + deps.policy.call_reserve
@@ -334,7 +359,11 @@ class Reconciler:
     def _list_package(self, source: _Source, ref: PackageRef) -> _Package:
         lister = self._lister(source.domain, source.owner)
         wanted: list[tuple[Candidate, tuple[str, ...]]] = []
-        for listed in lister.versions(source.repository, ref, status=source.status):
+        rejected: list[PlanItem] = []
+        status = (
+            None if self.include_rejected else source.status
+        )  # every state, to say which were turned away
+        for listed in lister.versions(source.repository, ref, status=status):
             candidate = Candidate(
                 domain=source.domain,
                 domain_owner=source.owner,
@@ -357,13 +386,15 @@ class Reconciler:
             )
             if destinations:
                 wanted.append((candidate, destinations))
+            if self.include_rejected:
+                rejected.extend(_rejected_items(candidate, source.rules, destinations))
         present: dict[str, dict[str, ListedVersion]] = {}
         for destination in dict.fromkeys(d for _, dests in wanted for d in dests):
             if ref in self._package_set(source, destination):
                 present[destination] = {v.version: v for v in lister.versions(destination, ref)}
             else:
                 present[destination] = {}
-        return _Package(source, ref, wanted, present)
+        return _Package(source, ref, wanted, present, rejected)
 
     def _listed(self, work: list[tuple[_Source, PackageRef]], *, fail_fast: bool) -> Iterator[_Package]:
         """Listings in work order, fetched ``concurrency`` packages ahead; stops when time runs short."""
@@ -404,6 +435,8 @@ class Reconciler:
             self.progress.on_item(item)
 
     def _process(self, listed: _Package, *, dry_run: bool) -> None:
+        for rejected in listed.rejected:
+            self._item(rejected)
         present = listed.present
         needed: list[Candidate] = []
         for candidate, destinations in listed.wanted:
@@ -411,7 +444,7 @@ class Reconciler:
             for destination in destinations:
                 existing = present[destination].get(candidate.version)
                 if existing is not None and existing.revision == candidate.revision:
-                    self._item(PlanItem(candidate, destination, SKIP, PRESENT))
+                    self._item(PlanItem(candidate, destination, SKIP, PRESENT, code=ALREADY_PRESENT))
                 else:
                     missing = True
             if missing:
@@ -430,11 +463,16 @@ class Reconciler:
                 existing = present[request.destination_repository].get(candidate.version)
                 if existing is None or (existing.revision != candidate.revision and request.allow_overwrite):
                     keep.append(planned)
-                    self._item(PlanItem(candidate, request.destination_repository, COPY, None, planned.rule))
+                    code = MISSING if existing is None else OVERWRITE
+                    self._item(
+                        PlanItem(candidate, request.destination_repository, COPY, None, planned.rule, code)
+                    )
                 elif existing.revision != candidate.revision:
                     reason = f"destination holds revision {existing.revision} and allowOverwrite is off"
                     self._item(
-                        PlanItem(candidate, request.destination_repository, SKIP, reason, planned.rule)
+                        PlanItem(
+                            candidate, request.destination_repository, SKIP, reason, planned.rule, CONFLICT
+                        )
                     )
                     outcomes.append(
                         Outcome(
@@ -461,10 +499,10 @@ class Reconciler:
                 continue
             if outcome.status == DEFERRED:
                 when = outcome.eligible_at.isoformat() if outcome.eligible_at else "its publish time is known"
-                reason = f"deferred until {when}"
+                reason, code = f"deferred until {when}", AGE
             else:
-                reason = f"failed: {outcome.error_code}: {outcome.error_message}"
-            self._item(PlanItem(candidate, destination, SKIP, reason, outcome.rule))
+                reason, code = f"failed: {outcome.error_code}: {outcome.error_message}", PLAN_FAILED
+            self._item(PlanItem(candidate, destination, SKIP, reason, outcome.rule, code))
             outcomes.append(outcome)
         if dry_run:
             return
@@ -476,6 +514,28 @@ class Reconciler:
                 self.progress.on_outcome(outcome)
 
 
+_SHOWN_REJECTIONS = frozenset({EXCLUDE, RANGE, PRERELEASE, STATE})
+"""The filters ``plan --all`` reports: those that turn away a version of a package the rule is about (its
+format, namespace and package globs match); the others would list every package of the source per rule."""
+
+
+def _rejected_items(
+    candidate: Candidate, rules: tuple[Rule, ...], accepted: tuple[str, ...]
+) -> list[PlanItem]:
+    """One skip item per destination a rule would send ``candidate`` to but its filters turn it away (the
+    first rule per destination; a destination some rule accepts it for is not rejected)."""
+    items: dict[str, PlanItem] = {}
+    for rule in rules:
+        reason = rule.rejection(candidate)
+        if reason not in _SHOWN_REJECTIONS:
+            continue
+        detail = rejection_detail(rule, candidate, reason)
+        for destination in rule.destination_repositories:
+            if destination not in accepted and destination not in items:
+                items[destination] = PlanItem(candidate, destination, SKIP, detail, rule.name, reason)
+    return list(items.values())
+
+
 def reconcile(
     deps: Dependencies,
     *,
@@ -485,15 +545,21 @@ def reconcile(
     concurrency: int = DEFAULT_CONCURRENCY,
     progress: Progress | None = None,
     list_client: Any = None,
+    include_rejected: bool = False,
 ) -> ReconcileResult:
     """List, plan and (unless ``dry_run``) copy and report, for every rule of ``deps.rules``.
 
     ``list_client`` (default ``deps.client``) makes the read calls; give it botocore retries when the copy
-    client has none (the copier retries copies itself, bounded by the remaining time).
+    client has none (the copier retries copies itself, bounded by the remaining time). ``include_rejected``
+    (``plan --all``) also lists every state and adds a skip item for each version a rule's filters reject.
     """
-    return Reconciler(deps, concurrency=concurrency, progress=progress, list_client=list_client).run(
-        dry_run=dry_run, start_at=start_at, fail_fast=fail_fast
-    )
+    return Reconciler(
+        deps,
+        concurrency=concurrency,
+        progress=progress,
+        list_client=list_client,
+        include_rejected=include_rejected,
+    ).run(dry_run=dry_run, start_at=start_at, fail_fast=fail_fast)
 
 
 def retrying_client(client: Any) -> Any:

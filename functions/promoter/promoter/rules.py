@@ -279,6 +279,42 @@ class Rule(NamedTuple):
         return " ".join(parts)
 
 
+def rejection_detail(
+    rule: Rule, candidate: Candidate, reason: str, *, eligible: datetime | None = None
+) -> str:
+    """``reason: the value, and what the filter wanted``, one line: what ``promoter explain`` and
+    ``promoter plan --all`` print for the first filter of ``rule`` that rejects ``candidate``."""
+    fmt = candidate.format
+    if reason == DOMAIN:
+        owner = f" (owner {rule.domain_owner})" if rule.domain_owner else ""
+        return (
+            f"{DOMAIN}: {candidate.domain}/{candidate.source_repository} is not the rule's "
+            f"{rule.domain}/{rule.source_repository}{owner}"
+        )
+    if reason == FORMAT:
+        return f"{FORMAT}: {fmt!r} not in {sorted(rule.formats or ())!r}"
+    if reason == NAMESPACE and rule.namespaces is not None:
+        value = repr(candidate.namespace) if candidate.namespace else "no namespace"
+        return f"{NAMESPACE}: {value} not in {list(rule.namespaces.patterns)!r}"
+    if reason == PACKAGE:
+        return f"{PACKAGE}: {candidate.package!r} not in {list(rule.packages.patterns)!r}"
+    if reason == EXCLUDE and rule.exclude_packages is not None:
+        return f"{EXCLUDE}: {candidate.package!r} matches {list(rule.exclude_packages.patterns)!r}"
+    if reason == RANGE:
+        version_range = rule.versions.get(fmt)
+        wanted = version_range.expression if version_range is not None else "?"
+        return f"{RANGE}: {candidate.version} not in {wanted} ({fmt})"
+    if reason == PRERELEASE:
+        return f"{PRERELEASE}: {candidate.version} is a {fmt} prerelease and includePrerelease is false"
+    if reason == STATE:
+        return f"{STATE}: {candidate.state} not in {sorted(rule.states)!r}"
+    if reason == AGE:
+        age = format_duration(rule.minimum_release_age) if rule.minimum_release_age else "?"
+        when = f"eligible at {eligible.isoformat()}" if eligible else "publish time unknown"
+        return f"{AGE}: younger than minimumReleaseAge {age} ({when})"
+    return reason
+
+
 class Explanation(Record):
     __slots__ = ("rejected_by", "rule")
     _fields = ("rule", "rejected_by")
