@@ -494,3 +494,14 @@ def test_rules_from_an_ssm_parameter_are_read_as_the_function_reads_them(env: Aw
     assert code == EXIT_FAILED
     assert "must be a String parameter" in err
     assert err.count("\n") == 1
+
+
+def test_a_missing_destination_repository_is_named_as_the_destination(env: AwsEnv, tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(RULES.replace("destinationRepositories: [release]", "destinationRepositories: [gone]"))
+    seed(env, "left-pad", "1.0.0")
+    for command in ("plan", "reconcile"):
+        code, _, err = run(command, "--rules", str(path))
+        assert code == EXIT_ENVIRONMENT
+        assert err.startswith("promoter: error: domain 'acme', destination 'gone' (of source 'staging'): ")
+        assert err.count("\n") == 1

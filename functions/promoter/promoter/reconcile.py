@@ -336,20 +336,24 @@ class Reconciler:
     def _work(self, *, fail_fast: bool) -> list[tuple[_Source, PackageRef]]:
         work: list[tuple[_Source, PackageRef]] = []
         for source in self._sources(fail_fast=fail_fast):
+            destination: str | None = None  # the repository being listed, when it is a destination
             try:
                 packages = sorted(self._package_set(source, source.repository))
                 for destination in source.destinations:
                     self._package_set(source, destination)
             except (ClientError, BotoCoreError) as error:
-                self._fail(self._describe_list_error(source, error), fail_fast=fail_fast)
+                self._fail(self._describe_list_error(source, error, destination), fail_fast=fail_fast)
                 continue
             work.extend((source, ref) for ref in packages)
         return work
 
     @staticmethod
-    def _describe_list_error(source: _Source, error: BaseException) -> str:
+    def _describe_list_error(source: _Source, error: BaseException, destination: str | None = None) -> str:
+        """One line naming the repository that could not be listed (a destination, when it was one)."""
         code, message = _error_line(error)
         where = f"domain {source.domain!r}, source {source.repository!r}"
+        if destination is not None:
+            where = f"domain {source.domain!r}, destination {destination!r} (of source {source.repository!r})"
         if code == "ResourceNotFoundException":
             return f"{where}: {message or 'repository not found'}"
         return f"{where}: {code}: {message}"
