@@ -364,3 +364,30 @@ def test_explain_an_event_file_that_is_missing_is_one_line(rules_file: Path, tmp
     code, _, err = run(["explain", "--rules", str(rules_file), str(tmp_path / "nope.json")])
     assert code == EXIT_FAILED
     assert err.startswith("promoter: error: cannot read event file")
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_stderr_shows_the_call_in_flight_then_clears_it() -> None:
+    # Given a CodeArtifact client whose calls answer from a stub, watched for a terminal
+    import boto3  # noqa: PLC0415
+    from botocore.stub import Stubber  # noqa: PLC0415
+    from promoter.cli import _Waiting  # noqa: PLC0415
+
+    client = boto3.client(
+        "codeartifact", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    terminal = _Terminal()
+    _Waiting(terminal).attach(client)
+    plain = io.StringIO()
+    _Waiting(plain).attach(client)  # not a terminal: never written to
+    with Stubber(client) as stub:
+        stub.add_response("describe_domain", {"domain": {"name": "acme"}}, {"domain": "acme"})
+        # When a call is made
+        client.describe_domain(domain="acme")
+    # Then the terminal showed what it waited for, and the line was cleared after the answer
+    assert terminal.getvalue() == "\r\x1b[Kwaiting for CodeArtifact DescribeDomain ...\r\x1b[K"
+    assert plain.getvalue() == ""

@@ -249,7 +249,7 @@ class _Waiting:
 
     def attach(self, client: Any) -> Any:
         if self.stream.isatty():
-            client.meta.events.register("before-call", self._before)
+            client.meta.events.register("before-parameter-build", self._before)
             client.meta.events.register("after-call", self._after)
         return client
 
