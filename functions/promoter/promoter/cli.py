@@ -15,7 +15,8 @@ any AWS tool (``AWS_PROFILE``, ``AWS_REGION``, ``AWS_ENDPOINT_URL`` for a local 
 attempts (``AWS_MAX_ATTEMPTS``, ``AWS_RETRY_MODE``), so an unreachable endpoint is an error within seconds;
 on a terminal, stderr shows which call it is waiting for.
 
-Exit codes: 0 success; 1 a version failed, or the rules or event file is invalid; 2 wrong usage;
+Exit codes (``plan`` and ``reconcile`` alike): 0 success; 1 a version failed (``plan``: would fail, such as
+an ALREADY_EXISTS conflict), or the rules or event file is invalid; 2 wrong usage;
 3 AWS or environment trouble (no credentials, no region, unknown domain or repository, throttling that
 outlasted the retries, an endpoint that cannot be reached). Errors are one line on stderr, never a
 traceback (``PROMOTER_DEBUG=1`` shows it).
@@ -294,7 +295,7 @@ def _short(revision: str | None) -> str:
 
 def cmd_rules_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Valid rules exit 0, also with warnings (filters that contradict a rule's formats), one line each."""
-    ruleset = load_rules(args.file, args if hasattr(args, "region") else None)
+    ruleset = load_rules(args.file, args)
     for rule in ruleset.rules:
         print(rule.describe(), file=out)
     for warning in ruleset.warnings():
@@ -919,6 +920,7 @@ def build_parser() -> argparse.ArgumentParser:
     rules_commands = rules.add_subparsers(dest="rules_command", required=True, metavar="SUBCOMMAND")
     check = rules_commands.add_parser("check", help="validate a rules file with the function's loader")
     check.add_argument("file", metavar="FILE", help="a rules file, or ssm:PARAMETER_NAME")
+    aws_options(check)
 
     rules_help = "a rules file, or ssm:PARAMETER_NAME (read as the function reads it)"
     explain = commands.add_parser(
