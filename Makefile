@@ -57,7 +57,7 @@ local-aws: setup
 
 ## Runs the promoter once under the Lambda runtime emulator, as `sam local invoke -e $(EVENT)` would.
 invoke: setup
-	$(PY) -m promoter_dev.invoke --event $(EVENT)
+	@$(PY) -m promoter_dev.invoke --event "$(EVENT)" --port $(PORT)
 
 ## sam build, no container. The function's python-uv build method is a SAM CLI beta: this opts in to it
 ## alone (SAM CLI 1.170 reads SAM_CLI_BETA_UV_PACKAGE_MANAGER), and SAM CLI runs the `uv` on PATH (.venv's).

@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from promoter_dev import cfn, esm, stack
-from promoter_dev.invoke import Emulator, Invocation
+from promoter_dev.invoke import Emulator, Invocation, summary_table, table
+from promoter_dev.invoke import outcome_records as outcome_lines
+from promoter_dev.invoke import package_name as _name
 
 
 @dataclass(frozen=True)
@@ -65,16 +67,6 @@ def _seed(control: Any, domain: str, repository: str, item: Publish) -> dict[str
     return result
 
 
-def _name(record: dict[str, Any]) -> str:
-    namespace = record.get("namespace")
-    return f"{namespace}/{record.get('package')}" if namespace else str(record.get("package"))
-
-
-def outcome_lines(invocations: Sequence[Invocation]) -> list[dict[str, Any]]:
-    """The function's one-log-line-per-outcome records."""
-    return [r for i in invocations for r in i.log_records() if "outcome" in r and "_aws" not in r]
-
-
 def release_contents(codeartifact: Any, domain: str, repository: str) -> list[tuple[str, str, str, str]]:
     """(format, package, version, revision) of every version in the repository."""
     rows = []
@@ -106,21 +98,6 @@ def unexpected(records: Sequence[dict[str, Any]]) -> list[str]:
         if {"skipped": "ignored"}.get(expect, expect) != outcome:
             surprises.append(f"{' '.join(key)}: expected {expect}, got {outcome}")
     return surprises
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows, strict=False)]
-    lines = ["  ".join(str(h).ljust(w) for h, w in zip(headers, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
-    return "\n".join(("  " + line).rstrip() for line in lines)
-
-
-def _why(record: dict[str, Any]) -> str:
-    if record.get("errorCode"):
-        return f"{record['errorCode']}: {record.get('errorMessage') or ''}".strip()
-    parts = [str(record[key]) for key in ("reason", "rule") if record.get(key)]
-    return "; ".join(parts)
 
 
 def run(verbose: bool = False) -> int:
@@ -199,30 +176,17 @@ def run(verbose: bool = False) -> int:
 def _summary(
     invocations: Sequence[Invocation], release: Sequence[tuple[str, ...]], destination: str, source: str
 ) -> None:
-    records = outcome_lines(invocations)
-    rows = [
-        (
-            str(r.get("outcome")),
-            str(r.get("format")),
-            _name(r),
-            str(r.get("version")),
-            str(r.get("state")),
-            str(r.get("destinationRepository") or "-"),
-            _why(r),
-        )
-        for r in records
-    ]
     print(
         "\n5. what the promoter did (one log line per outcome; events of one version coalesce to its newest):"
     )
-    print(_table(("outcome", "format", "package", "version", "state", "to", "why"), rows))
+    print(summary_table(invocations))
     metrics: dict[str, float] = {}
     for invocation in invocations:
         for name, value in invocation.metrics().items():
             metrics[name] = metrics.get(name, 0.0) + value
     print("\n   metrics (EMF): " + ", ".join(f"{k}={v:g}" for k, v in sorted(metrics.items())))
     print(f"\n6. {destination!r} now holds:")
-    print(_table(("format", "package", "version", "revision", f"same revision as {source}"), release))
+    print(table(("format", "package", "version", "revision", f"same revision as {source}"), release))
     print()
 
 

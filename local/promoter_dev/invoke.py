@@ -19,6 +19,7 @@ import importlib.util
 import json
 import os
 import platform
+import re
 import signal
 import socket
 import subprocess
@@ -37,7 +38,7 @@ from typing import Any
 from promoter_dev import cfn
 
 LOCAL_AWS = "http://127.0.0.1:5000"
-"""Where `make local-aws` serves moto with CodeArtifact."""
+"""Where `make local-aws` serves moto with CodeArtifact (its PORT: `make invoke` passes the same one)."""
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 INVOKE_PATH = "/2015-03-31/functions/function/invocations"
 
@@ -351,6 +352,28 @@ class Emulator:
                     return "".join(lines)
                 self._output_lock.wait(timeout=0.05)
 
+    def runtime_peak_rss_mb(self) -> float | None:
+        """Peak resident memory of the runtime process (the RIE's child: ``VmHWM`` in /proc), or None where
+        /proc cannot say (not Linux, or the process is gone)."""
+        process = self._process
+        if process is None:
+            return None
+        try:
+            children = [  # a Go program: any of its threads may have started the runtime
+                child
+                for task in Path(f"/proc/{process.pid}/task").iterdir()
+                for child in (task / "children").read_text().split()
+            ]
+            peaks = []
+            for child in children:
+                status = Path(f"/proc/{child}/status").read_text()
+                found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+                if found:
+                    peaks.append(int(found.group(1)) / 1024)
+        except OSError:
+            return None
+        return max(peaks) if peaks else None
+
     # ------------------------------------------------------------------ invoke
 
     def invoke(self, event: Any, *, timeout: float | None = None) -> Invocation:
@@ -382,6 +405,7 @@ class Emulator:
                 request_id = None
             seconds = time.monotonic() - began
             logs = self._wait_for_report(start, request_id, time.monotonic() + 10.0)
+            logs = real_report(logs, self.runtime_peak_rss_mb())
         if request_id is None:
             request_id = _request_id_from(logs)
         try:
@@ -397,6 +421,27 @@ class Emulator:
             status=status,
             headers=headers,
         )
+
+
+_REPORT = re.compile(r"^(?P<head>.*REPORT RequestId: \S+)(?P<rest>.*)$", re.MULTILINE)
+
+
+def real_report(logs: str, peak_rss_mb: float | None) -> str:
+    """The RIE's REPORT line with real figures only.
+
+    The emulator measures the duration (and bills it the way Lambda does) but prints its configured memory
+    size as "Max Memory Used" and a near-zero "Init Duration", which are not measurements. Those two are
+    replaced by the runtime process's measured peak memory, or dropped when it could not be read.
+    """
+
+    def rewrite(match: re.Match[str]) -> str:
+        fields = [f.strip() for f in match.group("rest").split("\t") if f.strip()]
+        kept = [f for f in fields if not f.startswith(("Init Duration:", "Max Memory Used:"))]
+        if peak_rss_mb is not None:
+            kept.append(f"Max Memory Used: {peak_rss_mb:.0f} MB (peak RSS of the runtime process)")
+        return "\t".join([match.group("head"), *kept])
+
+    return _REPORT.sub(rewrite, logs)
 
 
 def _request_id_from(logs: str) -> str | None:
@@ -421,26 +466,94 @@ def _parameter_overrides(values: Sequence[str]) -> dict[str, str]:
     return result
 
 
-def _endpoint(explicit: str | None, stack: contextlib.ExitStack) -> str | None:
+def _endpoint(explicit: str | None, stack: contextlib.ExitStack, local_aws: str = LOCAL_AWS) -> str | None:
     """The endpoint to hand the function; never real AWS by accident.
 
-    An endpoint the user named must answer. Without one, `make local-aws`'s is used when it runs,
-    else an empty local AWS is started for this one invocation (calls then fail as they would
-    against an account without the domain, quickly, instead of the function retrying a dead port).
+    An endpoint the user named must answer. Without one, `make local-aws`'s is used when it runs (on
+    ``local_aws``: PORT, as `make local-aws` reads it), else an empty local AWS is started for this one
+    invocation (calls then fail as they would against an account without the domain, quickly, instead of
+    the function retrying a dead port).
     """
     if explicit:
         if not reachable(explicit):
             print(f"error: nothing listens at {explicit} (start `make local-aws` or fix AWS_ENDPOINT_URL)")
             return None
         return explicit
-    if reachable(LOCAL_AWS):
-        return LOCAL_AWS
+    if reachable(local_aws):
+        return local_aws
     from codeartifact_moto.server import start_server  # noqa: PLC0415 - only without a running local AWS
 
     server, url = start_server(port=0)
     stack.callback(server.stop)
-    print(f"note: no local AWS at {LOCAL_AWS} (`make local-aws`); using an empty one at {url} for this run")
+    print(f"note: no local AWS at {local_aws} (`make local-aws`); using an empty one at {url} for this run")
     return url
+
+
+class EventFileError(ValueError):
+    """An event file that cannot be invoked with: one line naming the file and the problem."""
+
+
+def read_event(path: Path) -> Any:
+    """The event file's JSON, or EventFileError naming the file and what is wrong with it."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise EventFileError(f"event file {str(path)!r} does not exist (see events/*.json)") from None
+    except IsADirectoryError:
+        raise EventFileError(f"event file {str(path)!r} is a directory, not a JSON file") from None
+    except OSError as error:
+        raise EventFileError(f"cannot read event file {str(path)!r}: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise EventFileError(f"event file {str(path)!r} is not UTF-8 text") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise EventFileError(
+            f"event file {str(path)!r} is not JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        ) from None
+
+
+def package_name(record: Mapping[str, Any]) -> str:
+    namespace = record.get("namespace")
+    return f"{namespace}/{record.get('package')}" if namespace else str(record.get("package"))
+
+
+def outcome_records(invocations: Sequence[Invocation]) -> list[dict[str, Any]]:
+    """The function's one-log-line-per-outcome records."""
+    return [r for i in invocations for r in i.log_records() if "outcome" in r and "_aws" not in r]
+
+
+def why(record: Mapping[str, Any]) -> str:
+    if record.get("errorCode"):
+        return f"{record['errorCode']}: {record.get('errorMessage') or ''}".strip()
+    return "; ".join(str(record[key]) for key in ("reason", "rule") if record.get(key))
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows, strict=False)]
+    lines = ["  ".join(str(h).ljust(w) for h, w in zip(headers, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    return "\n".join(("  " + line).rstrip() for line in lines)
+
+
+def summary_table(invocations: Sequence[Invocation]) -> str:
+    """One row per outcome (outcome, format, package, version, state, to, why), as the demo prints."""
+    rows = [
+        (
+            str(r.get("outcome")),
+            str(r.get("format")),
+            package_name(r),
+            str(r.get("version")),
+            str(r.get("state")),
+            str(r.get("destinationRepository") or "-"),
+            why(r),
+        )
+        for r in outcome_records(invocations)
+    ]
+    if not rows:
+        return "  no outcome: the function logged no version (see the logs and response above)"
+    return table(("outcome", "format", "package", "version", "state", "to", "why"), rows)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -456,22 +569,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--parameter-overrides", nargs="*", default=[], metavar="NAME=VALUE", help="template parameters"
     )
     parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("PORT") or 5000),
+        help="the port of `make local-aws` (default: $PORT, else 5000)",
+    )
+    parser.add_argument(
         "--endpoint-url",
         default=os.environ.get("AWS_ENDPOINT_URL"),
-        help=f"AWS endpoint the function calls (default: $AWS_ENDPOINT_URL, else {LOCAL_AWS}, else a "
-        "throwaway empty local AWS)",
+        help="AWS endpoint the function calls (default: $AWS_ENDPOINT_URL, else `make local-aws` on --port, "
+        "else a throwaway empty local AWS)",
     )
     parser.add_argument(
         "--code-dir", type=Path, help="run this code instead (for example .aws-sam/build/...)"
     )
     args = parser.parse_args(argv)
 
-    event = json.loads(args.event.read_text(encoding="utf-8"))
+    try:
+        event = read_event(args.event)
+    except EventFileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     resolver = cfn.Resolver(cfn.load_template(args.template), _parameter_overrides(args.parameter_overrides))
     function = cfn.function_config(resolver, args.function, root=args.template.resolve().parent)
     overrides = read_env_vars_file(args.env_vars, args.function) if args.env_vars else {}
     with contextlib.ExitStack() as stack:
-        endpoint = _endpoint(args.endpoint_url, stack)
+        endpoint = _endpoint(args.endpoint_url, stack, f"http://127.0.0.1:{args.port}")
         if endpoint is None:
             return 2
         with Emulator(
@@ -482,6 +605,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(result.logs.rstrip())
     print("--- response ---")
     print(json.dumps(result.payload, indent=2) if not isinstance(result.payload, str) else result.payload)
+    print("--- summary ---")
+    print(summary_table([result]))
     return 1 if result.failed else 0
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -119,7 +121,64 @@ def test_make_invoke_cli_prints_logs_and_response(aws_server: AwsEnv) -> None:
 
     # Then the promoter ran under the emulator against the local AWS and ignored it, saying why
     assert done.returncode == 0, done.stderr + done.stdout
-    logs, _, response = done.stdout.partition("--- response ---")
+    logs, _, rest = done.stdout.partition("--- response ---")
+    response, _, summary = rest.partition("--- summary ---")
     assert '"outcome":"ignored"' in logs.replace(" ", "")
-    assert "REPORT RequestId" in logs
     assert json.loads(response) == {"outcomes": {"ignored": 1}}
+
+    # And the REPORT line has only measured figures (the emulator's memory size as "used" is not one)
+    [report] = [line for line in logs.splitlines() if "REPORT RequestId" in line]
+    assert "Init Duration" not in report
+    assert re.search(r"\tDuration: [0-9.]+ ms", report)
+    used = re.search(r"Max Memory Used: ([0-9]+) MB \(peak RSS of the runtime process\)", report)
+    assert used is None or 10 < int(used.group(1)) < 512
+
+    # And it ends with the summary table: outcome, package, version and why
+    rows = summary.strip().splitlines()
+    assert rows[0].split() == ["outcome", "format", "package", "version", "state", "to", "why"]
+    assert rows[2].split() == ["ignored", "npm", "mypackage", "1.0.0", "Published", "-", "domain"]
+
+
+def invoke_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "promoter_dev.invoke", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=cfn.PROJECT_ROOT,
+        env=env,
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (None, "does not exist"),
+        ("{nope", "is not JSON: Expecting property name enclosed in double quotes at line 1 column 2"),
+        ("", "is not JSON"),
+    ],
+)
+def test_make_invoke_with_a_bad_event_file_is_one_line(
+    tmp_path: Path, content: str | None, problem: str
+) -> None:
+    path = tmp_path / "event.json"
+    if content is not None:
+        path.write_text(content)
+    done = invoke_cli("--event", str(path))
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.startswith(f"error: event file {str(path)!r} {problem}")
+    assert done.stderr.count("\n") == 1
+    assert "Traceback" not in done.stderr
+
+
+def test_make_invoke_honours_port_as_make_local_aws_does(aws_server: AwsEnv) -> None:
+    # Given the local AWS on its own port and no AWS_ENDPOINT_URL, When invoked with PORT set to that port
+    assert aws_server.endpoint_url is not None
+    port = aws_server.endpoint_url.rsplit(":", 1)[1]
+    env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"} | {"PORT": port}
+    done = invoke_cli("--event", str(cfn.PROJECT_ROOT / "events" / "npm-published.json"), env=env)
+    # Then it used that local AWS instead of starting an empty one
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "note: no local AWS" not in done.stdout

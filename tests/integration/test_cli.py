@@ -92,7 +92,8 @@ def test_plan_json_then_reconcile_then_nothing_left(env: AwsEnv, rules_file: Pat
     assert all(tuple(item) == JSON_KEYS for item in items)
     by_version = {(i["package"], i["version"]): i for i in items}
     assert by_version[("left-pad", "1.0.0")]["action"] == "skip"
-    assert by_version[("left-pad", "1.0.0")]["reason"] == "present in destination"
+    assert by_version[("left-pad", "1.0.0")]["reason"] == "already_present"
+    assert by_version[("left-pad", "1.0.0")]["detail"] == "present in destination"
     assert by_version[("left-pad", "1.1.0")] == {
         "domain": DOMAIN,
         "sourceRepository": "staging",
@@ -103,7 +104,9 @@ def test_plan_json_then_reconcile_then_nothing_left(env: AwsEnv, rules_file: Pat
         "version": "1.1.0",
         "revision": revisions["1.1.0"],
         "action": "copy",
-        "reason": None,
+        "reason": "missing",
+        "detail": None,
+        "rule": "npm-to-release",
     }
     to_copy = {(i["package"], i["version"], i["revision"]) for i in items if i["action"] == "copy"}
 
@@ -165,12 +168,13 @@ def test_a_conflict_is_a_skip_in_plan_and_a_failure_in_reconcile(env: AwsEnv, ru
     )
     env.control.seed_package_version(DOMAIN, "staging", "npm", "left-pad", "1.0.0", assets={"x": b"new"})
 
-    # When an operator plans: a skip that says why, and exit 0 (nothing failed yet)
+    # When an operator plans: a skip that says why, and exit 1 as reconcile (the copy would fail)
     code, out, err = run("plan", "--rules", str(rules_file), "--json")
-    assert code == EXIT_OK, err
+    assert code == EXIT_FAILED
+    assert err == "promoter: error: 1 version(s) would fail (ALREADY_EXISTS: 1)\n"
     [item] = json.loads(out)
-    assert item["action"] == "skip"
-    assert f"destination holds revision {old}" in item["reason"]
+    assert (item["action"], item["reason"]) == ("skip", "ALREADY_EXISTS")
+    assert f"destination holds revision {old}" in item["detail"]
 
     # When reconcile runs: the version failed with ALREADY_EXISTS, as on the event path, exit 1
     code, out, err = run("reconcile", "--rules", str(rules_file))
@@ -310,3 +314,199 @@ def test_an_undeliverable_outcome_event_is_a_warning_not_a_failure(
     assert "promoted" in out
     assert err.startswith("promoter: warning: outcome events not delivered")
     assert "ResourceNotFoundException" in err
+
+
+# --------------------------------------------------------------------------- "why wasn't it promoted?"
+
+WHY_RULES = """
+rules:
+  - name: pypi-1x
+    domain: acme
+    sourceRepository: staging
+    destinationRepositories: [release]
+    formats: [pypi]
+    versions: ">=1,<2"
+  - name: npm-acme
+    domain: acme
+    sourceRepository: staging
+    destinationRepositories: [release]
+    formats: [npm]
+    namespaces: [acme, "acme.*"]
+"""
+
+
+@pytest.fixture
+def why_rules(tmp_path: Path) -> Path:
+    path = tmp_path / "why.yaml"
+    path.write_text(WHY_RULES)
+    return path
+
+
+def test_explain_a_version_says_which_filter_rejects_it_with_the_value_and_the_wanted(
+    env: AwsEnv, why_rules: Path
+) -> None:
+    # Given pypi requests 2.0.0 in staging (outside the pypi rule's range)
+    revision = env.control.seed_package_version(DOMAIN, "staging", "pypi", "requests", "2.0.0")["revision"]
+
+    # When an operator asks why it was not promoted, by coordinate (the console script, over HTTP)
+    result = run_subprocess(env, "explain", "--rules", str(why_rules), "pypi/requests@2.0.0")
+
+    # Then each rule answers: the range with the value and what it wanted, the npm rule by format
+    assert result.returncode == EXIT_OK, result.stderr
+    out = result.stdout
+    assert out.splitlines()[0] == "version: pypi requests 2.0.0"
+    assert f"  in acme/staging: revision {revision}, Published, origin INTERNAL, published " in out
+    assert "  rule pypi-1x: rejected by range: 2.0.0 not in >=1,<2 (pypi)\n" in out
+    assert "  rule npm-acme: rejected by format: 'pypi' not in ['npm']\n" in out
+
+
+def test_explain_a_version_names_the_namespace_wanted(env: AwsEnv, why_rules: Path) -> None:
+    env.control.seed_package_version(DOMAIN, "staging", "npm", "widgets", "1.0.0", namespace="other")
+    code, out, err = run("explain", "--rules", str(why_rules), "npm/@other/widgets@1.0.0")
+    assert code == EXIT_OK, err
+    assert "  rule npm-acme: rejected by namespace: 'other' not in ['acme', 'acme.*']\n" in out
+
+
+def test_explain_an_accepted_version_reads_the_destination(env: AwsEnv, why_rules: Path) -> None:
+    # Given pypi requests 1.5.0 in staging, not yet in release
+    revision = env.control.seed_package_version(DOMAIN, "staging", "pypi", "requests", "1.5.0")["revision"]
+
+    # When explained: the copy it would make, pinned to the source's revision
+    code, out, _ = run("explain", "--rules", str(why_rules), "pypi/requests@1.5.0")
+    assert code == EXIT_OK
+    assert (
+        "  rule pypi-1x: accepted -> release: would copy: CopyPackageVersions staging -> release pypi "
+        f'requests {{"1.5.0": "{revision}"}} allowOverwrite=false includeFromUpstream=false'
+    ) in out
+
+    # When release holds the same build: already present
+    env.client("codeartifact").copy_package_versions(
+        domain=DOMAIN,
+        sourceRepository="staging",
+        destinationRepository="release",
+        format="pypi",
+        package="requests",
+        versionRevisions={"1.5.0": revision},
+    )
+    code, out, _ = run("explain", "--rules", str(why_rules), "pypi/requests@1.5.0")
+    assert f"  rule pypi-1x: accepted -> release: already present (revision {revision})" in out
+
+    # When staging's build changes after the copy: another build in release
+    new = env.control.seed_package_version(
+        DOMAIN, "staging", "pypi", "requests", "1.5.0", assets={"x": b"new"}
+    )["revision"]
+    code, out, _ = run("explain", "--rules", str(why_rules), "pypi/requests@1.5.0")
+    assert (
+        f"  rule pypi-1x: accepted -> release: another build in release (revision {revision}, not {new}): "
+        "a copy fails ALREADY_EXISTS unless the rule sets allowOverwrite"
+    ) in out
+
+
+def test_explain_a_version_the_source_lacks_says_so(env: AwsEnv, why_rules: Path) -> None:
+    code, out, _ = run("explain", "--rules", str(why_rules), "pypi/requests@1.0.0")
+    assert code == EXIT_OK
+    assert "  rule pypi-1x: not in acme/staging (no such package version in the source)" in out
+
+
+def test_explain_a_version_in_a_missing_source_names_it(env: AwsEnv, tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(WHY_RULES.replace("sourceRepository: staging", "sourceRepository: nosuch", 1))
+    code, out, _ = run("explain", "--rules", str(path), "pypi/requests@1.0.0")
+    assert code == EXIT_OK
+    assert "  rule pypi-1x: cannot read acme/nosuch: ResourceNotFoundException: " in out
+    assert "nosuch" in out.split("cannot read acme/nosuch:")[1].splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    "argument", ["requests@1.0", "pypi/requests", "conda/requests@1.0", "pypi/@1.0", "npm/@acme/@1.0"]
+)
+def test_explain_of_a_bad_coordinate_is_a_usage_error(env: AwsEnv, why_rules: Path, argument: str) -> None:
+    code, out, err = run("explain", "--rules", str(why_rules), argument)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("promoter: error: ")
+    assert err.count("\n") == 1
+
+
+def test_plan_all_lists_rejected_versions_with_reason_codes(env: AwsEnv, tmp_path: Path) -> None:
+    # Given a rule for 1.x npm versions without prereleases or internal packages, and staging holding
+    # one version of each kind, one Unfinished, and one already in release
+    path = tmp_path / "rules.yaml"
+    path.write_text(RULES + '    versions: "^1"\n    excludePackages: ["*-internal"]\n')
+    seed(env, "left-pad", "1.0.0", "2.0.0", "1.1.0-beta.1")
+    seed(env, "secret-internal", "1.0.0")
+    env.control.seed_package_version(DOMAIN, "staging", "npm", "left-pad", "1.2.0", status="Unfinished")
+    env.client("codeartifact").copy_package_versions(
+        domain=DOMAIN,
+        sourceRepository="staging",
+        destinationRepository="release",
+        format="npm",
+        package="left-pad",
+        versions=["1.0.0"],
+    )
+
+    # When an operator runs plan --all --json
+    code, out, err = run("plan", "--rules", str(path), "--all", "--json")
+
+    # Then every version considered is there, with a machine-readable reason beside the prose
+    assert code == EXIT_OK, err
+    items = {(i["package"], i["version"]): i for i in json.loads(out)}
+    assert all(tuple(item) == JSON_KEYS for item in items.values())
+    assert {k: (i["action"], i["reason"]) for k, i in items.items()} == {
+        ("left-pad", "1.0.0"): ("skip", "already_present"),
+        ("left-pad", "2.0.0"): ("skip", "range"),
+        ("left-pad", "1.1.0-beta.1"): ("skip", "prerelease"),
+        ("left-pad", "1.2.0"): ("skip", "state"),
+        ("secret-internal", "1.0.0"): ("skip", "exclude"),
+    }
+    assert items[("left-pad", "2.0.0")]["detail"] == "range: 2.0.0 not in ^1 (npm)"
+    assert items[("left-pad", "1.2.0")]["detail"] == "state: Unfinished not in ['Published']"
+    assert items[("left-pad", "2.0.0")]["rule"] == "npm-to-release"
+
+    # And the text form prints the same reasons; without --all only what is neither present nor rejected
+    code, out, _ = run("plan", "--rules", str(path), "--all")
+    assert "npm left-pad 2.0.0" in out
+    assert "(range: 2.0.0 not in ^1 (npm), rule npm-to-release)" in out
+    code, out, _ = run("plan", "--rules", str(path))
+    assert "2.0.0" not in out
+    assert out.splitlines()[-1].startswith("plan: 0 to copy, 1 already present, 0 skipped")
+
+
+def test_rules_from_an_ssm_parameter_are_read_as_the_function_reads_them(env: AwsEnv) -> None:
+    # Given the rules in an SSM String parameter, and a version to copy
+    env.client("ssm").put_parameter(Name="/promoter/rules", Value=RULES, Type="String")
+    seed(env, "left-pad", "1.0.0")
+
+    # When plan and rules check read them with ssm:NAME
+    code, out, err = run("plan", "--rules", "ssm:/promoter/rules")
+    assert code == EXIT_OK, err
+    assert "copy  acme/staging -> release  npm left-pad 1.0.0" in out
+    code, out, _ = run("rules", "check", "ssm:/promoter/rules")
+    assert code == EXIT_OK
+    assert out.startswith("npm-to-release: acme/staging -> release")
+
+    # Then a missing parameter or a SecureString are one line each
+    code, _, err = run("plan", "--rules", "ssm:/promoter/missing")
+    assert code == EXIT_ENVIRONMENT
+    assert err == "promoter: error: SSM parameter '/promoter/missing' not found in us-east-1\n"
+    env.client("ssm").put_parameter(Name="/promoter/secret", Value=RULES, Type="SecureString")
+    code, _, err = run("rules", "check", "ssm:/promoter/secret")
+    assert code == EXIT_FAILED
+    assert "must be a String parameter" in err
+    assert err.count("\n") == 1
+
+
+def test_a_missing_destination_repository_is_named_as_the_destination(env: AwsEnv, tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(RULES.replace("destinationRepositories: [release]", "destinationRepositories: [gone]"))
+    seed(env, "left-pad", "1.0.0")
+    # plan stops at the first error; reconcile goes on past it, names it, then says the run is incomplete
+    code, _, err = run("plan", "--rules", str(path))
+    assert code == EXIT_ENVIRONMENT
+    assert err.startswith("promoter: error: domain 'acme', destination 'gone' (of source 'staging'): ")
+    assert err.count("\n") == 1
+    code, _, err = run("reconcile", "--rules", str(path))
+    assert code == EXIT_ENVIRONMENT
+    first, second = err.splitlines()
+    assert first.startswith("promoter: not read: domain 'acme', destination 'gone' (of source 'staging'): ")
+    assert second.startswith("promoter: error: reconcile incomplete")

@@ -63,6 +63,35 @@ def test_rules_check_prints_one_line_per_rule(rules_file: Path) -> None:
     assert lines[1].startswith("pypi-to-release: acme/staging -> release,mirror")
 
 
+def test_rules_check_warns_of_a_filter_that_contradicts_the_format(tmp_path: Path) -> None:
+    # Given a rule with an npm namespace written '@acme' and one whose namespace filter covers pypi
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        RULES.replace("formats: [npm]", "formats: [npm]\n    namespaces: ['@acme']").replace(
+            "formats: [pypi]", "formats: [pypi]\n    namespaces: [acme]"
+        )
+    )
+    # When checked, Then it passes (exit 0) with one warning line for each contradiction
+    code, out, err = run(["rules", "check", str(path)])
+    assert code == EXIT_OK
+    assert len(out.splitlines()) == 2
+    warnings = err.splitlines()
+    assert len(warnings) == 2
+    assert warnings[0].startswith("promoter: warning: rule 'npm-to-release', field 'namespaces': '@acme'")
+    assert "never matches a pypi package" in warnings[1]
+
+
+def test_rules_check_of_a_maven_rule_with_another_formats_range_fails(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(RULES.replace("formats: [npm]", "formats: [maven]"))
+    code, out, err = run(["rules", "check", str(path)])
+    assert code == EXIT_FAILED
+    assert out == ""
+    assert err.count("\n") == 1
+    assert "'>=1.0.0' is not a valid maven range" in err
+    assert "expected Maven ranges such as '[1.0,2.0)'" in err
+
+
 def test_rules_check_of_the_bundled_rules_passes() -> None:
     code, out, _ = run(["rules", "check", str(ROOT / "functions/promoter/promotion-rules.yaml")])
     assert code == EXIT_OK
@@ -124,11 +153,14 @@ def test_explain_a_matching_event_shows_the_copy_request(rules_file: Path, tmp_p
 @pytest.mark.parametrize(
     ("detail", "reason"),
     [
-        ({"packageName": "secret-internal"}, "exclude"),
-        ({"packageVersion": "0.9.0"}, "range"),
-        ({"packageVersion": "2.0.0-beta.1"}, "prerelease"),
-        ({"packageVersionState": "Unfinished"}, "state"),
-        ({"repositoryName": "elsewhere"}, "domain/source repository"),
+        ({"packageName": "secret-internal"}, "exclude: 'secret-internal' matches ['*-internal']"),
+        ({"packageVersion": "0.9.0"}, "range: 0.9.0 not in >=1.0.0 (npm)"),
+        (
+            {"packageVersion": "2.0.0-beta.1"},
+            "prerelease: 2.0.0-beta.1 is a npm prerelease and includePrerelease is false",
+        ),
+        ({"packageVersionState": "Unfinished"}, "state: Unfinished not in ['Published']"),
+        ({"repositoryName": "elsewhere"}, "domain: acme/elsewhere is not the rule's acme/staging"),
     ],
 )
 def test_explain_names_the_first_rejecting_filter(
@@ -242,3 +274,120 @@ def test_explain_without_aws_still_explains_a_cooldown_rule(
     assert code == EXIT_OK, err
     assert "rule npm-to-release: rejected by age (publish time unknown: Unable to locate credentials)" in out
     assert "copy requests: none" in out
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        (
+            "AWS_ENDPOINT_URL",
+            "127.0.0.1:5000",
+            "AWS_ENDPOINT_URL must be a URL such as http://127.0.0.1:5000",
+        ),
+        ("AWS_ENDPOINT_URL", "http://", "AWS_ENDPOINT_URL must be a URL"),
+        ("AWS_MAX_ATTEMPTS", "three", "AWS_MAX_ATTEMPTS must be a whole number above 0, not 'three'"),
+        ("AWS_MAX_ATTEMPTS", "0", "AWS_MAX_ATTEMPTS must be a whole number above 0"),
+        ("AWS_RETRY_MODE", "fast", "AWS_RETRY_MODE must be legacy, standard or adaptive"),
+        ("PROMOTER_CONNECT_TIMEOUT", "soon", "PROMOTER_CONNECT_TIMEOUT must be a number of seconds above 0"),
+    ],
+)
+def test_an_invalid_aws_environment_value_is_one_line_and_exit_3(
+    rules_file: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv(name, value)
+    for argv in (
+        ["plan", "--rules", str(rules_file)],
+        ["explain", "--rules", str(rules_file), "npm/x@1.0.0"],
+    ):
+        code, out, err = run(argv)
+        assert code == EXIT_ENVIRONMENT
+        assert out == ""
+        assert err.startswith(f"promoter: error: {expected}")
+        assert err.count("\n") == 1
+
+
+def test_an_unreachable_endpoint_fails_within_seconds(
+    rules_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an endpoint nothing listens on and the CLI's default timeouts and attempts
+    import time  # noqa: PLC0415
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.delenv("AWS_MAX_ATTEMPTS", raising=False)
+    started = time.monotonic()
+    code, _, err = run(["plan", "--rules", str(rules_file)])
+    # Then it is one line, exit 3, in seconds (3 attempts with backoff), naming what sets the wait
+    assert time.monotonic() - started < 15
+    assert code == EXIT_ENVIRONMENT
+    assert "Could not connect to the endpoint URL" in err
+    assert "PROMOTER_CONNECT_TIMEOUT and AWS_MAX_ATTEMPTS" in err
+
+
+def test_the_cli_defaults_are_short_timeouts_and_few_attempts(monkeypatch: pytest.MonkeyPatch) -> None:
+    from promoter import cli  # noqa: PLC0415
+
+    for name in ("AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE", "PROMOTER_CONNECT_TIMEOUT", "PROMOTER_READ_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)
+    config = cli._config()
+    assert (config.connect_timeout, config.read_timeout) == (2.0, 30.0)
+    assert config.retries == {"mode": "standard", "max_attempts": 3}
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "8")
+    monkeypatch.setenv("PROMOTER_CONNECT_TIMEOUT", "5")
+    config = cli._config()
+    assert (config.connect_timeout, config.retries["max_attempts"]) == (5.0, 8)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("pypi/requests@2.31.0", ("pypi", None, "requests", "2.31.0")),
+        ("npm/@acme/widgets@1.2.0", ("npm", "acme", "widgets", "1.2.0")),
+        ("npm/acme/widgets@1.2.0", ("npm", "acme", "widgets", "1.2.0")),
+        ("maven/com.acme/lib@1.0-SNAPSHOT", ("maven", "com.acme", "lib", "1.0-SNAPSHOT")),
+        ("generic/tools/cli@1.0.0", ("generic", "tools", "cli", "1.0.0")),
+    ],
+)
+def test_explain_reads_a_version_coordinate(text: str, expected: tuple[object, ...]) -> None:
+    from promoter.cli import parse_coordinate  # noqa: PLC0415
+
+    c = parse_coordinate(text)
+    assert (c.format, c.namespace, c.package, c.version) == expected
+
+
+def test_explain_an_event_file_that_is_missing_is_one_line(rules_file: Path, tmp_path: Path) -> None:
+    code, _, err = run(["explain", "--rules", str(rules_file), str(tmp_path / "nope.json")])
+    assert code == EXIT_FAILED
+    assert err.startswith("promoter: error: cannot read event file")
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_stderr_shows_the_call_in_flight_then_clears_it() -> None:
+    # Given a CodeArtifact client whose calls answer from a stub, watched for a terminal
+    import boto3  # noqa: PLC0415
+    from botocore.stub import Stubber  # noqa: PLC0415
+    from promoter.cli import _Waiting  # noqa: PLC0415
+
+    client = boto3.client(
+        "codeartifact", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    terminal = _Terminal()
+    _Waiting(terminal).attach(client)
+    plain = io.StringIO()
+    _Waiting(plain).attach(client)  # not a terminal: never written to
+    with Stubber(client) as stub:
+        stub.add_response("describe_domain", {"domain": {"name": "acme"}}, {"domain": "acme"})
+        # When a call is made
+        client.describe_domain(domain="acme")
+    # Then the terminal showed what it waited for, and the line was cleared after the answer
+    assert terminal.getvalue() == "\r\x1b[Kwaiting for CodeArtifact DescribeDomain ...\r\x1b[K"
+    assert plain.getvalue() == ""

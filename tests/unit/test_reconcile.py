@@ -76,7 +76,7 @@ def candidate(**overrides: object) -> Candidate:
 
 
 def test_plan_item_json_has_exactly_the_documented_keys_in_order() -> None:
-    item = PlanItem(candidate(), "release", SKIP, "present in destination", rule="r")
+    item = PlanItem(candidate(), "release", SKIP, "present in destination", rule="r", code="already_present")
     assert tuple(item.as_json()) == JSON_KEYS
     assert item.as_json() == {
         "domain": "acme",
@@ -88,6 +88,8 @@ def test_plan_item_json_has_exactly_the_documented_keys_in_order() -> None:
         "version": "1.2.3",
         "revision": "REV",
         "action": "skip",
-        "reason": "present in destination",
+        "reason": "already_present",
+        "detail": "present in destination",
+        "rule": "r",
     }
     assert PlanItem(candidate(namespace=None), "release", COPY).as_json()["reason"] is None

@@ -75,6 +75,7 @@ def test_metrics_are_aggregated_with_low_cardinality_dimensions(
         ("VersionsPromoted", None): 3,
         ("VersionsSuperseded", None): 1,
         ("VersionsFailed", ("ErrorCode", "NOT_FOUND")): 1,
+        ("VersionsFailedFinal", ("ErrorCode", "NOT_FOUND")): 1,
         ("VersionsIgnored", ("Reason", "exclude")): 1,
         ("VersionsIgnored", ("Reason", MALFORMED)): 1,
         ("VersionsDeferred", None): 1,
@@ -83,6 +84,30 @@ def test_metrics_are_aggregated_with_low_cardinality_dimensions(
     }
     deferred = next(line for line in log.lines if line.get("outcome") == DEFERRED)
     assert deferred["eligibleAt"] == (NOW + timedelta(days=1)).isoformat()
+
+
+def test_failures_count_as_final_or_retryable_beside_versions_failed(
+    log: RecordingLogger, memory_metrics: MemoryMetrics
+) -> None:
+    # Given one final failure and two retryable ones (the queue delivers those again)
+    reporter = Reporter(log, memory_metrics)
+    reporter.outcome(Outcome(FAILED, candidate(), destination="release", error_code="ALREADY_EXISTS"))
+    for version in ("1", "2"):
+        reporter.outcome(
+            Outcome(
+                FAILED,
+                candidate(version=version),
+                destination="release",
+                error_code="ThrottlingException",
+                retryable=True,
+            )
+        )
+    # When flushed, Then VersionsFailed counts all three and the final/retryable split adds up to it
+    reporter.flush()
+    assert memory_metrics.total("VersionsFailed") == 3
+    assert memory_metrics.values[("VersionsFailedFinal", ("ErrorCode", "ALREADY_EXISTS"))] == 1
+    assert memory_metrics.values[("VersionsFailedRetryable", ("ErrorCode", "ThrottlingException"))] == 2
+    assert memory_metrics.total("VersionsFailedFinal") == 1
 
 
 def test_outcome_events_for_promotions_not_for_ignored(log: RecordingLogger) -> None:

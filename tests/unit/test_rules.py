@@ -73,6 +73,20 @@ INVALID_RULES = [
     (rule(formats=["maven"], versions="[2.0,1.0]"), "r1", "versions", "not a valid maven range"),
     (rule(formats=["nuget"], versions="[1.0"), "r1", "versions", "not a valid nuget range"),
     (rule(formats=["npm", "pypi"], versions="^1.2"), "r1", "versions", "not a valid pypi range"),
+    (
+        rule(formats=["maven"], versions=">=1.0"),
+        "r1",
+        "versions",
+        "expected Maven ranges such as '[1.0,2.0)'",
+    ),
+    (rule(formats=["maven"], versions="^1.2"), "r1", "versions", "not a valid maven range"),
+    (rule(formats=["maven"], versions="1.x"), "r1", "versions", "not a valid maven range"),
+    (rule(formats=["maven"], versions="*"), "r1", "versions", "not a valid maven range"),
+    (rule(formats=["maven"], versions={"maven": ">=1.0"}), "r1", "versions", "expected Maven ranges"),
+    (rule(formats=["npm", "maven"], versions={"npm": "^1", "maven": "1.x"}), "r1", "versions", "maven"),
+    (rule(formats=["pypi"], versions=">=1.0.0 <2"), "r1", "versions", "expected PEP 440 specifiers"),
+    (rule(formats=["nuget"], versions="^1.2"), "r1", "versions", "expected NuGet ranges"),
+    (rule(formats=["npm"], versions="[1.0,2.0)"), "r1", "versions", "expected node-semver ranges"),
     (rule(formats=["npm"], versions={"pypi": ">=1"}), "r1", "versions", "not in the rule's formats"),
     (rule(versions={"conda": ">=1"}), "r1", "versions", "not a known format"),
     (rule(versions=3), "r1", "versions", "range string or a mapping"),
@@ -311,8 +325,6 @@ def test_rules_are_indexed_by_domain_and_source() -> None:
     [
         ({"formats": ["npm"], "packages": ["@acme/*"]}, "packages", "no '/'"),
         ({"excludePackages": ["com.acme/internal-*"]}, "excludePackages", "no '/'"),
-        ({"formats": ["npm"], "namespaces": ["@acme"]}, "namespaces", "without '@'"),
-        ({"namespaces": ["@acme*"]}, "namespaces", "without '@'"),
     ],
 )
 def test_globs_that_can_never_match_a_codeartifact_name_are_refused(
@@ -322,6 +334,41 @@ def test_globs_that_can_never_match_a_codeartifact_name_are_refused(
     error = error_of({"rules": [rule(**fields)]})
     assert (error.rule, error.field) == ("r1", field)
     assert fragment in str(error)
+
+
+@pytest.mark.parametrize(
+    ("fields", "fragments"),
+    [
+        ({"formats": ["npm"], "namespaces": ["@acme"]}, ["'@acme' never matches an npm package", "'acme'"]),
+        ({"namespaces": ["@acme*"]}, ["'@acme*' never matches an npm package"]),
+        ({"formats": ["npm", "pypi"], "namespaces": ["acme"]}, ["never matches a pypi package"]),
+        ({"formats": ["nuget", "ruby", "cargo"], "namespaces": ["x"]}, ["a cargo", "a nuget", "a ruby"]),
+    ],
+)
+def test_filters_that_contradict_the_format_load_with_a_warning(
+    fields: dict[str, Any], fragments: list[str]
+) -> None:
+    # Given a rule whose namespace filter can never match one of its formats, When loaded,
+    # Then it loads (the rest of the rule works) and each contradiction is one warning naming rule and field
+    warnings = build_ruleset({"rules": [rule(**fields)]}).warnings()
+    text = "\n".join(warnings)
+    assert warnings
+    assert all(w.startswith("rule 'r1', field 'namespaces': ") for w in warnings)
+    for fragment in fragments:
+        assert fragment in text
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"formats": ["npm", "maven"], "namespaces": ["acme", "com.acme"]},
+        {"formats": ["pypi", "npm"], "namespaces": ["", "acme"]},  # '' admits packages without a namespace
+        {"formats": ["generic"], "namespaces": ["@tools"]},
+        {"namespaces": ["acme"]},  # no formats: the filter itself says which formats it means
+    ],
+)
+def test_filters_that_fit_the_format_give_no_warning(fields: dict[str, Any]) -> None:
+    assert build_ruleset({"rules": [rule(**fields)]}).warnings() == []
 
 
 def test_an_at_sign_stays_allowed_where_it_can_match() -> None:

@@ -366,7 +366,8 @@ def test_alarms_watch_failed_versions_the_dlq_and_function_errors() -> None:
     dlq = cfn.resource(r, "DeadLetterQueueAlarm")
     errors = cfn.resource(r, "FunctionErrorsAlarm")
 
-    assert (failed["Namespace"], failed["MetricName"]) == ("CodeArtifactPromoter", "VersionsFailed")
+    # final failures only: retryable ones go back to the queue, and those that never heal reach the DLQ
+    assert (failed["Namespace"], failed["MetricName"]) == ("CodeArtifactPromoter", "VersionsFailedFinal")
     assert (dlq["MetricName"], dlq["Dimensions"]) == (
         "ApproximateNumberOfMessagesVisible",
         [{"Name": "QueueName", "Value": "dlq"}],
@@ -384,13 +385,29 @@ def test_dashboard_shows_outcomes_and_failures_by_error_code() -> None:
     body = json.loads(cfn.resource(resolver(), "Dashboard")["DashboardBody"])
     text = json.dumps(body)
 
-    for metric in ("VersionsPromoted", "VersionsSuperseded", "VersionsDeferred", "VersionsFailed"):
-        assert metric in text
+    for metric in (
+        "VersionsPromoted",
+        "VersionsSuperseded",
+        "VersionsDeferred",
+        "VersionsFailedFinal",
+        "VersionsFailedRetryable",
+    ):
+        assert f'"{metric}"' in text
     assert '{CodeArtifactPromoter,ErrorCode,service} MetricName=\\"VersionsFailed\\"' in text
 
 
-def test_outputs_name_the_queue_dlq_and_function() -> None:
-    assert {"EventsQueueUrl", "DeadLetterQueueUrl", "FunctionName", "FunctionArn"} <= set(TEMPLATE["Outputs"])
+def test_outputs_name_the_queue_dlq_function_log_group_and_dashboard() -> None:
+    outputs = TEMPLATE["Outputs"]
+    assert {
+        "EventsQueueUrl",
+        "DeadLetterQueueUrl",
+        "FunctionName",
+        "FunctionArn",
+        "LogGroupName",
+        "DashboardUrl",
+    } <= set(outputs)
+    assert outputs["LogGroupName"]["Value"] == {"Ref": "PromoterLogGroup"}
+    assert "#dashboards:name=${Dashboard}" in outputs["DashboardUrl"]["Value"]["Fn::Sub"]
 
 
 def test_every_checkov_skip_says_why() -> None:

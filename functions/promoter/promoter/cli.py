@@ -1,16 +1,22 @@
 """``promoter``: the function's own code, seen from a terminal.
 
     promoter rules check FILE
-    promoter explain --rules FILE [--at TIME] EVENT.json
+    promoter explain --rules FILE [--at TIME] FORMAT/[NAMESPACE/]PACKAGE@VERSION | EVENT.json
     promoter plan --rules FILE [--json] [--all] [--at TIME]
     promoter reconcile --rules FILE [--quiet] [--cursor FILE] [--time-limit SECONDS]
+
+``--rules`` takes a file or ``ssm:PARAMETER_NAME`` (read as the function reads PROMOTION_RULES_PARAMETER).
 
 Every command uses the function's modules (the rules loader, the matcher's explanations, the planner, the
 copier, the reporter, reconcile), so a rules file checked here is checked exactly as the function will
 check it, and ``plan`` is ``reconcile`` without the copies. AWS access comes from the environment as for
-any AWS tool (``AWS_PROFILE``, ``AWS_REGION``, ``AWS_ENDPOINT_URL`` for a local AWS).
+any AWS tool (``AWS_PROFILE``, ``AWS_REGION``, ``AWS_ENDPOINT_URL`` for a local AWS). Reads fail fast: a
+2 s connect timeout (``PROMOTER_CONNECT_TIMEOUT``), a 30 s read timeout (``PROMOTER_READ_TIMEOUT``) and 3
+attempts (``AWS_MAX_ATTEMPTS``, ``AWS_RETRY_MODE``), so an unreachable endpoint is an error within seconds;
+on a terminal, stderr shows which call it is waiting for.
 
-Exit codes: 0 success; 1 a version failed, or the rules or event file is invalid; 2 wrong usage;
+Exit codes (``plan`` and ``reconcile`` alike): 0 success; 1 a version failed (``plan``: would fail, such as
+an ALREADY_EXISTS conflict), or the rules or event file is invalid; 2 wrong usage;
 3 AWS or environment trouble (no credentials, no region, unknown domain or repository, throttling that
 outlasted the retries, an endpoint that cannot be reached). Errors are one line on stderr, never a
 traceback (``PROMOTER_DEBUG=1`` shows it). ``reconcile`` goes on past a source or destination it cannot
@@ -31,17 +37,26 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+)
 
 from promoter.copier import RateLimiter, RetryPolicy
+from promoter.destination import IDENTICAL, MISSING, compare
 from promoter.events import (
     Candidate,
     MalformedEvent,
@@ -56,6 +71,7 @@ from promoter.pipeline import Dependencies
 from promoter.planner import plan
 from promoter.reconcile import (
     COPY,
+    FAILING_CODES,
     PRESENT,
     FileCursorStore,
     PlanItem,
@@ -64,8 +80,21 @@ from promoter.reconcile import (
     ReconcileResult,
     reconcile,
 )
+from promoter.record import Record
 from promoter.report import Reporter
-from promoter.rules import AGE, DOMAIN, RulesError, RuleSet, load_rules_file
+from promoter.rules import (
+    AGE,
+    PRERELEASE,
+    RANGE,
+    STATE,
+    Rule,
+    RulesError,
+    RuleSet,
+    load_rules_file,
+    load_rules_parameter,
+    rejection_detail,
+)
+from promoter.versions import FORMATS
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -147,38 +176,126 @@ def _allowed(name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
 
 
-def load_rules(path: str) -> RuleSet:
-    """The function's loader, with the function's ALLOWED_* restrictions when the environment sets them."""
-    return load_rules_file(
-        path,
-        allowed_sources=_allowed("ALLOWED_SOURCE_REPOSITORIES"),
-        allowed_destinations=_allowed("ALLOWED_DESTINATION_REPOSITORIES"),
+SSM_PREFIX = "ssm:"
+
+CONNECT_TIMEOUT = 2.0
+READ_TIMEOUT = 30.0
+READ_ATTEMPTS = 3
+"""The CLI's defaults for reads: an operator waits at a terminal, so an endpoint that does not answer is an
+error within seconds (3 attempts of at most 2 s to connect), not the minute botocore's defaults take."""
+
+
+def load_rules(path: str, args: argparse.Namespace | None = None) -> RuleSet:
+    """The function's loader, with the function's ALLOWED_* restrictions when the environment sets them;
+    ``ssm:NAME`` reads the parameter as the function reads PROMOTION_RULES_PARAMETER (GetParameter, no
+    decryption: a String parameter holding the rules as YAML or JSON)."""
+    allowed = {
+        "allowed_sources": _allowed("ALLOWED_SOURCE_REPOSITORIES"),
+        "allowed_destinations": _allowed("ALLOWED_DESTINATION_REPOSITORIES"),
+    }
+    if not path.startswith(SSM_PREFIX):
+        return load_rules_file(path, **allowed)
+    name = path[len(SSM_PREFIX) :].strip()
+    if not name:
+        raise CliError("--rules ssm: needs a parameter name, as in ssm:/promoter/rules", EXIT_USAGE)
+    client = _session(args or argparse.Namespace(region=None, profile=None)).client("ssm", config=_config())
+    try:
+        value = client.get_parameter(Name=name)["Parameter"]["Value"]
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ParameterNotFound":
+            raise CliError(
+                f"SSM parameter {name!r} not found in {client.meta.region_name}", EXIT_ENVIRONMENT
+            ) from None
+        raise
+    return load_rules_parameter(str(value), name=name, **allowed)
+
+
+def _env_number(name: str, default: float, *, whole: bool = False) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        kind = "a whole number" if whole else "a number of seconds"
+        raise CliError(f"{name} must be {kind} above 0, not {raw!r}", EXIT_ENVIRONMENT)
+    return value
+
+
+def _check_environment() -> None:
+    """Environment values botocore would take apart with a traceback (or ignore): one line, exit 3."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "").strip()
+    if endpoint and re.match(r"^https?://[^/\s:]+(:[0-9]{1,5})?(/\S*)?$", endpoint) is None:
+        raise CliError(
+            f"AWS_ENDPOINT_URL must be a URL such as http://127.0.0.1:5000, not {endpoint!r}",
+            EXIT_ENVIRONMENT,
+        )
+    mode = os.environ.get("AWS_RETRY_MODE", "").strip()
+    if mode and mode not in ("legacy", "standard", "adaptive"):
+        raise CliError(f"AWS_RETRY_MODE must be legacy, standard or adaptive, not {mode!r}", EXIT_ENVIRONMENT)
+    _env_number("AWS_MAX_ATTEMPTS", READ_ATTEMPTS, whole=True)
+
+
+def _config(*, single_attempt: bool = False) -> Any:
+    from botocore.config import Config  # noqa: PLC0415
+
+    retries: Any = {
+        "mode": os.environ.get("AWS_RETRY_MODE", "").strip() or "standard",
+        "max_attempts": int(_env_number("AWS_MAX_ATTEMPTS", READ_ATTEMPTS, whole=True)),
+    }
+    if single_attempt:
+        retries = {"mode": "standard", "total_max_attempts": 1}
+    return Config(
+        retries=retries,
+        connect_timeout=_env_number("PROMOTER_CONNECT_TIMEOUT", CONNECT_TIMEOUT),
+        read_timeout=_env_number("PROMOTER_READ_TIMEOUT", READ_TIMEOUT),
     )
 
 
 def _session(args: argparse.Namespace) -> Any:
     import boto3  # noqa: PLC0415 - `promoter rules check` needs no AWS at all
 
+    _check_environment()
     region = args.region or os.environ.get("AWS_REGION") or None
     return boto3.Session(profile_name=args.profile, region_name=region)
 
 
-def _client(args: argparse.Namespace, *, single_attempt: bool = False) -> Any:
-    """A client for read calls (botocore retries them), or with ``single_attempt`` for the copier, which
-    retries copies and publish-time lookups itself: botocore's retries inside its attempts would multiply
-    them (8 x 20 calls, minutes per package when throttling persists)."""
-    from botocore.config import Config  # noqa: PLC0415
+class _Waiting:
+    """On a terminal, one status line on stderr naming the call in flight, cleared when it answers."""
 
-    session = _session(args)
-    # AWS_MAX_ATTEMPTS and AWS_RETRY_MODE still apply to reads; the defaults outlast short throttling.
-    retries: Any = {
-        "mode": os.environ.get("AWS_RETRY_MODE") or "standard",
-        "max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS") or 8),
-    }
-    if single_attempt:
-        retries = {"mode": "standard", "total_max_attempts": 1}
-    config = Config(retries=retries, connect_timeout=5, read_timeout=30)
-    return session.client("codeartifact", config=config)
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def attach(self, client: Any) -> Any:
+        if self.stream.isatty():
+            client.meta.events.register("before-parameter-build", self._before)
+            client.meta.events.register("after-call", self._after)
+        return client
+
+    def _before(self, model: Any = None, **_: Any) -> None:
+        name = getattr(model, "name", "a call")
+        self.stream.write(f"\r\x1b[Kwaiting for CodeArtifact {name} ...")
+        self.stream.flush()
+
+    def _after(self, **_: Any) -> None:
+        self.stream.write("\r\x1b[K")
+        self.stream.flush()
+
+
+_WAITING: list[_Waiting] = []
+"""The run's status line (set by ``main`` for its stderr)."""
+
+
+def _client(args: argparse.Namespace, *, single_attempt: bool = False) -> Any:
+    """A client for read calls (botocore retries them, see ``_config``), or with ``single_attempt`` for the
+    copier, which retries copies and publish-time lookups itself: botocore's retries inside its attempts
+    would multiply them."""
+    client = _session(args).client("codeartifact", config=_config(single_attempt=single_attempt))
+    for waiting in _WAITING:
+        waiting.attach(client)
+    return client
 
 
 def _package_name(candidate: Candidate) -> str:
@@ -196,10 +313,13 @@ def _short(revision: str | None) -> str:
 # --------------------------------------------------------------------------- rules check
 
 
-def cmd_rules_check(args: argparse.Namespace, out: TextIO) -> int:
-    ruleset = load_rules(args.file)
+def cmd_rules_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Valid rules exit 0, also with warnings (filters that contradict a rule's formats), one line each."""
+    ruleset = load_rules(args.file, args)
     for rule in ruleset.rules:
         print(rule.describe(), file=out)
+    for warning in ruleset.warnings():
+        print(f"promoter: warning: {warning}", file=err)
     return EXIT_OK
 
 
@@ -233,7 +353,17 @@ def _event_candidates(path: str) -> tuple[list[Candidate], list[str]]:
 
 
 def cmd_explain(args: argparse.Namespace, out: TextIO, clock: Clock, client: Any) -> int:
-    ruleset = load_rules(args.rules)
+    ruleset = load_rules(args.rules, args)
+    target = args.event
+    if not target.lower().endswith(".json") and not os.path.exists(target):
+        coordinate = parse_coordinate(target)
+        return _explain_version(args, ruleset, coordinate, out, args.at or clock(), client)
+    return _explain_events(args, ruleset, out, clock, client)
+
+
+def _explain_events(
+    args: argparse.Namespace, ruleset: RuleSet, out: TextIO, clock: Clock, client: Any
+) -> int:
     candidates, problems = _event_candidates(args.event)
     now = args.at or clock()
     clients: list[Any] = [client]
@@ -258,7 +388,7 @@ def cmd_explain(args: argparse.Namespace, out: TextIO, clock: Clock, client: Any
                 packageVersion=candidate.version,
                 **({"namespace": candidate.namespace} if candidate.namespace else {}),
             )
-        except (ClientError, BotoCoreError) as error:
+        except (ClientError, BotoCoreError, CliError) as error:
             notes[key] = f"publish time unknown: {_one_line(error)}"
             return None
         value = described.get("packageVersion", {}).get("publishedTime")
@@ -291,29 +421,15 @@ def cmd_explain(args: argparse.Namespace, out: TextIO, clock: Clock, client: Any
                 )
                 print(f"  rule {rule.name}: rejected by {AGE} ({when})", file=out)
             elif explanation.rejected_by is not None:
-                reason = (
-                    "domain/source repository"
-                    if explanation.rejected_by == DOMAIN
-                    else explanation.rejected_by
-                )
-                print(f"  rule {rule.name}: rejected by {reason}", file=out)
+                detail = rejection_detail(rule, candidate, explanation.rejected_by)
+                print(f"  rule {rule.name}: rejected by {detail}", file=out)
             else:
                 print(f"  rule {rule.name}: matches -> {', '.join(rule.destination_repositories)}", file=out)
         decided = plan([candidate], ruleset, now=now, published_time=published_time)
         if decided.requests:
             print("  copy requests:", file=out)
             for request in decided.requests:
-                kwargs = request.api_kwargs()
-                pinned = json.dumps(kwargs.get("versionRevisions") or kwargs.get("versions"), sort_keys=True)
-                route = f"{request.source_repository} -> {request.destination_repository}"
-                flags = (
-                    f"allowOverwrite={str(request.allow_overwrite).lower()} "
-                    f"includeFromUpstream={str(request.include_from_upstream).lower()}"
-                )
-                package = _package_name(request.items[0].candidate)
-                print(
-                    f"    CopyPackageVersions {route} {request.format} {package} {pinned} {flags}", file=out
-                )
+                print(f"    {_copy_call(request)}", file=out)
         else:
             print("  copy requests: none", file=out)
         for outcome in decided.outcomes:
@@ -331,6 +447,231 @@ def cmd_explain(args: argparse.Namespace, out: TextIO, clock: Clock, client: Any
             f"{len(problems)} of {len(problems) + len(candidates)} records are not CodeArtifact events"
         )
     return EXIT_OK
+
+
+def _copy_call(request: Any) -> str:
+    """A planned CopyPackageVersions call, as ``explain`` shows it."""
+    kwargs = request.api_kwargs()
+    pinned = json.dumps(kwargs.get("versionRevisions") or kwargs.get("versions"), sort_keys=True)
+    route = f"{request.source_repository} -> {request.destination_repository}"
+    flags = (
+        f"allowOverwrite={str(request.allow_overwrite).lower()} "
+        f"includeFromUpstream={str(request.include_from_upstream).lower()}"
+    )
+    package = _package_name(request.items[0].candidate)
+    return f"CopyPackageVersions {route} {request.format} {package} {pinned} {flags}"
+
+
+# --------------------------------------------------------------------------- explain a version
+
+
+class Coordinate(Record):
+    """``FORMAT/[NAMESPACE/]PACKAGE@VERSION``, as ``promoter explain`` takes it."""
+
+    __slots__ = ("format", "namespace", "package", "version")
+    _fields = ("format", "namespace", "package", "version")
+
+    def __init__(self, format: str, namespace: str | None, package: str, version: str) -> None:
+        self.format = format
+        self.namespace = namespace
+        self.package = package
+        self.version = version
+
+
+def parse_coordinate(text: str) -> Coordinate:
+    """``npm/@acme/widgets@1.2.0``, ``pypi/requests@2.0.0``, ``maven/com.acme/lib@1.0``: the version after
+    the last ``@``, the format before the first ``/``, the package after the last ``/``; between them the
+    namespace (an npm scope's ``@`` is dropped, as CodeArtifact stores it)."""
+    usage = (
+        f"{text!r} is neither an event file nor FORMAT/[NAMESPACE/]PACKAGE@VERSION "
+        "(for example npm/@acme/widgets@1.2.0 or pypi/requests@2.31.0)"
+    )
+    name, at, version = text.rpartition("@")
+    fmt, slash, rest = name.partition("/")
+    if not at or not slash or not version or not rest or not fmt:
+        raise CliError(usage, EXIT_USAGE)
+    if fmt not in FORMATS:
+        raise CliError(f"{fmt!r} is not a format ({', '.join(sorted(FORMATS))}): {usage}", EXIT_USAGE)
+    namespace, _, package = rest.rpartition("/")
+    if fmt == "npm" and namespace.startswith("@"):
+        namespace = namespace[1:]
+    if not package or "@" in package or (namespace == "" and rest.startswith("/")):
+        raise CliError(usage, EXIT_USAGE)
+    return Coordinate(fmt, namespace or None, package, version)
+
+
+def _coordinate_kwargs(coordinate: Coordinate) -> dict[str, str]:
+    kwargs = {
+        "format": coordinate.format,
+        "package": coordinate.package,
+        "packageVersion": coordinate.version,
+    }
+    if coordinate.namespace:
+        kwargs["namespace"] = coordinate.namespace
+    return kwargs
+
+
+def _describe(client: Any, rule: Rule, repository: str, coordinate: Coordinate) -> dict[str, Any] | None:
+    """DescribePackageVersion of the coordinate in ``repository`` of the rule's domain; None when the
+    repository holds no such version (other errors, such as a missing repository, raise)."""
+    params: dict[str, Any] = {
+        "domain": rule.domain,
+        "repository": repository,
+        **_coordinate_kwargs(coordinate),
+    }
+    if rule.domain_owner:
+        params["domainOwner"] = rule.domain_owner
+    try:
+        described: dict[str, Any] = client.describe_package_version(**params)["packageVersion"]
+    except ClientError as error:
+        if _missing_version(error):
+            return None
+        raise
+    return described
+
+
+def _missing_version(error: ClientError) -> bool:
+    """A ResourceNotFoundException about the package or its version (the repository exists), not about the
+    domain or the repository: the exception's ``resourceType`` says which (API reference), else the message
+    ("Package not found ...", "Package version not found ...")."""
+    detail = error.response.get("Error", {})
+    if detail.get("Code") != "ResourceNotFoundException":
+        return False
+    kind = str(error.response.get("resourceType") or "")
+    if kind:
+        return kind in ("package", "package-version")
+    return str(detail.get("Message") or "").lower().startswith("package")
+
+
+def _origin(described: Mapping[str, Any]) -> str:
+    origin = described.get("origin") or {}
+    kind = origin.get("originType") if isinstance(origin, Mapping) else None
+    return str(kind or "UNKNOWN")
+
+
+_NEEDS_THE_SOURCE = frozenset({RANGE, PRERELEASE, STATE})
+"""Filters checked after the source is read (range and prerelease too: another rule may name the source
+version's state, and the source line is printed once, before the first rule that reads it)."""
+
+
+def _explain_version(  # noqa: PLR0917 - the command's own pieces, as the other cmd_ helpers take them
+    args: argparse.Namespace,
+    ruleset: RuleSet,
+    coordinate: Coordinate,
+    out: TextIO,
+    now: datetime,
+    client: Any,
+) -> int:
+    """For each rule: accepted (the copy it would make, or what the destination already holds) or the first
+    filter that rejects the version as the source describes it, with the value and what the filter wanted."""
+    reader = client if client is not None else _client(args)
+    sources: dict[tuple[str, str | None, str], dict[str, Any] | str | None] = {}
+    name = _package_name(_coordinate_candidate(coordinate, None, "", ""))
+    print(f"version: {coordinate.format} {name} {coordinate.version}", file=out)
+    for rule in ruleset.rules:
+        source = (rule.domain, rule.domain_owner, rule.source_repository)
+        where = f"{rule.domain}/{rule.source_repository}"
+        # The filters that need no read first: a rule for another format or package costs no call.
+        early = rule.rejection(_coordinate_candidate(coordinate, rule, "Published", None))
+        if early is not None and early not in _NEEDS_THE_SOURCE:
+            early_detail = rejection_detail(
+                rule, _coordinate_candidate(coordinate, rule, "Published", None), early
+            )
+            print(f"  rule {rule.name}: rejected by {early_detail}", file=out)
+            continue
+        if source not in sources:
+            try:
+                sources[source] = _describe(reader, rule, rule.source_repository, coordinate)
+            except (ClientError, BotoCoreError) as error:
+                sources[source] = _one_line(error)
+            described = sources[source]
+            if isinstance(described, dict):
+                published = described.get("publishedTime")
+                print(
+                    f"  in {where}: revision {described.get('revision') or '-'}, {described.get('status')}, "
+                    f"origin {_origin(described)}, published "
+                    f"{published.isoformat() if isinstance(published, datetime) else 'unknown'}",
+                    file=out,
+                )
+        described = sources[source]
+        if described is None:
+            print(f"  rule {rule.name}: not in {where} (no such package version in the source)", file=out)
+            continue
+        if isinstance(described, str):
+            print(f"  rule {rule.name}: cannot read {where}: {described}", file=out)
+            continue
+        published = described.get("publishedTime")
+        candidate = _coordinate_candidate(
+            coordinate,
+            rule,
+            str(described.get("status") or ""),
+            described.get("revision"),
+            published if isinstance(published, datetime) else None,
+        )
+        reason = rule.rejection(candidate)
+        eligible = rule.eligible_at(candidate.published_time)
+        if reason is None and rule.minimum_release_age is not None and (eligible is None or eligible > now):
+            reason = AGE
+        if reason is not None:
+            detail = rejection_detail(rule, candidate, reason, eligible=eligible)
+            print(f"  rule {rule.name}: rejected by {detail}", file=out)
+            continue
+        for destination in rule.destination_repositories:
+            held = _destination_line(reader, rule, destination, candidate, coordinate)
+            print(f"  rule {rule.name}: accepted -> {destination}: {held}", file=out)
+    return EXIT_OK
+
+
+def _coordinate_candidate(
+    coordinate: Coordinate,
+    rule: Rule | None,
+    state: str,
+    revision: str | None,
+    published: datetime | None = None,
+) -> Candidate:
+    return Candidate(
+        domain=rule.domain if rule else "",
+        domain_owner=(rule.domain_owner or "") if rule else "",
+        source_repository=rule.source_repository if rule else "",
+        format=coordinate.format,
+        namespace=coordinate.namespace,
+        package=coordinate.package,
+        version=coordinate.version,
+        revision=revision,
+        state=state,
+        published_time=published,
+    )
+
+
+def _destination_line(
+    reader: Any, rule: Rule, destination: str, candidate: Candidate, coordinate: Coordinate
+) -> str:
+    """What the destination holds of the version (destination.compare), and so what a copy would do."""
+    try:
+        held_version = _describe(reader, rule, destination, coordinate)
+    except (ClientError, BotoCoreError) as error:
+        return f"cannot read {rule.domain}/{destination}: {_one_line(error)}"
+    held = {coordinate.version: held_version.get("revision")} if held_version is not None else {}
+    found = compare(held, coordinate.version, candidate.revision)
+    if found == IDENTICAL:
+        return f"already present (revision {candidate.revision or '-'})"
+    pinned = (
+        json.dumps({coordinate.version: candidate.revision}) if candidate.revision else coordinate.version
+    )
+    call = (
+        f"CopyPackageVersions {rule.source_repository} -> {destination} {coordinate.format} "
+        f"{_package_name(candidate)} {pinned} allowOverwrite={str(rule.allow_overwrite).lower()} "
+        f"includeFromUpstream={str(rule.include_from_upstream).lower()}"
+    )
+    if found == MISSING:
+        return f"would copy: {call}"
+    other = held.get(coordinate.version) or "-"
+    if rule.allow_overwrite:
+        return f"another build in {destination} (revision {other}); allowOverwrite replaces it: {call}"
+    return (
+        f"another build in {destination} (revision {other}, not {candidate.revision}): a copy fails "
+        "ALREADY_EXISTS unless the rule sets allowOverwrite"
+    )
 
 
 # --------------------------------------------------------------------------- plan and reconcile
@@ -376,7 +717,10 @@ def _item_line(item: PlanItem) -> str:
         f"{item.action:<4}  {c.domain}/{c.source_repository} -> {item.destination}  {c.format} "
         f"{_package_name(c)} {c.version}  revision {_short(c.revision)}"
     )
-    return text if item.reason is None else f"{text}  ({item.reason})"
+    if item.reason is None:
+        return text
+    rule = f", rule {item.rule}" if item.rule and item.code not in (None, "already_present") else ""
+    return f"{text}  ({item.reason}{rule})"
 
 
 def _calls_line(result: ReconcileResult) -> str:
@@ -390,25 +734,38 @@ def _calls_line(result: ReconcileResult) -> str:
 
 
 def cmd_plan(args: argparse.Namespace, out: TextIO, clock: Clock, client: Any) -> int:
-    ruleset = load_rules(args.rules)
+    """Reconcile without copies. ``--all`` adds versions already present and those a rule's filters turn
+    away (range, prerelease, exclude, state). Exit 1, as ``reconcile``, when a version would fail (an
+    ALREADY_EXISTS conflict, or a version the planner could not decide)."""
+    ruleset = load_rules(args.rules, args)
     at = args.at
     deps = _deps(args, ruleset, (lambda: at) if at else clock, client)
-    result = reconcile(deps, dry_run=True, list_client=_list_client(args, client))
+    result = reconcile(
+        deps, dry_run=True, list_client=_list_client(args, client), include_rejected=bool(args.all)
+    )
+    failing = Counter(item.code for item in result.items if item.code in FAILING_CODES)
     if args.json:
         json.dump([item.as_json() for item in result.items], out, indent=2)
         out.write("\n")
-        return EXIT_OK
-    actions: Counter[str] = Counter()
-    for item in result.items:
-        reason = item.reason or ""
-        actions["present" if reason == PRESENT else item.action if item.action == COPY else "other skip"] += 1
-        if args.all or reason != PRESENT:
-            print(_item_line(item), file=out)
-    print(
-        f"plan: {actions[COPY]} to copy, {actions['present']} already present, "
-        f"{actions['other skip']} skipped for another reason; {_calls_line(result)}",
-        file=out,
-    )
+    else:
+        actions: Counter[str] = Counter()
+        for item in result.items:
+            reason = item.reason or ""
+            kind = "present" if reason == PRESENT else item.action if item.action == COPY else "other skip"
+            actions[kind] += 1
+            if args.all or kind != "present":
+                print(_item_line(item), file=out)
+        print(
+            f"plan: {actions[COPY]} to copy, {actions['present']} already present, "
+            f"{actions['other skip']} skipped for another reason; {_calls_line(result)}",
+            file=out,
+        )
+    if failing:
+        raise CliError(
+            f"{sum(failing.values())} version(s) would fail "
+            f"({', '.join(f'{code}: {n}' for code, n in sorted(failing.items()))})",
+            EXIT_FAILED,
+        )
     return EXIT_OK
 
 
@@ -437,7 +794,7 @@ def _rich_available() -> bool:
 
 
 def cmd_reconcile(args: argparse.Namespace, out: TextIO, err: TextIO, clock: Clock, client: Any) -> int:
-    ruleset = load_rules(args.rules)
+    ruleset = load_rules(args.rules, args)
     deps = _deps(args, ruleset, clock, client)
     store = FileCursorStore(Path(args.cursor)) if args.cursor else None
     try:
@@ -583,7 +940,12 @@ def _explain_error(error: BaseException) -> CliError:
             )
         return CliError(_one_line(error), EXIT_ENVIRONMENT)
     if isinstance(error, BotoCoreError):
-        return CliError(f"AWS: {_one_line(error)}", EXIT_ENVIRONMENT)
+        hint = ""
+        if isinstance(error, (EndpointConnectionError, ConnectTimeoutError)):
+            hint = " (PROMOTER_CONNECT_TIMEOUT and AWS_MAX_ATTEMPTS set how long to try)"
+        return CliError(f"AWS: {_one_line(error)}{hint}", EXIT_ENVIRONMENT)
+    if isinstance(error, ValueError) and str(error).startswith("Invalid endpoint"):
+        return CliError(f"AWS_ENDPOINT_URL: {error}", EXIT_ENVIRONMENT)
     return CliError(f"unexpected {type(error).__name__}: {_one_line(error)}", EXIT_FAILED)
 
 
@@ -603,23 +965,36 @@ def build_parser() -> argparse.ArgumentParser:
     rules = commands.add_parser("rules", help="work with a rules file")
     rules_commands = rules.add_subparsers(dest="rules_command", required=True, metavar="SUBCOMMAND")
     check = rules_commands.add_parser("check", help="validate a rules file with the function's loader")
-    check.add_argument("file", metavar="FILE")
+    check.add_argument("file", metavar="FILE", help="a rules file, or ssm:PARAMETER_NAME")
+    aws_options(check)
 
-    explain = commands.add_parser("explain", help="which rules match an event, and the copies it would make")
-    explain.add_argument("--rules", required=True, metavar="FILE")
-    explain.add_argument("event", metavar="EVENT.json", help="an EventBridge event, or an SQS batch of them")
+    rules_help = "a rules file, or ssm:PARAMETER_NAME (read as the function reads it)"
+    explain = commands.add_parser(
+        "explain", help="why a version is (not) promoted: each rule's answer, and the copies it would make"
+    )
+    explain.add_argument("--rules", required=True, metavar="FILE", help=rules_help)
+    explain.add_argument(
+        "event",
+        metavar="VERSION|EVENT.json",
+        help="FORMAT/[NAMESPACE/]PACKAGE@VERSION (read from each rule's source), or an EventBridge event "
+        "file, or an SQS batch of them",
+    )
     explain.add_argument("--at", type=_parse_time, metavar="TIME", help="evaluate release ages at TIME")
     aws_options(explain)
 
     plan_parser = commands.add_parser("plan", help="dry run of reconcile: what would be copied, and why not")
-    plan_parser.add_argument("--rules", required=True, metavar="FILE")
+    plan_parser.add_argument("--rules", required=True, metavar="FILE", help=rules_help)
     plan_parser.add_argument("--json", action="store_true", help="one JSON array of plan items")
-    plan_parser.add_argument("--all", action="store_true", help="also list versions already present")
+    plan_parser.add_argument(
+        "--all",
+        action="store_true",
+        help="also list versions already present and those rejected by range, prerelease, exclude or state",
+    )
     plan_parser.add_argument("--at", type=_parse_time, metavar="TIME", help="evaluate release ages at TIME")
     aws_options(plan_parser)
 
     run = commands.add_parser("reconcile", help="copy what the rules accept and a destination lacks")
-    run.add_argument("--rules", required=True, metavar="FILE")
+    run.add_argument("--rules", required=True, metavar="FILE", help=rules_help)
     run.add_argument("--quiet", action="store_true", help="no progress, only failures and the summary")
     run.add_argument(
         "--cursor",
@@ -653,9 +1028,10 @@ def main(
     except SystemExit as exit_:
         return int(exit_.code or 0)
     now = clock or _utc_now
+    _WAITING[:] = [_Waiting(err)]
     try:
         if args.command == "rules":
-            return cmd_rules_check(args, out)
+            return cmd_rules_check(args, out, err)
         if args.command == "explain":
             return cmd_explain(args, out, now, client)
         if args.command == "plan":

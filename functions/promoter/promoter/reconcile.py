@@ -73,7 +73,7 @@ from promoter.listing import (
 from promoter.outcomes import DEFERRED, FAILED, IGNORED, Outcome
 from promoter.pipeline import Dependencies
 from promoter.planner import CopyRequest, plan
-from promoter.rules import Rule, listing_status
+from promoter.rules import AGE, EXCLUDE, PRERELEASE, RANGE, STATE, Rule, listing_status, rejection_detail
 
 ORIGIN = "reconcile"
 """``Candidate.origin`` of versions that reconcile found (events carry the SQS message id there)."""
@@ -109,7 +109,26 @@ JSON_KEYS = (
     "revision",
     "action",
     "reason",
+    "detail",
+    "rule",
 )
+
+# ``PlanItem.code``: the machine-readable reason of a decision (``plan --json``'s ``reason``). Rejections use
+# the rules' filter names (range, prerelease, exclude, state, age, ...), as ``promoter explain`` does.
+MISSING_CODE = "missing"
+"""copy: the destination lacks the version."""
+OVERWRITE = "overwrite"
+"""copy: the destination holds another revision and the rule allows overwriting it."""
+ALREADY_PRESENT = "already_present"
+"""skip: the destination holds the pinned revision."""
+CONFLICT = ALREADY_EXISTS
+"""skip, and a failure (exit 1): the destination holds another revision and allowOverwrite is off (the
+error code the copy would answer, which reconcile reports)."""
+PLAN_FAILED = "failed"
+"""skip, and a failure: the planner could not decide (for example the publish time could not be read)."""
+UNREADABLE = "unreadable"
+"""skip: the destination could not be read (an error of the run)."""
+FAILING_CODES = frozenset({CONFLICT, PLAN_FAILED})
 
 
 class ReconcileError(RuntimeError):
@@ -232,9 +251,11 @@ class PlanItem:
     action: str
     reason: str | None = None
     rule: str | None = None
+    code: str | None = None
+    """The reason as a code (``MISSING_CODE``, ``ALREADY_PRESENT``, a filter name...); ``reason`` is prose."""
 
     def as_json(self) -> dict[str, Any]:
-        """Exactly the keys of ``promoter plan --json``."""
+        """Exactly the keys of ``promoter plan --json``: ``reason`` is the code, ``detail`` the prose."""
         c = self.candidate
         return {
             "domain": c.domain,
@@ -246,7 +267,9 @@ class PlanItem:
             "version": c.version,
             "revision": c.revision,
             "action": self.action,
-            "reason": self.reason,
+            "reason": self.code,
+            "detail": self.reason,
+            "rule": self.rule,
         }
 
 
@@ -346,6 +369,8 @@ class _Package:
     wanted: list[tuple[Candidate, tuple[str, ...]]]
     held: dict[str, dict[str, str | None]]
     unreadable: dict[str, tuple[str, str]] = field(default_factory=dict)
+    rejected: list[PlanItem] = field(default_factory=list)
+    """With ``include_rejected`` (``plan --all``): versions a rule's filters turned away, with the filter."""
 
 
 @dataclass
@@ -397,8 +422,10 @@ class Reconciler:
         progress: Progress | None = None,
         list_client: Any = None,
         list_attempts: int = 1,
+        include_rejected: bool = False,
     ) -> None:
         self.deps = deps
+        self.include_rejected = include_rejected
         self.list_client = list_client if list_client is not None else deps.client
         self.list_attempts = list_attempts
         self.concurrency = max(1, concurrency)
@@ -634,8 +661,11 @@ class Reconciler:
     def _list_package(self, source: _Source, ref: PackageRef) -> _Package:
         lister = self._lister(source.domain, source.owner)
         wanted: list[tuple[Candidate, tuple[str, ...]]] = []
+        rejected: list[PlanItem] = []
+        # Every state with --all, to say which versions were turned away for their state.
+        status = None if self.include_rejected else source.status
         try:
-            listed_versions = lister.versions(source.repository, ref, status=source.status)
+            listed_versions = lister.versions(source.repository, ref, status=status)
         except ClientError as error:
             if not_found_resource(error) in ("package", ""):  # deleted since it was listed (or no version
                 listed_versions = []  # of that status): nothing to promote
@@ -664,6 +694,8 @@ class Reconciler:
             )
             if destinations:
                 wanted.append((candidate, destinations))
+            if self.include_rejected:
+                rejected.extend(_rejected_items(candidate, source.rules, destinations))
         held: dict[str, dict[str, str | None]] = {}
         unreadable: dict[str, tuple[str, str]] = {}
         for destination in dict.fromkeys(d for _, dests in wanted for d in dests):
@@ -681,7 +713,7 @@ class Reconciler:
                 if not_found_resource(error) or error_code(error) == "AccessDeniedException":
                     # the repository or domain itself: spare the other packages the same answer
                     self._unreadable.setdefault((source.domain, destination), unreadable[destination])
-        return _Package(source, ref, wanted, held, unreadable)
+        return _Package(source, ref, wanted, held, unreadable, rejected)
 
     # ----------------------------------------------------------------- decide, copy, report
 
@@ -693,10 +725,15 @@ class Reconciler:
     def _unreadable_destination(self, listed: _Package, *, fail_fast: bool) -> None:
         """A destination that could not be read is an error of the run (each distinct one once)."""
         for destination, (code, message) in listed.unreadable.items():
-            where = f"domain {listed.source.domain!r}, destination {destination!r}"
+            where = (
+                f"domain {listed.source.domain!r}, destination {destination!r} "
+                f"(of source {listed.source.repository!r})"
+            )
             self._fail(f"{where}: {code}: {message}", code, fail_fast=fail_fast)
 
     def _process(self, listed: _Package, *, dry_run: bool, fail_fast: bool) -> None:
+        for rejected in listed.rejected:
+            self._item(rejected)
         if listed.unreadable:
             self._unreadable_destination(listed, fail_fast=fail_fast)
         held = listed.held
@@ -707,9 +744,9 @@ class Reconciler:
                 if destination in listed.unreadable:
                     code = listed.unreadable[destination][0]
                     reason = f"destination could not be read: {code}"
-                    self._item(PlanItem(candidate, destination, SKIP, reason))
+                    self._item(PlanItem(candidate, destination, SKIP, reason, code=UNREADABLE))
                 elif compare(held[destination], candidate.version, candidate.revision) == IDENTICAL:
-                    self._item(PlanItem(candidate, destination, SKIP, PRESENT))
+                    self._item(PlanItem(candidate, destination, SKIP, PRESENT, code=ALREADY_PRESENT))
                 else:
                     missing = True
             if missing:
@@ -731,11 +768,12 @@ class Reconciler:
                 state = compare(held[destination], candidate.version, candidate.revision)
                 if state == MISSING or (state == OTHER_REVISION and request.allow_overwrite):
                     keep.append(planned)
-                    self._item(PlanItem(candidate, destination, COPY, None, planned.rule))
+                    code = MISSING_CODE if state == MISSING else OVERWRITE
+                    self._item(PlanItem(candidate, destination, COPY, None, planned.rule, code))
                 elif state == OTHER_REVISION:
                     revision = held[destination][candidate.version]
                     reason = f"destination holds revision {revision} and allowOverwrite is off"
-                    self._item(PlanItem(candidate, destination, SKIP, reason, planned.rule))
+                    self._item(PlanItem(candidate, destination, SKIP, reason, planned.rule, CONFLICT))
                     outcomes.append(
                         Outcome(
                             FAILED,
@@ -762,10 +800,10 @@ class Reconciler:
                 continue
             if outcome.status == DEFERRED:
                 when = outcome.eligible_at.isoformat() if outcome.eligible_at else "its publish time is known"
-                reason = f"deferred until {when}"
+                reason, code = f"deferred until {when}", AGE
             else:
-                reason = f"failed: {outcome.error_code}: {outcome.error_message}"
-            self._item(PlanItem(candidate, destination, SKIP, reason, outcome.rule))
+                reason, code = f"failed: {outcome.error_code}: {outcome.error_message}", PLAN_FAILED
+            self._item(PlanItem(candidate, destination, SKIP, reason, outcome.rule, code))
             outcomes.append(outcome)
         if dry_run:
             return
@@ -775,6 +813,28 @@ class Reconciler:
             self.deps.reporter.outcome(outcome)
             if self.progress.on_outcome:
                 self.progress.on_outcome(outcome)
+
+
+_SHOWN_REJECTIONS = frozenset({EXCLUDE, RANGE, PRERELEASE, STATE})
+"""The filters ``plan --all`` reports: those that turn away a version of a package the rule is about (its
+format, namespace and package globs match); the others would list every package of the source per rule."""
+
+
+def _rejected_items(
+    candidate: Candidate, rules: tuple[Rule, ...], accepted: tuple[str, ...]
+) -> list[PlanItem]:
+    """One skip item per destination a rule would send ``candidate`` to but its filters turn it away (the
+    first rule per destination; a destination some rule accepts it for is not rejected)."""
+    items: dict[str, PlanItem] = {}
+    for rule in rules:
+        reason = rule.rejection(candidate)
+        if reason not in _SHOWN_REJECTIONS:
+            continue
+        detail = rejection_detail(rule, candidate, reason)
+        for destination in rule.destination_repositories:
+            if destination not in accepted and destination not in items:
+                items[destination] = PlanItem(candidate, destination, SKIP, detail, rule.name, reason)
+    return list(items.values())
 
 
 def reconcile(
@@ -787,12 +847,15 @@ def reconcile(
     progress: Progress | None = None,
     list_client: Any = None,
     list_attempts: int = 1,
+    include_rejected: bool = False,
 ) -> ReconcileResult:
     """Walk, plan and (unless ``dry_run``) copy and report, for every rule of ``deps.rules``, from just
     after ``start`` (None: from the beginning) until the walk ends or ``deps.remaining()`` runs short.
 
     ``list_client`` (default ``deps.client``) makes the read calls; each read makes ``list_attempts``
     attempts at most (give the client botocore retries instead, where no deadline applies: the CLI).
+    ``include_rejected`` (``plan --all``) also lists every state and adds a skip item for each version a
+    rule's filters reject.
     """
     reconciler = Reconciler(
         deps,
@@ -800,6 +863,7 @@ def reconcile(
         progress=progress,
         list_client=list_client,
         list_attempts=list_attempts,
+        include_rejected=include_rejected,
     )
     return reconciler.run(dry_run=dry_run, start=start, fail_fast=fail_fast)
 

@@ -6,6 +6,10 @@ Metrics are aggregated in memory and emitted once per invocation by ``flush`` (E
 100 values per metric, and thousands of identical ``1`` values would only cost bytes).
 Dimensions stay low-cardinality: ``ErrorCode`` for failures and ``Reason`` for ignored
 versions, never package names.
+
+Every failed version counts in ``VersionsFailed`` and in exactly one of ``VersionsFailedFinal`` (retrying
+cannot change it: the alarm's metric) and ``VersionsFailedRetryable`` (handed back to the queue, which
+usually heals it on the next delivery, or keeps it in the dead-letter queue, which has its own alarm).
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ METRIC_BY_STATUS = {
     DEFERRED: "VersionsDeferred",
     IGNORED: "VersionsIgnored",
 }
+FAILED_FINAL = "VersionsFailedFinal"
+FAILED_RETRYABLE = "VersionsFailedRetryable"
+"""VersionsFailed split by whether the version is retried; the same ErrorCode dimension."""
 MESSAGE_BY_STATUS = {
     PROMOTED: "version promoted",
     ALREADY_PRESENT: "version already present in destination",
@@ -95,6 +102,7 @@ class Reporter:
         if status == FAILED:
             (self.logger.warning if outcome.retryable else self.logger.error)(message, extra=fields)
             dimension = ("ErrorCode", outcome.error_code or "Unknown")
+            self.counts[(FAILED_RETRYABLE if outcome.retryable else FAILED_FINAL, dimension)] += 1
         else:
             if self._line is not None:
                 self._line("INFO", message, fields)

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 from promoter.events import STATES, Candidate
 from promoter.record import Record
-from promoter.versions import FORMATS, InvalidRange, VersionRange, compile_range, is_prerelease
+from promoter.versions import FORMATS, GRAMMARS, InvalidRange, VersionRange, compile_range, is_prerelease
 
 RULE_KEYS: frozenset[str] = frozenset(
     {
@@ -279,6 +279,42 @@ class Rule(NamedTuple):
         return " ".join(parts)
 
 
+def rejection_detail(
+    rule: Rule, candidate: Candidate, reason: str, *, eligible: datetime | None = None
+) -> str:
+    """``reason: the value, and what the filter wanted``, one line: what ``promoter explain`` and
+    ``promoter plan --all`` print for the first filter of ``rule`` that rejects ``candidate``."""
+    fmt = candidate.format
+    if reason == DOMAIN:
+        owner = f" (owner {rule.domain_owner})" if rule.domain_owner else ""
+        return (
+            f"{DOMAIN}: {candidate.domain}/{candidate.source_repository} is not the rule's "
+            f"{rule.domain}/{rule.source_repository}{owner}"
+        )
+    if reason == FORMAT:
+        return f"{FORMAT}: {fmt!r} not in {sorted(rule.formats or ())!r}"
+    if reason == NAMESPACE and rule.namespaces is not None:
+        value = repr(candidate.namespace) if candidate.namespace else "no namespace"
+        return f"{NAMESPACE}: {value} not in {list(rule.namespaces.patterns)!r}"
+    if reason == PACKAGE:
+        return f"{PACKAGE}: {candidate.package!r} not in {list(rule.packages.patterns)!r}"
+    if reason == EXCLUDE and rule.exclude_packages is not None:
+        return f"{EXCLUDE}: {candidate.package!r} matches {list(rule.exclude_packages.patterns)!r}"
+    if reason == RANGE:
+        version_range = rule.versions.get(fmt)
+        wanted = version_range.expression if version_range is not None else "?"
+        return f"{RANGE}: {candidate.version} not in {wanted} ({fmt})"
+    if reason == PRERELEASE:
+        return f"{PRERELEASE}: {candidate.version} is a {fmt} prerelease and includePrerelease is false"
+    if reason == STATE:
+        return f"{STATE}: {candidate.state} not in {sorted(rule.states)!r}"
+    if reason == AGE:
+        age = format_duration(rule.minimum_release_age) if rule.minimum_release_age else "?"
+        when = f"eligible at {eligible.isoformat()}" if eligible else "publish time unknown"
+        return f"{AGE}: younger than minimumReleaseAge {age} ({when})"
+    return reason
+
+
 class Explanation(Record):
     __slots__ = ("rejected_by", "rule")
     _fields = ("rule", "rejected_by")
@@ -428,6 +464,10 @@ class RuleSet:
     def source_repositories(self) -> set[tuple[str, str]]:
         return set(self.by_source)
 
+    def warnings(self) -> list[str]:
+        """Every rule's ``rule_warnings``, in file order."""
+        return [warning for rule in self.rules for warning in rule_warnings(rule)]
+
 
 def listing_status(rules: Sequence[Rule]) -> str | None:
     """The ``status`` filter for listing a source's versions: ``Published`` when every rule reading the
@@ -534,7 +574,9 @@ def _compile_versions(
                 compiled[fmt] = compile_range(fmt, value)
             except InvalidRange as exc:
                 raise RulesError(
-                    f"{value!r} is not a valid {fmt} range: {exc}", rule=rule, field="versions"
+                    f"{value!r} is not a valid {fmt} range: {exc} (expected {GRAMMARS[fmt]})",
+                    rule=rule,
+                    field="versions",
                 ) from None
         return compiled, value
     if isinstance(value, Mapping) and value:
@@ -550,24 +592,44 @@ def _compile_versions(
                 compiled[fmt] = compile_range(fmt, expression)
             except InvalidRange as exc:
                 raise RulesError(
-                    f"{expression!r} is not a valid {fmt} range: {exc}", rule=rule, field="versions"
+                    f"{expression!r} is not a valid {fmt} range: {exc} (expected {GRAMMARS[fmt]})",
+                    rule=rule,
+                    field="versions",
                 ) from None
             text[fmt] = expression
         return compiled, text
     raise RulesError("must be a range string or a mapping format -> range", rule=rule, field="versions")
 
 
-def _refuse_npm_scope_syntax(rule: str, patterns: Sequence[str]) -> None:
-    """npm users write "@acme"; CodeArtifact stores the scope as the namespace "acme", so such a glob
-    would silently match nothing."""
-    for pattern in patterns:
-        if pattern.startswith("@"):
-            raise RulesError(
-                f"{pattern!r} can never match an npm package: CodeArtifact stores the scope without '@' "
-                f"({pattern[1:]!r})",
-                rule=rule,
-                field="namespaces",
-            )
+NO_NAMESPACE_FORMATS: frozenset[str] = frozenset({"pypi", "nuget", "ruby", "cargo"})
+"""Formats whose packages never have a namespace (CodeArtifact's packageNamespace is null for them)."""
+
+
+def rule_warnings(rule: Rule) -> list[str]:
+    """Filters that contradict the rule's formats: valid, but the rule can never fire for that format.
+
+    Warnings, not errors (``promoter rules check`` prints them and exits 0): the rest of the rule, and every
+    other rule, still works, and a rule for several formats may mean its namespaces for some of them only.
+    """
+    found: list[str] = []
+    where = f"rule {rule.name!r}, field 'namespaces'"
+    if rule.namespaces is not None and rule.formats is not None:
+        patterns = rule.namespaces.patterns
+        if "" not in patterns:
+            for fmt in sorted(rule.formats & NO_NAMESPACE_FORMATS):
+                found.append(
+                    f"{where}: {list(patterns)!r} never matches a {fmt} package ({fmt} packages have no "
+                    f"namespace), so every {fmt} version is rejected by namespace; drop the filter, list '' "
+                    "(no namespace), or give the formats separate rules"
+                )
+    if rule.namespaces is not None and (rule.formats is None or "npm" in rule.formats):
+        for pattern in rule.namespaces.patterns:
+            if pattern.startswith("@"):
+                found.append(
+                    f"{where}: {pattern!r} never matches an npm package: CodeArtifact stores the npm scope "
+                    f"without '@' (write {pattern[1:]!r})"
+                )
+    return found
 
 
 def compile_rule(raw: Any, index: int) -> Rule:
@@ -624,8 +686,6 @@ def compile_rule(raw: Any, index: int) -> Rule:
         if raw.get("namespaces") is not None
         else None
     )
-    if namespaces is not None and (formats is None or "npm" in formats):
-        _refuse_npm_scope_syntax(label, namespaces.patterns)
     packages = _globs(label, "packages", raw.get("packages", ["*"]))
     exclude = _globs(label, "excludePackages", raw["excludePackages"]) if raw.get("excludePackages") else None
     for key, globs in (("packages", packages), ("excludePackages", exclude)):

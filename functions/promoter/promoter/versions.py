@@ -7,7 +7,11 @@ in the language of the format it applies to:
 - maven: Maven ranges (``[1.0,2.0)``, ``(,1.0],[1.2,)``, ``[1.2]``) ordered by Maven's
   ComparableVersion rules (``univers.maven``, imported only when a maven range is compiled);
   a bare version (``1.0``) means exactly that version, not Maven's "soft requirement",
-  because a promotion filter that matches everything by accident is worse than a strict one;
+  because a promotion filter that matches everything by accident is worse than a strict one.
+  Every version in a Maven range starts with a digit (``v`` allowed) and holds only letters,
+  digits, ``.``, ``-``, ``_`` and ``+``, with no wildcard segment: ``>=1.0``, ``^1.2``, ``1.x`` and
+  ``*`` are other formats' syntax, which Maven would read as literal versions that no build
+  ever has, so they are refused instead of rejecting every version;
 - nuget: NuGet ranges (``[1.0,2.0)``, bare ``1.0`` means ``>= 1.0``) with NuGet's ordering
   (up to four numeric parts, case-insensitive prerelease labels);
 - npm: node-semver ranges (``^1.2.3``, ``~1.2``, ``1.x``, ``>=1 <2``, ``1.0.0 - 2.0.0``, ``||``),
@@ -56,6 +60,19 @@ NAMESPACE_REQUIRED: frozenset[str] = frozenset({"maven", "swift", "generic"})
 
 class InvalidRange(ValueError):
     """A version range that is not valid in its format's language."""
+
+
+GRAMMARS: dict[str, str] = {
+    "pypi": "PEP 440 specifiers such as '>=1.0,<2' or '~=1.4'",
+    "maven": "Maven ranges such as '[1.0,2.0)', '(,1.0],[1.2,)', '[1.2,)' or an exact version '1.2.3'",
+    "nuget": "NuGet ranges such as '[1.0,2.0)', '(,1.0]' or a minimum version '1.0'",
+    "npm": "node-semver ranges such as '^1.2.3', '>=1.0.0 <2', '1.x' or '*'",
+    "cargo": "Cargo requirements such as '^1.2', '~1.2.3', '>=1.2, <1.5' or '*'",
+    "ruby": "RubyGems requirements such as '~> 1.2' or '>= 1.0, < 2' (or a node-semver range)",
+    "generic": "node-semver ranges such as '^1.2.3', '>=1.0.0 <2', '1.x' or '*'",
+    "swift": "node-semver ranges such as '^1.2.3', '>=1.0.0 <2', '1.x' or '*'",
+}
+"""What each format's ``versions`` must look like, for the error that refuses a range."""
 
 
 class VersionRange(Protocol):
@@ -464,12 +481,24 @@ def _parse_bracket(
     return BracketRange(expression, tuple(intervals), key)
 
 
+_MAVEN_RANGE_VERSION = _LazyRegex(r"^[vV]?[0-9][0-9A-Za-z._+-]*$")
+_WILDCARD_SEGMENT = _LazyRegex(r"(?:^|[.-])[xX](?:$|[.-])")
+
+
 def _maven_key(version: str) -> Any:
     from univers.maven import Version  # noqa: PLC0415 - lazy: only rules with maven ranges pay for it
 
     if not version or any(ch.isspace() for ch in version):
         return None
     return Version(version)  # type: ignore[no-untyped-call]
+
+
+def _maven_range_key(version: str) -> Any:
+    """A version written in a Maven range: refused (None) when it is another format's syntax (an
+    operator, ``*`` or an ``x`` wildcard), which univers would read as a literal that never matches."""
+    if _MAVEN_RANGE_VERSION.match(version) is None or _WILDCARD_SEGMENT.search(version) is not None:
+        return None
+    return _maven_key(version)
 
 
 # --------------------------------------------------------------------------- PEP 440
@@ -686,7 +715,8 @@ def _compile_range(fmt: str, expression: str) -> VersionRange:
     if fmt == "pypi":
         return _compile_pep440(expression)
     if fmt == "maven":
-        return _parse_bracket(expression, _maven_key, bare_is_minimum=False, allow_union=True)
+        bracket = _parse_bracket(expression, _maven_range_key, bare_is_minimum=False, allow_union=True)
+        return BracketRange(expression, bracket.intervals, _maven_key)
     if fmt == "nuget":
         return _parse_bracket(expression, nuget_key, bare_is_minimum=True, allow_union=False)
     if fmt == "npm":
