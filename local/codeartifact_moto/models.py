@@ -57,8 +57,8 @@ CopyPackageVersions
       neither); at most 100 versions (botocore's model says so and the service rejects more).
     * The namespace is required for maven, swift and generic.
     * Each requested version is checked: missing in the source (NOT_FOUND); revision differs
-      from ``versionRevisions`` (MISMATCHED_REVISION); present in the destination with a
-      different revision (ALREADY_EXISTS, unless ``allowOverwrite``); *Choice*: an Unfinished or
+      from ``versionRevisions`` (MISMATCHED_REVISION); present in the destination
+      (ALREADY_EXISTS, unless ``allowOverwrite``; see below); *Choice*: an Unfinished or
       Disposed source version is MISMATCHED_STATUS (it has nothing complete to copy); *Choice*
       (the docs say nothing about copies and origin controls): a copied version enters the
       destination the way it first entered the domain, so a destination package with
@@ -70,10 +70,25 @@ CopyPackageVersions
       the first copied version's origin (INTERNAL: ALLOW/BLOCK, EXTERNAL: BLOCK/ALLOW).
     * All or nothing per call: when any version fails, nothing is copied and every other
       requested version comes back in ``failedVersions`` with ``SKIPPED``.
-    * A version already in the destination with the same revision (the same content) succeeds
-      without a copy and is left out of both maps: a repeated copy is harmless, and
-      ``successfulVersions`` lists exactly what this call copied. *Choice*: it does not trip the
-      all-or-nothing rule and emits no event.
+    * A version already in the destination, identical (the same revision) or not, is
+      ALREADY_EXISTS unless ``allowOverwrite``, and trips the all-or-nothing rule like any
+      failure. The API reference says of ``allowOverwrite``: "Set to true to overwrite a package
+      version that already exists in the destination repository. If set to false and the package
+      version already exists in the destination repository, the package version is returned in
+      the failedVersions field of the response with an ALREADY_EXISTS error code." It exempts
+      no identical copy, so neither does this default. That sentence is unconditional, so an
+      existing version is ALREADY_EXISTS before the origin controls below are looked at (they
+      govern versions entering a package, and this one is already there). *Choice*: with
+      ``allowOverwrite`` an identical version is reported in ``successfulVersions`` with its
+      revision and emits no event (nothing changed).
+    * Service variant ``identical-copy-omitted`` (see :data:`SERVICE_VARIANTS`; selected through
+      ``Control.set_service_variant``, per account and region, back to ``documented`` on reset):
+      the answer this emulation gave before, and the one a service that treats a repeated copy
+      as harmless would give. A version already in the destination with the same revision
+      succeeds without a copy and is left out of both maps (it does not trip the all-or-nothing
+      rule and emits no event); a version with another revision is NOT_ALLOWED when the
+      destination package's origin controls block it, else ALREADY_EXISTS unless
+      ``allowOverwrite``. Code that promotes must be right under both.
     * Copied versions keep revision, status, assets, metadata, publishedTime and origin, and
       each copy emits a Created (or Updated, when overwriting) event in the destination.
     * ``includeFromUpstream``: without it only versions stored in the source repository itself
@@ -153,6 +168,16 @@ EXTERNAL_CONNECTIONS = {
     "public:crates-io": "cargo",
     "public:swift-registry": "swift",
 }
+DOCUMENTED = "documented"
+IDENTICAL_COPY_OMITTED = "identical-copy-omitted"
+# How CopyPackageVersions answers a version the destination already holds (module docstring).
+SERVICE_VARIANTS: dict[str, str] = {
+    DOCUMENTED: "as the API reference says: a version already in the destination, identical or not, "
+    "is ALREADY_EXISTS without allowOverwrite and trips all-or-nothing (the default)",
+    IDENTICAL_COPY_OMITTED: "a version already in the destination with the same revision succeeds "
+    "without a copy and is left out of both maps; another revision is ALREADY_EXISTS",
+}
+DEFAULT_SERVICE_VARIANT = DOCUMENTED
 EVENT_SOURCE = "aws.codeartifact"
 EVENT_DETAIL_TYPE = "CodeArtifact Package Version State Change"
 
@@ -422,6 +447,16 @@ class CodeArtifactBackend(BaseBackend):
         self.domains: dict[str, Domain] = {}
         self.quotas = QuotaState()
         self.lock = threading.RLock()
+        self.service_variant = DEFAULT_SERVICE_VARIANT
+
+    def set_service_variant(self, variant: str) -> None:
+        """Answer as ``variant`` (a key of :data:`SERVICE_VARIANTS`) from now on."""
+        if variant not in SERVICE_VARIANTS:
+            raise ValueError(
+                f"unknown service variant {variant!r}; expected one of {sorted(SERVICE_VARIANTS)}"
+            )
+        with self.lock:
+            self.service_variant = variant
 
     # -- lookups -------------------------------------------------------------------------------
 
@@ -1128,20 +1163,12 @@ class CodeArtifactBackend(BaseBackend):
                     )
                     continue
                 existing = dest_pkg.versions.get(version) if dest_pkg is not None else None
-                if existing is not None and existing.revision == pv.revision:
-                    continue  # identical content already there: success without a copy
-                if dest_pkg is not None and _blocks(dest_pkg, pv.origin_type):
-                    failed[version] = _error(
-                        "NOT_ALLOWED",
-                        f"The origin configuration of {package} in {destination.name} blocks new "
-                        f"versions of origin {pv.origin_type}",
-                    )
-                    continue
-                if existing is not None and not allow_overwrite:
-                    failed[version] = _error(
-                        "ALREADY_EXISTS",
-                        f"Version {version} already exists in {destination.name} with another revision",
-                    )
+                identical = existing is not None and existing.revision == pv.revision
+                if identical and self.service_variant == IDENTICAL_COPY_OMITTED:
+                    continue  # the variant: success without a copy, in neither map
+                refusal = self._copy_refusal(destination, dest_pkg, existing, pv, allow_overwrite)
+                if refusal is not None:
+                    failed[version] = refusal
                     continue
                 to_copy.append((version, pv))
             if failed:
@@ -1157,6 +1184,10 @@ class CodeArtifactBackend(BaseBackend):
             for version, pv in to_copy:
                 assert dest_pkg is not None
                 replaced = dest_pkg.versions.get(version)
+                if replaced is not None and replaced.revision == pv.revision:
+                    # An identical version overwritten: reported, but nothing changed (no event).
+                    successful[version] = {"revision": replaced.revision, "status": replaced.status}
+                    continue
                 copied = copy.deepcopy(pv)
                 dest_pkg.versions[version] = copied
                 successful[version] = {"revision": copied.revision, "status": copied.status}
@@ -1171,6 +1202,34 @@ class CodeArtifactBackend(BaseBackend):
                     changes = _diff(replaced, copied)
                     self._emit(destination, dest_pkg, copied, "Updated", changes)
             return successful, {}
+
+    def _copy_refusal(
+        self,
+        destination: Repository,
+        dest_pkg: Package | None,
+        existing: PackageVersion | None,
+        pv: PackageVersion,
+        allow_overwrite: bool,
+    ) -> dict[str, str] | None:
+        """The failedVersions entry that refuses copying ``pv`` over ``existing``, or None."""
+        version = pv.version
+        already = _error(
+            "ALREADY_EXISTS",
+            f"Version {version} already exists in repository {destination.name}",
+        )
+        not_allowed = _error(
+            "NOT_ALLOWED",
+            f"The origin configuration of {dest_pkg.name if dest_pkg else version} in "
+            f"{destination.name} blocks new versions of origin {pv.origin_type}",
+        )
+        blocked = dest_pkg is not None and _blocks(dest_pkg, pv.origin_type)
+        exists = existing is not None and not allow_overwrite
+        if self.service_variant == IDENTICAL_COPY_OMITTED:  # its order: origin controls first
+            return not_allowed if blocked else already if exists else None
+        # documented: "If set to false and the package version already exists in the destination
+        # repository, the package version is returned in the failedVersions field of the response
+        # with an ALREADY_EXISTS error code."
+        return already if exists else not_allowed if blocked else None
 
     def _select_versions(
         self,
@@ -1305,10 +1364,11 @@ class CodeArtifactBackend(BaseBackend):
             return successful, failed
 
     def reset_state(self) -> None:
-        """Forget every domain and the quota settings, as a fresh account would be."""
+        """Forget every domain, the quota settings and the service variant (back to the default)."""
         with self.lock:
             self.domains.clear()
             self.quotas.reset()
+            self.service_variant = DEFAULT_SERVICE_VARIANT
 
 
 def request_key(fmt: str, namespace: str | None, package: str) -> PackageKey:

@@ -4,7 +4,9 @@ moto's ``BaseResponse`` with automated parameter parsing matches method and path
 model (rest-json), so each handler reads parameters by their model member names and returns an
 ``ActionResult`` that moto serializes into exactly the API's shapes. Before any handler runs,
 the account's :class:`~codeartifact_moto.quotas.QuotaState` may throttle the call or inject a
-fault, which is how quota and failure emulation reach real HTTP clients.
+fault, which is how quota and failure emulation reach real HTTP clients. A call that passes them
+and input validation may then get an injected odd answer (:mod:`codeartifact_moto.answers`)
+instead of, or after, the real one.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from moto.core.common_types import TYPE_RESPONSE
 from moto.core.responses import ActionResult, BaseResponse
 from moto.core.utils import get_service_model
 
+from .answers import render
 from .exceptions import CodeArtifactError, ThrottlingException, ValidationException, error_for_code
 from .models import CodeArtifactBackend, PackageVersion, codeartifact_backends
+from .quotas import Answer, Call
 from .validation import validate_input
 
 
@@ -42,7 +46,8 @@ class CodeArtifactResponse(BaseResponse):
         operation = self._get_action()
         if not operation:
             return super().call_action()
-        error, status = self._admit(operation)
+        call = Call(operation, self._p("package"), self._p("format"))
+        error, status = self._admit(call)
         if error is None:
             try:
                 operation_model = get_service_model(self.boto3_service_name).operation_model(operation)
@@ -50,16 +55,34 @@ class CodeArtifactResponse(BaseResponse):
             except CodeArtifactError as invalid:
                 error = invalid
         if error is None:
-            return super().call_action()
+            answer = self.backend.quotas.take_answer(call)
+            return super().call_action() if answer is None else self._injected(answer)
         code, headers, body = self.serialized(ActionResult(error))
         headers.update(self.response_headers)
         if isinstance(error, ThrottlingException) and error.retryAfterSeconds is not None:
             headers["Retry-After"] = str(error.retryAfterSeconds)
         return status or code, headers, body
 
-    def _admit(self, operation: str) -> tuple[CodeArtifactError | None, int | None]:
+    def _injected(self, answer: Answer) -> TYPE_RESPONSE:
+        """The odd answer, after carrying the call out when asked to (its errors pass unchanged)."""
+        if answer.perform:
+            code, headers, body = super().call_action()
+            if int(code) >= 300:
+                return code, headers, body
+        revisions = self._p("versionRevisions")
+        requested: dict[str, str | None] = (
+            dict(revisions) if revisions else dict.fromkeys(self._p("versions") or [])
+        )
+        rendered = render(
+            answer.kind, requested, body=answer.body, status=answer.status, content_type=answer.content_type
+        )
+        headers = {**self.response_headers, "Content-Type": rendered.content_type}
+        headers, _ = self._enrich_response(headers, "")
+        return rendered.status, headers, rendered.body
+
+    def _admit(self, call: Call) -> tuple[CodeArtifactError | None, int | None]:
         """Apply the account's rate limit and faults to this call; None lets it through."""
-        decision = self.backend.quotas.admit(operation)
+        decision = self.backend.quotas.admit(call)
         if decision.throttled_for is not None:
             wait = max(1, math.ceil(decision.throttled_for))
             return ThrottlingException("Rate exceeded", retry_after_seconds=wait), None

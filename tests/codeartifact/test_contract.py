@@ -262,21 +262,61 @@ def test_missing_version_fails_and_skips_the_others(contract: Contract) -> None:
 
 
 def test_different_version_in_destination_needs_allow_overwrite(contract: Contract) -> None:
+    """API reference, CopyPackageVersions, allowOverwrite: "Set to true to overwrite a package version
+    that already exists in the destination repository. If set to false and the package version already
+    exists in the destination repository, the package version is returned in the failedVersions field of
+    the response with an ALREADY_EXISTS error code." """
     package = contract.package("overwrite")
     source = contract.publish(contract.source, package, "1.0.0", b"new")
-    contract.publish(contract.destination, package, "1.0.0", b"old")
-    assert failed_codes(contract.copy(package, versions=["1.0.0"])) == {"1.0.0": "ALREADY_EXISTS"}
+    contract.publish(contract.source, package, "1.1.0", b"other")
+    old = contract.publish(contract.destination, package, "1.0.0", b"old")
+    refused = contract.copy(package, versions=["1.0.0", "1.1.0"])
+    assert failed_codes(refused) == {"1.0.0": "ALREADY_EXISTS", "1.1.0": "SKIPPED"}
+    assert contract.describe(contract.destination, package, "1.0.0")["revision"] == old["versionRevision"]
     result = contract.copy(package, versions=["1.0.0"], allowOverwrite=True)
     assert result["successfulVersions"]["1.0.0"]["revision"] == source["versionRevision"]
 
 
-def test_identical_version_in_destination_is_left_out_of_the_result(contract: Contract) -> None:
+def test_identical_version_in_destination_already_exists_and_skips_the_others(contract: Contract) -> None:
+    """API reference, CopyPackageVersions, allowOverwrite: "If set to false and the package version
+    already exists in the destination repository, the package version is returned in the failedVersions
+    field of the response with an ALREADY_EXISTS error code." It exempts no identical copy; as any failed
+    version, it fails the whole call and the other versions come back SKIPPED (the local backend's
+    default, service variant ``documented``)."""
+    # Given 1.0.0 promoted already, pinned to its revision, and 1.1.0 new in the source
     package = contract.package("identical")
+    published = contract.publish(contract.source, package, "1.0.0")
+    first = contract.copy(package, versionRevisions={"1.0.0": published["versionRevision"]})
+    assert list(first["successfulVersions"]) == ["1.0.0"]
+    newer = contract.publish(contract.source, package, "1.1.0", b"newer")
+
+    # When both are copied again, pinned (a duplicate delivery next to a new event)
+    again = contract.copy(
+        package,
+        versionRevisions={"1.0.0": published["versionRevision"], "1.1.0": newer["versionRevision"]},
+    )
+
+    # Then the identical version is ALREADY_EXISTS, the new one SKIPPED, and nothing was copied
+    assert failed_codes(again) == {"1.0.0": "ALREADY_EXISTS", "1.1.0": "SKIPPED"}
+    assert not again.get("successfulVersions")
+    assert (
+        contract.describe(contract.destination, package, "1.0.0")["revision"] == published["versionRevision"]
+    )
+    with pytest.raises(ClientError) as excinfo:
+        contract.describe(contract.destination, package, "1.1.0")
+    assert error_code(excinfo) == "ResourceNotFoundException"
+
+
+def test_identical_version_with_allow_overwrite_is_reported_copied(contract: Contract) -> None:
+    """*choice*: allowOverwrite "Set to true to overwrite a package version that already exists in the
+    destination repository"; the docs do not say how an identical overwrite is reported. Here: in
+    successfulVersions with the revision the destination holds."""
+    package = contract.package("identical-overwrite")
     published = contract.publish(contract.source, package, "1.0.0")
     pinned = {"1.0.0": published["versionRevision"]}
     contract.copy(package, versionRevisions=pinned)
-    again = contract.copy(package, versionRevisions=pinned)
-    assert not again.get("successfulVersions")
+    again = contract.copy(package, versionRevisions=pinned, allowOverwrite=True)
+    assert again["successfulVersions"]["1.0.0"]["revision"] == published["versionRevision"]
     assert not again.get("failedVersions")
 
 
