@@ -29,6 +29,7 @@ from .answers import ANSWER_KINDS, check_kind
 from .exceptions import CodeArtifactError, error_for_code
 from .models import codeartifact_backends
 from .quotas import Answer
+from .responses import CodeArtifactResponse
 
 CONTROL_PREFIX = "/_codeartifact_moto"
 # The code a control endpoint answers for bad arguments; Control raises ValueError for it.
@@ -256,6 +257,8 @@ def _operation(name: Any) -> str:
         raise ValueError(
             f"unknown CodeArtifact operation {name!r}; use an API name such as CopyPackageVersions"
         )
+    if not CodeArtifactResponse.implements(name):
+        raise ValueError(f"the local CodeArtifact does not implement {name}, so this would never apply")
     return name
 
 
