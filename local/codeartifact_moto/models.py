@@ -98,6 +98,17 @@ CopyPackageVersions
       as a package manager reading the source would see nothing from them; *Choice*). A package
       published directly into the source has ``upstream=BLOCK`` by default.
 
+Tags (API reference: TagResource "Adds or updates tags for a resource in CodeArtifact.",
+UntagResource "Removes tags from a resource in CodeArtifact.")
+    Domains and repositories, by ARN (``arn:aws:codeartifact:<region>:<account>:domain/<domain>``,
+    ``...:repository/<domain>/<repository>``), and ``tags`` on CreateDomain and CreateRepository.
+    A key tagged again gets the new value; untagging a key the resource lacks changes nothing
+    (*Choice*). An ARN of another form is a ValidationException, one naming a missing resource (or
+    another account or region, or a package group, which this backend does not implement) a
+    ResourceNotFoundException. Deleting a resource deletes its tags. *Choice* (CodeArtifact
+    documents neither): at most 50 tags per resource (ServiceQuotaExceededException), the limit of
+    AWS's tagging guidance, and keys starting ``aws:`` are reserved (ValidationException).
+
 UpdatePackageVersionsStatus / DeletePackageVersions
     Per version, not all or nothing: NOT_FOUND, MISMATCHED_REVISION (``versionRevisions``),
     MISMATCHED_STATUS (``expectedStatus``). ``targetStatus`` may be Published, Unlisted or
@@ -155,6 +166,7 @@ UPDATABLE_TARGET_STATUSES = frozenset({"Published", "Unlisted", "Archived"})
 MAX_VERSIONS_PER_CALL = 100
 MAX_UPSTREAMS = 10
 MAX_REPOSITORIES_PER_DOMAIN = 1000
+MAX_TAGS_PER_RESOURCE = 50
 EXTERNAL_CONNECTIONS = {
     "public:npmjs": "npm",
     "public:nuget-org": "nuget",
@@ -305,7 +317,7 @@ class Repository:
     upstreams: list[str] = field(default_factory=list)
     external_connections: list[str] = field(default_factory=list)
     created_time: datetime = field(default_factory=utcnow)
-    tags: list[dict[str, str]] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
     packages: dict[PackageKey, Package] = field(default_factory=dict)
     sequence: dict[tuple[str, str | None, str, str], int] = field(default_factory=dict)
 
@@ -364,7 +376,7 @@ class Domain:
     region: str
     encryption_key: str
     created_time: datetime = field(default_factory=utcnow)
-    tags: list[dict[str, str]] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
     repositories: dict[str, Repository] = field(default_factory=dict)
 
     @property
@@ -553,7 +565,8 @@ class CodeArtifactBackend(BaseBackend):
             if domain in self.domains:
                 raise ConflictException(f"Domain already exists: {domain}", "domain", domain)
             key = encryption_key or (f"arn:aws:kms:{self.region_name}:{self.account_id}:key/{uuid.uuid4()}")
-            created = Domain(domain, self.account_id, self.region_name, key, tags=list(tags or []))
+            created = Domain(domain, self.account_id, self.region_name, key)
+            created.tags = _tagged({}, tags or [], created.arn)
             self.domains[domain] = created
             return created
 
@@ -632,8 +645,8 @@ class CodeArtifactBackend(BaseBackend):
                 self.region_name,
                 description=description,
                 upstreams=list(upstreams),
-                tags=list(tags or []),
             )
+            repo.tags = _tagged({}, tags or [], repo.arn)
             found.repositories[repository] = repo
             return repo
 
@@ -713,6 +726,46 @@ class CodeArtifactBackend(BaseBackend):
                 )
             repo.external_connections.append(connection)
             return repo
+
+    # -- tags ----------------------------------------------------------------------------------
+
+    def _tagged_resource(self, arn: str) -> Domain | Repository:
+        """The domain or repository an ARN names (the resource types CodeArtifact tags here)."""
+        parts = arn.split(":", 5)
+        if len(parts) != 6 or parts[:3] != ["arn", "aws", "codeartifact"]:
+            raise ValidationException(f"Invalid resource ARN: {arn}", "FIELD_VALIDATION_FAILED")
+        region, account, resource = parts[3], parts[4], parts[5]
+        kind, _, path = resource.partition("/")
+        names = path.split("/")
+        not_found = ResourceNotFoundException(f"Resource not found: {arn}", kind or "resource", arn)
+        if kind not in ("domain", "repository", "package-group") or not all(names):
+            raise ValidationException(f"Invalid resource ARN: {arn}", "FIELD_VALIDATION_FAILED")
+        if region != self.region_name or account != self.account_id or kind == "package-group":
+            raise not_found
+        domain = self.domains.get(names[0])
+        if domain is None:
+            raise not_found
+        if kind == "domain" and len(names) == 1:
+            return domain
+        if kind == "repository" and len(names) == 2 and names[1] in domain.repositories:
+            return domain.repositories[names[1]]
+        raise not_found
+
+    def tag_resource(self, arn: str, tags: list[dict[str, str]]) -> None:
+        with self.lock:
+            resource = self._tagged_resource(arn)
+            resource.tags = _tagged(resource.tags, tags, arn)
+
+    def untag_resource(self, arn: str, keys: list[str]) -> None:
+        with self.lock:
+            resource = self._tagged_resource(arn)
+            for key in keys:
+                resource.tags.pop(key, None)
+
+    def list_tags_for_resource(self, arn: str) -> list[dict[str, str]]:
+        with self.lock:
+            resource = self._tagged_resource(arn)
+            return [{"key": key, "value": value} for key, value in resource.tags.items()]
 
     # -- packages ------------------------------------------------------------------------------
 
@@ -1387,6 +1440,27 @@ def _blocks(pkg: Package, origin_type: str) -> bool:
     if origin_type == "EXTERNAL":
         return pkg.upstream == "BLOCK"
     return pkg.publish == "BLOCK" and pkg.upstream == "BLOCK"
+
+
+def _tagged(current: dict[str, str], tags: Iterable[dict[str, str]], arn: str) -> dict[str, str]:
+    """``current`` with ``tags`` added or updated (same key: the new value), within the limits.
+
+    *Choice* (CodeArtifact documents neither): at most MAX_TAGS_PER_RESOURCE tags, the limit AWS's
+    tagging guidance gives, else ServiceQuotaExceededException (which TagResource may answer); keys
+    starting ``aws:`` are reserved for AWS and refused with ValidationException.
+    """
+    merged = dict(current)
+    for tag in tags:
+        if tag["key"].lower().startswith("aws:"):
+            raise ValidationException(
+                f"Tag keys starting with 'aws:' are reserved: {tag['key']}", "FIELD_VALIDATION_FAILED"
+            )
+        merged[tag["key"]] = tag.get("value", "")
+    if len(merged) > MAX_TAGS_PER_RESOURCE:
+        raise ServiceQuotaExceededException(
+            f"A resource can have at most {MAX_TAGS_PER_RESOURCE} tags", "tag", arn
+        )
+    return merged
 
 
 def _error(code: str, message: str) -> dict[str, str]:

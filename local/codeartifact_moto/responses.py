@@ -49,11 +49,8 @@ NOT_IMPLEMENTED: frozenset[str] = frozenset(
         "ListPackageGroups",
         "ListPackageVersionDependencies",
         "ListSubPackageGroups",
-        "ListTagsForResource",
         "PutDomainPermissionsPolicy",
         "PutRepositoryPermissionsPolicy",
-        "TagResource",
-        "UntagResource",
         "UpdatePackageGroup",
         "UpdatePackageGroupOriginConfiguration",
     }
@@ -240,6 +237,19 @@ class CodeArtifactResponse(BaseResponse):
             **self._coords(),
         )
         return ActionResult({"repository": repo.description_dict()})
+
+    # -- tags ----------------------------------------------------------------------------------
+
+    def tag_resource(self) -> ActionResult:
+        self.backend.tag_resource(self._p("resourceArn"), self._p("tags") or [])
+        return ActionResult({})
+
+    def untag_resource(self) -> ActionResult:
+        self.backend.untag_resource(self._p("resourceArn"), self._p("tagKeys") or [])
+        return ActionResult({})
+
+    def list_tags_for_resource(self) -> ActionResult:
+        return ActionResult({"tags": self.backend.list_tags_for_resource(self._p("resourceArn"))})
 
     # -- packages ------------------------------------------------------------------------------
 

@@ -398,3 +398,44 @@ def test_unfinished_version_is_mismatched_status(contract: Contract) -> None:
     package = contract.package("incomplete")
     contract.publish(contract.source, package, "1.0.0", unfinished=True)
     assert failed_codes(contract.copy(package, versions=["1.0.0"])) == {"1.0.0": "MISMATCHED_STATUS"}
+
+
+# -- tags --------------------------------------------------------------------------------------
+
+
+def test_repository_tags_are_added_updated_listed_and_removed(contract: Contract) -> None:
+    """API reference: TagResource "Adds or updates tags for a resource in CodeArtifact."; UntagResource
+    "Removes tags from a resource in CodeArtifact."; user guide, "Tagging resources": "Add tags to a domain or
+    repository when you create it"."""
+    name = f"ct-{contract.suffix}-tags"
+    created = contract.client.create_repository(
+        **contract.where(repository=name, tags=[{"key": "team", "value": "a"}])
+    )["repository"]
+    try:
+        arn = created["arn"]
+
+        def tags() -> dict[str, str]:
+            listed = contract.client.list_tags_for_resource(resourceArn=arn)["tags"]
+            return {tag["key"]: tag["value"] for tag in listed}
+
+        assert tags() == {"team": "a"}
+        contract.client.tag_resource(
+            resourceArn=arn, tags=[{"key": "team", "value": "b"}, {"key": "env", "value": "test"}]
+        )
+        assert tags() == {"team": "b", "env": "test"}
+        contract.client.untag_resource(resourceArn=arn, tagKeys=["team"])
+        assert tags() == {"env": "test"}
+    finally:
+        with contextlib.suppress(ClientError):
+            contract.client.delete_repository(**contract.where(repository=name))
+
+
+def test_tags_of_a_missing_repository_are_not_found(contract: Contract) -> None:
+    """API reference, ListTagsForResource errors: ResourceNotFoundException "The operation did not succeed
+    because the resource requested is not found in the service." """
+    arn = contract.client.describe_repository(**contract.where(repository=contract.destination))[
+        "repository"
+    ]["arn"]
+    with pytest.raises(ClientError) as excinfo:
+        contract.client.list_tags_for_resource(resourceArn=f"{arn}-missing")
+    assert error_code(excinfo) == "ResourceNotFoundException"
