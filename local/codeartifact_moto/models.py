@@ -109,6 +109,16 @@ UntagResource "Removes tags from a resource in CodeArtifact.")
     documents neither): at most 50 tags per resource (ServiceQuotaExceededException), the limit of
     AWS's tagging guidance, and keys starting ``aws:`` are reserved (ValidationException).
 
+Permissions policies (Put/Get/Delete Domain/RepositoryPermissionsPolicy)
+    The policy document is stored and returned exactly as given, with a fresh opaque ``revision``
+    per put. It must be JSON ("A valid displayable JSON Aspen policy string"; *Choice*: an object
+    with a ``Statement``) of at most 7168 characters (the model), else ValidationException.
+    ``policyRevision`` is "used for optimistic locking": given, it must be the current policy's
+    revision, else ConflictException (*Choice*: also when there is no policy to put over).
+    Getting or deleting a policy that is not set is ResourceNotFoundException; delete answers the
+    policy it deleted. Policies are not evaluated: nothing is denied by them (no IAM here), and
+    deleting the domain or repository deletes its policy.
+
 UpdatePackageVersionsStatus / DeletePackageVersions
     Per version, not all or nothing: NOT_FOUND, MISMATCHED_REVISION (``versionRevisions``),
     MISMATCHED_STATUS (``expectedStatus``). ``targetStatus`` may be Published, Unlisted or
@@ -307,6 +317,18 @@ class Package:
         return out
 
 
+@dataclass(frozen=True)
+class Policy:
+    """A resource policy as stored: the document exactly as given, and its revision."""
+
+    resource_arn: str
+    document: str
+    revision: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def as_dict(self) -> dict[str, str]:
+        return {"resourceArn": self.resource_arn, "revision": self.revision, "document": self.document}
+
+
 @dataclass
 class Repository:
     name: str
@@ -318,6 +340,7 @@ class Repository:
     external_connections: list[str] = field(default_factory=list)
     created_time: datetime = field(default_factory=utcnow)
     tags: dict[str, str] = field(default_factory=dict)
+    policy: Policy | None = None
     packages: dict[PackageKey, Package] = field(default_factory=dict)
     sequence: dict[tuple[str, str | None, str, str], int] = field(default_factory=dict)
 
@@ -377,6 +400,7 @@ class Domain:
     encryption_key: str
     created_time: datetime = field(default_factory=utcnow)
     tags: dict[str, str] = field(default_factory=dict)
+    policy: Policy | None = None
     repositories: dict[str, Repository] = field(default_factory=dict)
 
     @property
@@ -766,6 +790,48 @@ class CodeArtifactBackend(BaseBackend):
         with self.lock:
             resource = self._tagged_resource(arn)
             return [{"key": key, "value": value} for key, value in resource.tags.items()]
+
+    # -- permissions policies ------------------------------------------------------------------
+
+    def _policy_holder(self, domain: str, owner: str | None, repository: str | None) -> Domain | Repository:
+        if repository is None:
+            return self._domain(domain, owner)
+        return self._repository(domain, owner, repository)
+
+    def put_permissions_policy(
+        self,
+        *,
+        domain: str,
+        owner: str | None,
+        repository: str | None,
+        document: str,
+        revision: str | None,
+    ) -> Policy:
+        """Set the domain's (``repository`` None) or the repository's resource policy."""
+        with self.lock:
+            holder = self._policy_holder(domain, owner, repository)
+            _check_policy_document(document)
+            _check_policy_revision(holder, revision)
+            holder.policy = Policy(holder.arn, document)
+            return holder.policy
+
+    def get_permissions_policy(self, *, domain: str, owner: str | None, repository: str | None) -> Policy:
+        with self.lock:
+            holder = self._policy_holder(domain, owner, repository)
+            if holder.policy is None:
+                raise _no_policy(holder)
+            return holder.policy
+
+    def delete_permissions_policy(
+        self, *, domain: str, owner: str | None, repository: str | None, revision: str | None
+    ) -> Policy:
+        with self.lock:
+            holder = self._policy_holder(domain, owner, repository)
+            if holder.policy is None:
+                raise _no_policy(holder)
+            _check_policy_revision(holder, revision)
+            deleted, holder.policy = holder.policy, None
+            return deleted
 
     # -- packages ------------------------------------------------------------------------------
 
@@ -1461,6 +1527,41 @@ def _tagged(current: dict[str, str], tags: Iterable[dict[str, str]], arn: str) -
             f"A resource can have at most {MAX_TAGS_PER_RESOURCE} tags", "tag", arn
         )
     return merged
+
+
+def _check_policy_document(document: str) -> None:
+    """The document must be JSON (the API: "A valid displayable JSON Aspen policy string"); *Choice*:
+    a JSON object with a ``Statement``, the least an IAM policy has. Its size the model checks."""
+    try:
+        parsed = json.loads(document)
+    except ValueError:
+        raise ValidationException(
+            "The policy document is not valid JSON", "FIELD_VALIDATION_FAILED"
+        ) from None
+    if not isinstance(parsed, dict) or "Statement" not in parsed:
+        raise ValidationException(
+            "The policy document must be a JSON object with a Statement", "FIELD_VALIDATION_FAILED"
+        )
+
+
+def _check_policy_revision(holder: Domain | Repository, revision: str | None) -> None:
+    """``policyRevision`` is for optimistic locking: given, it must be the current policy's revision."""
+    if revision is None:
+        return
+    current = holder.policy.revision if holder.policy is not None else None
+    if revision != current:
+        raise ConflictException(
+            f"The policy revision {revision} is not the current revision of the resource policy of "
+            f"{holder.arn}",
+            "resource-policy",
+            holder.arn,
+        )
+
+
+def _no_policy(holder: Domain | Repository) -> ResourceNotFoundException:
+    return ResourceNotFoundException(
+        f"No resource policy is set on {holder.arn}", "resource-policy", holder.arn
+    )
 
 
 def _error(code: str, message: str) -> dict[str, str]:

@@ -33,24 +33,18 @@ from .validation import validate_input
 NOT_IMPLEMENTED: frozenset[str] = frozenset(
     {
         "CreatePackageGroup",
-        "DeleteDomainPermissionsPolicy",
         "DeletePackageGroup",
-        "DeleteRepositoryPermissionsPolicy",
         "DescribePackageGroup",
         "DisassociateExternalConnection",
         "GetAssociatedPackageGroup",
         "GetAuthorizationToken",
-        "GetDomainPermissionsPolicy",
         "GetPackageVersionReadme",
         "GetRepositoryEndpoint",
-        "GetRepositoryPermissionsPolicy",
         "ListAllowedRepositoriesForGroup",
         "ListAssociatedPackages",
         "ListPackageGroups",
         "ListPackageVersionDependencies",
         "ListSubPackageGroups",
-        "PutDomainPermissionsPolicy",
-        "PutRepositoryPermissionsPolicy",
         "UpdatePackageGroup",
         "UpdatePackageGroupOriginConfiguration",
     }
@@ -237,6 +231,38 @@ class CodeArtifactResponse(BaseResponse):
             **self._coords(),
         )
         return ActionResult({"repository": repo.description_dict()})
+
+    # -- permissions policies ------------------------------------------------------------------
+
+    def _policy(self, repository: str | None, action: str) -> ActionResult:
+        coords = {**self._coords(), "repository": repository}
+        if action == "put":
+            policy = self.backend.put_permissions_policy(
+                document=self._p("policyDocument"), revision=self._p("policyRevision"), **coords
+            )
+        elif action == "get":
+            policy = self.backend.get_permissions_policy(**coords)
+        else:
+            policy = self.backend.delete_permissions_policy(revision=self._p("policyRevision"), **coords)
+        return ActionResult({"policy": policy.as_dict()})
+
+    def put_domain_permissions_policy(self) -> ActionResult:
+        return self._policy(None, "put")
+
+    def get_domain_permissions_policy(self) -> ActionResult:
+        return self._policy(None, "get")
+
+    def delete_domain_permissions_policy(self) -> ActionResult:
+        return self._policy(None, "delete")
+
+    def put_repository_permissions_policy(self) -> ActionResult:
+        return self._policy(self._p("repository"), "put")
+
+    def get_repository_permissions_policy(self) -> ActionResult:
+        return self._policy(self._p("repository"), "get")
+
+    def delete_repository_permissions_policy(self) -> ActionResult:
+        return self._policy(self._p("repository"), "delete")
 
     # -- tags ----------------------------------------------------------------------------------
 

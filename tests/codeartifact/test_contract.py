@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -439,3 +440,70 @@ def test_tags_of_a_missing_repository_are_not_found(contract: Contract) -> None:
     with pytest.raises(ClientError) as excinfo:
         contract.client.list_tags_for_resource(resourceArn=f"{arn}-missing")
     assert error_code(excinfo) == "ResourceNotFoundException"
+
+
+# -- permissions policies ----------------------------------------------------------------------
+
+
+def _read_policy(repository_arn: str) -> str:
+    account = repository_arn.split(":")[4]
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                    "Action": "codeartifact:ReadFromRepository",
+                    "Resource": "*",
+                }
+            ],
+        }
+    )
+
+
+def test_repository_policy_is_set_read_locked_and_deleted(contract: Contract) -> None:
+    """API reference: PutRepositoryPermissionsPolicy "Sets the resource policy on a repository that specifies
+    permissions to access it."; policyRevision "This revision is used for optimistic locking, which prevents
+    others from overwriting your changes"; GetRepositoryPermissionsPolicy "Returns the resource policy that is
+    set on a repository."; DeleteRepositoryPermissionsPolicy "Deletes the resource policy that is set on a
+    repository." """
+    where = contract.where(repository=contract.destination)
+    arn = contract.client.describe_repository(**where)["repository"]["arn"]
+    document = _read_policy(arn)
+    with pytest.raises(ClientError) as excinfo:
+        contract.client.get_repository_permissions_policy(**where)
+    assert error_code(excinfo) == "ResourceNotFoundException"
+
+    put = contract.client.put_repository_permissions_policy(policyDocument=document, **where)["policy"]
+    assert put["resourceArn"] == arn
+    assert json.loads(put["document"]) == json.loads(document)
+    got = contract.client.get_repository_permissions_policy(**where)["policy"]
+    assert (got["revision"], json.loads(got["document"])) == (put["revision"], json.loads(document))
+
+    # The holder of the current revision may replace it; one holding an older revision may not
+    changed = document.replace("ReadFromRepository", "DescribePackageVersion")
+    again = contract.client.put_repository_permissions_policy(
+        policyDocument=changed, policyRevision=put["revision"], **where
+    )["policy"]
+    assert again["revision"] != put["revision"]
+    with pytest.raises(ClientError) as excinfo:
+        contract.client.put_repository_permissions_policy(
+            policyDocument=document, policyRevision=put["revision"], **where
+        )
+    assert error_code(excinfo) == "ConflictException"
+
+    deleted = contract.client.delete_repository_permissions_policy(**where)["policy"]
+    assert deleted["revision"] == again["revision"]
+    with pytest.raises(ClientError) as excinfo:
+        contract.client.get_repository_permissions_policy(**where)
+    assert error_code(excinfo) == "ResourceNotFoundException"
+
+
+def test_a_policy_that_is_not_json_is_invalid(contract: Contract) -> None:
+    """API reference, policyDocument: "A valid displayable JSON Aspen policy string"."""
+    with pytest.raises(ClientError) as excinfo:
+        contract.client.put_repository_permissions_policy(
+            policyDocument="{not json", **contract.where(repository=contract.destination)
+        )
+    assert error_code(excinfo) == "ValidationException"
