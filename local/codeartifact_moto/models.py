@@ -109,6 +109,18 @@ UntagResource "Removes tags from a resource in CodeArtifact.")
     documents neither): at most 50 tags per resource (ServiceQuotaExceededException), the limit of
     AWS's tagging guidance, and keys starting ``aws:`` are reserved (ValidationException).
 
+GetAuthorizationToken and GetRepositoryEndpoint
+    A token is a fresh opaque string for an existing domain; nothing checks it (no authentication
+    here). ``durationSeconds``: "Valid values are 0 and any number between 900 (15 minutes) and
+    43200 (12 hours)" (ValidationException otherwise); not given, the token lasts 12 hours ("valid
+    for a period of 12 hours when created with the login command"; *Choice* for the API call).
+    *Choice*: 0, "the same expiration of the user's role's temporary credentials", also gives 12
+    hours, since the local account's credentials never expire. A repository's endpoint is the
+    service's URL form ``https://<domain>-<owner>.d.codeartifact.<region>.amazonaws.com/<format>/
+    <repository>/`` for any existing repository and format (*Choice*: also for ``endpointType``
+    dualstack, whose host the docs do not give). It names AWS, not the local server: package
+    managers' protocols are not emulated.
+
 Permissions policies (Put/Get/Delete Domain/RepositoryPermissionsPolicy)
     The policy document is stored and returned exactly as given, with a fresh opaque ``revision``
     per put. It must be JSON ("A valid displayable JSON Aspen policy string"; *Choice*: an object
@@ -145,7 +157,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from moto.core.base_backend import BackendDict, BaseBackend
@@ -177,6 +189,8 @@ MAX_VERSIONS_PER_CALL = 100
 MAX_UPSTREAMS = 10
 MAX_REPOSITORIES_PER_DOMAIN = 1000
 MAX_TAGS_PER_RESOURCE = 50
+MIN_TOKEN_SECONDS = 900
+MAX_TOKEN_SECONDS = 43200
 EXTERNAL_CONNECTIONS = {
     "public:npmjs": "npm",
     "public:nuget-org": "nuget",
@@ -750,6 +764,31 @@ class CodeArtifactBackend(BaseBackend):
                 )
             repo.external_connections.append(connection)
             return repo
+
+    # -- authorization tokens and endpoints ----------------------------------------------------
+
+    def get_authorization_token(
+        self, domain: str, owner: str | None, duration_seconds: int | None
+    ) -> tuple[str, datetime]:
+        """A fresh opaque token for ``domain`` and when it expires (see the module docstring)."""
+        with self.lock:
+            self._domain(domain, owner)
+            if duration_seconds is not None and 0 < duration_seconds < MIN_TOKEN_SECONDS:
+                raise ValidationException(
+                    f"durationSeconds must be 0 or between {MIN_TOKEN_SECONDS} and {MAX_TOKEN_SECONDS}",
+                    "FIELD_VALIDATION_FAILED",
+                )
+            seconds = duration_seconds or MAX_TOKEN_SECONDS
+            token = base64.urlsafe_b64encode(uuid.uuid4().bytes + uuid.uuid4().bytes).decode("ascii")
+            return token.rstrip("="), utcnow() + timedelta(seconds=seconds)
+
+    def get_repository_endpoint(self, domain: str, owner: str | None, repository: str, fmt: str) -> str:
+        with self.lock:
+            repo = self._repository(domain, owner, repository)
+            return (
+                f"https://{repo.domain_name}-{repo.domain_owner}.d.codeartifact.{self.region_name}"
+                f".amazonaws.com/{fmt}/{repo.name}/"
+            )
 
     # -- tags ----------------------------------------------------------------------------------
 

@@ -37,9 +37,7 @@ NOT_IMPLEMENTED: frozenset[str] = frozenset(
         "DescribePackageGroup",
         "DisassociateExternalConnection",
         "GetAssociatedPackageGroup",
-        "GetAuthorizationToken",
         "GetPackageVersionReadme",
-        "GetRepositoryEndpoint",
         "ListAllowedRepositoriesForGroup",
         "ListAssociatedPackages",
         "ListPackageGroups",
@@ -231,6 +229,20 @@ class CodeArtifactResponse(BaseResponse):
             **self._coords(),
         )
         return ActionResult({"repository": repo.description_dict()})
+
+    # -- authorization tokens and endpoints ----------------------------------------------------
+
+    def get_authorization_token(self) -> ActionResult:
+        token, expiration = self.backend.get_authorization_token(
+            duration_seconds=self._p("durationSeconds"), **self._coords()
+        )
+        return ActionResult({"authorizationToken": token, "expiration": expiration})
+
+    def get_repository_endpoint(self) -> ActionResult:
+        endpoint = self.backend.get_repository_endpoint(
+            repository=self._p("repository"), fmt=self._p("format"), **self._coords()
+        )
+        return ActionResult({"repositoryEndpoint": endpoint})
 
     # -- permissions policies ------------------------------------------------------------------
 

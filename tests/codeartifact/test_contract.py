@@ -22,6 +22,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -507,3 +508,35 @@ def test_a_policy_that_is_not_json_is_invalid(contract: Contract) -> None:
             policyDocument="{not json", **contract.where(repository=contract.destination)
         )
     assert error_code(excinfo) == "ValidationException"
+
+
+# -- authorization tokens and endpoints --------------------------------------------------------
+
+
+def test_authorization_token_lasts_the_duration_asked(contract: Contract) -> None:
+    """API reference, GetAuthorizationToken: "Generates a temporary authorization token for accessing
+    repositories in the domain."; durationSeconds "Valid values are 0 and any number between 900 (15
+    minutes) and 43200 (12 hours)." """
+    before = datetime.now(UTC)
+    answer = contract.client.get_authorization_token(**contract.where(durationSeconds=900))
+    assert answer["authorizationToken"]
+    assert (answer["expiration"] - before).total_seconds() == pytest.approx(900, abs=60)
+    with pytest.raises(ClientError) as excinfo:
+        contract.client.get_authorization_token(**contract.where(durationSeconds=899))
+    assert error_code(excinfo) == "ValidationException"
+
+
+def test_repository_endpoint_has_the_documented_form(contract: Contract) -> None:
+    """API reference, GetRepositoryEndpoint: "Returns the endpoint of a repository for a specific package
+    format."; the user guide's form: https://my_domain-111122223333.d.codeartifact.us-west-2.amazonaws.com/
+    npm/my_repo/"""
+    arn = contract.client.describe_repository(**contract.where(repository=contract.destination))[
+        "repository"
+    ]["arn"]
+    region, owner = arn.split(":")[3:5]
+    endpoint = contract.client.get_repository_endpoint(
+        **contract.where(repository=contract.destination, format="npm")
+    )["repositoryEndpoint"]
+    assert endpoint == (
+        f"https://{contract.domain}-{owner}.d.codeartifact.{region}.amazonaws.com/npm/{contract.destination}/"
+    )
