@@ -5,6 +5,13 @@ plus the choices this emulation makes where they are silent (marked *Choice*). E
 exercised in ``tests/codeartifact``; the contract tests state each once so they can be re-checked
 against real AWS.
 
+External connections
+    AssociateExternalConnection records one of the public connections (one per repository,
+    ConflictException for a second); DisassociateExternalConnection ("Removes an existing external
+    connection from a repository.") removes it, and one the repository does not have is a
+    ResourceNotFoundException (*Choice*: the docs do not say). Versions ingested through it stay
+    in the repository. Nothing is fetched from a connection (use the seed's EXTERNAL origin).
+
 Packages and versions
     A package is identified by (format, namespace, name) inside a repository. maven, swift and
     generic packages require a namespace (ValidationException without one); pypi, nuget, ruby
@@ -871,6 +878,21 @@ class CodeArtifactBackend(BaseBackend):
             _check_policy_revision(holder, revision)
             deleted, holder.policy = holder.policy, None
             return deleted
+
+    def disassociate_external_connection(
+        self, domain: str, owner: str | None, repository: str, connection: str
+    ) -> Repository:
+        """Remove ``connection`` from the repository; versions ingested through it stay."""
+        with self.lock:
+            repo = self._repository(domain, owner, repository)
+            if connection not in repo.external_connections:
+                raise ResourceNotFoundException(
+                    f"External connection {connection} is not associated with repository {repository}",
+                    "external-connection",
+                    connection,
+                )
+            repo.external_connections.remove(connection)
+            return repo
 
     # -- packages ------------------------------------------------------------------------------
 

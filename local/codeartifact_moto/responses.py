@@ -35,7 +35,6 @@ NOT_IMPLEMENTED: frozenset[str] = frozenset(
         "CreatePackageGroup",
         "DeletePackageGroup",
         "DescribePackageGroup",
-        "DisassociateExternalConnection",
         "GetAssociatedPackageGroup",
         "GetPackageVersionReadme",
         "ListAllowedRepositoriesForGroup",
@@ -288,6 +287,14 @@ class CodeArtifactResponse(BaseResponse):
 
     def list_tags_for_resource(self) -> ActionResult:
         return ActionResult({"tags": self.backend.list_tags_for_resource(self._p("resourceArn"))})
+
+    def disassociate_external_connection(self) -> ActionResult:
+        repo = self.backend.disassociate_external_connection(
+            repository=self._p("repository"),
+            connection=self._p("externalConnection"),
+            **self._coords(),
+        )
+        return ActionResult({"repository": repo.description_dict()})
 
     # -- packages ------------------------------------------------------------------------------
 

@@ -540,3 +540,16 @@ def test_repository_endpoint_has_the_documented_form(contract: Contract) -> None
     assert endpoint == (
         f"https://{contract.domain}-{owner}.d.codeartifact.{region}.amazonaws.com/npm/{contract.destination}/"
     )
+
+
+# -- external connections ----------------------------------------------------------------------
+
+
+def test_external_connection_is_associated_and_disassociated(contract: Contract) -> None:
+    """API reference: AssociateExternalConnection "Adds an existing external connection to a repository.";
+    DisassociateExternalConnection "Removes an existing external connection from a repository." """
+    where = contract.where(repository=contract.upstream, externalConnection="public:npmjs")
+    added = contract.client.associate_external_connection(**where)["repository"]
+    assert [c["externalConnectionName"] for c in added["externalConnections"]] == ["public:npmjs"]
+    removed = contract.client.disassociate_external_connection(**where)["repository"]
+    assert removed["externalConnections"] == []
