@@ -89,7 +89,8 @@ CopyPackageVersions
       ``allowOverwrite`` an identical version is reported in ``successfulVersions`` with its
       revision and emits no event (nothing changed).
     * Service variant ``identical-copy-omitted`` (see :data:`SERVICE_VARIANTS`; selected through
-      ``Control.set_service_variant``, per account and region, back to ``documented`` on reset):
+      ``Control.set_service_variant``, per account and region, back to ``documented`` on reset, or
+      for a whole server with ``python -m codeartifact_moto.server --service-variant``):
       the answer this emulation gave before, and the one a service that treats a repeated copy
       as harmless would give. A version already in the destination with the same revision
       succeeds without a copy and is left out of both maps (it does not trip the all-or-nothing
@@ -221,6 +222,22 @@ SERVICE_VARIANTS: dict[str, str] = {
     "without a copy and is left out of both maps; another revision is ALREADY_EXISTS",
 }
 DEFAULT_SERVICE_VARIANT = DOCUMENTED
+# What a backend starts with and a reset restores: DEFAULT_SERVICE_VARIANT unless this process's
+# server was started with --service-variant.
+_process_default = [DEFAULT_SERVICE_VARIANT]
+
+
+def check_service_variant(variant: str) -> str:
+    if variant not in SERVICE_VARIANTS:
+        raise ValueError(f"unknown service variant {variant!r}; expected one of {sorted(SERVICE_VARIANTS)}")
+    return variant
+
+
+def set_process_default_service_variant(variant: str) -> None:
+    """Make ``variant`` what every backend of this process starts with and resets to (the server CLI)."""
+    _process_default[0] = check_service_variant(variant)
+
+
 EVENT_SOURCE = "aws.codeartifact"
 EVENT_DETAIL_TYPE = "CodeArtifact Package Version State Change"
 
@@ -504,14 +521,11 @@ class CodeArtifactBackend(BaseBackend):
         self.domains: dict[str, Domain] = {}
         self.quotas = QuotaState()
         self.lock = threading.RLock()
-        self.service_variant = DEFAULT_SERVICE_VARIANT
+        self.service_variant = _process_default[0]
 
     def set_service_variant(self, variant: str) -> None:
         """Answer as ``variant`` (a key of :data:`SERVICE_VARIANTS`) from now on."""
-        if variant not in SERVICE_VARIANTS:
-            raise ValueError(
-                f"unknown service variant {variant!r}; expected one of {sorted(SERVICE_VARIANTS)}"
-            )
+        check_service_variant(variant)
         with self.lock:
             self.service_variant = variant
 
@@ -1548,7 +1562,7 @@ class CodeArtifactBackend(BaseBackend):
         with self.lock:
             self.domains.clear()
             self.quotas.reset()
-            self.service_variant = DEFAULT_SERVICE_VARIANT
+            self.service_variant = _process_default[0]
 
 
 def request_key(fmt: str, namespace: str | None, package: str) -> PackageKey:
