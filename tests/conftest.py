@@ -3,6 +3,14 @@
 Both yield a :class:`codeartifact_moto.testing.AwsEnv` of the same shape, so a test can be
 parametrized over the two (``any_aws`` does, with ``request.getfixturevalue``). Credentials are
 fake and the region is us-east-1; nothing leaves 127.0.0.1.
+
+A test that also asks for ``service_variant`` runs once per CodeArtifact service variant
+(``documented``, the default, and ``identical-copy-omitted``; see
+``codeartifact_moto.models.SERVICE_VARIANTS``): ``aws``, ``aws_server`` and ``any_aws`` answer as
+that variant in the local account. For example::
+
+    def test_duplicate_delivery_is_already_present(aws_server: AwsEnv, service_variant: str) -> None:
+        ...  # runs twice: [documented] and [identical-copy-omitted]
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from typing import Any
 import pytest
 from codeartifact_moto import install
 from codeartifact_moto.control import Control
+from codeartifact_moto.models import SERVICE_VARIANTS
 from codeartifact_moto.server import start_server
 from codeartifact_moto.testing import AwsEnv
 from moto import mock_aws
@@ -45,13 +54,35 @@ def _fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
 
 
+def _apply_service_variant(request: pytest.FixtureRequest, env: AwsEnv) -> None:
+    """Answer as the test's ``service_variant``, when it asks for one (else the default)."""
+    if "service_variant" in request.fixturenames:
+        env.control.set_service_variant(request.getfixturevalue("service_variant"))
+
+
+@pytest.fixture(params=list(SERVICE_VARIANTS))
+def service_variant(request: pytest.FixtureRequest) -> str:
+    """Each CodeArtifact service variant in turn, applied by ``aws``, ``aws_server`` and ``any_aws``.
+
+    ``documented`` answers as the API reference says (an existing version, identical or not, is
+    ALREADY_EXISTS without allowOverwrite); ``identical-copy-omitted`` leaves an identical copy out
+    of both maps. Code that promotes must be right under both.
+    """
+    if not {"aws", "aws_server", "any_aws"} & set(request.fixturenames):
+        pytest.fail("service_variant applies through the aws, aws_server or any_aws fixture; ask for one")
+    variant: str = request.param
+    return variant
+
+
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsEnv]:
+def aws(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[AwsEnv]:
     """In-process moto (``mock_aws``) with the CodeArtifact backend, fresh for each test."""
     _fake_credentials(monkeypatch)
     install()
     with mock_aws():
-        yield AwsEnv(endpoint_url=None, control=Control())
+        env = AwsEnv(endpoint_url=None, control=Control())
+        _apply_service_variant(request, env)
+        yield env
 
 
 @pytest.fixture(scope="session")
@@ -64,9 +95,12 @@ def moto_server() -> Iterator[tuple[ThreadedMotoServer, str]]:
 
 @pytest.fixture
 def aws_server(
-    moto_server: tuple[ThreadedMotoServer, str], monkeypatch: pytest.MonkeyPatch
+    moto_server: tuple[ThreadedMotoServer, str],
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> Iterator[AwsEnv]:
-    """moto over real HTTP; every service's state is reset before and after each test.
+    """moto over real HTTP; every service's state (and the service variant) is reset before and after
+    each test.
 
     After too: the server shares this process's moto backends with any other local AWS started in
     it, so a later test starting its own server (the demo) would find this test's domain there.
@@ -82,7 +116,9 @@ def aws_server(
     reset()
     control = Control(endpoint_url=url)  # moto's reset above also dropped CodeArtifact's state
     monkeypatch.setenv("AWS_ENDPOINT_URL", url)
-    yield AwsEnv(endpoint_url=url, control=control)
+    env = AwsEnv(endpoint_url=url, control=control)
+    _apply_service_variant(request, env)
+    yield env
     reset()
 
 

@@ -7,8 +7,12 @@ objects of the current ``mock_aws()``) and over HTTP against a server started by
 missing repository raises :class:`~codeartifact_moto.exceptions.ResourceNotFoundException`.
 
 Control endpoints (JSON in, JSON out; ``account_id`` and ``region`` in every body):
-``POST seed``, ``POST rate-limit``, ``POST faults``, ``POST faults/clear``, ``POST reset``,
-``POST stats``, ``GET health``.
+``POST seed``, ``POST rate-limit``, ``POST faults``, ``POST answers``, ``POST faults/clear``,
+``POST service-variant``, ``POST reset``, ``POST stats``, ``GET health``.
+
+Service variants (:data:`codeartifact_moto.models.SERVICE_VARIANTS`) choose between answers the
+service could give where tests must cover both: ``documented`` (the default, as the API reference
+says) and ``identical-copy-omitted``; see :mod:`codeartifact_moto.models`.
 """
 
 from __future__ import annotations
@@ -21,8 +25,11 @@ import urllib.request
 from datetime import datetime
 from typing import Any
 
+from .answers import ANSWER_KINDS, check_kind
 from .exceptions import CodeArtifactError, error_for_code
 from .models import codeartifact_backends
+from .quotas import Answer
+from .responses import CodeArtifactResponse
 
 CONTROL_PREFIX = "/_codeartifact_moto"
 # The code a control endpoint answers for bad arguments; Control raises ValueError for it.
@@ -105,12 +112,16 @@ class Control:
         count: int | None = None,
         status: int | None = None,
         delay_seconds: float | None = None,
+        package: str | None = None,
     ) -> None:
         """Fail ``operation`` with ``error_code`` for the next ``count`` calls and/or at ``rate``.
 
         ``status`` overrides the HTTP status the model gives the error; ``delay_seconds`` makes
         the faulty answer slow. An empty ``error_code`` with ``delay_seconds`` makes the call
-        succeed slowly. Botocore's own retries count as calls.
+        succeed slowly (or hang past a client's read timeout). ``package`` scopes the fault to
+        calls whose ``package`` parameter names that package: only they fail and only they
+        count; other packages' calls pass (the operation must take a package). Botocore's own
+        retries count as calls.
         """
         if error_code:
             error_for_code(error_code)  # fail fast on a name the model does not know
@@ -123,14 +134,71 @@ class Control:
                 "count": count,
                 "status": status,
                 "delay_seconds": delay_seconds,
+                "package": package,
+            },
+        )
+
+    def inject_answer(
+        self,
+        operation: str,
+        kind: str,
+        *,
+        package: str | None = None,
+        count: int | None = 1,
+        rate: float | None = None,
+        perform: bool = False,
+        body: str | None = None,
+        status: int | None = None,
+        content_type: str | None = None,
+    ) -> None:
+        """Answer the next ``count`` calls of ``operation`` (and/or a ``rate`` share) with ``kind``.
+
+        ``kind`` is one of :data:`codeartifact_moto.answers.ANSWER_KINDS`: ``empty-body``,
+        ``empty-object``, ``null-maps``, ``unrequested-versions``, ``html``, ``unparseable``,
+        ``other-revision``, ``unknown-error-code``, ``missing-error-code``, ``null-error-code``
+        or ``raw`` (with ``body``). ``perform=False`` answers without doing anything;
+        ``perform=True`` carries the call out first (the copy happens) and replaces its answer,
+        unless the call failed: its error is then answered as it is. ``status`` and
+        ``content_type`` override the kind's (HTTP 200, its content type). ``package`` scopes
+        it as for :meth:`inject_fault`. Calls that are throttled, faulted or invalid are answered
+        as usual and do not use it; each injected answer counts as a fault in :meth:`stats`.
+        """
+        check_kind(kind, body=body, map_operation=True)  # the operation is checked by the backend
+        self._call(
+            "answers",
+            {
+                "operation": operation,
+                "kind": kind,
+                "package": package,
+                "count": count,
+                "rate": rate,
+                "perform": perform,
+                "body": body,
+                "status": status,
+                "content_type": content_type,
             },
         )
 
     def clear_faults(self) -> None:
+        """Drop every injected fault and answer (rate limits stay)."""
         self._call("faults/clear", {})
 
+    def set_service_variant(self, variant: str) -> None:
+        """Answer as service variant ``variant`` in this account and region until :meth:`reset`.
+
+        ``"documented"`` (the default) or ``"identical-copy-omitted"``; see
+        :data:`codeartifact_moto.models.SERVICE_VARIANTS`.
+        """
+        self._call("service-variant", {"variant": variant})
+
+    def service_variant(self) -> str:
+        """The service variant this account and region answers as."""
+        result: dict[str, str] = self._call("service-variant", {})
+        return result["variant"]
+
     def reset(self) -> None:
-        """Forget all CodeArtifact state (every account and region), limits, faults and stats.
+        """Forget all CodeArtifact state (every account and region), limits, faults, answers and
+        stats, and go back to the default service variant (``documented``).
 
         Other moto services keep their state; moto's own ``/moto-api/reset`` (or a new
         ``mock_aws()``) resets everything.
@@ -189,7 +257,32 @@ def _operation(name: Any) -> str:
         raise ValueError(
             f"unknown CodeArtifact operation {name!r}; use an API name such as CopyPackageVersions"
         )
+    if not CodeArtifactResponse.implements(name):
+        raise ValueError(f"the local CodeArtifact does not implement {name}, so this would never apply")
     return name
+
+
+def _package_scope(operation: str, package: Any) -> str | None:
+    """A package filter, for an operation that takes one: on any other it would never fire."""
+    if package is None:
+        return None
+    if not isinstance(package, str) or not package:
+        raise ValueError(f"package must be a non-empty string, not {package!r}")
+    from moto.core.utils import get_service_model  # noqa: PLC0415 - botocore's model, loaded once
+
+    members = get_service_model("codeartifact").operation_model(operation).input_shape.members
+    if "package" not in members:
+        raise ValueError(
+            f"{operation} takes no package, so a fault or answer for package {package!r} would never fire"
+        )
+    return package
+
+
+def _map_operation(operation: str) -> bool:
+    from moto.core.utils import get_service_model  # noqa: PLC0415 - botocore's model, loaded once
+
+    output = get_service_model("codeartifact").operation_model(operation).output_shape
+    return output is not None and {"successfulVersions", "failedVersions"} <= set(output.members)
 
 
 def handle_control(action: str, payload: dict[str, Any]) -> Any:
@@ -220,15 +313,43 @@ def handle_control(action: str, payload: dict[str, Any]) -> Any:
     if action == "faults":
         if payload["error_code"]:
             error_for_code(payload["error_code"])  # a name the model does not know is a ValueError
+        operation = _operation(payload["operation"])
         backend.quotas.inject_fault(
-            _operation(payload["operation"]),
+            operation,
             payload["error_code"],
             rate=payload.get("rate"),
             count=payload.get("count"),
             status=payload.get("status"),
             delay_seconds=payload.get("delay_seconds"),
+            package=_package_scope(operation, payload.get("package")),
         )
         return None
+    if action == "answers":
+        operation = _operation(payload["operation"])
+        kind, body = payload.get("kind"), payload.get("body")
+        if not isinstance(kind, str):
+            raise ValueError(f"kind must be one of {sorted(ANSWER_KINDS)}")
+        if body is not None and not isinstance(body, str):
+            raise ValueError("body must be text")
+        check_kind(kind, body=body, map_operation=_map_operation(operation))
+        backend.quotas.inject_answer(
+            operation,
+            Answer(
+                rate=payload.get("rate"),
+                count=payload.get("count"),
+                package=_package_scope(operation, payload.get("package")),
+                kind=kind,
+                perform=bool(payload.get("perform", False)),
+                body=body,
+                status=payload.get("status"),
+                content_type=payload.get("content_type"),
+            ),
+        )
+        return None
+    if action == "service-variant":
+        if payload.get("variant") is not None:
+            backend.set_service_variant(payload["variant"])
+        return {"variant": backend.service_variant}
     if action == "faults/clear":
         backend.quotas.clear_faults()
         return None

@@ -5,6 +5,13 @@ plus the choices this emulation makes where they are silent (marked *Choice*). E
 exercised in ``tests/codeartifact``; the contract tests state each once so they can be re-checked
 against real AWS.
 
+External connections
+    AssociateExternalConnection records one of the public connections (one per repository,
+    ConflictException for a second); DisassociateExternalConnection ("Removes an existing external
+    connection from a repository.") removes it, and one the repository does not have is a
+    ResourceNotFoundException (*Choice*: the docs do not say). Versions ingested through it stay
+    in the repository. Nothing is fetched from a connection (use the seed's EXTERNAL origin).
+
 Packages and versions
     A package is identified by (format, namespace, name) inside a repository. maven, swift and
     generic packages require a namespace (ValidationException without one); pypi, nuget, ruby
@@ -57,8 +64,8 @@ CopyPackageVersions
       neither); at most 100 versions (botocore's model says so and the service rejects more).
     * The namespace is required for maven, swift and generic.
     * Each requested version is checked: missing in the source (NOT_FOUND); revision differs
-      from ``versionRevisions`` (MISMATCHED_REVISION); present in the destination with a
-      different revision (ALREADY_EXISTS, unless ``allowOverwrite``); *Choice*: an Unfinished or
+      from ``versionRevisions`` (MISMATCHED_REVISION); present in the destination
+      (ALREADY_EXISTS, unless ``allowOverwrite``; see below); *Choice*: an Unfinished or
       Disposed source version is MISMATCHED_STATUS (it has nothing complete to copy); *Choice*
       (the docs say nothing about copies and origin controls): a copied version enters the
       destination the way it first entered the domain, so a destination package with
@@ -70,10 +77,26 @@ CopyPackageVersions
       the first copied version's origin (INTERNAL: ALLOW/BLOCK, EXTERNAL: BLOCK/ALLOW).
     * All or nothing per call: when any version fails, nothing is copied and every other
       requested version comes back in ``failedVersions`` with ``SKIPPED``.
-    * A version already in the destination with the same revision (the same content) succeeds
-      without a copy and is left out of both maps: a repeated copy is harmless, and
-      ``successfulVersions`` lists exactly what this call copied. *Choice*: it does not trip the
-      all-or-nothing rule and emits no event.
+    * A version already in the destination, identical (the same revision) or not, is
+      ALREADY_EXISTS unless ``allowOverwrite``, and trips the all-or-nothing rule like any
+      failure. The API reference says of ``allowOverwrite``: "Set to true to overwrite a package
+      version that already exists in the destination repository. If set to false and the package
+      version already exists in the destination repository, the package version is returned in
+      the failedVersions field of the response with an ALREADY_EXISTS error code." It exempts
+      no identical copy, so neither does this default. That sentence is unconditional, so an
+      existing version is ALREADY_EXISTS before the origin controls below are looked at (they
+      govern versions entering a package, and this one is already there). *Choice*: with
+      ``allowOverwrite`` an identical version is reported in ``successfulVersions`` with its
+      revision and emits no event (nothing changed).
+    * Service variant ``identical-copy-omitted`` (see :data:`SERVICE_VARIANTS`; selected through
+      ``Control.set_service_variant``, per account and region, back to ``documented`` on reset, or
+      for a whole server with ``python -m codeartifact_moto.server --service-variant``):
+      the answer this emulation gave before, and the one a service that treats a repeated copy
+      as harmless would give. A version already in the destination with the same revision
+      succeeds without a copy and is left out of both maps (it does not trip the all-or-nothing
+      rule and emits no event); a version with another revision is NOT_ALLOWED when the
+      destination package's origin controls block it, else ALREADY_EXISTS unless
+      ``allowOverwrite``. Code that promotes must be right under both.
     * Copied versions keep revision, status, assets, metadata, publishedTime and origin, and
       each copy emits a Created (or Updated, when overwriting) event in the destination.
     * ``includeFromUpstream``: without it only versions stored in the source repository itself
@@ -82,6 +105,39 @@ CopyPackageVersions
       unless the source's package has ``upstream=BLOCK`` (it then takes nothing from upstreams,
       as a package manager reading the source would see nothing from them; *Choice*). A package
       published directly into the source has ``upstream=BLOCK`` by default.
+
+Tags (API reference: TagResource "Adds or updates tags for a resource in CodeArtifact.",
+UntagResource "Removes tags from a resource in CodeArtifact.")
+    Domains and repositories, by ARN (``arn:aws:codeartifact:<region>:<account>:domain/<domain>``,
+    ``...:repository/<domain>/<repository>``), and ``tags`` on CreateDomain and CreateRepository.
+    A key tagged again gets the new value; untagging a key the resource lacks changes nothing
+    (*Choice*). An ARN of another form is a ValidationException, one naming a missing resource (or
+    another account or region, or a package group, which this backend does not implement) a
+    ResourceNotFoundException. Deleting a resource deletes its tags. *Choice* (CodeArtifact
+    documents neither): at most 50 tags per resource (ServiceQuotaExceededException), the limit of
+    AWS's tagging guidance, and keys starting ``aws:`` are reserved (ValidationException).
+
+GetAuthorizationToken and GetRepositoryEndpoint
+    A token is a fresh opaque string for an existing domain; nothing checks it (no authentication
+    here). ``durationSeconds``: "Valid values are 0 and any number between 900 (15 minutes) and
+    43200 (12 hours)" (ValidationException otherwise); not given, the token lasts 12 hours ("valid
+    for a period of 12 hours when created with the login command"; *Choice* for the API call).
+    *Choice*: 0, "the same expiration of the user's role's temporary credentials", also gives 12
+    hours, since the local account's credentials never expire. A repository's endpoint is the
+    service's URL form ``https://<domain>-<owner>.d.codeartifact.<region>.amazonaws.com/<format>/
+    <repository>/`` for any existing repository and format (*Choice*: also for ``endpointType``
+    dualstack, whose host the docs do not give). It names AWS, not the local server: package
+    managers' protocols are not emulated.
+
+Permissions policies (Put/Get/Delete Domain/RepositoryPermissionsPolicy)
+    The policy document is stored and returned exactly as given, with a fresh opaque ``revision``
+    per put. It must be JSON ("A valid displayable JSON Aspen policy string"; *Choice*: an object
+    with a ``Statement``) of at most 7168 characters (the model), else ValidationException.
+    ``policyRevision`` is "used for optimistic locking": given, it must be the current policy's
+    revision, else ConflictException (*Choice*: also when there is no policy to put over).
+    Getting or deleting a policy that is not set is ResourceNotFoundException; delete answers the
+    policy it deleted. Policies are not evaluated: nothing is denied by them (no IAM here), and
+    deleting the domain or repository deletes its policy.
 
 UpdatePackageVersionsStatus / DeletePackageVersions
     Per version, not all or nothing: NOT_FOUND, MISMATCHED_REVISION (``versionRevisions``),
@@ -109,7 +165,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from moto.core.base_backend import BackendDict, BaseBackend
@@ -140,6 +196,9 @@ UPDATABLE_TARGET_STATUSES = frozenset({"Published", "Unlisted", "Archived"})
 MAX_VERSIONS_PER_CALL = 100
 MAX_UPSTREAMS = 10
 MAX_REPOSITORIES_PER_DOMAIN = 1000
+MAX_TAGS_PER_RESOURCE = 50
+MIN_TOKEN_SECONDS = 900
+MAX_TOKEN_SECONDS = 43200
 EXTERNAL_CONNECTIONS = {
     "public:npmjs": "npm",
     "public:nuget-org": "nuget",
@@ -153,6 +212,32 @@ EXTERNAL_CONNECTIONS = {
     "public:crates-io": "cargo",
     "public:swift-registry": "swift",
 }
+DOCUMENTED = "documented"
+IDENTICAL_COPY_OMITTED = "identical-copy-omitted"
+# How CopyPackageVersions answers a version the destination already holds (module docstring).
+SERVICE_VARIANTS: dict[str, str] = {
+    DOCUMENTED: "as the API reference says: a version already in the destination, identical or not, "
+    "is ALREADY_EXISTS without allowOverwrite and trips all-or-nothing (the default)",
+    IDENTICAL_COPY_OMITTED: "a version already in the destination with the same revision succeeds "
+    "without a copy and is left out of both maps; another revision is ALREADY_EXISTS",
+}
+DEFAULT_SERVICE_VARIANT = DOCUMENTED
+# What a backend starts with and a reset restores: DEFAULT_SERVICE_VARIANT unless this process's
+# server was started with --service-variant.
+_process_default = [DEFAULT_SERVICE_VARIANT]
+
+
+def check_service_variant(variant: str) -> str:
+    if variant not in SERVICE_VARIANTS:
+        raise ValueError(f"unknown service variant {variant!r}; expected one of {sorted(SERVICE_VARIANTS)}")
+    return variant
+
+
+def set_process_default_service_variant(variant: str) -> None:
+    """Make ``variant`` what every backend of this process starts with and resets to (the server CLI)."""
+    _process_default[0] = check_service_variant(variant)
+
+
 EVENT_SOURCE = "aws.codeartifact"
 EVENT_DETAIL_TYPE = "CodeArtifact Package Version State Change"
 
@@ -270,6 +355,18 @@ class Package:
         return out
 
 
+@dataclass(frozen=True)
+class Policy:
+    """A resource policy as stored: the document exactly as given, and its revision."""
+
+    resource_arn: str
+    document: str
+    revision: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def as_dict(self) -> dict[str, str]:
+        return {"resourceArn": self.resource_arn, "revision": self.revision, "document": self.document}
+
+
 @dataclass
 class Repository:
     name: str
@@ -280,7 +377,8 @@ class Repository:
     upstreams: list[str] = field(default_factory=list)
     external_connections: list[str] = field(default_factory=list)
     created_time: datetime = field(default_factory=utcnow)
-    tags: list[dict[str, str]] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+    policy: Policy | None = None
     packages: dict[PackageKey, Package] = field(default_factory=dict)
     sequence: dict[tuple[str, str | None, str, str], int] = field(default_factory=dict)
 
@@ -339,7 +437,8 @@ class Domain:
     region: str
     encryption_key: str
     created_time: datetime = field(default_factory=utcnow)
-    tags: list[dict[str, str]] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+    policy: Policy | None = None
     repositories: dict[str, Repository] = field(default_factory=dict)
 
     @property
@@ -422,6 +521,13 @@ class CodeArtifactBackend(BaseBackend):
         self.domains: dict[str, Domain] = {}
         self.quotas = QuotaState()
         self.lock = threading.RLock()
+        self.service_variant = _process_default[0]
+
+    def set_service_variant(self, variant: str) -> None:
+        """Answer as ``variant`` (a key of :data:`SERVICE_VARIANTS`) from now on."""
+        check_service_variant(variant)
+        with self.lock:
+            self.service_variant = variant
 
     # -- lookups -------------------------------------------------------------------------------
 
@@ -518,7 +624,8 @@ class CodeArtifactBackend(BaseBackend):
             if domain in self.domains:
                 raise ConflictException(f"Domain already exists: {domain}", "domain", domain)
             key = encryption_key or (f"arn:aws:kms:{self.region_name}:{self.account_id}:key/{uuid.uuid4()}")
-            created = Domain(domain, self.account_id, self.region_name, key, tags=list(tags or []))
+            created = Domain(domain, self.account_id, self.region_name, key)
+            created.tags = _tagged({}, tags or [], created.arn)
             self.domains[domain] = created
             return created
 
@@ -597,8 +704,8 @@ class CodeArtifactBackend(BaseBackend):
                 self.region_name,
                 description=description,
                 upstreams=list(upstreams),
-                tags=list(tags or []),
             )
+            repo.tags = _tagged({}, tags or [], repo.arn)
             found.repositories[repository] = repo
             return repo
 
@@ -677,6 +784,128 @@ class CodeArtifactBackend(BaseBackend):
                     "A repository can have only one external connection", "repository", repository
                 )
             repo.external_connections.append(connection)
+            return repo
+
+    # -- authorization tokens and endpoints ----------------------------------------------------
+
+    def get_authorization_token(
+        self, domain: str, owner: str | None, duration_seconds: int | None
+    ) -> tuple[str, datetime]:
+        """A fresh opaque token for ``domain`` and when it expires (see the module docstring)."""
+        with self.lock:
+            self._domain(domain, owner)
+            if duration_seconds is not None and 0 < duration_seconds < MIN_TOKEN_SECONDS:
+                raise ValidationException(
+                    f"durationSeconds must be 0 or between {MIN_TOKEN_SECONDS} and {MAX_TOKEN_SECONDS}",
+                    "FIELD_VALIDATION_FAILED",
+                )
+            seconds = duration_seconds or MAX_TOKEN_SECONDS
+            token = base64.urlsafe_b64encode(uuid.uuid4().bytes + uuid.uuid4().bytes).decode("ascii")
+            return token.rstrip("="), utcnow() + timedelta(seconds=seconds)
+
+    def get_repository_endpoint(self, domain: str, owner: str | None, repository: str, fmt: str) -> str:
+        with self.lock:
+            repo = self._repository(domain, owner, repository)
+            return (
+                f"https://{repo.domain_name}-{repo.domain_owner}.d.codeartifact.{self.region_name}"
+                f".amazonaws.com/{fmt}/{repo.name}/"
+            )
+
+    # -- tags ----------------------------------------------------------------------------------
+
+    def _tagged_resource(self, arn: str) -> Domain | Repository:
+        """The domain or repository an ARN names (the resource types CodeArtifact tags here)."""
+        parts = arn.split(":", 5)
+        if len(parts) != 6 or parts[:3] != ["arn", "aws", "codeartifact"]:
+            raise ValidationException(f"Invalid resource ARN: {arn}", "FIELD_VALIDATION_FAILED")
+        region, account, resource = parts[3], parts[4], parts[5]
+        kind, _, path = resource.partition("/")
+        names = path.split("/")
+        not_found = ResourceNotFoundException(f"Resource not found: {arn}", kind or "resource", arn)
+        if kind not in ("domain", "repository", "package-group") or not all(names):
+            raise ValidationException(f"Invalid resource ARN: {arn}", "FIELD_VALIDATION_FAILED")
+        if region != self.region_name or account != self.account_id or kind == "package-group":
+            raise not_found
+        domain = self.domains.get(names[0])
+        if domain is None:
+            raise not_found
+        if kind == "domain" and len(names) == 1:
+            return domain
+        if kind == "repository" and len(names) == 2 and names[1] in domain.repositories:
+            return domain.repositories[names[1]]
+        raise not_found
+
+    def tag_resource(self, arn: str, tags: list[dict[str, str]]) -> None:
+        with self.lock:
+            resource = self._tagged_resource(arn)
+            resource.tags = _tagged(resource.tags, tags, arn)
+
+    def untag_resource(self, arn: str, keys: list[str]) -> None:
+        with self.lock:
+            resource = self._tagged_resource(arn)
+            for key in keys:
+                resource.tags.pop(key, None)
+
+    def list_tags_for_resource(self, arn: str) -> list[dict[str, str]]:
+        with self.lock:
+            resource = self._tagged_resource(arn)
+            return [{"key": key, "value": value} for key, value in resource.tags.items()]
+
+    # -- permissions policies ------------------------------------------------------------------
+
+    def _policy_holder(self, domain: str, owner: str | None, repository: str | None) -> Domain | Repository:
+        if repository is None:
+            return self._domain(domain, owner)
+        return self._repository(domain, owner, repository)
+
+    def put_permissions_policy(
+        self,
+        *,
+        domain: str,
+        owner: str | None,
+        repository: str | None,
+        document: str,
+        revision: str | None,
+    ) -> Policy:
+        """Set the domain's (``repository`` None) or the repository's resource policy."""
+        with self.lock:
+            holder = self._policy_holder(domain, owner, repository)
+            _check_policy_document(document)
+            _check_policy_revision(holder, revision)
+            holder.policy = Policy(holder.arn, document)
+            return holder.policy
+
+    def get_permissions_policy(self, *, domain: str, owner: str | None, repository: str | None) -> Policy:
+        with self.lock:
+            holder = self._policy_holder(domain, owner, repository)
+            if holder.policy is None:
+                raise _no_policy(holder)
+            return holder.policy
+
+    def delete_permissions_policy(
+        self, *, domain: str, owner: str | None, repository: str | None, revision: str | None
+    ) -> Policy:
+        with self.lock:
+            holder = self._policy_holder(domain, owner, repository)
+            if holder.policy is None:
+                raise _no_policy(holder)
+            _check_policy_revision(holder, revision)
+            deleted, holder.policy = holder.policy, None
+            return deleted
+
+    def disassociate_external_connection(
+        self, domain: str, owner: str | None, repository: str, connection: str
+    ) -> Repository:
+        """Remove ``connection`` from the repository; versions ingested through it stay."""
+        with self.lock:
+            repo = self._repository(domain, owner, repository)
+            if connection not in repo.external_connections:
+                raise ResourceNotFoundException(
+                    f"External connection {connection} is not associated with repository {repository}",
+                    "external-connection",
+                    connection,
+                )
+            repo.external_connections.remove(connection)
             return repo
 
     # -- packages ------------------------------------------------------------------------------
@@ -1128,20 +1357,12 @@ class CodeArtifactBackend(BaseBackend):
                     )
                     continue
                 existing = dest_pkg.versions.get(version) if dest_pkg is not None else None
-                if existing is not None and existing.revision == pv.revision:
-                    continue  # identical content already there: success without a copy
-                if dest_pkg is not None and _blocks(dest_pkg, pv.origin_type):
-                    failed[version] = _error(
-                        "NOT_ALLOWED",
-                        f"The origin configuration of {package} in {destination.name} blocks new "
-                        f"versions of origin {pv.origin_type}",
-                    )
-                    continue
-                if existing is not None and not allow_overwrite:
-                    failed[version] = _error(
-                        "ALREADY_EXISTS",
-                        f"Version {version} already exists in {destination.name} with another revision",
-                    )
+                identical = existing is not None and existing.revision == pv.revision
+                if identical and self.service_variant == IDENTICAL_COPY_OMITTED:
+                    continue  # the variant: success without a copy, in neither map
+                refusal = self._copy_refusal(destination, dest_pkg, existing, pv, allow_overwrite)
+                if refusal is not None:
+                    failed[version] = refusal
                     continue
                 to_copy.append((version, pv))
             if failed:
@@ -1157,6 +1378,10 @@ class CodeArtifactBackend(BaseBackend):
             for version, pv in to_copy:
                 assert dest_pkg is not None
                 replaced = dest_pkg.versions.get(version)
+                if replaced is not None and replaced.revision == pv.revision:
+                    # An identical version overwritten: reported, but nothing changed (no event).
+                    successful[version] = {"revision": replaced.revision, "status": replaced.status}
+                    continue
                 copied = copy.deepcopy(pv)
                 dest_pkg.versions[version] = copied
                 successful[version] = {"revision": copied.revision, "status": copied.status}
@@ -1171,6 +1396,34 @@ class CodeArtifactBackend(BaseBackend):
                     changes = _diff(replaced, copied)
                     self._emit(destination, dest_pkg, copied, "Updated", changes)
             return successful, {}
+
+    def _copy_refusal(
+        self,
+        destination: Repository,
+        dest_pkg: Package | None,
+        existing: PackageVersion | None,
+        pv: PackageVersion,
+        allow_overwrite: bool,
+    ) -> dict[str, str] | None:
+        """The failedVersions entry that refuses copying ``pv`` over ``existing``, or None."""
+        version = pv.version
+        already = _error(
+            "ALREADY_EXISTS",
+            f"Version {version} already exists in repository {destination.name}",
+        )
+        not_allowed = _error(
+            "NOT_ALLOWED",
+            f"The origin configuration of {dest_pkg.name if dest_pkg else version} in "
+            f"{destination.name} blocks new versions of origin {pv.origin_type}",
+        )
+        blocked = dest_pkg is not None and _blocks(dest_pkg, pv.origin_type)
+        exists = existing is not None and not allow_overwrite
+        if self.service_variant == IDENTICAL_COPY_OMITTED:  # its order: origin controls first
+            return not_allowed if blocked else already if exists else None
+        # documented: "If set to false and the package version already exists in the destination
+        # repository, the package version is returned in the failedVersions field of the response
+        # with an ALREADY_EXISTS error code."
+        return already if exists else not_allowed if blocked else None
 
     def _select_versions(
         self,
@@ -1305,10 +1558,11 @@ class CodeArtifactBackend(BaseBackend):
             return successful, failed
 
     def reset_state(self) -> None:
-        """Forget every domain and the quota settings, as a fresh account would be."""
+        """Forget every domain, the quota settings and the service variant (back to the default)."""
         with self.lock:
             self.domains.clear()
             self.quotas.reset()
+            self.service_variant = _process_default[0]
 
 
 def request_key(fmt: str, namespace: str | None, package: str) -> PackageKey:
@@ -1327,6 +1581,62 @@ def _blocks(pkg: Package, origin_type: str) -> bool:
     if origin_type == "EXTERNAL":
         return pkg.upstream == "BLOCK"
     return pkg.publish == "BLOCK" and pkg.upstream == "BLOCK"
+
+
+def _tagged(current: dict[str, str], tags: Iterable[dict[str, str]], arn: str) -> dict[str, str]:
+    """``current`` with ``tags`` added or updated (same key: the new value), within the limits.
+
+    *Choice* (CodeArtifact documents neither): at most MAX_TAGS_PER_RESOURCE tags, the limit AWS's
+    tagging guidance gives, else ServiceQuotaExceededException (which TagResource may answer); keys
+    starting ``aws:`` are reserved for AWS and refused with ValidationException.
+    """
+    merged = dict(current)
+    for tag in tags:
+        if tag["key"].lower().startswith("aws:"):
+            raise ValidationException(
+                f"Tag keys starting with 'aws:' are reserved: {tag['key']}", "FIELD_VALIDATION_FAILED"
+            )
+        merged[tag["key"]] = tag.get("value", "")
+    if len(merged) > MAX_TAGS_PER_RESOURCE:
+        raise ServiceQuotaExceededException(
+            f"A resource can have at most {MAX_TAGS_PER_RESOURCE} tags", "tag", arn
+        )
+    return merged
+
+
+def _check_policy_document(document: str) -> None:
+    """The document must be JSON (the API: "A valid displayable JSON Aspen policy string"); *Choice*:
+    a JSON object with a ``Statement``, the least an IAM policy has. Its size the model checks."""
+    try:
+        parsed = json.loads(document)
+    except ValueError:
+        raise ValidationException(
+            "The policy document is not valid JSON", "FIELD_VALIDATION_FAILED"
+        ) from None
+    if not isinstance(parsed, dict) or "Statement" not in parsed:
+        raise ValidationException(
+            "The policy document must be a JSON object with a Statement", "FIELD_VALIDATION_FAILED"
+        )
+
+
+def _check_policy_revision(holder: Domain | Repository, revision: str | None) -> None:
+    """``policyRevision`` is for optimistic locking: given, it must be the current policy's revision."""
+    if revision is None:
+        return
+    current = holder.policy.revision if holder.policy is not None else None
+    if revision != current:
+        raise ConflictException(
+            f"The policy revision {revision} is not the current revision of the resource policy of "
+            f"{holder.arn}",
+            "resource-policy",
+            holder.arn,
+        )
+
+
+def _no_policy(holder: Domain | Repository) -> ResourceNotFoundException:
+    return ResourceNotFoundException(
+        f"No resource policy is set on {holder.arn}", "resource-policy", holder.arn
+    )
 
 
 def _error(code: str, message: str) -> dict[str, str]:

@@ -10,6 +10,11 @@ at ``per_second`` tokens a second, so a burst of the bucket's size passes and th
 is the quota. Faults either fire for the next ``count`` calls or with probability ``rate`` from
 an RNG seeded by ``seed`` (deterministic for tests); the two can be combined (count caps rate).
 Rate limiting is checked before faults; a throttled call does not consume a fault.
+
+A fault or an injected answer (:mod:`codeartifact_moto.answers`) may be scoped to one package:
+it then matches only calls whose ``package`` parameter names it (nuget and swift names compared
+as the service stores them), counts only those calls, and leaves every other package's calls
+alone. Injected answers are taken after the rate limit, the faults and input validation.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+from .naming import request_name
 
 DEFAULT_FAULT_SEED = 20180922
 
@@ -50,15 +57,35 @@ class TokenBucket:
         return (1.0 - self.tokens) / self.per_second
 
 
+@dataclass(frozen=True)
+class Call:
+    """What a fault or an answer may be scoped by: the call's operation and package (if any)."""
+
+    operation: str
+    package: str | None = None
+    format: str | None = None
+
+    def names(self, package: str | None) -> bool:
+        """Whether this call is about ``package`` (None: any call)."""
+        if package is None:
+            return True
+        if self.package is None:
+            return False
+        fmt = self.format or ""
+        return request_name(fmt, package) == request_name(fmt, self.package)
+
+
 @dataclass
-class Fault:
-    error_code: str
+class Trigger:
+    """When an injection fires: for the next ``count`` matching calls and/or at ``rate``."""
+
     rate: float | None
     count: int | None
-    status: int | None
-    delay_seconds: float | None
+    package: str | None
 
-    def fires(self, rng: random.Random) -> bool:
+    def fires(self, call: Call, rng: random.Random) -> bool:
+        if not call.names(self.package):
+            return False
         if self.count is not None and self.count <= 0:
             return False
         hit = True if self.rate is None else rng.random() < self.rate
@@ -69,6 +96,27 @@ class Fault:
     @property
     def exhausted(self) -> bool:
         return self.count is not None and self.count <= 0
+
+
+_T = TypeVar("_T", bound=Trigger)
+
+
+@dataclass
+class Fault(Trigger):
+    error_code: str
+    status: int | None
+    delay_seconds: float | None
+
+
+@dataclass
+class Answer(Trigger):
+    """An odd answer in place of the real one (see :mod:`codeartifact_moto.answers`)."""
+
+    kind: str
+    perform: bool
+    body: str | None
+    status: int | None
+    content_type: str | None
 
 
 @dataclass
@@ -97,6 +145,7 @@ class QuotaState:
         self._clock = clock
         self._buckets: dict[str, TokenBucket] = {}
         self._faults: dict[str, list[Fault]] = {}
+        self._answers: dict[str, list[Answer]] = {}
         self._stats: dict[str, OperationStats] = {}
         self._rng = random.Random(DEFAULT_FAULT_SEED)
 
@@ -122,21 +171,24 @@ class QuotaState:
         count: int | None = None,
         status: int | None = None,
         delay_seconds: float | None = None,
+        package: str | None = None,
     ) -> None:
-        if rate is None and count is None:
-            raise ValueError("a fault needs a rate, a count or both")
-        if rate is not None and not 0.0 <= rate <= 1.0:
-            raise ValueError("rate must be within [0, 1]")
-        if count is not None and count < 0:
-            raise ValueError("count must not be negative")
+        _check_trigger("a fault", rate, count)
         with self._lock:
             self._faults.setdefault(operation, []).append(
-                Fault(error_code, rate, count, status, delay_seconds)
+                Fault(rate, count, package, error_code, status, delay_seconds)
             )
 
+    def inject_answer(self, operation: str, answer: Answer) -> None:
+        _check_trigger("an answer", answer.rate, answer.count)
+        with self._lock:
+            self._answers.setdefault(operation, []).append(answer)
+
     def clear_faults(self) -> None:
+        """Drop every fault and injected answer."""
         with self._lock:
             self._faults.clear()
+            self._answers.clear()
 
     def seed(self, seed: int) -> None:
         with self._lock:
@@ -146,28 +198,34 @@ class QuotaState:
         with self._lock:
             self._buckets.clear()
             self._faults.clear()
+            self._answers.clear()
             self._stats.clear()
             self._rng = random.Random(DEFAULT_FAULT_SEED)
 
-    def admit(self, operation: str) -> Decision:
+    def admit(self, call: Call | str) -> Decision:
         """Count the call and decide whether it is throttled, faulted or passes."""
+        call = Call(call) if isinstance(call, str) else call
         with self._lock:
-            stats = self._stats.setdefault(operation, OperationStats())
+            stats = self._stats.setdefault(call.operation, OperationStats())
             stats.calls += 1
-            bucket = self._buckets.get(operation)
+            bucket = self._buckets.get(call.operation)
             if bucket is not None:
                 wait = bucket.take()
                 if wait is not None:
                     stats.throttled += 1
                     return Decision(throttled_for=wait)
-            faults = self._faults.get(operation, [])
-            for fault in faults:
-                if fault.fires(self._rng):
-                    stats.faults += 1
-                    if fault.exhausted:
-                        faults.remove(fault)
-                    return Decision(fault=fault)
-            return Decision()
+            fault = _take(self._faults.get(call.operation, []), call, self._rng)
+            if fault is not None:
+                stats.faults += 1
+            return Decision(fault=fault)
+
+    def take_answer(self, call: Call) -> Answer | None:
+        """The injected answer that replaces this call's answer, if one fires (counted as a fault)."""
+        with self._lock:
+            answer = _take(self._answers.get(call.operation, []), call, self._rng)
+            if answer is not None:
+                self._stats.setdefault(call.operation, OperationStats()).faults += 1
+            return answer
 
     def stats(self) -> dict[str, dict[str, int]]:
         with self._lock:
@@ -180,4 +238,28 @@ class QuotaState:
                 "faults": {
                     op: [f.__dict__.copy() for f in faults] for op, faults in self._faults.items() if faults
                 },
+                "answers": {
+                    op: [a.__dict__.copy() for a in answers]
+                    for op, answers in self._answers.items()
+                    if answers
+                },
             }
+
+
+def _check_trigger(what: str, rate: float | None, count: int | None) -> None:
+    if rate is None and count is None:
+        raise ValueError(f"{what} needs a rate, a count or both")
+    if rate is not None and not 0.0 <= rate <= 1.0:
+        raise ValueError("rate must be within [0, 1]")
+    if count is not None and count < 0:
+        raise ValueError("count must not be negative")
+
+
+def _take(triggers: list[_T], call: Call, rng: random.Random) -> _T | None:
+    """The first injection that fires for ``call``; one used up is dropped."""
+    for trigger in triggers:
+        if trigger.fires(call, rng):
+            if trigger.exhausted:
+                triggers.remove(trigger)
+            return trigger
+    return None

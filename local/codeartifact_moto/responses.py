@@ -4,22 +4,50 @@ moto's ``BaseResponse`` with automated parameter parsing matches method and path
 model (rest-json), so each handler reads parameters by their model member names and returns an
 ``ActionResult`` that moto serializes into exactly the API's shapes. Before any handler runs,
 the account's :class:`~codeartifact_moto.quotas.QuotaState` may throttle the call or inject a
-fault, which is how quota and failure emulation reach real HTTP clients.
+fault, which is how quota and failure emulation reach real HTTP clients. A call that passes them
+and input validation may then get an injected odd answer (:mod:`codeartifact_moto.answers`)
+instead of, or after, the real one.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from typing import Any
 
 from moto.core.common_types import TYPE_RESPONSE
 from moto.core.responses import ActionResult, BaseResponse
-from moto.core.utils import get_service_model
+from moto.core.utils import camelcase_to_underscores, get_service_model
 
+from .answers import render
 from .exceptions import CodeArtifactError, ThrottlingException, ValidationException, error_for_code
 from .models import CodeArtifactBackend, PackageVersion, codeartifact_backends
+from .quotas import Answer, Call
 from .validation import validate_input
+
+# Operations of botocore's codeartifact model that this backend does not implement. Each answers
+# HTTP 501 with a JSON error naming it (code NOT_IMPLEMENTED_CODE), which botocore parses and does
+# not retry; tests/codeartifact/test_operations.py fails when an operation of the model is neither
+# implemented nor listed here.
+NOT_IMPLEMENTED: frozenset[str] = frozenset(
+    {
+        "CreatePackageGroup",
+        "DeletePackageGroup",
+        "DescribePackageGroup",
+        "GetAssociatedPackageGroup",
+        "GetPackageVersionReadme",
+        "ListAllowedRepositoriesForGroup",
+        "ListAssociatedPackages",
+        "ListPackageGroups",
+        "ListPackageVersionDependencies",
+        "ListSubPackageGroups",
+        "UpdatePackageGroup",
+        "UpdatePackageGroupOriginConfiguration",
+    }
+)
+NOT_IMPLEMENTED_CODE = "NotImplementedException"
+NOT_IMPLEMENTED_STATUS = 501
 
 
 class CodeArtifactResponse(BaseResponse):
@@ -42,7 +70,10 @@ class CodeArtifactResponse(BaseResponse):
         operation = self._get_action()
         if not operation:
             return super().call_action()
-        error, status = self._admit(operation)
+        if not self.implements(operation):
+            return self._not_implemented(operation)
+        call = Call(operation, self._p("package"), self._p("format"))
+        error, status = self._admit(call)
         if error is None:
             try:
                 operation_model = get_service_model(self.boto3_service_name).operation_model(operation)
@@ -50,16 +81,55 @@ class CodeArtifactResponse(BaseResponse):
             except CodeArtifactError as invalid:
                 error = invalid
         if error is None:
-            return super().call_action()
+            answer = self.backend.quotas.take_answer(call)
+            return super().call_action() if answer is None else self._injected(answer)
         code, headers, body = self.serialized(ActionResult(error))
         headers.update(self.response_headers)
         if isinstance(error, ThrottlingException) and error.retryAfterSeconds is not None:
             headers["Retry-After"] = str(error.retryAfterSeconds)
         return status or code, headers, body
 
-    def _admit(self, operation: str) -> tuple[CodeArtifactError | None, int | None]:
+    @classmethod
+    def implements(cls, operation: str) -> bool:
+        """Whether this backend has a handler for ``operation`` (an API name)."""
+        return callable(getattr(cls, camelcase_to_underscores(operation), None))
+
+    def _not_implemented(self, operation: str) -> TYPE_RESPONSE:
+        """A JSON error botocore parses (code, message naming the operation), never an HTML 500."""
+        body = json.dumps(
+            {
+                "message": f"The local CodeArtifact (codeartifact_moto) does not implement {operation}; "
+                "local/codeartifact_moto/README.md lists the operations it does",
+            }
+        )
+        headers = {
+            **self.response_headers,
+            "Content-Type": "application/json",
+            "x-amzn-ErrorType": NOT_IMPLEMENTED_CODE,
+        }
+        headers, _ = self._enrich_response(headers, "")
+        return NOT_IMPLEMENTED_STATUS, headers, body
+
+    def _injected(self, answer: Answer) -> TYPE_RESPONSE:
+        """The odd answer, after carrying the call out when asked to (its errors pass unchanged)."""
+        if answer.perform:
+            code, headers, body = super().call_action()
+            if int(code) >= 300:
+                return code, headers, body
+        revisions = self._p("versionRevisions")
+        requested: dict[str, str | None] = (
+            dict(revisions) if revisions else dict.fromkeys(self._p("versions") or [])
+        )
+        rendered = render(
+            answer.kind, requested, body=answer.body, status=answer.status, content_type=answer.content_type
+        )
+        headers = {**self.response_headers, "Content-Type": rendered.content_type}
+        headers, _ = self._enrich_response(headers, "")
+        return rendered.status, headers, rendered.body
+
+    def _admit(self, call: Call) -> tuple[CodeArtifactError | None, int | None]:
         """Apply the account's rate limit and faults to this call; None lets it through."""
-        decision = self.backend.quotas.admit(operation)
+        decision = self.backend.quotas.admit(call)
         if decision.throttled_for is not None:
             wait = max(1, math.ceil(decision.throttled_for))
             return ThrottlingException("Rate exceeded", retry_after_seconds=wait), None
@@ -153,6 +223,73 @@ class CodeArtifactResponse(BaseResponse):
 
     def associate_external_connection(self) -> ActionResult:
         repo = self.backend.associate_external_connection(
+            repository=self._p("repository"),
+            connection=self._p("externalConnection"),
+            **self._coords(),
+        )
+        return ActionResult({"repository": repo.description_dict()})
+
+    # -- authorization tokens and endpoints ----------------------------------------------------
+
+    def get_authorization_token(self) -> ActionResult:
+        token, expiration = self.backend.get_authorization_token(
+            duration_seconds=self._p("durationSeconds"), **self._coords()
+        )
+        return ActionResult({"authorizationToken": token, "expiration": expiration})
+
+    def get_repository_endpoint(self) -> ActionResult:
+        endpoint = self.backend.get_repository_endpoint(
+            repository=self._p("repository"), fmt=self._p("format"), **self._coords()
+        )
+        return ActionResult({"repositoryEndpoint": endpoint})
+
+    # -- permissions policies ------------------------------------------------------------------
+
+    def _policy(self, repository: str | None, action: str) -> ActionResult:
+        coords = {**self._coords(), "repository": repository}
+        if action == "put":
+            policy = self.backend.put_permissions_policy(
+                document=self._p("policyDocument"), revision=self._p("policyRevision"), **coords
+            )
+        elif action == "get":
+            policy = self.backend.get_permissions_policy(**coords)
+        else:
+            policy = self.backend.delete_permissions_policy(revision=self._p("policyRevision"), **coords)
+        return ActionResult({"policy": policy.as_dict()})
+
+    def put_domain_permissions_policy(self) -> ActionResult:
+        return self._policy(None, "put")
+
+    def get_domain_permissions_policy(self) -> ActionResult:
+        return self._policy(None, "get")
+
+    def delete_domain_permissions_policy(self) -> ActionResult:
+        return self._policy(None, "delete")
+
+    def put_repository_permissions_policy(self) -> ActionResult:
+        return self._policy(self._p("repository"), "put")
+
+    def get_repository_permissions_policy(self) -> ActionResult:
+        return self._policy(self._p("repository"), "get")
+
+    def delete_repository_permissions_policy(self) -> ActionResult:
+        return self._policy(self._p("repository"), "delete")
+
+    # -- tags ----------------------------------------------------------------------------------
+
+    def tag_resource(self) -> ActionResult:
+        self.backend.tag_resource(self._p("resourceArn"), self._p("tags") or [])
+        return ActionResult({})
+
+    def untag_resource(self) -> ActionResult:
+        self.backend.untag_resource(self._p("resourceArn"), self._p("tagKeys") or [])
+        return ActionResult({})
+
+    def list_tags_for_resource(self) -> ActionResult:
+        return ActionResult({"tags": self.backend.list_tags_for_resource(self._p("resourceArn"))})
+
+    def disassociate_external_connection(self) -> ActionResult:
+        repo = self.backend.disassociate_external_connection(
             repository=self._p("repository"),
             connection=self._p("externalConnection"),
             **self._coords(),

@@ -30,6 +30,7 @@ from werkzeug.serving import make_server
 from . import install
 from .control import CONTROL_PREFIX, INVALID_REQUEST, handle_control
 from .exceptions import ERROR_STATUS, CodeArtifactError
+from .models import DEFAULT_SERVICE_VARIANT, SERVICE_VARIANTS, set_process_default_service_variant
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -114,7 +115,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("-p", "--port", type=int, default=5000, help="port (default 5000; 0 = any)")
+    parser.add_argument(
+        "--service-variant",
+        choices=sorted(SERVICE_VARIANTS),
+        default=DEFAULT_SERVICE_VARIANT,
+        help="how CopyPackageVersions answers a version the destination already holds, in every "
+        f"account and region, also after a reset (default {DEFAULT_SERVICE_VARIANT}, as the API "
+        "reference says; see local/codeartifact_moto/README.md)",
+    )
     args = parser.parse_args(argv)
+    set_process_default_service_variant(args.service_variant)
 
     server = make_server(args.host, args.port, make_app(), True, request_handler=MotoRequestHandler)
     host, port = server.server_address[:2]
@@ -130,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Local AWS (moto + CodeArtifact) listening on {url}", flush=True)
     print(f"  export AWS_ENDPOINT_URL={url}", flush=True)
     print(f"  control endpoints: {url}{CONTROL_PREFIX}/...   (Ctrl-C stops)", flush=True)
+    print(f"  service variant: {args.service_variant}", flush=True)
     server.serve_forever()
     return 0
 

@@ -16,12 +16,39 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from .exceptions import ValidationException
 
+# The model's patterns use Java's Unicode classes, which Python's re lacks: C ("other": here its
+# control characters, Cc) and IsWhitespace. Each has a form for use inside [...] and one outside.
+_JAVA_CLASSES = {
+    r"\P{C}": (r"\x20-\x7e\xa0-\U0010ffff", r"[^\x00-\x1f\x7f-\x9f]"),
+    r"\p{C}": (r"\x00-\x1f\x7f-\x9f", r"[\x00-\x1f\x7f-\x9f]"),
+    r"\p{IsWhitespace}": (r"\s", r"\s"),
+}
+
 
 @cache
 def _compiled(pattern: str) -> re.Pattern[str]:
-    # The model's patterns use Java classes such as \P{C} (no control characters).
-    translated = pattern.replace(r"\P{C}", r"[^\x00-\x1f\x7f]")
-    return re.compile(translated)
+    """The model's (Java) pattern as a Python regular expression."""
+    out: list[str] = []
+    in_class = False
+    i = 0
+    while i < len(pattern):
+        java = next((name for name in _JAVA_CLASSES if pattern.startswith(name, i)), None)
+        if java is not None:
+            out.append(_JAVA_CLASSES[java][0 if in_class else 1])
+            i += len(java)
+            continue
+        char = pattern[i]
+        if char == "\\":
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if char == "[" and not in_class:
+            in_class = True
+        elif char == "]" and in_class:
+            in_class = False
+        out.append(char)
+        i += 1
+    return re.compile("".join(out))
 
 
 def _check_scalar(value: Any, shape: Shape, path: str, errors: list[str]) -> None:

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -262,21 +264,61 @@ def test_missing_version_fails_and_skips_the_others(contract: Contract) -> None:
 
 
 def test_different_version_in_destination_needs_allow_overwrite(contract: Contract) -> None:
+    """API reference, CopyPackageVersions, allowOverwrite: "Set to true to overwrite a package version
+    that already exists in the destination repository. If set to false and the package version already
+    exists in the destination repository, the package version is returned in the failedVersions field of
+    the response with an ALREADY_EXISTS error code." """
     package = contract.package("overwrite")
     source = contract.publish(contract.source, package, "1.0.0", b"new")
-    contract.publish(contract.destination, package, "1.0.0", b"old")
-    assert failed_codes(contract.copy(package, versions=["1.0.0"])) == {"1.0.0": "ALREADY_EXISTS"}
+    contract.publish(contract.source, package, "1.1.0", b"other")
+    old = contract.publish(contract.destination, package, "1.0.0", b"old")
+    refused = contract.copy(package, versions=["1.0.0", "1.1.0"])
+    assert failed_codes(refused) == {"1.0.0": "ALREADY_EXISTS", "1.1.0": "SKIPPED"}
+    assert contract.describe(contract.destination, package, "1.0.0")["revision"] == old["versionRevision"]
     result = contract.copy(package, versions=["1.0.0"], allowOverwrite=True)
     assert result["successfulVersions"]["1.0.0"]["revision"] == source["versionRevision"]
 
 
-def test_identical_version_in_destination_is_left_out_of_the_result(contract: Contract) -> None:
+def test_identical_version_in_destination_already_exists_and_skips_the_others(contract: Contract) -> None:
+    """API reference, CopyPackageVersions, allowOverwrite: "If set to false and the package version
+    already exists in the destination repository, the package version is returned in the failedVersions
+    field of the response with an ALREADY_EXISTS error code." It exempts no identical copy; as any failed
+    version, it fails the whole call and the other versions come back SKIPPED (the local backend's
+    default, service variant ``documented``)."""
+    # Given 1.0.0 promoted already, pinned to its revision, and 1.1.0 new in the source
     package = contract.package("identical")
+    published = contract.publish(contract.source, package, "1.0.0")
+    first = contract.copy(package, versionRevisions={"1.0.0": published["versionRevision"]})
+    assert list(first["successfulVersions"]) == ["1.0.0"]
+    newer = contract.publish(contract.source, package, "1.1.0", b"newer")
+
+    # When both are copied again, pinned (a duplicate delivery next to a new event)
+    again = contract.copy(
+        package,
+        versionRevisions={"1.0.0": published["versionRevision"], "1.1.0": newer["versionRevision"]},
+    )
+
+    # Then the identical version is ALREADY_EXISTS, the new one SKIPPED, and nothing was copied
+    assert failed_codes(again) == {"1.0.0": "ALREADY_EXISTS", "1.1.0": "SKIPPED"}
+    assert not again.get("successfulVersions")
+    assert (
+        contract.describe(contract.destination, package, "1.0.0")["revision"] == published["versionRevision"]
+    )
+    with pytest.raises(ClientError) as excinfo:
+        contract.describe(contract.destination, package, "1.1.0")
+    assert error_code(excinfo) == "ResourceNotFoundException"
+
+
+def test_identical_version_with_allow_overwrite_is_reported_copied(contract: Contract) -> None:
+    """*choice*: allowOverwrite "Set to true to overwrite a package version that already exists in the
+    destination repository"; the docs do not say how an identical overwrite is reported. Here: in
+    successfulVersions with the revision the destination holds."""
+    package = contract.package("identical-overwrite")
     published = contract.publish(contract.source, package, "1.0.0")
     pinned = {"1.0.0": published["versionRevision"]}
     contract.copy(package, versionRevisions=pinned)
-    again = contract.copy(package, versionRevisions=pinned)
-    assert not again.get("successfulVersions")
+    again = contract.copy(package, versionRevisions=pinned, allowOverwrite=True)
+    assert again["successfulVersions"]["1.0.0"]["revision"] == published["versionRevision"]
     assert not again.get("failedVersions")
 
 
@@ -358,3 +400,156 @@ def test_unfinished_version_is_mismatched_status(contract: Contract) -> None:
     package = contract.package("incomplete")
     contract.publish(contract.source, package, "1.0.0", unfinished=True)
     assert failed_codes(contract.copy(package, versions=["1.0.0"])) == {"1.0.0": "MISMATCHED_STATUS"}
+
+
+# -- tags --------------------------------------------------------------------------------------
+
+
+def test_repository_tags_are_added_updated_listed_and_removed(contract: Contract) -> None:
+    """API reference: TagResource "Adds or updates tags for a resource in CodeArtifact."; UntagResource
+    "Removes tags from a resource in CodeArtifact."; user guide, "Tagging resources": "Add tags to a domain or
+    repository when you create it"."""
+    name = f"ct-{contract.suffix}-tags"
+    created = contract.client.create_repository(
+        **contract.where(repository=name, tags=[{"key": "team", "value": "a"}])
+    )["repository"]
+    try:
+        arn = created["arn"]
+
+        def tags() -> dict[str, str]:
+            listed = contract.client.list_tags_for_resource(resourceArn=arn)["tags"]
+            return {tag["key"]: tag["value"] for tag in listed}
+
+        assert tags() == {"team": "a"}
+        contract.client.tag_resource(
+            resourceArn=arn, tags=[{"key": "team", "value": "b"}, {"key": "env", "value": "test"}]
+        )
+        assert tags() == {"team": "b", "env": "test"}
+        contract.client.untag_resource(resourceArn=arn, tagKeys=["team"])
+        assert tags() == {"env": "test"}
+    finally:
+        with contextlib.suppress(ClientError):
+            contract.client.delete_repository(**contract.where(repository=name))
+
+
+def test_tags_of_a_missing_repository_are_not_found(contract: Contract) -> None:
+    """API reference, ListTagsForResource errors: ResourceNotFoundException "The operation did not succeed
+    because the resource requested is not found in the service." """
+    arn = contract.client.describe_repository(**contract.where(repository=contract.destination))[
+        "repository"
+    ]["arn"]
+    with pytest.raises(ClientError) as excinfo:
+        contract.client.list_tags_for_resource(resourceArn=f"{arn}-missing")
+    assert error_code(excinfo) == "ResourceNotFoundException"
+
+
+# -- permissions policies ----------------------------------------------------------------------
+
+
+def _read_policy(repository_arn: str) -> str:
+    account = repository_arn.split(":")[4]
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                    "Action": "codeartifact:ReadFromRepository",
+                    "Resource": "*",
+                }
+            ],
+        }
+    )
+
+
+def test_repository_policy_is_set_read_locked_and_deleted(contract: Contract) -> None:
+    """API reference: PutRepositoryPermissionsPolicy "Sets the resource policy on a repository that specifies
+    permissions to access it."; policyRevision "This revision is used for optimistic locking, which prevents
+    others from overwriting your changes"; GetRepositoryPermissionsPolicy "Returns the resource policy that is
+    set on a repository."; DeleteRepositoryPermissionsPolicy "Deletes the resource policy that is set on a
+    repository." """
+    where = contract.where(repository=contract.destination)
+    arn = contract.client.describe_repository(**where)["repository"]["arn"]
+    document = _read_policy(arn)
+    with pytest.raises(ClientError) as excinfo:
+        contract.client.get_repository_permissions_policy(**where)
+    assert error_code(excinfo) == "ResourceNotFoundException"
+
+    put = contract.client.put_repository_permissions_policy(policyDocument=document, **where)["policy"]
+    assert put["resourceArn"] == arn
+    assert json.loads(put["document"]) == json.loads(document)
+    got = contract.client.get_repository_permissions_policy(**where)["policy"]
+    assert (got["revision"], json.loads(got["document"])) == (put["revision"], json.loads(document))
+
+    # The holder of the current revision may replace it; one holding an older revision may not
+    changed = document.replace("ReadFromRepository", "DescribePackageVersion")
+    again = contract.client.put_repository_permissions_policy(
+        policyDocument=changed, policyRevision=put["revision"], **where
+    )["policy"]
+    assert again["revision"] != put["revision"]
+    with pytest.raises(ClientError) as excinfo:
+        contract.client.put_repository_permissions_policy(
+            policyDocument=document, policyRevision=put["revision"], **where
+        )
+    assert error_code(excinfo) == "ConflictException"
+
+    deleted = contract.client.delete_repository_permissions_policy(**where)["policy"]
+    assert deleted["revision"] == again["revision"]
+    with pytest.raises(ClientError) as excinfo:
+        contract.client.get_repository_permissions_policy(**where)
+    assert error_code(excinfo) == "ResourceNotFoundException"
+
+
+def test_a_policy_that_is_not_json_is_invalid(contract: Contract) -> None:
+    """API reference, policyDocument: "A valid displayable JSON Aspen policy string"."""
+    with pytest.raises(ClientError) as excinfo:
+        contract.client.put_repository_permissions_policy(
+            policyDocument="{not json", **contract.where(repository=contract.destination)
+        )
+    assert error_code(excinfo) == "ValidationException"
+
+
+# -- authorization tokens and endpoints --------------------------------------------------------
+
+
+def test_authorization_token_lasts_the_duration_asked(contract: Contract) -> None:
+    """API reference, GetAuthorizationToken: "Generates a temporary authorization token for accessing
+    repositories in the domain."; durationSeconds "Valid values are 0 and any number between 900 (15
+    minutes) and 43200 (12 hours)." """
+    before = datetime.now(UTC)
+    answer = contract.client.get_authorization_token(**contract.where(durationSeconds=900))
+    assert answer["authorizationToken"]
+    assert (answer["expiration"] - before).total_seconds() == pytest.approx(900, abs=60)
+    with pytest.raises(ClientError) as excinfo:
+        contract.client.get_authorization_token(**contract.where(durationSeconds=899))
+    assert error_code(excinfo) == "ValidationException"
+
+
+def test_repository_endpoint_has_the_documented_form(contract: Contract) -> None:
+    """API reference, GetRepositoryEndpoint: "Returns the endpoint of a repository for a specific package
+    format."; the user guide's form: https://my_domain-111122223333.d.codeartifact.us-west-2.amazonaws.com/
+    npm/my_repo/"""
+    arn = contract.client.describe_repository(**contract.where(repository=contract.destination))[
+        "repository"
+    ]["arn"]
+    region, owner = arn.split(":")[3:5]
+    endpoint = contract.client.get_repository_endpoint(
+        **contract.where(repository=contract.destination, format="npm")
+    )["repositoryEndpoint"]
+    assert endpoint == (
+        f"https://{contract.domain}-{owner}.d.codeartifact.{region}.amazonaws.com/npm/{contract.destination}/"
+    )
+
+
+# -- external connections ----------------------------------------------------------------------
+
+
+def test_external_connection_is_associated_and_disassociated(contract: Contract) -> None:
+    """API reference: AssociateExternalConnection "Adds an existing external connection to a repository.";
+    DisassociateExternalConnection "Removes an existing external connection from a repository." """
+    where = contract.where(repository=contract.upstream, externalConnection="public:npmjs")
+    added = contract.client.associate_external_connection(**where)["repository"]
+    assert [c["externalConnectionName"] for c in added["externalConnections"]] == ["public:npmjs"]
+    removed = contract.client.disassociate_external_connection(**where)["repository"]
+    assert removed["externalConnections"] == []

@@ -84,7 +84,10 @@ def test_different_version_in_destination_already_exists_unless_overwrite(world:
     assert world.describe("release", "npm", "ui", "1.0.0")["revision"] == source["revision"]
 
 
-def test_identical_version_in_destination_succeeds_without_a_copy(world: World) -> None:
+def test_identical_version_in_destination_already_exists_by_default(world: World) -> None:
+    """API reference, allowOverwrite: "If set to false and the package version already exists in the
+    destination repository, the package version is returned in the failedVersions field of the response
+    with an ALREADY_EXISTS error code." No exemption for an identical copy (variant ``documented``)."""
     # Given 1.0.0 was promoted already and 1.1.0 is new
     seeded = world.seed("staging", "npm", "ui", "1.0.0")
     world.copy("npm", "ui", versionRevisions={"1.0.0": seeded["revision"]})
@@ -95,17 +98,45 @@ def test_identical_version_in_destination_succeeds_without_a_copy(world: World) 
         "npm", "ui", versionRevisions={"1.0.0": seeded["revision"], "1.1.0": newer["revision"]}
     )
 
+    # Then the identical one fails the call: ALREADY_EXISTS, the new one SKIPPED, nothing copied
+    assert result["successfulVersions"] == {}
+    assert codes(result) == {"1.0.0": "ALREADY_EXISTS", "1.1.0": "SKIPPED"}
+    assert world.describe("release", "npm", "ui", "1.0.0")["revision"] == seeded["revision"]
+    with pytest.raises(ClientError):
+        world.describe("release", "npm", "ui", "1.1.0")
+
+
+def test_identical_version_succeeds_without_a_copy_in_the_omitted_variant(world: World) -> None:
+    """Service variant identical-copy-omitted: the answer a service that treats a repeated copy as harmless
+    would give (the API reference says ALREADY_EXISTS; this is the other answer code must survive)."""
+    # Given the variant, 1.0.0 promoted already and 1.1.0 new
+    world.control.set_service_variant("identical-copy-omitted")
+    seeded = world.seed("staging", "npm", "ui", "1.0.0")
+    world.copy("npm", "ui", versionRevisions={"1.0.0": seeded["revision"]})
+    newer = world.seed("staging", "npm", "ui", "1.1.0")
+
+    # When both are copied again
+    result = world.copy(
+        "npm", "ui", versionRevisions={"1.0.0": seeded["revision"], "1.1.0": newer["revision"]}
+    )
+
     # Then only the new one is reported; the identical one is in neither map
     assert list(result["successfulVersions"]) == ["1.1.0"]
     assert result["failedVersions"] == {}
 
 
-def test_repeating_a_copy_is_harmless(world: World) -> None:
+@pytest.mark.parametrize(
+    ("variant", "expected"),
+    [("documented", {"1.0.0": "ALREADY_EXISTS"}), ("identical-copy-omitted", {})],
+)
+def test_repeating_a_copy_changes_nothing(world: World, variant: str, expected: dict[str, str]) -> None:
+    world.control.set_service_variant(variant)
     seeded = world.seed("staging", "npm", "ui", "1.0.0")
     world.copy("npm", "ui", versionRevisions={"1.0.0": seeded["revision"]})
     again = world.copy("npm", "ui", versionRevisions={"1.0.0": seeded["revision"]})
     assert again["successfulVersions"] == {}
-    assert again["failedVersions"] == {}
+    assert codes(again) == expected
+    assert world.describe("release", "npm", "ui", "1.0.0")["revision"] == seeded["revision"]
 
 
 def test_versions_and_version_revisions_are_exclusive(world: World) -> None:

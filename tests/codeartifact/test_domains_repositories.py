@@ -139,6 +139,36 @@ def test_external_connection_is_recorded_once(world: World) -> None:
     assert error_of(excinfo) == ("ConflictException", 409)
 
 
+def test_an_external_connection_is_disassociated(world: World) -> None:
+    """API reference, DisassociateExternalConnection: "Removes an existing external connection from a
+    repository." *choice*: one the repository does not have is ResourceNotFoundException; versions
+    ingested through it stay."""
+    world.client.associate_external_connection(
+        domain=DOMAIN, repository="upstream", externalConnection="public:npmjs"
+    )
+    world.seed("upstream", "npm", "left-pad", "1.0.0", origin_type="EXTERNAL")
+    repo = world.client.disassociate_external_connection(
+        domain=DOMAIN, repository="upstream", externalConnection="public:npmjs"
+    )["repository"]
+    assert repo["externalConnections"] == []
+    assert (
+        world.client.describe_repository(domain=DOMAIN, repository="upstream")["repository"][
+            "externalConnections"
+        ]
+        == []
+    )
+    assert world.describe("upstream", "npm", "left-pad", "1.0.0")["origin"]["originType"] == "EXTERNAL"
+    with pytest.raises(ClientError) as excinfo:
+        world.client.disassociate_external_connection(
+            domain=DOMAIN, repository="upstream", externalConnection="public:npmjs"
+        )
+    assert error_of(excinfo) == ("ResourceNotFoundException", 404)
+    # and another connection may now be associated
+    world.client.associate_external_connection(
+        domain=DOMAIN, repository="upstream", externalConnection="public:pypi"
+    )
+
+
 def test_unknown_external_connection_is_invalid(world: World) -> None:
     with pytest.raises(ClientError) as excinfo:
         world.client.associate_external_connection(

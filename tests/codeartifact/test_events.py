@@ -159,7 +159,7 @@ def test_copy_emits_in_the_destination_only(world: World) -> None:
     inbox = Inbox(world)
 
     world.copy("npm", "ui", versionRevisions={"1.0.0": seeded["revision"]})
-    world.copy("npm", "ui", versionRevisions={"1.0.0": seeded["revision"]})  # identical: no copy, no event
+    world.copy("npm", "ui", versionRevisions={"1.0.0": seeded["revision"]})  # present: no copy, no event
 
     (event,) = inbox.drain(1)
     detail = event["detail"]

@@ -9,10 +9,11 @@ import urllib.error
 import urllib.request
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.config import Config
+from botocore.exceptions import ClientError, ReadTimeoutError
 from codeartifact_moto.exceptions import ERROR_STATUS
 from codeartifact_moto.quotas import QuotaState
-from codeartifact_moto.testing import AwsEnv
+from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
 
 from .conftest import DOMAIN, World, error_of
 
@@ -235,3 +236,108 @@ def test_reset_clears_state_limits_and_faults(world: World) -> None:
         "ListDomains": {"calls": 2, "throttled": 0, "faults": 0},
         "DescribeDomain": {"calls": 1, "throttled": 0, "faults": 0},
     }
+
+
+# -- faults scoped to one package ----------------------------------------------------------------
+
+
+def copy_package(client: object, package: str) -> str:
+    """One CopyPackageVersions call of ``package`` 1.0.0 (npm); returns "ok" or the error code."""
+    try:
+        client.copy_package_versions(  # type: ignore[attr-defined]
+            domain=DOMAIN,
+            sourceRepository="staging",
+            destinationRepository="release",
+            format="npm",
+            package=package,
+            versions=["1.0.0"],
+            allowOverwrite=True,
+        )
+    except ClientError as error:
+        return str(error.response["Error"]["Code"])
+    return "ok"
+
+
+@pytest.mark.parametrize(("code", "status"), [("ThrottlingException", 429), ("InternalServerException", 503)])
+def test_a_fault_scoped_to_one_package_leaves_the_others_alone(world: World, code: str, status: int) -> None:
+    """API reference, errors: ThrottlingException "The operation did not succeed because too many requests
+    are sent to the service."; InternalServerException "... because of an error that occurred inside
+    CodeArtifact." Scoped to one package, they fail only its calls."""
+    # Given three packages and every call of one of them failing
+    for package in ("stuck", "ui", "api"):
+        world.seed("staging", "npm", package, "1.0.0")
+    world.control.inject_fault("CopyPackageVersions", code, rate=1.0, status=status, package="stuck")
+    client = world.raw_client()
+
+    # When each is copied twice, Then only the stuck package's calls fail, with that status
+    outcomes = {
+        package: [copy_package(client, package) for _ in range(2)] for package in ("stuck", "ui", "api")
+    }
+    assert outcomes == {"stuck": [code, code], "ui": ["ok", "ok"], "api": ["ok", "ok"]}
+    with pytest.raises(ClientError) as excinfo:
+        client.copy_package_versions(
+            domain=DOMAIN,
+            sourceRepository="staging",
+            destinationRepository="release",
+            format="npm",
+            package="stuck",
+            versions=["1.0.0"],
+        )
+    assert error_of(excinfo) == (code, status)
+    assert world.control.stats()["CopyPackageVersions"] == {"calls": 7, "throttled": 0, "faults": 3}
+
+
+def test_a_scoped_count_counts_only_that_packages_calls(world: World) -> None:
+    for package in ("stuck", "ui"):
+        world.seed("staging", "npm", package, "1.0.0")
+    world.control.inject_fault("CopyPackageVersions", "InternalServerException", count=2, package="stuck")
+    client = world.raw_client()
+    assert [copy_package(client, "ui") for _ in range(3)] == ["ok"] * 3
+    assert [copy_package(client, "stuck") for _ in range(3)] == ["InternalServerException"] * 2 + ["ok"]
+
+
+def test_a_package_that_hangs_past_the_read_timeout(aws_server: AwsEnv) -> None:
+    """A connection that hangs until the client's read timeout, for one package only (over HTTP). The
+    call is carried out when its delay ends, as a call whose answer was lost can have been."""
+    client = aws_server.client("codeartifact")
+    create_domain_with_repositories(client, DOMAIN, ["staging", "release"])
+    for package in ("stuck", "ui"):
+        aws_server.control.seed_package_version(DOMAIN, "staging", "npm", package, "1.0.0")
+    aws_server.control.inject_fault("CopyPackageVersions", "", count=1, delay_seconds=1.5, package="stuck")
+    impatient = aws_server.client(
+        "codeartifact", config=Config(read_timeout=0.5, retries={"total_max_attempts": 1, "mode": "standard"})
+    )
+    started = time.monotonic()
+    assert copy_package(impatient, "ui") == "ok"
+    assert time.monotonic() - started < 0.5
+    with pytest.raises(ReadTimeoutError):
+        copy_package(impatient, "stuck")
+
+    # The hung call still goes through once its delay is over, as a copy whose answer was lost would
+    deadline = time.monotonic() + 10
+    while not client.list_packages(domain=DOMAIN, repository="release", packagePrefix="stuck")["packages"]:
+        assert time.monotonic() < deadline, "the delayed copy never landed"
+        time.sleep(0.05)
+
+
+def test_a_package_scope_follows_the_services_name_normalization(world: World) -> None:
+    # nuget names are stored lowercased and requests are normalized: either spelling is the package
+    world.seed("staging", "nuget", "Newtonsoft.Json", "13.0.1")
+    world.control.inject_fault(
+        "CopyPackageVersions", "ThrottlingException", count=1, package="NEWTONSOFT.json"
+    )
+    with pytest.raises(ClientError) as excinfo:
+        world.raw_client().copy_package_versions(
+            domain=DOMAIN,
+            sourceRepository="staging",
+            destinationRepository="release",
+            format="nuget",
+            package="newtonsoft.json",
+            versions=["13.0.1"],
+        )
+    assert error_of(excinfo)[0] == "ThrottlingException"
+
+
+def test_a_package_scope_on_an_operation_without_packages_is_refused(world: World) -> None:
+    with pytest.raises(ValueError, match="ListDomains takes no package"):
+        world.control.inject_fault("ListDomains", "ThrottlingException", count=1, package="ui")

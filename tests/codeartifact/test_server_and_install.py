@@ -15,6 +15,7 @@ from pathlib import Path
 import boto3
 import pytest
 from codeartifact_moto import SERVICE, install
+from codeartifact_moto.control import Control
 from codeartifact_moto.testing import AwsEnv
 from moto import backend_index
 
@@ -118,3 +119,58 @@ def test_command_line_server_runs_in_the_foreground_until_stopped() -> None:
             process.kill()
             process.wait()
     assert process.returncode == 0
+
+
+def test_command_line_server_answers_as_the_service_variant_it_was_given() -> None:
+    # Given the server started in the other variant (for a whole `make local-aws` session)
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'local'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "codeartifact_moto.server",
+            "--port",
+            "0",
+            "--service-variant",
+            "identical-copy-omitted",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        match = re.search(r"http://127\.0\.0\.1:(\d+)", process.stdout.readline())
+        assert match
+        control = Control(match.group(0))
+        # Then every account answers so, also after a reset
+        assert control.service_variant() == "identical-copy-omitted"
+        assert (
+            Control(match.group(0), account_id="210987654321").service_variant() == "identical-copy-omitted"
+        )
+        control.set_service_variant("documented")
+        control.reset()
+        assert control.service_variant() == "identical-copy-omitted"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0
+
+
+def test_command_line_server_refuses_an_unknown_variant() -> None:
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'local'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    result = subprocess.run(
+        [sys.executable, "-m", "codeartifact_moto.server", "--port", "0", "--service-variant", "bogus"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "invalid choice: 'bogus'" in result.stderr
