@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from codeartifact_moto.answers import ANSWER_KINDS
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
 
 from .conftest import DOMAIN
@@ -218,3 +219,37 @@ def test_as_an_sqs_record_beside_a_good_one(env: AwsEnv, name: str) -> None:
         assert output.metric("VersionsIgnored", ("Reason", expect.reason)) == 1
     assert output.metric("VersionsPromoted") == (2 if expect.seed else 1)
     assert not bad_only.emf
+
+
+# --------------------------------------------------------------------------- bad answers from the service
+
+ANSWERS = sorted(kind for kind in ANSWER_KINDS if kind != "raw")
+
+
+@pytest.mark.parametrize("perform", [False, True], ids=["copy-not-made", "copy-made"])
+@pytest.mark.parametrize("kind", ANSWERS)
+def test_a_bad_answer_never_loses_the_version(env: AwsEnv, kind: str, perform: bool) -> None:
+    # Given a batch of one version whose copy is answered with ``kind`` (after the copy, or instead of it)
+    env.control.inject_answer("CopyPackageVersions", kind, count=1, perform=perform)
+    batch = {
+        "Records": [
+            {"messageId": "m", "body": json.dumps(good_event(env)), "receiptHandle": "h", "attributes": {}}
+        ]
+    }
+    # When it is delivered until it is acknowledged (at most three times, as the queue's redrive allows)
+    lines: list[dict[str, Any]] = []
+    for _ in range(3):
+        output = Output()
+        result, error = invoke(batch, LambdaContext(30.0), output)
+        assert error is None
+        lines += output.outcomes()
+        if result == {"batchItemFailures": []}:
+            break
+        # Then every delivery that is not acknowledged says why, as a retryable failure
+        assert result == {"batchItemFailures": [{"itemIdentifier": "m"}]}
+        assert [(line["outcome"], line["retryable"]) for line in output.outcomes()] == [("failed", True)]
+        assert output.outcomes()[0]["errorCode"]
+    # and it ends in release with the published build: never acknowledged before it landed
+    assert result == {"batchItemFailures": []}
+    assert in_release(env, *GOOD)
+    assert lines[-1]["outcome"] in ("promoted", "already_present")
