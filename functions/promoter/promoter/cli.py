@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -47,12 +48,13 @@ from promoter.pipeline import Dependencies
 from promoter.planner import plan
 from promoter.reconcile import COPY, PRESENT, PlanItem, Progress, ReconcileError, ReconcileResult, reconcile
 from promoter.report import Reporter
-from promoter.rules import AGE, DOMAIN, RulesError, RuleSet, load_rules_file
+from promoter.rules import AGE, DOMAIN, RulesError, RuleSet, StackScope, load_rules_file
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_ENVIRONMENT = 3
+_DOMAIN_PATTERN = r"[a-z][a-z0-9\-]{0,48}[a-z0-9]"
 
 Clock = Callable[[], datetime]
 
@@ -119,12 +121,36 @@ def _allowed(name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
 
 
-def load_rules(path: str) -> RuleSet:
-    """The function's loader, with the function's ALLOWED_* restrictions when the environment sets them."""
+def stack_scope(args: argparse.Namespace | None = None, *, require_domain: bool = True) -> StackScope:
+    """The stack's domain and owner, as the function gets them: ``--domain``/``--domain-owner``, else the
+    function's own DOMAIN_NAME/DOMAIN_OWNER from the environment. A rule without ``domain`` needs one
+    (except in ``rules check``, which then checks it as written); a rule naming another is refused."""
+    domain = getattr(args, "domain", None) or os.environ.get("DOMAIN_NAME", "") or None
+    owner = getattr(args, "domain_owner", None) or os.environ.get("DOMAIN_OWNER", "") or None
+    if domain is not None and not re.fullmatch(_DOMAIN_PATTERN, domain):
+        raise CliError(
+            f"--domain / DOMAIN_NAME {domain[:80]!r} is not a CodeArtifact domain name", EXIT_USAGE
+        )
+    if owner is not None and not re.fullmatch(r"[0-9]{12}", owner):
+        raise CliError(
+            f"--domain-owner / DOMAIN_OWNER {owner[:80]!r} is not a 12-digit account id", EXIT_USAGE
+        )
+    return StackScope(
+        domain,
+        owner,
+        require_domain=require_domain,
+        unset_hint="pass --domain (or set DOMAIN_NAME) to the stack's domain, which a rule without one means",
+    )
+
+
+def load_rules(path: str, args: argparse.Namespace | None = None, *, require_domain: bool = True) -> RuleSet:
+    """The function's loader, with the function's ALLOWED_* restrictions when the environment sets them and
+    the stack's domain and owner (``stack_scope``)."""
     return load_rules_file(
         path,
         allowed_sources=_allowed("ALLOWED_SOURCE_REPOSITORIES"),
         allowed_destinations=_allowed("ALLOWED_DESTINATION_REPOSITORIES"),
+        scope=stack_scope(args, require_domain=require_domain),
     )
 
 
@@ -169,7 +195,7 @@ def _short(revision: str | None) -> str:
 
 
 def cmd_rules_check(args: argparse.Namespace, out: TextIO) -> int:
-    ruleset = load_rules(args.file)
+    ruleset = load_rules(args.file, args, require_domain=False)
     for rule in ruleset.rules:
         print(rule.describe(), file=out)
     return EXIT_OK
@@ -205,7 +231,7 @@ def _event_candidates(path: str) -> tuple[list[Candidate], list[str]]:
 
 
 def cmd_explain(args: argparse.Namespace, out: TextIO, clock: Clock, client: Any) -> int:
-    ruleset = load_rules(args.rules)
+    ruleset = load_rules(args.rules, args)
     candidates, problems = _event_candidates(args.event)
     now = args.at or clock()
     clients: list[Any] = [client]
@@ -362,7 +388,7 @@ def _calls_line(result: ReconcileResult) -> str:
 
 
 def cmd_plan(args: argparse.Namespace, out: TextIO, clock: Clock, client: Any) -> int:
-    ruleset = load_rules(args.rules)
+    ruleset = load_rules(args.rules, args)
     at = args.at
     deps = _deps(args, ruleset, (lambda: at) if at else clock, client)
     result = reconcile(deps, dry_run=True, list_client=_list_client(args, client))
@@ -409,7 +435,7 @@ def _rich_available() -> bool:
 
 
 def cmd_reconcile(args: argparse.Namespace, out: TextIO, err: TextIO, clock: Clock, client: Any) -> int:
-    ruleset = load_rules(args.rules)
+    ruleset = load_rules(args.rules, args)
     deps = _deps(args, ruleset, clock, client)
     bus = os.environ.get(ENV_BUS, "").strip()
     if bus:  # outcomes of an operator's reconcile reach the same subscribers as the function's
@@ -542,7 +568,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    def stack_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--domain",
+            help="the stack's domain (its DomainName), which rules without 'domain' mean and the only one a "
+            "rule may name (default: DOMAIN_NAME)",
+        )
+        sub.add_argument(
+            "--domain-owner",
+            metavar="ACCOUNT",
+            help="the stack's domain owner (its DomainOwner) for rules without 'domainOwner' (default: "
+            "DOMAIN_OWNER, else the caller's account)",
+        )
+
     def aws_options(sub: argparse.ArgumentParser) -> None:
+        stack_options(sub)
         sub.add_argument("--region", help="AWS region (default: AWS_REGION or the profile's)")
         sub.add_argument("--profile", help="AWS profile (default: AWS_PROFILE)")
 
@@ -550,6 +590,7 @@ def build_parser() -> argparse.ArgumentParser:
     rules_commands = rules.add_subparsers(dest="rules_command", required=True, metavar="SUBCOMMAND")
     check = rules_commands.add_parser("check", help="validate a rules file with the function's loader")
     check.add_argument("file", metavar="FILE")
+    stack_options(check)
 
     explain = commands.add_parser("explain", help="which rules match an event, and the copies it would make")
     explain.add_argument("--rules", required=True, metavar="FILE")
