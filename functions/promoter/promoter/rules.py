@@ -128,6 +128,10 @@ class RulesError(ValueError):
         self.reason = message
 
 
+class UnsafeDocument(RulesError):
+    """A document refused before it is read: nested too deeply, or YAML aliases that expand it too far."""
+
+
 def parse_duration(text: Any) -> timedelta:
     """``90m``, ``24h``, ``3d``, ``1w``, ``1d12h``: positive, at most a year."""
     if not isinstance(text, str) or not text.strip():
@@ -871,10 +875,10 @@ def parse_rules_text(text: str, *, source: str = "rules") -> Any:
         too_deep = _json_too_deep(body if not is_json_file else text)
         try:
             if too_deep:
-                raise RulesError(f"{source}: {_TOO_DEEP}")
+                raise UnsafeDocument(f"{source}: {_TOO_DEEP}")
             return json.loads(body if not is_json_file else text, object_pairs_hook=_unique_keys)
         except RecursionError:  # never expected after the depth check; still a RulesError, not a crash
-            raise RulesError(f"{source}: {_TOO_DEEP}") from None
+            raise UnsafeDocument(f"{source}: {_TOO_DEEP}") from None
         except ValueError as exc:
             if isinstance(exc, RulesError):
                 raise
@@ -896,7 +900,7 @@ def parse_rules_text(text: str, *, source: str = "rules") -> Any:
             self.depth += 1
             try:
                 if self.depth > MAX_DEPTH:
-                    raise RulesError(f"{source}: {_TOO_DEEP}")
+                    raise UnsafeDocument(f"{source}: {_TOO_DEEP}")
                 return super().compose_node(parent, index)
             finally:
                 self.depth -= 1
@@ -935,7 +939,7 @@ def parse_rules_text(text: str, *, source: str = "rules") -> Any:
     except yaml.YAMLError as exc:
         raise RulesError(f"{source}: not valid YAML: {_short(str(exc))}") from None
     except RecursionError:  # never expected after the depth check; still a RulesError, not a crash
-        raise RulesError(f"{source}: {_TOO_DEEP}") from None
+        raise UnsafeDocument(f"{source}: {_TOO_DEEP}") from None
 
 
 def _short(text: str, limit: int = 600) -> str:
@@ -980,7 +984,7 @@ def _refuse_alias_bomb(root: Any, source: str) -> None:
         if key in sizes:
             return sizes[key]
         if key in in_progress:
-            raise RulesError(f"{source}: an alias refers to a list or mapping that contains it")
+            raise UnsafeDocument(f"{source}: an alias refers to a list or mapping that contains it")
         distinct += 1
         total = 1
         if isinstance(node, yaml.SequenceNode | yaml.MappingNode):
@@ -1000,7 +1004,7 @@ def _refuse_alias_bomb(root: Any, source: str) -> None:
 
     expanded = size(root)
     if expanded > MAX_ALIAS_EXPANSION + distinct:
-        raise RulesError(
+        raise UnsafeDocument(
             f"{source}: YAML aliases expand the document to more than {MAX_ALIAS_EXPANSION:,} more nodes "
             "than it is written with (an alias-expansion bomb?); write the rules out"
         )
@@ -1064,7 +1068,7 @@ def load_rules_parameter(
         document = parse_rules_text(text, source=name)
         _rules_list(document)
     except RulesError as exc:
-        if exc.rule is not None or exc.field is not None:
+        if exc.rule is not None or exc.field is not None or isinstance(exc, UnsafeDocument):
             raise
         raise RulesError(
             f"SSM parameter {quote(name, 300)} does not hold a rules document ({exc}): it must be a String "
