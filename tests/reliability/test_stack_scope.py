@@ -9,6 +9,7 @@ function, every event of that domain was ignored (reason ``domain``): nothing pr
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -234,3 +235,43 @@ def test_an_event_of_another_region_is_ignored_with_its_reason(
     result, error = invoke(published(aws, "widgets", "1.0.1", region="eu-west-1"), context(), output)
     assert (result, error) == ({"outcomes": {"ignored": 1}}, None)
     assert not in_release(aws, "widgets", "1.0.1")
+
+
+BOMB = 'a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n' + "".join(
+    f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]\n" for i in range(1, 10)
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (BOMB + "rules: *a9\n", "YAML aliases expand the document"),
+        ("rules: " + "[" * 1900 + "]" * 1900, "nested more than 64 levels"),  # past Python's recursion limit
+    ],
+    ids=["alias bomb", "1,900 nested lists"],
+)
+def test_a_hostile_rules_parameter_fails_the_invocation_fast_with_one_short_line(
+    aws: AwsEnv, stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, value: str, expected: str
+) -> None:
+    # Given the stack's rules parameter holds a hostile document (within SSM's 4 KB)
+    name = f"/promoter/{DOMAIN}/{len(value)}/rules"  # Parameters caches by name across tests
+    aws.client("ssm").put_parameter(Name=name, Type="String", Value=value)
+    monkeypatch.delenv("PROMOTION_RULES_FILE")
+    monkeypatch.setenv("PROMOTION_RULES_PARAMETER", name)
+    monkeypatch.setenv("PROMOTION_RULES_CACHE_SECONDS", "0")
+    app.reset_state()
+    event = published(aws, "widgets", "1.0.0")
+
+    # When a batch arrives
+    output = Output()
+    began = time.monotonic()
+    _, error = invoke(sqs_batch(event), context(), output)
+    elapsed = time.monotonic() - began
+
+    # Then the invocation fails at once with one short ERROR line, and nothing is copied
+    assert error is not None
+    assert expected in str(error)
+    (line,) = [line for line in output.logs if line.get("level") == "ERROR"]
+    assert len(line["error"]) <= 1000
+    assert elapsed < 2.0, f"{elapsed:.2f} s"
+    assert copy_calls(aws) == 0

@@ -687,10 +687,10 @@ def compile_rule(raw: Any, index: int, scope: StackScope | None = None) -> Rule:
         raise RulesError(
             f"unknown key (allowed: {', '.join(sorted(RULE_KEYS))})", rule=label, field=unknown[0]
         )
+    domain, owner = _domain_and_owner(label, raw, scope)  # first, as in the documented key order
     for key in REQUIRED_KEYS:
         if raw.get(key) is None:
             raise RulesError("is required", rule=label, field=key)
-    domain, owner = _domain_and_owner(label, raw, scope)
     source = _repository(label, "sourceRepository", raw["sourceRepository"])
     destinations = _string_list(label, "destinationRepositories", raw["destinationRepositories"])
     for destination in destinations:
