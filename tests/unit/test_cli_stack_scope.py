@@ -112,3 +112,15 @@ def test_an_event_of_another_region_is_reported_with_its_candidate() -> None:
     # no region to compare with (the CLI, tests), or none in the event: not checked
     assert parse_event({**event, "region": "eu-west-1"}).package
     assert parse_event({k: v for k, v in event.items() if k != "region"}, region="us-east-1").package
+
+
+def test_rules_check_without_a_domain_still_applies_domain_qualified_allow_lists(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ALLOWED_SOURCE_REPOSITORIES", "acme/staging")
+    monkeypatch.setenv("ALLOWED_DESTINATION_REPOSITORIES", "acme/release")
+    assert run(["rules", "check", BUNDLED])[0] == EXIT_OK
+    monkeypatch.setenv("ALLOWED_DESTINATION_REPOSITORIES", "acme/public")
+    code, _, err = run(["rules", "check", BUNDLED])
+    assert code == EXIT_FAILED
+    assert "field 'destinationRepositories': 'release' is not in ALLOWED_DESTINATION_REPOSITORIES" in err

@@ -8,7 +8,7 @@ import json
 import pytest
 from promoter_dev import cfn
 
-from .test_template import PHYSICAL, TEMPLATE, active, resolver
+from .test_template import PHYSICAL, TEMPLATE, active, grants, resolver
 
 
 def test_domain_name_has_no_default_so_a_deployment_must_name_it() -> None:
@@ -115,3 +115,46 @@ def test_the_dashboard_shows_undelivered_events_the_queue_age_and_every_alarm() 
 
 def test_outputs_name_the_undelivered_events_queue() -> None:
     assert "UndeliveredEventsQueueUrl" in TEMPLATE["Outputs"]
+
+
+def test_every_optional_feature_at_once_adds_only_its_own_permissions() -> None:
+    r = resolver(
+        DomainOwner="210987654321",
+        SourceRepositories="dev,staging",
+        DestinationRepositories="release,mirror",
+        PromotionRules="rules: []",
+        OutcomeEventBus="promotions",
+        Tracing="true",
+        AlarmEmail="ops@example.com",
+    )
+    allowed = grants(r)
+    codeartifact = {a for a in allowed if a.startswith("codeartifact:")}
+    assert set(allowed) - codeartifact == {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:ChangeMessageVisibility",
+        "sqs:GetQueueAttributes",
+        "ssm:GetParameter",
+        "events:PutEvents",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+    }
+    assert allowed["ssm:GetParameter"] == {
+        f"arn:aws:ssm:us-east-1:{cfn.ACCOUNT_ID}:parameter/codeartifact-promoter/promo/rules"
+    }
+    assert allowed["events:PutEvents"] == {f"arn:aws:events:us-east-1:{cfn.ACCOUNT_ID}:event-bus/promotions"}
+    for action in codeartifact:
+        for arn in allowed[action]:
+            assert arn.startswith("arn:aws:codeartifact:us-east-1:210987654321:"), (action, arn)
+            assert arn.split(":")[5].split("/")[1] == "acme", (action, arn)
+    env = cfn.function_config(r).environment
+    assert (env["DOMAIN_NAME"], env["DOMAIN_OWNER"]) == ("acme", "210987654321")
+    for alarm in (
+        "UndeliveredEventsAlarm",
+        "EventsQueueAgeAlarm",
+        "DeadLetterQueueAlarm",
+        "VersionsFailedAlarm",
+    ):
+        assert cfn.resource(r, alarm)["AlarmActions"] == [PHYSICAL["AlarmTopic"]]

@@ -805,6 +805,8 @@ def _check_allowed(rules: Sequence[Rule], sources: Sequence[str], destinations: 
     """Defence in depth beside IAM: refuse rules that reach outside the stack's configured repositories."""
 
     def allowed(domain: str, repository: str, entries: Sequence[str]) -> bool:
+        if not domain:  # `rules check` without the stack's domain: any domain's entry for the repository
+            return not entries or any(entry.rpartition("/")[2] == repository for entry in entries)
         return not entries or repository in entries or f"{domain}/{repository}" in entries
 
     for rule in rules:
