@@ -35,7 +35,13 @@ from promoter.copier import RateLimiter, RetryPolicy, no_deadline  # noqa: E402
 from promoter.outcome_events import OutcomeEventPublisher  # noqa: E402
 from promoter.pipeline import Dependencies, process_event, process_sqs_records  # noqa: E402
 from promoter.report import Reporter  # noqa: E402
-from promoter.rules import RulesError, RuleSet, load_rules_file, load_rules_parameter  # noqa: E402
+from promoter.rules import (  # noqa: E402
+    RulesError,
+    RuleSet,
+    StackScope,
+    load_rules_file,
+    load_rules_parameter,
+)
 from promoter.settings import Settings  # noqa: E402
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "codeartifact-promoter"
@@ -305,9 +311,11 @@ def _events_client() -> Any:
     return _state.events_client
 
 
-def _rules() -> RuleSet:
-    """Rules from SSM (cached by Parameters, recompiled only when the text changes) or from the file."""
+def _rules(own_account: str | None = None) -> RuleSet:
+    """Rules from SSM (cached by Parameters, recompiled only when the text changes) or from the file, within
+    the stack's domain, owner (``own_account`` when DOMAIN_OWNER is empty) and repositories."""
     settings = _settings()
+    scope = StackScope(settings.domain_name, settings.domain_owner, own_account)
     if settings.rules_parameter:
         from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415 - only with an SSM parameter
 
@@ -318,6 +326,7 @@ def _rules() -> RuleSet:
                 name=settings.rules_parameter,
                 allowed_sources=settings.allowed_sources,
                 allowed_destinations=settings.allowed_destinations,
+                scope=scope,
             )
             _state.rules_text = text
         return _state.rules
@@ -327,6 +336,7 @@ def _rules() -> RuleSet:
             settings.rules_file,
             allowed_sources=settings.allowed_sources,
             allowed_destinations=settings.allowed_destinations,
+            scope=scope,
         )
     return _state.rules
 
@@ -339,8 +349,9 @@ def _limiter() -> RateLimiter:
 
 def build_dependencies(context: Any) -> Dependencies:
     settings = _settings()
+    account = account_of(context)
     try:
-        rules = _rules()
+        rules = _rules(account)
     except RulesError as exc:
         logger.error(
             "promotion rules are invalid; nothing is promoted until they are fixed", extra={"error": str(exc)}
@@ -367,8 +378,9 @@ def build_dependencies(context: Any) -> Dependencies:
         remaining=remaining,
         limiter=_limiter(),
         policy=RetryPolicy(call_reserve=settings.call_reserve, max_attempts=settings.max_attempts),
-        account_id=account_of(context),
+        account_id=account,
         catch_up=settings.catch_up,
+        region=settings.region,
     )
 
 

@@ -24,6 +24,10 @@ TEMPLATE = PROJECT_ROOT / "template.yaml"
 FUNCTION_ID = "PromoterFunction"
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
+LOCAL_PARAMETERS: Mapping[str, str] = {"DomainName": "acme"}
+"""What the local runs deploy with for parameters that have no default (as a samconfig.toml's
+parameter_overrides would): the local AWS's example domain. Overrides still win (``--parameter-overrides
+DomainName=mycorp``)."""
 
 
 class NoValue:
@@ -58,6 +62,21 @@ def _construct_tag(loader: _CfnLoader, suffix: str, node: yaml.Node) -> dict[str
 _CfnLoader.add_multi_constructor("!", _construct_tag)
 
 
+def stack_parameters(
+    template: Mapping[str, Any], overrides: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """``overrides`` plus ``LOCAL_PARAMETERS`` for the parameters without a default they leave out: what a
+    local CloudFormation stack of the template is created with."""
+    declared = template.get("Parameters", {})
+    result = {
+        name: value
+        for name, value in LOCAL_PARAMETERS.items()
+        if name in declared and "Default" not in declared[name]
+    }
+    result.update(overrides or {})
+    return result
+
+
 def load_template(path: Path | str = TEMPLATE) -> dict[str, Any]:
     """The template as plain data (short tags expanded)."""
     with Path(path).open(encoding="utf-8") as handle:
@@ -82,6 +101,9 @@ class Resolver:
     stack_name: str = "codeartifact-promoter-local"
     physical_ids: Mapping[str, str] = field(default_factory=dict)
     """What a Ref to a resource or ``${Resource.Attr}`` gives (unknown ones stay unresolved)."""
+    local_parameters: Mapping[str, str] = field(default_factory=lambda: dict(LOCAL_PARAMETERS))
+    """Values of parameters without a default that no override gives (``LOCAL_PARAMETERS``; empty: such
+    a parameter must be overridden, as in a real deployment)."""
 
     def __post_init__(self) -> None:
         declared = self.template.get("Parameters", {})
@@ -90,7 +112,7 @@ class Resolver:
             raise TemplateError(f"unknown template parameters: {', '.join(unknown)}")
         self.parameters: dict[str, Any] = {}
         for name, spec in declared.items():
-            value = self.overrides.get(name, spec.get("Default"))
+            value = self.overrides.get(name, spec.get("Default", self.local_parameters.get(name)))
             if value is None:
                 raise TemplateError(f"parameter {name} has no default; pass a value for it")
             if spec.get("Type") == "CommaDelimitedList" and isinstance(value, str):

@@ -19,8 +19,20 @@ from typing import Any
 
 from promoter_dev import cfn
 
-WIRING_RESOURCES = ("EventsQueue", "DeadLetterQueue", "EventsQueuePolicy", "PackageVersionRule")
-WIRING_OUTPUTS = ("EventsQueueArn", "DeadLetterQueueArn", "PackageVersionRuleArn")
+WIRING_RESOURCES = (
+    "EventsQueue",
+    "DeadLetterQueue",
+    "EventsQueuePolicy",
+    "UndeliveredEventsQueue",
+    "UndeliveredEventsQueuePolicy",
+    "PackageVersionRule",
+)
+WIRING_OUTPUTS = (
+    "EventsQueueArn",
+    "DeadLetterQueueArn",
+    "UndeliveredEventsQueueUrl",
+    "PackageVersionRuleArn",
+)
 QUEUE_EVENT = "PackageVersionEvents"
 
 
@@ -37,6 +49,8 @@ class EventWiring:
     batch_size: int
     batching_window_seconds: int
     report_batch_item_failures: bool
+    undelivered_events_queue_url: str = ""
+    """The rule target's dead-letter queue: events EventBridge could not deliver to the events queue."""
 
     @property
     def rule_name(self) -> str:
@@ -79,7 +93,10 @@ def deploy_event_wiring(
     cloudformation.create_stack(
         StackName=stack_name,
         TemplateBody=json.dumps(wiring_template(source)),
-        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in (parameters or {}).items()],
+        Parameters=[
+            {"ParameterKey": k, "ParameterValue": v}
+            for k, v in cfn.stack_parameters(source, parameters).items()
+        ],
     )
     stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
     if stack["StackStatus"] != "CREATE_COMPLETE":
@@ -101,4 +118,5 @@ def deploy_event_wiring(
         batch_size=int(settings.get("BatchSize", 10)),
         batching_window_seconds=int(settings.get("MaximumBatchingWindowInSeconds", 0)),
         report_batch_item_failures="ReportBatchItemFailures" in settings.get("FunctionResponseTypes", []),
+        undelivered_events_queue_url=outputs["UndeliveredEventsQueueUrl"],
     )

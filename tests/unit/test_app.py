@@ -40,6 +40,7 @@ class Context:
 def handler_fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeCodeArtifact]:
     """The bundled rules, and a fake CodeArtifact in the container state (no boto3 client is made)."""
     monkeypatch.setenv("PROMOTION_RULES_FILE", "promotion-rules.yaml")
+    monkeypatch.setenv("DOMAIN_NAME", "acme")  # as template.yaml sets it from DomainName
     monkeypatch.setenv("PROMOTER_COPY_RATE", "0")
     for name in (
         "PROMOTION_RULES_PARAMETER",
@@ -252,6 +253,7 @@ print(json.dumps([at_import, after_rules]))
         "PYTHONPATH": str(FUNCTION_DIR),
         "AWS_DEFAULT_REGION": "us-east-1",
         "PROMOTION_RULES_FILE": "promotion-rules.yaml",
+        "DOMAIN_NAME": "acme",
     }
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, check=True

@@ -60,9 +60,12 @@ class Scenario:
     name: str
     parameters: dict[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.parameters.setdefault("DomainName", "acme")  # no default: every deployment names its domain
+
     @property
     def domain(self) -> str:
-        return self.parameters.get("DomainName", "acme")
+        return self.parameters["DomainName"]
 
     @property
     def owner(self) -> str:
@@ -106,6 +109,20 @@ SCENARIOS = [
     ),
     Scenario("an existing rules parameter", {"PromotionRulesParameterName": "/team/promoter/rules"}),
     Scenario("no reconcile schedule", {"ReconcileSchedule": ""}),
+    Scenario(
+        "every optional feature at once",
+        {
+            "DomainName": "corp",
+            "DomainOwner": "111122223333",
+            "SourceRepositories": "dev,staging",
+            "DestinationRepositories": "release,mirror",
+            "PromotionRules": "rules: []",
+            "OutcomeEventBus": "promotions",
+            "Tracing": "true",
+            "AlarmEmail": "ops@example.com",
+            "ReconcileSchedule": "rate(30 minutes)",
+        },
+    ),
 ]
 
 
@@ -377,6 +394,49 @@ def test_the_function_refuses_rules_outside_what_iam_allows(deployed: Deployed) 
     assert detail["domainName"] == [s.domain]
     assert set(detail["repositoryName"]) == s.sources
     assert detail.get("domainOwner", [s.owner]) == [s.owner]
+    # ... and the domain and owner it refuses other rules with are the ones IAM and the event rule name
+    assert variables["DOMAIN_NAME"] == s.domain
+    assert variables["DOMAIN_OWNER"] == s.parameters.get("DomainOwner", "")
+
+
+def test_only_the_package_version_rule_may_send_to_the_stacks_queues(deployed: Deployed) -> None:
+    """Queue policies: EventBridge may send into the events queue and the rule target's dead-letter queue,
+    only on behalf of the package version rule, and nobody else may do anything."""
+    (rule_id,) = [
+        logical_id
+        for logical_id, r in deployed.of_type("AWS::Events::Rule")
+        if "EventPattern" in r["Properties"]
+    ]
+    target = deployed.resources[rule_id]["Properties"]["Targets"][0]
+    dead_letter = target["DeadLetterConfig"]["Arn"]
+    assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] <= 86400
+    policies = {}
+    for _, policy in deployed.of_type("AWS::SQS::QueuePolicy"):
+        (queue,) = policy["Properties"]["Queues"]
+        policies[queue] = _list(policy["Properties"]["PolicyDocument"]["Statement"])
+    assert set(policies) == {"{AWS::SQS::Queue:EventsQueue}", "{AWS::SQS::Queue:UndeliveredEventsQueue}"}
+    assert dead_letter == "{AWS::SQS::Queue:UndeliveredEventsQueue.Arn}"
+    for queue, statements in policies.items():
+        for statement in statements:
+            assert (statement["Effect"], statement["Principal"], statement["Action"]) == (
+                "Allow",
+                {"Service": "events.amazonaws.com"},
+                "sqs:SendMessage",
+            ), queue
+            assert statement["Resource"] == queue.replace("}", ".Arn}")
+            rule_arn = f"{{AWS::Events::Rule:{rule_id}.Arn}}"
+            assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": rule_arn}}
+
+
+def test_every_alarm_notifies_the_alarm_email_when_one_is_given(deployed: Deployed) -> None:
+    alarms = dict(deployed.of_type("AWS::CloudWatch::Alarm"))
+    assert {"UndeliveredEventsAlarm", "EventsQueueAgeAlarm", "DeadLetterQueueAlarm"} <= set(alarms)
+    email = deployed.scenario.parameters.get("AlarmEmail")
+    for logical_id, alarm in alarms.items():
+        if email:
+            assert alarm["Properties"]["AlarmActions"] == ["{AWS::SNS::Topic:AlarmTopic}"], logical_id
+        else:
+            assert "AlarmActions" not in alarm["Properties"], logical_id
 
 
 WIDENINGS = {

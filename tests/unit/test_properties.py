@@ -41,6 +41,7 @@ class Context:
 def handler() -> Iterator[FakeCodeArtifact]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PROMOTION_RULES_FILE", "promotion-rules.yaml")
+        mp.setenv("DOMAIN_NAME", "acme")  # as template.yaml sets it from DomainName
         mp.setenv("PROMOTER_COPY_RATE", "0")
         for name in (
             "PROMOTION_RULES_PARAMETER",

@@ -20,6 +20,7 @@ from promoter.rules import (
     RANGE,
     STATE,
     RulesError,
+    StackScope,
     build_ruleset,
     load_rules_file,
     load_rules_text,
@@ -467,8 +468,10 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_bundled_example_rules_load_and_read_the_same_as_yaml() -> None:
     path = Path(__file__).resolve().parents[2] / "functions" / "promoter" / "promotion-rules.yaml"
-    ruleset = load_rules_file(str(path))
+    ruleset = load_rules_file(str(path), scope=StackScope("mycorp", "111122223333"))
     assert {r.name for r in ruleset.rules} >= {"stable-npm-pypi-to-release", "maven-to-release"}
+    # they name no domain or owner: they mean the stack's, whichever it is
+    assert {(r.domain, r.domain_owner) for r in ruleset.rules} == {("mycorp", "111122223333")}
     text = path.read_text()
     assert parse_rules_text(text, source=str(path)) == yaml.safe_load(text)
 

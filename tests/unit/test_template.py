@@ -32,6 +32,19 @@ PHYSICAL = {
     "EventsQueue": "https://sqs/events",
     "DeadLetterQueue": "https://sqs/dlq",
     "AlarmTopic": "arn:aws:sns:us-east-1:123456789012:alarms",
+    "UndeliveredEventsQueue.Arn": "arn:aws:sqs:us-east-1:123456789012:undelivered",
+    "UndeliveredEventsQueue.QueueName": "undelivered",
+    "UndeliveredEventsQueue": "https://sqs/undelivered",
+    **{
+        f"{alarm}.Arn": f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{alarm}"
+        for alarm in (
+            "VersionsFailedAlarm",
+            "DeadLetterQueueAlarm",
+            "UndeliveredEventsAlarm",
+            "EventsQueueAgeAlarm",
+            "FunctionErrorsAlarm",
+        )
+    },
 }
 
 
@@ -91,6 +104,8 @@ def test_default_environment_is_the_functions_contract() -> None:
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "PROMOTER_TRACING": "false",
         "PROMOTION_RULES_FILE": "promotion-rules.yaml",
+        "DOMAIN_NAME": "acme",
+        "DOMAIN_OWNER": "",
         "ALLOWED_SOURCE_REPOSITORIES": "staging",
         "ALLOWED_DESTINATION_REPOSITORIES": "release",
         "OUTCOME_EVENT_BUS": "",

@@ -90,6 +90,7 @@ from promoter.rules import (
     Rule,
     RulesError,
     RuleSet,
+    StackScope,
     load_rules_file,
     load_rules_parameter,
     rejection_detail,
@@ -100,6 +101,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_ENVIRONMENT = 3
+_DOMAIN_PATTERN = r"[a-z][a-z0-9\-]{0,48}[a-z0-9]"
 
 Clock = Callable[[], datetime]
 
@@ -176,6 +178,28 @@ def _allowed(name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
 
 
+def stack_scope(args: argparse.Namespace | None = None, *, require_domain: bool = True) -> StackScope:
+    """The stack's domain and owner, as the function gets them: ``--domain``/``--domain-owner``, else the
+    function's own DOMAIN_NAME/DOMAIN_OWNER from the environment. A rule without ``domain`` needs one
+    (except in ``rules check``, which then checks it as written); a rule naming another is refused."""
+    domain = getattr(args, "domain", None) or os.environ.get("DOMAIN_NAME", "") or None
+    owner = getattr(args, "domain_owner", None) or os.environ.get("DOMAIN_OWNER", "") or None
+    if domain is not None and not re.fullmatch(_DOMAIN_PATTERN, domain):
+        raise CliError(
+            f"--domain / DOMAIN_NAME {domain[:80]!r} is not a CodeArtifact domain name", EXIT_USAGE
+        )
+    if owner is not None and not re.fullmatch(r"[0-9]{12}", owner):
+        raise CliError(
+            f"--domain-owner / DOMAIN_OWNER {owner[:80]!r} is not a 12-digit account id", EXIT_USAGE
+        )
+    return StackScope(
+        domain,
+        owner,
+        require_domain=require_domain,
+        unset_hint="pass --domain (or set DOMAIN_NAME) to the stack's domain, which a rule without one means",
+    )
+
+
 SSM_PREFIX = "ssm:"
 
 CONNECT_TIMEOUT = 2.0
@@ -185,16 +209,18 @@ READ_ATTEMPTS = 3
 error within seconds (3 attempts of at most 2 s to connect), not the minute botocore's defaults take."""
 
 
-def load_rules(path: str, args: argparse.Namespace | None = None) -> RuleSet:
-    """The function's loader, with the function's ALLOWED_* restrictions when the environment sets them;
-    ``ssm:NAME`` reads the parameter as the function reads PROMOTION_RULES_PARAMETER (GetParameter, no
-    decryption: a String parameter holding the rules as YAML or JSON)."""
-    allowed = {
-        "allowed_sources": _allowed("ALLOWED_SOURCE_REPOSITORIES"),
-        "allowed_destinations": _allowed("ALLOWED_DESTINATION_REPOSITORIES"),
-    }
+def load_rules(path: str, args: argparse.Namespace | None = None, *, require_domain: bool = True) -> RuleSet:
+    """The function's loader, with the function's ALLOWED_* restrictions when the environment sets them and
+    the stack's domain and owner (``stack_scope``); ``ssm:NAME`` reads the parameter as the function reads
+    PROMOTION_RULES_PARAMETER (GetParameter, no decryption: a String parameter holding the rules as YAML or
+    JSON)."""
+    allowed_sources = _allowed("ALLOWED_SOURCE_REPOSITORIES")
+    allowed_destinations = _allowed("ALLOWED_DESTINATION_REPOSITORIES")
+    scope = stack_scope(args, require_domain=require_domain)
     if not path.startswith(SSM_PREFIX):
-        return load_rules_file(path, **allowed)
+        return load_rules_file(
+            path, allowed_sources=allowed_sources, allowed_destinations=allowed_destinations, scope=scope
+        )
     name = path[len(SSM_PREFIX) :].strip()
     if not name:
         raise CliError("--rules ssm: needs a parameter name, as in ssm:/promoter/rules", EXIT_USAGE)
@@ -207,7 +233,13 @@ def load_rules(path: str, args: argparse.Namespace | None = None) -> RuleSet:
                 f"SSM parameter {name!r} not found in {client.meta.region_name}", EXIT_ENVIRONMENT
             ) from None
         raise
-    return load_rules_parameter(str(value), name=name, **allowed)
+    return load_rules_parameter(
+        str(value),
+        name=name,
+        allowed_sources=allowed_sources,
+        allowed_destinations=allowed_destinations,
+        scope=scope,
+    )
 
 
 def _env_number(name: str, default: float, *, whole: bool = False) -> float:
@@ -315,7 +347,7 @@ def _short(revision: str | None) -> str:
 
 def cmd_rules_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Valid rules exit 0, also with warnings (filters that contradict a rule's formats), one line each."""
-    ruleset = load_rules(args.file, args)
+    ruleset = load_rules(args.file, args, require_domain=False)
     for rule in ruleset.rules:
         print(rule.describe(), file=out)
     for warning in ruleset.warnings():
@@ -958,7 +990,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    def stack_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--domain",
+            help="the stack's domain (its DomainName), which rules without 'domain' mean and the only one a "
+            "rule may name (default: DOMAIN_NAME)",
+        )
+        sub.add_argument(
+            "--domain-owner",
+            metavar="ACCOUNT",
+            help="the stack's domain owner (its DomainOwner) for rules without 'domainOwner' (default: "
+            "DOMAIN_OWNER, else the caller's account)",
+        )
+
     def aws_options(sub: argparse.ArgumentParser) -> None:
+        stack_options(sub)
         sub.add_argument("--region", help="AWS region (default: AWS_REGION or the profile's)")
         sub.add_argument("--profile", help="AWS profile (default: AWS_PROFILE)")
 

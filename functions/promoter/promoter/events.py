@@ -47,6 +47,16 @@ class NotCodeArtifactEvent(ValueError):
     """A well-formed event of another source or detail-type: not ours, ignored."""
 
 
+class OtherRegionEvent(ValueError):
+    """A CodeArtifact event of another region than the function's: its domain is that region's (a domain
+    name is unique per account and region only), so it is ignored, never copied in this region."""
+
+    def __init__(self, candidate: Candidate, region: str) -> None:
+        super().__init__(f"event of region {region}")
+        self.candidate = candidate
+        self.region = region
+
+
 VersionKey = tuple[str, str, str, str, str | None, str, str]
 """``Candidate.version_key``: domain, owner, source repository, format, namespace, package, version."""
 
@@ -198,17 +208,28 @@ def _parse_well_formed(event: Any, origin: Any) -> Candidate | None:
     )
 
 
-def parse_event(event: Any, *, origin: Any = None) -> Candidate:
+def parse_event(event: Any, *, origin: Any = None, region: str | None = None) -> Candidate:
     """Read one EventBridge event into a Candidate.
 
     Raises NotCodeArtifactEvent for other sources/detail-types and MalformedEvent for
     anything else that does not have the documented shape. Unknown formats are malformed
-    too: the copy API could not be called for them.
+    too: the copy API could not be called for them. With ``region`` (the function's), an event
+    whose ``region`` is another raises OtherRegionEvent carrying its candidate.
     """
     fast = _parse_well_formed(event, origin)
-    if fast is not None:
-        return fast
-    return _parse_checked(event, origin)
+    candidate = fast if fast is not None else _parse_checked(event, origin)
+    if region is not None:
+        _check_region(event, candidate, region)
+    return candidate
+
+
+def _check_region(event: Any, candidate: Candidate, region: str) -> None:
+    """EventBridge sets every event's ``region``; an event without one (a hand-written test event) is
+    taken as this region's."""
+    value = event.get("region")
+    if value is not None and value != region:
+        shown = value[:64] if isinstance(value, str) else excerpt(value, 64)
+        raise OtherRegionEvent(candidate, shown)
 
 
 def _parse_checked(event: Any, origin: Any) -> Candidate:
@@ -265,7 +286,7 @@ def _parse_checked(event: Any, origin: Any) -> Candidate:
     )
 
 
-def parse_sqs_body(body: Any, *, origin: Any = None) -> Candidate:
+def parse_sqs_body(body: Any, *, origin: Any = None, region: str | None = None) -> Candidate:
     """Read an SQS message body that carries one EventBridge event as JSON text."""
     if not isinstance(body, str):
         raise MalformedEvent(f"SQS body must be a string, not {type(body).__name__}", "body")
@@ -276,9 +297,10 @@ def parse_sqs_body(body: Any, *, origin: Any = None) -> Candidate:
     except (ValueError, RecursionError) as exc:
         raise MalformedEvent(f"SQS body is not JSON: {str(exc)[:120]}", "body") from None
     fast = _parse_well_formed(event, origin)
-    if fast is not None:
-        return fast
-    return _parse_checked(event, origin)
+    candidate = fast if fast is not None else _parse_checked(event, origin)
+    if region is not None:
+        _check_region(event, candidate, region)
+    return candidate
 
 
 def excerpt(value: Any, limit: int = 300) -> str:

@@ -89,6 +89,8 @@ class Outcome(NamedTuple):
             fields["errorCode"] = error_code
             fields["errorMessage"] = error_message
             fields["retryable"] = retryable
+        elif error_message is not None:  # an ignored version's detail (e.g. the event's region)
+            fields["errorMessage"] = error_message
         if eligible_at is not None:
             fields["eligibleAt"] = eligible_at.isoformat()
         held = self.revision

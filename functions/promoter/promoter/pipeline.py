@@ -18,6 +18,7 @@ from promoter.events import (
     Candidate,
     MalformedEvent,
     NotCodeArtifactEvent,
+    OtherRegionEvent,
     VersionKey,
     excerpt,
     parse_event,
@@ -26,7 +27,7 @@ from promoter.events import (
 from promoter.outcomes import FAILED, IGNORED, PROMOTED, Outcome
 from promoter.planner import plan
 from promoter.record import Record
-from promoter.report import MALFORMED, NOT_CODEARTIFACT, Reporter
+from promoter.report import MALFORMED, NOT_CODEARTIFACT, REGION, Reporter
 from promoter.rules import STATE, RuleSet
 
 
@@ -53,6 +54,7 @@ class Dependencies(Record):
         "sleep",
         "account_id",
         "catch_up",
+        "region",
     )
 
     def __init__(  # noqa: PLR0917 - positional too, as the dataclass's
@@ -67,6 +69,7 @@ class Dependencies(Record):
         sleep: Callable[[float], None] = time.sleep,
         account_id: str | None = None,
         catch_up: bool = True,
+        region: str | None = None,
     ) -> None:
         self.client = client
         self.rules = rules
@@ -80,6 +83,9 @@ class Dependencies(Record):
         """The function's own account: the owner of the domains of rules that name no domainOwner."""
         self.catch_up = catch_up
         """Fill each copy call with the package's other versions the rules accept (``promoter.catchup``)."""
+        self.region = region
+        """The function's region: an event of another region is ignored (reason ``region``), never copied in
+        this region's domain of the same name. None: not checked."""
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -156,6 +162,19 @@ def retry_keys(outcomes: Iterable[Outcome]) -> set[VersionKey]:
     return {o.candidate[:7] for o in outcomes if o.status == FAILED and o.retryable and o.candidate}
 
 
+def _ignore_other_region(event: OtherRegionEvent, deps: Dependencies) -> None:
+    """An event of another region (routed across regions into this bus, or replayed from an archive) names a
+    domain of that region: reported ignored with reason ``region``, and never copied here."""
+    deps.reporter.outcome(
+        Outcome(
+            IGNORED,
+            event.candidate,
+            reason=REGION,
+            error_message=f"event of region {event.region}; this function serves {deps.region}",
+        )
+    )
+
+
 def process_sqs_records(records: Sequence[Any], deps: Dependencies) -> set[str]:
     """Promote what an SQS batch carries; return the message ids the queue must deliver again.
 
@@ -173,7 +192,10 @@ def process_sqs_records(records: Sequence[Any], deps: Dependencies) -> set[str]:
         message_id = message_id if isinstance(message_id, str) and message_id else None
         body = record.get("body")
         try:
-            candidate = parse_sqs_body(body, origin=message_id)
+            candidate = parse_sqs_body(body, origin=message_id, region=deps.region)
+        except OtherRegionEvent as exc:
+            _ignore_other_region(exc, deps)
+            continue
         except MalformedEvent as exc:
             deps.reporter.ignored_input(MALFORMED, str(exc), record_id=message_id, excerpt=excerpt(body))
             continue
@@ -196,7 +218,10 @@ def process_sqs_records(records: Sequence[Any], deps: Dependencies) -> set[str]:
 def process_event(event: Any, deps: Dependencies) -> dict[str, Any]:
     """Promote what one raw EventBridge event carries; returns a summary of outcomes."""
     try:
-        candidate = parse_event(event)
+        candidate = parse_event(event, region=deps.region)
+    except OtherRegionEvent as exc:
+        _ignore_other_region(exc, deps)
+        return {"outcomes": {"ignored": 1}}
     except MalformedEvent as exc:
         deps.reporter.ignored_input(MALFORMED, str(exc), excerpt=excerpt(event))
         return {"outcomes": {"ignored": 1}}

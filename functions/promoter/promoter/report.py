@@ -43,6 +43,8 @@ MESSAGE_BY_STATUS = {
 
 MALFORMED = "malformed"
 NOT_CODEARTIFACT = "not-codeartifact"
+REGION = "region"
+"""An event of another region than the function's (cross-region routing, a replayed archive)."""
 
 
 class LogSink(Protocol):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import reprlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from fnmatch import translate
@@ -42,7 +43,9 @@ RULE_KEYS: frozenset[str] = frozenset(
         "minimumReleaseAge",
     }
 )
-REQUIRED_KEYS = ("name", "domain", "sourceRepository", "destinationRepositories")
+REQUIRED_KEYS = ("name", "sourceRepository", "destinationRepositories")
+"""``domain`` is required too unless the stack's domain is known (DOMAIN_NAME, ``--domain``): a rule without
+``domain``/``domainOwner`` means the stack's."""
 
 # Rejection reasons, in the order filters are applied (also the metric's Reason dimension).
 DOMAIN, FORMAT, NAMESPACE, PACKAGE, EXCLUDE, RANGE, PRERELEASE, STATE, AGE = (
@@ -59,27 +62,74 @@ DOMAIN, FORMAT, NAMESPACE, PACKAGE, EXCLUDE, RANGE, PRERELEASE, STATE, AGE = (
 
 # Patterns, not compiled regexes: re compiles (and caches) each when rules first use it, not at every import
 # (~0.4M instructions each), and the account and duration ones only for rules with those keys.
-_DOMAIN_RE = r"^[a-z][a-z0-9\-]{0,48}[a-z0-9]$"
-_REPOSITORY_RE = r"^[A-Za-z0-9][A-Za-z0-9._\-]{1,99}$"
-_ACCOUNT_RE = r"^[0-9]{12}$"
+# Always applied with re.fullmatch: "$" alone also matches before a trailing newline (what a YAML "|" block
+# gives), and a name accepted with it would never equal an event's field.
+_DOMAIN_RE = r"[a-z][a-z0-9\-]{0,48}[a-z0-9]"
+_REPOSITORY_RE = r"[A-Za-z0-9][A-Za-z0-9._\-]{1,99}"
+_ACCOUNT_RE = r"[0-9]{12}"
 _DURATION_RE = r"(\d+)\s*([smhdw])"
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 MAX_RELEASE_AGE = timedelta(days=365)
 
 
+MAX_ERROR = 1000
+"""Longest error message, in characters: a hostile or careless document (a huge value, an alias bomb) still
+gets a short one-line error; values in messages are quoted shortened (``quote``)."""
+MAX_DEPTH = 64
+"""Deepest nesting of lists and mappings a rules document may have (a rule needs four levels)."""
+MAX_ALIAS_EXPANSION = 100_000
+"""Nodes YAML aliases may add to a document once expanded: a merge key or a shared list is fine, an
+alias-expansion bomb ("billion laughs", 10**9 nodes from a few hundred bytes) is refused before it is
+read."""
+
+
+class StackScope(NamedTuple):
+    """What the stack fixes for every rule: its domain (DOMAIN_NAME) and the domain's owner (DOMAIN_OWNER).
+    A rule without ``domain`` or ``domainOwner`` means the stack's; a rule naming another is refused."""
+
+    domain: str | None = None
+    owner: str | None = None
+    """The domain owner's account; None: the function's own account (the stack's DomainOwner is empty)."""
+    own_account: str | None = None
+    """The function's own account when known (from its ARN): the owner a rule may name when ``owner`` is
+    None."""
+    require_domain: bool = True
+    """False for ``promoter rules check`` without a domain: a rule without ``domain`` is checked as it is."""
+    unset_hint: str = "DOMAIN_NAME (the stack's DomainName) is not set"
+    """Says, in the error for a rule without ``domain``, where the stack's domain comes from."""
+
+
+_QUOTE = reprlib.Repr()
+_QUOTE.maxlevel, _QUOTE.maxstring, _QUOTE.maxother = 3, 60, 60
+_QUOTE.maxlist = _QUOTE.maxtuple = _QUOTE.maxdict = _QUOTE.maxset = 5
+
+
+def quote(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` for an error message, shortened (nested and long values elided, at most ``limit``
+    characters): never the whole of a value that may be megabytes, or a structure aliases make huge."""
+    text = repr(value) if isinstance(value, str) and len(value) <= limit else _QUOTE.repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class RulesError(ValueError):
-    """An invalid rules document. The message names the rule and the field."""
+    """An invalid rules document. The message names the rule and the field, in at most ``MAX_ERROR``
+    characters."""
 
     def __init__(self, message: str, *, rule: str | None = None, field: str | None = None) -> None:
         where = []
         if rule is not None:
-            where.append(f"rule {rule!r}")
+            where.append(f"rule {quote(rule, 140)}")
         if field is not None:
-            where.append(f"field {field!r}")
-        super().__init__(f"{', '.join(where)}: {message}" if where else message)
+            where.append(f"field {quote(field)}")
+        text = f"{', '.join(where)}: {message}" if where else message
+        super().__init__(text if len(text) <= MAX_ERROR else text[: MAX_ERROR - 1] + "…")
         self.rule = rule
         self.field = field
         self.reason = message
+
+
+class UnsafeDocument(RulesError):
+    """A document refused before it is read: nested too deeply, or YAML aliases that expand it too far."""
 
 
 def parse_duration(text: Any) -> timedelta:
@@ -95,7 +145,7 @@ def parse_duration(text: Any) -> timedelta:
         seconds += int(m.group(1)) * _DURATION_UNITS[m.group(2)]
         pos = m.end()
     if pos != len(compact) or pos == 0:
-        raise ValueError(f"{text!r} is not a duration such as 90m, 24h or 3d")
+        raise ValueError(f"{quote(text)} is not a duration such as 90m, 24h or 3d")
     if seconds <= 0:
         raise ValueError("must be longer than zero")
     if seconds > MAX_RELEASE_AGE.total_seconds():  # before timedelta(), which overflows on huge values
@@ -256,7 +306,7 @@ class Rule(NamedTuple):
     def describe(self) -> str:
         """One line, for ``promoter rules check`` and logs."""
         parts = [
-            f"{self.name}: {self.domain}/{self.source_repository} -> "
+            f"{self.name}: {self.domain or '<stack domain>'}/{self.source_repository} -> "
             + ",".join(self.destination_repositories),
             f"formats={','.join(sorted(self.formats)) if self.formats else '*'}",
             f"packages={','.join(self.packages.patterns)}",
@@ -489,11 +539,11 @@ def _string_list(rule: str, key: str, value: Any, *, allow_empty_item: bool = Fa
     out: list[str] = []
     for item in value:
         if not isinstance(item, str):
-            raise RulesError(f"{item!r} is not a string", rule=rule, field=key)
+            raise RulesError(f"{quote(item)} is not a string", rule=rule, field=key)
         if not item and not allow_empty_item:
             raise RulesError("empty string is not allowed", rule=rule, field=key)
         if item in out:
-            raise RulesError(f"{item!r} is listed twice", rule=rule, field=key)
+            raise RulesError(f"{quote(item)} is listed twice", rule=rule, field=key)
         out.append(item)
     return out
 
@@ -509,7 +559,7 @@ def _globs(rule: str, key: str, value: Any, *, allow_empty_item: bool = False) -
         problem = _glob_problem(pattern)
         if problem is not None:
             _refuse_bad_regex(rule, key, patterns[:index])  # an earlier pattern's fault comes first
-            raise RulesError(f"{pattern!r} {problem}", rule=rule, field=key)
+            raise RulesError(f"{quote(pattern)} {problem}", rule=rule, field=key)
     try:
         return GlobSet.compile(patterns)
     except re.error:
@@ -538,20 +588,20 @@ def _refuse_bad_regex(rule: str, key: str, patterns: Sequence[str]) -> None:
         try:
             re.compile(translate(pattern))
         except re.error as exc:
-            raise RulesError(f"{pattern!r} is not a valid glob: {exc}", rule=rule, field=key) from None
+            raise RulesError(f"{quote(pattern)} is not a valid glob: {exc}", rule=rule, field=key) from None
 
 
 def _bool(rule: str, key: str, value: Any, default: bool) -> bool:
     if value is None:
         return default
     if not isinstance(value, bool):
-        raise RulesError(f"must be true or false, not {value!r}", rule=rule, field=key)
+        raise RulesError(f"must be true or false, not {quote(value)}", rule=rule, field=key)
     return value
 
 
 def _repository(rule: str, key: str, value: Any) -> str:
-    if not isinstance(value, str) or not re.match(_REPOSITORY_RE, value):
-        raise RulesError(f"{value!r} is not a valid repository name", rule=rule, field=key)
+    if not isinstance(value, str) or not re.fullmatch(_REPOSITORY_RE, value):
+        raise RulesError(f"{quote(value)} is not a valid repository name", rule=rule, field=key)
     return value
 
 
@@ -574,7 +624,7 @@ def _compile_versions(
                 compiled[fmt] = compile_range(fmt, value)
             except InvalidRange as exc:
                 raise RulesError(
-                    f"{value!r} is not a valid {fmt} range: {exc} (expected {GRAMMARS[fmt]})",
+                    f"{quote(value)} is not a valid {fmt} range: {exc} (expected {GRAMMARS[fmt]})",
                     rule=rule,
                     field="versions",
                 ) from None
@@ -583,16 +633,18 @@ def _compile_versions(
         text: dict[str, str] = {}
         for fmt, expression in value.items():
             if fmt not in FORMATS:
-                raise RulesError(f"{fmt!r} is not a known format", rule=rule, field="versions")
+                raise RulesError(f"{quote(fmt)} is not a known format", rule=rule, field="versions")
             if formats is not None and fmt not in formats:
-                raise RulesError(f"format {fmt!r} is not in the rule's formats", rule=rule, field="versions")
+                raise RulesError(
+                    f"format {quote(fmt)} is not in the rule's formats", rule=rule, field="versions"
+                )
             if not isinstance(expression, str):
                 raise RulesError(f"the {fmt} range must be a string", rule=rule, field="versions")
             try:
                 compiled[fmt] = compile_range(fmt, expression)
             except InvalidRange as exc:
                 raise RulesError(
-                    f"{expression!r} is not a valid {fmt} range: {exc} (expected {GRAMMARS[fmt]})",
+                    f"{quote(expression)} is not a valid {fmt} range: {exc} (expected {GRAMMARS[fmt]})",
                     rule=rule,
                     field="versions",
                 ) from None
@@ -632,8 +684,56 @@ def rule_warnings(rule: Rule) -> list[str]:
     return found
 
 
-def compile_rule(raw: Any, index: int) -> Rule:
-    """Validate and compile one rule document; errors name the rule (or its position) and the field."""
+def _domain_and_owner(label: str, raw: Mapping[str, Any], scope: StackScope) -> tuple[str, str | None]:
+    """The rule's domain and owner: its own, which must be the stack's, or the stack's when it names none."""
+    domain = raw.get("domain")
+    if domain is None:
+        if scope.domain is not None:
+            domain = scope.domain
+        elif scope.require_domain:
+            raise RulesError(f"is required: {scope.unset_hint}", rule=label, field="domain")
+        else:
+            domain = ""  # `promoter rules check` without a stack domain: whichever domain the stack names
+    elif not isinstance(domain, str) or not re.fullmatch(_DOMAIN_RE, domain):
+        raise RulesError(
+            f"{quote(domain)} is not a valid CodeArtifact domain name", rule=label, field="domain"
+        )
+    elif scope.domain is not None and domain != scope.domain:
+        raise RulesError(
+            f"{quote(domain)} is not the stack's domain {quote(scope.domain)} (DOMAIN_NAME): omit 'domain' "
+            "to mean the stack's, or deploy a stack for that domain",
+            rule=label,
+            field="domain",
+        )
+    owner = raw.get("domainOwner")
+    if owner is None:
+        return domain, scope.owner
+    if not isinstance(owner, str) or not re.fullmatch(_ACCOUNT_RE, owner):
+        raise RulesError(
+            f"{quote(owner)} is not a 12-digit account id (quote it in YAML)", rule=label, field="domainOwner"
+        )
+    if scope.owner is not None and owner != scope.owner:
+        raise RulesError(
+            f"{quote(owner)} is not the stack's domain owner {quote(scope.owner)} (DOMAIN_OWNER): omit "
+            "'domainOwner' to mean the stack's",
+            rule=label,
+            field="domainOwner",
+        )
+    if scope.owner is None and scope.own_account is not None and owner != scope.own_account:
+        raise RulesError(
+            f"{quote(owner)} is not the function's own account {quote(scope.own_account)}, whose domain "
+            "the stack serves (its DomainOwner is empty): omit 'domainOwner', or deploy a stack with that "
+            "DomainOwner",
+            rule=label,
+            field="domainOwner",
+        )
+    return domain, owner
+
+
+def compile_rule(raw: Any, index: int, scope: StackScope | None = None) -> Rule:
+    """Validate and compile one rule document; errors name the rule (or its position) and the field.
+    ``scope`` is the stack's domain and owner (what a rule without ``domain``/``domainOwner`` means)."""
+    scope = scope if scope is not None else StackScope()
     label = f"rules[{index}]"
     if not isinstance(raw, Mapping):
         raise RulesError("must be a mapping", rule=label)
@@ -649,24 +749,17 @@ def compile_rule(raw: Any, index: int) -> Rule:
         raise RulesError(
             f"unknown key (allowed: {', '.join(sorted(RULE_KEYS))})", rule=label, field=unknown[0]
         )
+    domain, owner = _domain_and_owner(label, raw, scope)  # first, as in the documented key order
     for key in REQUIRED_KEYS:
         if raw.get(key) is None:
             raise RulesError("is required", rule=label, field=key)
-    domain = raw["domain"]
-    if not isinstance(domain, str) or not re.match(_DOMAIN_RE, domain):
-        raise RulesError(f"{domain!r} is not a valid CodeArtifact domain name", rule=label, field="domain")
-    owner = raw.get("domainOwner")
-    if owner is not None and (not isinstance(owner, str) or not re.match(_ACCOUNT_RE, owner)):
-        raise RulesError(
-            f"{owner!r} is not a 12-digit account id (quote it in YAML)", rule=label, field="domainOwner"
-        )
     source = _repository(label, "sourceRepository", raw["sourceRepository"])
     destinations = _string_list(label, "destinationRepositories", raw["destinationRepositories"])
     for destination in destinations:
         _repository(label, "destinationRepositories", destination)
         if destination == source:
             raise RulesError(
-                f"{destination!r} is the source repository: a rule cannot copy into its own source",
+                f"{quote(destination)} is the source repository: a rule cannot copy into its own source",
                 rule=label,
                 field="destinationRepositories",
             )
@@ -676,7 +769,7 @@ def compile_rule(raw: Any, index: int) -> Rule:
         for fmt in listed:
             if fmt not in FORMATS:
                 raise RulesError(
-                    f"{fmt!r} is not a known format ({', '.join(sorted(FORMATS))})",
+                    f"{quote(fmt)} is not a known format ({', '.join(sorted(FORMATS))})",
                     rule=label,
                     field="formats",
                 )
@@ -692,8 +785,8 @@ def compile_rule(raw: Any, index: int) -> Rule:
         for pattern in globs.patterns if globs is not None else ():
             if "/" in pattern:
                 raise RulesError(
-                    f"{pattern!r} can never match: CodeArtifact package names contain no '/'; the npm scope "
-                    "or Maven group is the namespace (namespaces: [acme], packages: [widgets])",
+                    f"{quote(pattern)} can never match: CodeArtifact package names contain no '/'; the npm "
+                    "scope or Maven group is the namespace (namespaces: [acme], packages: [widgets])",
                     rule=label,
                     field=key,
                 )
@@ -704,7 +797,7 @@ def compile_rule(raw: Any, index: int) -> Rule:
         for state in listed:
             if state not in STATES:
                 raise RulesError(
-                    f"{state!r} is not a state ({', '.join(sorted(STATES))})", rule=label, field="states"
+                    f"{quote(state)} is not a state ({', '.join(sorted(STATES))})", rule=label, field="states"
                 )
         states = frozenset(listed)
     age: timedelta | None = None
@@ -755,7 +848,7 @@ def _check_cycles(rules: Sequence[Rule]) -> None:
                 raise RulesError(
                     "rules form a cycle "
                     + " -> ".join(repos)
-                    + f" in domain {node[0]!r} (rules: {', '.join(dict.fromkeys(names))})",
+                    + f" in domain {quote(node[0])} (rules: {', '.join(dict.fromkeys(names))})",
                     rule=rule.name,
                     field="destinationRepositories",
                 )
@@ -772,19 +865,23 @@ def _check_allowed(rules: Sequence[Rule], sources: Sequence[str], destinations: 
     """Defence in depth beside IAM: refuse rules that reach outside the stack's configured repositories."""
 
     def allowed(domain: str, repository: str, entries: Sequence[str]) -> bool:
+        if not domain:  # `rules check` without the stack's domain: any domain's entry for the repository
+            return not entries or any(entry.rpartition("/")[2] == repository for entry in entries)
         return not entries or repository in entries or f"{domain}/{repository}" in entries
 
     for rule in rules:
         if not allowed(rule.domain, rule.source_repository, sources):
             raise RulesError(
-                f"{rule.source_repository!r} is not in ALLOWED_SOURCE_REPOSITORIES ({', '.join(sources)})",
+                f"{quote(rule.source_repository)} is not in ALLOWED_SOURCE_REPOSITORIES "
+                f"({', '.join(sources)})",
                 rule=rule.name,
                 field="sourceRepository",
             )
         for destination in rule.destination_repositories:
             if not allowed(rule.domain, destination, destinations):
                 raise RulesError(
-                    f"{destination!r} is not in ALLOWED_DESTINATION_REPOSITORIES ({', '.join(destinations)})",
+                    f"{quote(destination)} is not in ALLOWED_DESTINATION_REPOSITORIES "
+                    f"({', '.join(destinations)})",
                     rule=rule.name,
                     field="destinationRepositories",
                 )
@@ -795,13 +892,15 @@ def build_ruleset(
     *,
     allowed_sources: Sequence[str] = (),
     allowed_destinations: Sequence[str] = (),
+    scope: StackScope | None = None,
 ) -> RuleSet:
-    """Validate a parsed rules document (``{"rules": [...]}``) and compile it."""
+    """Validate a parsed rules document (``{"rules": [...]}``) and compile it, within the stack's ``scope``
+    (its domain and owner) and repositories (``allowed_*``)."""
     raw_rules = _rules_list(document)
     rules: list[Rule] = []
     seen: set[str] = set()
     for index, raw in enumerate(raw_rules):
-        rule = compile_rule(raw, index)
+        rule = compile_rule(raw, index, scope)
         if rule.name in seen:
             raise RulesError("duplicate rule name", rule=rule.name, field="name")
         seen.add(rule.name)
@@ -817,7 +916,7 @@ def _rules_list(document: Any) -> list[Any]:
         raise RulesError("the rules document must be a mapping with a 'rules' list")
     unknown = sorted(set(map(str, document)) - {"rules"})
     if unknown:
-        raise RulesError(f"unknown top-level key {unknown[0]!r} (only 'rules' is allowed)")
+        raise RulesError(f"unknown top-level key {quote(unknown[0])} (only 'rules' is allowed)")
     raw_rules = document.get("rules")
     if not isinstance(raw_rules, list) or not raw_rules:
         raise RulesError("'rules' must be a non-empty list")
@@ -835,8 +934,13 @@ def parse_rules_text(text: str, *, source: str = "rules") -> Any:
     is_json_file = source.endswith(".json")
     body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
     if body.lstrip().startswith("{") or is_json_file:
+        too_deep = _json_too_deep(body if not is_json_file else text)
         try:
+            if too_deep:
+                raise UnsafeDocument(f"{source}: {_TOO_DEEP}")
             return json.loads(body if not is_json_file else text, object_pairs_hook=_unique_keys)
+        except RecursionError:  # never expected after the depth check; still a RulesError, not a crash
+            raise UnsafeDocument(f"{source}: {_TOO_DEEP}") from None
         except ValueError as exc:
             if isinstance(exc, RulesError):
                 raise
@@ -846,7 +950,26 @@ def parse_rules_text(text: str, *, source: str = "rules") -> Any:
 
     class UniqueKeyLoader(yaml.SafeLoader):
         """SafeLoader that refuses a key written twice in one mapping (PyYAML keeps the last silently).
-        Keys brought in by a merge (``<<: *base``) may still be overridden, as YAML intends."""
+        Keys brought in by a merge (``<<: *base``) may still be overridden, as YAML intends.
+
+        It also refuses, before anything is constructed, nesting deeper than ``MAX_DEPTH`` (PyYAML's
+        composer recurses once per level: 100,000 levels would end in RecursionError) and aliases that
+        expand the document by more than ``MAX_ALIAS_EXPANSION`` nodes (an alias-expansion bomb)."""
+
+        depth = 0
+
+        def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+            self.depth += 1
+            try:
+                if self.depth > MAX_DEPTH:
+                    raise UnsafeDocument(f"{source}: {_TOO_DEEP}")
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+        def construct_document(self, node: yaml.Node) -> Any:
+            _refuse_alias_bomb(node, source)
+            return super().construct_document(node)
 
         def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
             pairs = [
@@ -876,7 +999,77 @@ def parse_rules_text(text: str, *, source: str = "rules") -> Any:
     try:
         return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
-        raise RulesError(f"{source}: not valid YAML: {exc}") from None
+        raise RulesError(f"{source}: not valid YAML: {_short(str(exc))}") from None
+    except RecursionError:  # never expected after the depth check; still a RulesError, not a crash
+        raise UnsafeDocument(f"{source}: {_TOO_DEEP}") from None
+
+
+def _short(text: str, limit: int = 600) -> str:
+    """A parser's message, at most ``limit`` characters (it quotes the offending line, which may be huge)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_TOO_DEEP = f"lists and mappings are nested more than {MAX_DEPTH} levels deep (a rules document needs four)"
+
+
+def _json_too_deep(text: str) -> bool:
+    """Whether JSON text nests more than ``MAX_DEPTH`` levels: counted over the brackets outside strings
+    before parsing (json's parser recurses once per level, up to RecursionError)."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False
+    depth = 0
+    # Strings (with their escapes) are skipped whole: brackets inside them do not nest anything.
+    for token in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', text):
+        ch = token.group()
+        if ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif ch in "]}":
+            depth -= 1
+    return False
+
+
+def _refuse_alias_bomb(root: Any, source: str) -> None:
+    """Refuse a composed YAML document whose aliases expand it by more than ``MAX_ALIAS_EXPANSION`` nodes,
+    or refer to themselves. Sizes are counted once per distinct node (aliases share the node they name), so
+    this costs the written document's size however large its expansion would be."""
+    import yaml  # noqa: PLC0415 - only YAML documents get here
+
+    sizes: dict[int, int] = {}
+    in_progress: set[int] = set()
+    distinct = 0
+
+    def size(node: Any) -> int:
+        nonlocal distinct
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in in_progress:
+            raise UnsafeDocument(f"{source}: an alias refers to a list or mapping that contains it")
+        distinct += 1
+        total = 1
+        if isinstance(node, yaml.SequenceNode | yaml.MappingNode):
+            in_progress.add(key)
+            children = (
+                node.value
+                if isinstance(node, yaml.SequenceNode)
+                else [child for pair in node.value for child in pair]
+            )
+            for child in children:
+                total += size(child)
+                if total > MAX_ALIAS_EXPANSION + distinct:
+                    break
+            in_progress.discard(key)
+        sizes[key] = total
+        return total
+
+    expanded = size(root)
+    if expanded > MAX_ALIAS_EXPANSION + distinct:
+        raise UnsafeDocument(
+            f"{source}: YAML aliases expand the document to more than {MAX_ALIAS_EXPANSION:,} more nodes "
+            "than it is written with (an alias-expansion bomb?); write the rules out"
+        )
 
 
 def _check_unique_keys(keys: list[Any], rule_name: Callable[[], Any]) -> None:
@@ -908,11 +1101,13 @@ def load_rules_text(
     source: str = "rules",
     allowed_sources: Sequence[str] = (),
     allowed_destinations: Sequence[str] = (),
+    scope: StackScope | None = None,
 ) -> RuleSet:
     return build_ruleset(
         parse_rules_text(text, source=source),
         allowed_sources=allowed_sources,
         allowed_destinations=allowed_destinations,
+        scope=scope,
     )
 
 
@@ -922,6 +1117,7 @@ def load_rules_parameter(
     name: str,
     allowed_sources: Sequence[str] = (),
     allowed_destinations: Sequence[str] = (),
+    scope: StackScope | None = None,
 ) -> RuleSet:
     """Rules from the value of the SSM parameter ``name``.
 
@@ -934,14 +1130,16 @@ def load_rules_parameter(
         document = parse_rules_text(text, source=name)
         _rules_list(document)
     except RulesError as exc:
-        if exc.rule is not None or exc.field is not None:
+        if exc.rule is not None or exc.field is not None or isinstance(exc, UnsafeDocument):
             raise
         raise RulesError(
-            f"SSM parameter {name!r} does not hold a rules document ({exc}): it must be a String "
+            f"SSM parameter {quote(name, 300)} does not hold a rules document ({exc}): it must be a String "
             "parameter (not SecureString, whose value arrives encrypted, nor StringList) whose value "
             "is the rules as YAML or JSON text"
         ) from None
-    return build_ruleset(document, allowed_sources=allowed_sources, allowed_destinations=allowed_destinations)
+    return build_ruleset(
+        document, allowed_sources=allowed_sources, allowed_destinations=allowed_destinations, scope=scope
+    )
 
 
 def load_rules_file(
@@ -949,14 +1147,19 @@ def load_rules_file(
     *,
     allowed_sources: Sequence[str] = (),
     allowed_destinations: Sequence[str] = (),
+    scope: StackScope | None = None,
 ) -> RuleSet:
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
     except OSError as exc:
-        raise RulesError(f"cannot read rules file {path!r}: {exc.strerror or exc}") from None
+        raise RulesError(f"cannot read rules file {quote(path, 300)}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
-        raise RulesError(f"rules file {path!r} is not UTF-8 text") from None
+        raise RulesError(f"rules file {quote(path, 300)} is not UTF-8 text") from None
     return load_rules_text(
-        text, source=path, allowed_sources=allowed_sources, allowed_destinations=allowed_destinations
+        text,
+        source=path,
+        allowed_sources=allowed_sources,
+        allowed_destinations=allowed_destinations,
+        scope=scope,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -35,6 +36,20 @@ def _float(environ: Mapping[str, str], key: str, default: float) -> float:
     return value
 
 
+_DOMAIN_NAME = r"[a-z][a-z0-9\-]{0,48}[a-z0-9]"
+_ACCOUNT = r"[0-9]{12}"
+
+
+def _name(environ: Mapping[str, str], key: str, pattern: str, what: str) -> str | None:
+    """An optional name, matched whole (a trailing newline is refused, not stripped into another name)."""
+    raw = environ.get(key, "")
+    if not raw.strip():
+        return None
+    if not re.fullmatch(pattern, raw):
+        raise ValueError(f"{key} must be {what}, not {raw[:80]!r}")
+    return raw
+
+
 def _bool(environ: Mapping[str, str], key: str, *, default: bool) -> bool:
     raw = environ.get(key, "").strip().lower()
     if not raw:
@@ -53,8 +68,11 @@ class Settings(Record):
         "call_timeout",
         "catch_up",
         "copy_rate",
+        "domain_name",
+        "domain_owner",
         "max_attempts",
         "outcome_event_bus",
+        "region",
         "rules_cache_seconds",
         "rules_file",
         "rules_parameter",
@@ -72,6 +90,9 @@ class Settings(Record):
         "rules_cache_seconds",
         "max_attempts",
         "catch_up",
+        "domain_name",
+        "domain_owner",
+        "region",
     )
 
     def __init__(  # noqa: PLR0917 - positional too, as the NamedTuple's
@@ -87,6 +108,9 @@ class Settings(Record):
         rules_cache_seconds: float,
         max_attempts: int = 20,
         catch_up: bool = True,
+        domain_name: str | None = None,
+        domain_owner: str | None = None,
+        region: str | None = None,
     ) -> None:
         self.rules_file = rules_file
         self.rules_parameter = rules_parameter
@@ -106,6 +130,13 @@ class Settings(Record):
         self.catch_up = catch_up
         """Fill copy calls with the package's other accepted versions (promoter.catchup);
         PROMOTER_CATCH_UP."""
+        self.domain_name = domain_name
+        """The stack's domain (DOMAIN_NAME): what a rule without ``domain`` means, and the only one a rule
+        may name."""
+        self.domain_owner = domain_owner
+        """The stack's domain owner (DOMAIN_OWNER); None: the function's own account."""
+        self.region = region
+        """The function's region (AWS_REGION): events of other regions are ignored (reason ``region``)."""
 
     @property
     def call_reserve(self) -> float:
@@ -132,6 +163,9 @@ class Settings(Record):
             rules_cache_seconds=_float(env, "PROMOTION_RULES_CACHE_SECONDS", 60.0),
             max_attempts=max(1, int(_float(env, "PROMOTER_MAX_ATTEMPTS", 20))),
             catch_up=_bool(env, "PROMOTER_CATCH_UP", default=True),
+            domain_name=_name(env, "DOMAIN_NAME", _DOMAIN_NAME, "a CodeArtifact domain name"),
+            domain_owner=_name(env, "DOMAIN_OWNER", _ACCOUNT, "a 12-digit account id"),
+            region=env.get("AWS_REGION", "").strip() or None,
         )
 
 
