@@ -106,7 +106,7 @@ def test_sam_style_env_vars_file_overrides_per_function(tmp_path: Path) -> None:
 
 
 def test_make_invoke_cli_prints_logs_and_response(aws_server: AwsEnv) -> None:
-    # Given the sample event of the AWS docs (a domain the stack does not serve)
+    # Given the sample event of the AWS docs (us-west-2, a domain the stack does not serve)
     event = cfn.PROJECT_ROOT / "events" / "npm-published.json"
 
     # When
@@ -136,7 +136,7 @@ def test_make_invoke_cli_prints_logs_and_response(aws_server: AwsEnv) -> None:
     # And it ends with the summary table: outcome, package, version and why
     rows = summary.strip().splitlines()
     assert rows[0].split() == ["outcome", "format", "package", "version", "state", "to", "why"]
-    assert rows[2].split() == ["ignored", "npm", "mypackage", "1.0.0", "Published", "-", "domain"]
+    assert rows[2].split() == ["ignored", "npm", "mypackage", "1.0.0", "Published", "-", "region"]
 
 
 def invoke_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

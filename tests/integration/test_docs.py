@@ -140,6 +140,7 @@ def _substitute(argv: list[str], tmp_path: Path) -> list[str]:
         "EVENT.json": str(ROOT / "events/generic-published.json"),
         "TIME": "2026-12-01T00:00:00Z",
         "SECONDS": "60",
+        "NAME": "acme",
         "CURSOR.json": str(tmp_path / "cursor.json"),
         "FORMAT/NAMESPACE/PACKAGE@VERSION": "/".join(SAMPLE_VERSION[:3]) + "@" + SAMPLE_VERSION[3],
     }
@@ -150,8 +151,10 @@ def _substitute(argv: list[str], tmp_path: Path) -> list[str]:
     return out
 
 
-def _prepare(env: AwsEnv) -> None:
-    """What the documented commands expect: the sample domain, a version in staging, the SSM rules."""
+def _prepare(env: AwsEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the documented commands expect: the sample domain (also as the stack's, DOMAIN_NAME, which the
+    README tells a user to set for rules that name no domain), a version in staging, the SSM rules."""
+    monkeypatch.setenv("DOMAIN_NAME", "acme")
     create_domain_with_repositories(env.client("codeartifact"), "acme", ["staging", "release"])
     fmt, namespace, package, version = SAMPLE_VERSION
     env.control.seed_package_version("acme", "staging", fmt, package, version, namespace=namespace)
@@ -200,9 +203,9 @@ EVENTS = [(b.where, b.text) for b in EVENT_BLOCKS] + [
 
 @pytest.mark.parametrize(("where", "text"), EVENTS, ids=[w for w, _ in EVENTS])
 def test_every_documented_event_goes_through_explain(
-    aws_server: AwsEnv, tmp_path: Path, where: str, text: str
+    aws_server: AwsEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str, text: str
 ) -> None:
-    _prepare(aws_server)
+    _prepare(aws_server, monkeypatch)
     path = tmp_path / "event.json"
     path.write_text(text)
     code, out, err = run_cli(["explain", "--rules", str(BUNDLED_RULES), str(path)])
@@ -219,10 +222,10 @@ def test_every_documented_event_goes_through_explain(
 
 @pytest.mark.parametrize(("where", "command"), COMMANDS, ids=[w for w, _ in COMMANDS])
 def test_every_documented_promoter_command_runs(
-    aws_server: AwsEnv, tmp_path: Path, where: str, command: str
+    aws_server: AwsEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str, command: str
 ) -> None:
     # Given the local AWS with what the docs' commands name
-    _prepare(aws_server)
+    _prepare(aws_server, monkeypatch)
     argv = _promoter_argv(command)
     assert argv is not None
     argv = _substitute(argv, tmp_path)
