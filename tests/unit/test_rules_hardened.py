@@ -248,10 +248,10 @@ FAST += [case for case in HOSTILE if case.startswith("100,000")]
 @pytest.mark.parametrize("case", list(HOSTILE), ids=list(HOSTILE))
 def test_hostile_documents_fail_with_one_short_error(tmp_path: Path, loader: str, case: str) -> None:
     text, expected = HOSTILE[case]
-    began = time.monotonic()
+    began = time.process_time()  # CPU time: what the refusal costs, not how busy the machine is
     with pytest.raises(RulesError) as caught:  # never RecursionError, MemoryError or a hang
         loaders(tmp_path)[loader](text)
-    elapsed = time.monotonic() - began
+    elapsed = time.process_time() - began
     message = str(caught.value)
     assert expected in message
     assert len(message) <= MAX_ERROR + 100  # the CLI's "promoter: error: invalid rules: " prefix aside

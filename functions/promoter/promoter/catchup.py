@@ -33,7 +33,7 @@ from datetime import datetime
 from typing import Any
 
 from promoter.copier import ReadFailed, call_error
-from promoter.destination import IDENTICAL, compare, read_versions
+from promoter.destination import IDENTICAL, compare, package_versions
 from promoter.events import Candidate
 from promoter.outcomes import ALREADY_PRESENT, SUPERSEDED, Outcome
 from promoter.planner import MAX_VERSIONS_PER_CALL, CopyRequest, PlannedVersion, plan
@@ -210,16 +210,7 @@ class CatchUp:
         if self.remaining() < self.reserve:
             return None
         try:
-            return read_versions(
-                self.client,
-                domain=request.domain,
-                domain_owner=request.domain_owner,
-                repository=repository,
-                format=request.format,
-                namespace=request.namespace,
-                package=request.package,
-                status=status,
-            )
+            return package_versions(self.client, request, repository, status=status)
         except Exception as exc:  # any failure of a read only turns catch-up off for this call
             error = call_error(exc)
             if error.transient:

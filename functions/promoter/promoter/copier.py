@@ -39,7 +39,7 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from promoter.destination import IDENTICAL, OTHER_REVISION, compare, read_versions
+from promoter.destination import IDENTICAL, OTHER_REVISION, compare, package_versions
 from promoter.events import Candidate
 from promoter.outcomes import (
     ALREADY_EXISTS,
@@ -376,80 +376,31 @@ class Copier:
         """Decide versions the answer did not settle by what the destination holds (``destination.compare``,
         the rule every path shares): the pinned revision there is success, whatever the answer said."""
         where = request.destination_repository
-        held: dict[str, str | None] | None = None
-        read_error: CallError | None = None
         listed, read_error = self._read(
-            lambda: read_versions(
-                self.client,
-                domain=request.domain,
-                domain_owner=request.domain_owner,
-                repository=where,
-                format=request.format,
-                namespace=request.namespace,
-                package=request.package,
-                on_page=self._count_verify_read,
-            )
+            lambda: package_versions(self.client, request, where, on_page=self._count_verify_read)
         )
-        if listed is not None:
-            held = {version: revision for version, (revision, _) in listed.items()}
         outcomes: list[Outcome] = []
         for item, why, named in items:
             candidate = item.candidate
             pinned = candidate.revision
-            if held is None:
+            unsettled = _unsettled(why, named, pinned, where)
+            if listed is None:
                 assert read_error is not None
-                outcomes.append(
-                    _outcome(
-                        request,
-                        candidate,
-                        item.rule,
-                        FAILED,
-                        code=why,
-                        message=_unsettled(why, named, pinned, where)
-                        + f"; reading {where} to verify failed: {read_error.code}: {read_error.message}",
-                        retryable=True,
-                        revision=named,
-                    )
-                )
-                continue
-            state = compare(held, candidate.version, pinned)
-            if state == IDENTICAL:
-                outcomes.append(
-                    _outcome(request, candidate, item.rule, ALREADY_PRESENT, revision=held[candidate.version])
-                )
-            elif state == OTHER_REVISION and why == ALREADY_EXISTS and not request.allow_overwrite:
-                outcomes.append(
-                    _outcome(
-                        request,
-                        candidate,
-                        item.rule,
-                        FAILED,
-                        code=ALREADY_EXISTS,
-                        message=(
-                            f"{where} holds revision {held[candidate.version]} of this version, not "
-                            f"{pinned}, and allowOverwrite is off"
-                        ),
-                        revision=held[candidate.version],
-                    )
+                problem = f"reading {where} to verify failed: {read_error.code}: {read_error.message}"
+                outcome = _outcome(
+                    request,
+                    candidate,
+                    item.rule,
+                    FAILED,
+                    code=why,
+                    message=f"{unsettled}; {problem}",
+                    retryable=True,
+                    revision=named,
                 )
             else:
-                found = (
-                    f"{where} holds revision {held[candidate.version]}"
-                    if state == OTHER_REVISION
-                    else f"{where} does not hold this version"
-                )
-                outcomes.append(
-                    _outcome(
-                        request,
-                        candidate,
-                        item.rule,
-                        FAILED,
-                        code=why,
-                        message=f"{_unsettled(why, named, pinned, where)}; {found}",
-                        retryable=True,
-                        revision=held.get(candidate.version) if state == OTHER_REVISION else named,
-                    )
-                )
+                held = {version: revision for version, (revision, _) in listed.items()}
+                outcome = _verdict(request, item, why, named, held)
+            outcomes.append(outcome)
         return outcomes
 
     def _count_verify_read(self) -> None:
@@ -553,6 +504,41 @@ def call_error(exc: Exception) -> CallError:
         transient = timed_out or "Connect" in name or "ConnectionClosed" in name
         return CallError(name, str(exc)[:500], transient=transient, timed_out=timed_out)
     return CallError(name, str(exc)[:500])
+
+
+def _verdict(
+    request: CopyRequest, item: PlannedVersion, why: str, named: str | None, held: Mapping[str, str | None]
+) -> Outcome:
+    """The outcome of one unsettled version, given what the destination holds (version -> revision)."""
+    candidate = item.candidate
+    where = request.destination_repository
+    state = compare(held, candidate.version, candidate.revision)
+    there = held.get(candidate.version)
+    if state == IDENTICAL:
+        return _outcome(request, candidate, item.rule, ALREADY_PRESENT, revision=there)
+    if state == OTHER_REVISION and why == ALREADY_EXISTS and not request.allow_overwrite:
+        code, retryable = ALREADY_EXISTS, False
+        message = f"{where} holds revision {there} of this version, not {candidate.revision}, "
+        message += "and allowOverwrite is off"
+    else:
+        code, retryable = why, True
+        found = (
+            f"{where} holds revision {there}"
+            if state == OTHER_REVISION
+            else f"{where} does not hold this version"
+        )
+        message = f"{_unsettled(why, named, candidate.revision, where)}; {found}"
+    revision = there if state == OTHER_REVISION else named
+    return _outcome(
+        request,
+        candidate,
+        item.rule,
+        FAILED,
+        code=code,
+        message=message,
+        retryable=retryable,
+        revision=revision,
+    )
 
 
 def _answer_map(response: Any, key: str) -> Mapping[str, Any]:

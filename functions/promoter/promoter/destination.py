@@ -9,7 +9,7 @@ and holds it"); holding another revision is a conflict unless ``allowOverwrite``
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
@@ -31,6 +31,21 @@ def compare(held: Mapping[str, str | None], version: str, pinned: str | None) ->
     if pinned is None or revision == pinned:
         return IDENTICAL
     return OTHER_REVISION
+
+
+class PackageCall(Protocol):
+    """The package coordinates of a copy call (``planner.CopyRequest``)."""
+
+    @property
+    def domain(self) -> str: ...
+    @property
+    def domain_owner(self) -> str: ...
+    @property
+    def format(self) -> str: ...
+    @property
+    def namespace(self) -> str | None: ...
+    @property
+    def package(self) -> str: ...
 
 
 PAGE_SIZE = 1000
@@ -85,3 +100,25 @@ def read_versions(
         if not token:
             return found
         params["nextToken"] = token
+
+
+def package_versions(
+    client: Any,
+    request: PackageCall,
+    repository: str,
+    *,
+    status: str | None = None,
+    on_page: Callable[[], None] | None = None,
+) -> Listed:
+    """``read_versions`` of the package a copy call is about, in ``repository`` (source or destination)."""
+    return read_versions(
+        client,
+        domain=request.domain,
+        domain_owner=request.domain_owner,
+        repository=repository,
+        format=request.format,
+        namespace=request.namespace,
+        package=request.package,
+        status=status,
+        on_page=on_page,
+    )
