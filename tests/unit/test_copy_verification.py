@@ -343,3 +343,11 @@ def test_retries_share_what_is_left_in_rounds(fake: FakeCodeArtifact) -> None:
     assert {o.candidate.package: o.status for o in outcomes if o.candidate} == {"a": PROMOTED, "b": PROMOTED}
     # and one shared backoff per round (0.2 s then 0.4 s, equal jitter at 0.5)
     assert clock.sleeps == pytest.approx([0.15, 0.3])
+
+
+def test_rounds_cap_the_retries_of_a_caller_that_must_move_on(fake: FakeCodeArtifact) -> None:
+    fake.publish("acme", "staging", "npm", "widgets", "1.0.0", revision=PINNED)
+    fake.faults = [client_error("ThrottlingException", 400) for _ in range(10)]
+    outcomes = copier(fake).copy_all(request("1.0.0"), rounds=1)
+    assert one(outcomes) == (FAILED, "ThrottlingException", True)
+    assert len(fake.calls) == 2  # the first attempt and one retry round

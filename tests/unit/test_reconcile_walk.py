@@ -523,8 +523,9 @@ def test_file_cursor_store(tmp_path: Path) -> None:
 
 
 def test_a_package_whose_copy_ran_out_of_time_is_redone_by_the_next_run() -> None:
-    # Given three packages lacking a version in release, and copies throttled until the run is nearly over
-    fake = ListingFake(clock=FakeClock(60.0), call_seconds=1.0)
+    # Given three packages lacking a version in release, and copies throttled until the run is over (a run
+    # with time for the listings and one copy attempt beyond the reserve)
+    fake = ListingFake(clock=FakeClock(RESERVE + 5.0), call_seconds=1.0)
     seed_staging(fake, 3, in_release=False)
     fake.faults.extend([client_error("ThrottlingException", 429)] * 100)
     store = MemoryStore()
@@ -548,3 +549,35 @@ def test_a_package_whose_copy_ran_out_of_time_is_redone_by_the_next_run() -> Non
     assert second["outcomes"] == {PROMOTED: 3}
     assert second["complete"] is True
     assert all(fake.get(DOMAIN, "release", "npm", f"app-{i:05d}", "1.0.0") for i in range(3))
+
+
+# --------------------------------------------------------------------------- one stuck package
+
+
+@dataclass
+class StuckCopies(ListingFake):
+    """Every CopyPackageVersions call for ``stuck`` is throttled (after costing its call time)."""
+
+    stuck: str = "app-00000"
+
+    def copy_package_versions(self, **kwargs: Any) -> dict[str, Any]:
+        if kwargs["package"] == self.stuck:
+            self._tick("CopyPackageVersions", kwargs["destinationRepository"])
+            raise client_error("ThrottlingException", 400, "slow down", "CopyPackageVersions")
+        return super().copy_package_versions(**kwargs)
+
+
+def test_a_package_whose_copies_keep_failing_does_not_spend_the_run() -> None:
+    # Given three packages release lacks, the first of which can never be copied, and a run of 60 s
+    fake = StuckCopies(clock=FakeClock(60.0), call_seconds=1.0)
+    seed_staging(fake, 3, in_release=False)
+
+    # When the scheduled reconcile runs
+    summary = handle_scheduled({}, deps_for(fake, ruleset()), MemoryStore())["reconcile"]
+
+    # Then the stuck package costs a few attempts, the others are promoted, and the run ends in time
+    assert summary["outcomes"] == {FAILED: 1, PROMOTED: 2}
+    assert fake.counts[("CopyPackageVersions", "release")] == 3 + 2  # stuck: 1 + 2 retry rounds
+    for package in ("app-00001", "app-00002"):
+        assert fake.get(DOMAIN, "release", "npm", package, "1.0.0") is not None
+    assert fake.clock.remaining() > 0

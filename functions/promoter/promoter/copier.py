@@ -219,21 +219,26 @@ class Copier:
 
     # ----------------------------------------------------------------- copy, fairly
 
-    def copy_all(self, requests: Sequence[CopyRequest], prepare: Prepare | None = None) -> list[Outcome]:
-        return [outcome for outcomes in self.copy_fairly(requests, prepare) for outcome in outcomes]
+    def copy_all(
+        self, requests: Sequence[CopyRequest], prepare: Prepare | None = None, *, rounds: int | None = None
+    ) -> list[Outcome]:
+        return [
+            outcome for outcomes in self.copy_fairly(requests, prepare, rounds=rounds) for outcome in outcomes
+        ]
 
     def copy(self, request: CopyRequest) -> list[Outcome]:
         return self.copy_all([request])
 
     def copy_fairly(
-        self, requests: Sequence[CopyRequest], prepare: Prepare | None = None
+        self, requests: Sequence[CopyRequest], prepare: Prepare | None = None, *, rounds: int | None = None
     ) -> Iterator[list[Outcome]]:
         """Outcomes attempt by attempt (a log line is never held back by later calls).
 
         First every request gets one attempt, in order (``prepare`` runs just before it, after the pacing
         wait, so that it sees what another invocation copied meanwhile); then rounds: one shared backoff,
         one more attempt for every request still waiting. When time runs short, what still waits fails as
-        retryable with the last error it met.
+        retryable with the last error it met. ``rounds`` caps the retry rounds below the policy's
+        ``max_attempts - 1`` (reconcile, which copies package by package, must not spend a run on one).
         """
         waiting: list[Unfinished] = []
         for planned in requests:
@@ -252,7 +257,8 @@ class Copier:
                 yield outcomes
                 if left is not None:
                     waiting.append(left)
-        for round_ in range(1, self.policy.max_attempts):
+        last_round = self.policy.max_attempts if rounds is None else min(self.policy.max_attempts, rounds + 1)
+        for round_ in range(1, last_round):
             if not waiting or not self._back_off(round_ - 1):
                 break
             still: list[Unfinished] = []

@@ -94,6 +94,8 @@ DEFAULT_CONCURRENCY = 4
 DEFAULT_RESERVE_SECONDS = 5.0
 """Added to the copier's call reserve: no call starts unless this much more time is left (the cursor must
 still be saved, and a package's copy must fit after its listing)."""
+RECONCILE_RETRY_ROUNDS = 2
+"""Retry rounds of one package's copies in a reconcile (the event path retries until its time runs out)."""
 LIST_ATTEMPTS = 5
 """Attempts of one read on the scheduled path, whose client makes one attempt per call (each attempt checks
 the remaining time first, so retries never outlast the run)."""
@@ -807,7 +809,9 @@ class Reconciler:
             outcomes.append(outcome)
         if dry_run:
             return
-        outcomes.extend(self.copier.copy_all(requests))
+        # Few retry rounds: a package whose copies keep failing must not spend the run the others need;
+        # what it could not copy, the next run (or its own events) copies.
+        outcomes.extend(self.copier.copy_all(requests, rounds=RECONCILE_RETRY_ROUNDS))
         for outcome in outcomes:
             self.result.outcomes.append(outcome)
             self.deps.reporter.outcome(outcome)
