@@ -186,7 +186,7 @@ from .naming import (
     stored_namespace,
     stored_version,
 )
-from .package_groups import ROOT_PATTERN, STRONG, WEAK, Pattern
+from .package_groups import ROOT_PATTERN, STRONG, Pattern
 from .package_groups import arn as package_group_arn
 from .package_groups import parse as parse_pattern
 from .quotas import QuotaState
@@ -493,14 +493,13 @@ class Domain:
 
     def associated_group(self, fmt: str, namespace: str | None, name: str) -> tuple[PackageGroup, str]:
         """The group a package is associated with, and how (STRONG or WEAK; see package_groups.py)."""
-        matches: dict[str, list[PackageGroup]] = {STRONG: [], WEAK: []}
-        for group in self.package_groups.values():
-            how = group.pattern.match(fmt, namespace, name)
-            if how is not None:
-                matches[how].append(group)
-        found = matches[STRONG] or matches[WEAK]
-        how = STRONG if matches[STRONG] else WEAK
-        return max(found, key=lambda g: g.pattern.specificity), how
+        found = [
+            (group.pattern.specificity, how == STRONG, group, how)
+            for group in self.package_groups.values()
+            if (how := group.pattern.match(fmt, namespace, name)) is not None
+        ]
+        _, _, group, how = max(found, key=lambda entry: entry[:2])
+        return group, how
 
     def effective(self, group: PackageGroup, kind: str) -> tuple[str, PackageGroup]:
         """The effective mode of restriction ``kind`` and the group it comes from (INHERIT resolved)."""
@@ -1489,8 +1488,8 @@ class CodeArtifactBackend(BaseBackend):
             version = stored_version(fmt, version)
             pkg = repo.packages.get((fmt, namespace, package))
             if pkg is None:
+                # Stored once its first version is let in: a refused seed leaves no package behind.
                 pkg = Package(fmt, namespace, package, *default_restrictions(origin))
-                repo.packages[pkg.key] = pkg
             pv = pkg.versions.get(version)
             new_assets = {
                 name: Asset(name, content)
@@ -1536,6 +1535,7 @@ class CodeArtifactBackend(BaseBackend):
                     readme=readme,
                 )
                 pkg.versions[version] = pv
+                repo.packages.setdefault(pkg.key, pkg)
                 self._emit(
                     repo,
                     pkg,

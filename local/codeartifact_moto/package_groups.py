@@ -28,8 +28,8 @@ not ``anycompany-uicore``). Association strength (API reference, AssociatedPacka
 strong match can be thought of as an exact match, and a weak match can be thought of as a variation match,
 for example, the package name matches a variation of the package group pattern"): *Choice*: a match that
 holds only when letter case is ignored is WEAK, every other match STRONG; a package goes to the most
-specific group it matches STRONG, else to the most specific it matches WEAK (the root ``/*`` always matches
-STRONG).
+specific group it matches either way (STRONG first between equally specific ones), and its association
+type is how it matches that group.
 """
 
 from __future__ import annotations
