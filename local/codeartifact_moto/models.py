@@ -108,11 +108,11 @@ CopyPackageVersions
 
 Tags (API reference: TagResource "Adds or updates tags for a resource in CodeArtifact.",
 UntagResource "Removes tags from a resource in CodeArtifact.")
-    Domains and repositories, by ARN (``arn:aws:codeartifact:<region>:<account>:domain/<domain>``,
-    ``...:repository/<domain>/<repository>``), and ``tags`` on CreateDomain and CreateRepository.
-    A key tagged again gets the new value; untagging a key the resource lacks changes nothing
-    (*Choice*). An ARN of another form is a ValidationException, one naming a missing resource (or
-    another account or region, or a package group, which this backend does not implement) a
+    Domains, repositories and package groups, by ARN (``arn:aws:codeartifact:<region>:<account>:domain/
+    <domain>``, ``...:repository/<domain>/<repository>``, ``...:package-group/<domain><pattern>``), and
+    ``tags`` on CreateDomain, CreateRepository and CreatePackageGroup. A key tagged again gets the new
+    value; untagging a key the resource lacks changes nothing (*Choice*). An ARN of another form is a
+    ValidationException, one naming a missing resource (or another account or region) a
     ResourceNotFoundException. Deleting a resource deletes its tags. *Choice* (CodeArtifact
     documents neither): at most 50 tags per resource (ServiceQuotaExceededException), the limit of
     AWS's tagging guidance, and keys starting ``aws:`` are reserved (ValidationException).
@@ -138,6 +138,45 @@ Permissions policies (Put/Get/Delete Domain/RepositoryPermissionsPolicy)
     Getting or deleting a policy that is not set is ResourceNotFoundException; delete answers the
     policy it deleted. Policies are not evaluated: nothing is denied by them (no IAM here), and
     deleting the domain or repository deletes its policy.
+
+Package groups (user guide, "Package group definition syntax and matching behavior" and "Package group
+origin controls"; patterns, matching and specificity are in ``package_groups.py``)
+    Every domain has the root group ``/*`` ("The root package group, /*, cannot be deleted": deleting it is a
+    ValidationException, *Choice* of error), whose three restrictions are ALLOW. A new group's restrictions
+    are INHERIT (effective: the first parent's that is not INHERIT, with ``inheritedFrom``); *Choice*: the
+    root cannot be set to INHERIT (ValidationException). A group's parent is the most specific other group
+    whose pattern covers its own, so deleting a group moves its children to its parent ("the direct child
+    package groups will become children of the package group's direct parent package group"). Creating a
+    pattern twice is ConflictException; a malformed pattern ValidationException; a missing group
+    ResourceNotFoundException. UpdatePackageGroup changes contactInfo and description only.
+    ListPackageGroups' ``prefix`` keeps patterns starting with it. ListAssociatedPackages lists the domain's
+    packages (each once, whichever repositories hold it) whose group is this one; ``preview`` answers for a
+    group that does not exist yet. GetAssociatedPackageGroup needs no existing package. Allowed repository
+    lists must name existing repositories (ResourceNotFoundException); they are kept whatever the mode and
+    used while the mode (own or inherited) is ALLOW_SPECIFIC_REPOSITORIES. Package groups can be tagged by
+    ARN (``arn:aws:codeartifact:<region>:<account>:package-group/<domain><pattern>``, the pattern
+    percent-encoded except ``/*~$``).
+
+    Where the restrictions apply ("These settings define if packages can enter a repository in
+    CodeArtifact from publishing, internal upstreams, or external, public repositories"): PUBLISH to
+    PublishPackageVersion and INTERNAL seeds, EXTERNAL_UPSTREAM to EXTERNAL seeds (ingestion through an
+    external connection), each for the repository the version enters; INTERNAL_UPSTREAM to
+    ``includeFromUpstream`` copies (*Choice*: versions found only in the source's upstreams are not taken
+    when the source repository may not retain them, as a package manager reading the source would not get
+    them). A refused publish or seed is AccessDeniedException naming the group (*Choice*, as for package
+    origin controls). A package's own origin configuration applies as well: a BLOCK on either side blocks.
+    *Choice* for copies (the docs are silent, as for package origin controls): a copied version enters the
+    destination the way it first entered the domain, INTERNAL by PUBLISH and EXTERNAL by EXTERNAL_UPSTREAM
+    (UNKNOWN only when both refuse), so a destination the group keeps closed answers NOT_ALLOWED, whose
+    message names the group. Versions already stored are never removed by a later restriction.
+
+ListPackageVersionDependencies and GetPackageVersionReadme
+    "CodeArtifact extracts the dependencies for a package version from the metadata file for the package
+    format"; the API's generic PublishPackageVersion stores none, so such a version lists no dependencies
+    and its readme answer has no ``readme`` member (*Choice*: the docs do not say how an absent readme is
+    answered). ``Control.seed_package_version(dependencies=..., readme=...)`` stores what a package
+    manager's manifest would have; a change to them is a metadata change (new revision, Updated event) and
+    copies keep them.
 
 UpdatePackageVersionsStatus / DeletePackageVersions
     Per version, not all or nothing: NOT_FOUND, MISMATCHED_REVISION (``versionRevisions``),
