@@ -153,9 +153,10 @@ origin controls"; patterns, matching and specificity are in ``package_groups.py`
     packages (each once, whichever repositories hold it) whose group is this one; ``preview`` answers for a
     group that does not exist yet. GetAssociatedPackageGroup needs no existing package. Allowed repository
     lists must name existing repositories (ResourceNotFoundException); they are kept whatever the mode and
-    used while the mode (own or inherited) is ALLOW_SPECIFIC_REPOSITORIES. Package groups can be tagged by
-    ARN (``arn:aws:codeartifact:<region>:<account>:package-group/<domain><pattern>``, the pattern
-    percent-encoded except ``/*~$``).
+    used while the mode (own or inherited) is ALLOW_SPECIFIC_REPOSITORIES; a deleted repository leaves them
+    (*Choice*: a repository created later under that name is not allowed by accident). Package groups
+    can be tagged by ARN (``arn:aws:codeartifact:<region>:<account>:package-group/<domain><pattern>``, the
+    pattern percent-encoded except ``/*~$``).
 
     Where the restrictions apply ("These settings define if packages can enter a repository in
     CodeArtifact from publishing, internal upstreams, or external, public repositories"): PUBLISH to
@@ -888,6 +889,10 @@ class CodeArtifactBackend(BaseBackend):
                         repository,
                     )
             del found.repositories[repository]
+            for group in found.package_groups.values():  # *Choice*: it leaves allowed repository lists
+                for names in group.allowed.values():
+                    if repository in names:
+                        names.remove(repository)
             return repo
 
     def list_repositories_in_domain(

@@ -367,6 +367,16 @@ def test_allowed_repository_lists(world: World) -> None:
 
     assert allowed("PUBLISH") == ["staging"]
     assert allowed("EXTERNAL_UPSTREAM") == []
+    # *choice*: a deleted repository leaves the lists, so a namesake created later is not allowed by accident
+    world.client.create_repository(domain=DOMAIN, repository="scratch")
+    restrict(
+        world,
+        "/generic/*",
+        addAllowedRepositories=[{"repositoryName": "scratch", "originRestrictionType": "PUBLISH"}],
+    )
+    world.client.delete_repository(domain=DOMAIN, repository="scratch")
+    world.client.create_repository(domain=DOMAIN, repository="scratch")
+    assert allowed("PUBLISH") == ["staging"]
     with pytest.raises(ClientError) as excinfo:
         restrict(
             world,
