@@ -12,7 +12,8 @@ separating each of the components with a forward slash" and a pattern "is termin
 Formats without namespaces (pypi, nuget, ruby, cargo) have a blank namespace component
 (``/pypi//requests$``); for maven, generic and swift a pattern naming a package must name its namespace.
 Names of pypi, nuget and swift packages (and swift namespaces) are matched in their normalized form, so a
-pattern naming them must use that form.
+pattern naming them must use that form (*Choice*: a pattern with another spelling is accepted and matches
+nothing, or only WEAK where case alone differs).
 
 "The packages that are 'in' or 'associated with' a package group are packages with a package path that
 matches the group's pattern but doesn't match a more specific group's pattern" and "each package is only
