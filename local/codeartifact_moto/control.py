@@ -67,11 +67,16 @@ class Control:
         metadata: dict[str, Any] | None = None,
         *,
         origin_type: str | None = None,
+        dependencies: list[dict[str, str]] | None = None,
+        readme: str | None = None,
     ) -> dict[str, Any]:
         """Put a version of any format into a repository as its package manager would.
 
         ``origin_type="EXTERNAL"`` (an additive extra) records the version as ingested through
         the repository's external connection instead of published to it (INTERNAL).
+        ``dependencies`` (dicts with ``package`` and optional ``namespace``, ``dependencyType``,
+        ``versionRequirement``) and ``readme`` (extras) stand for the manifest a package manager's
+        publish carries; ListPackageVersionDependencies and GetPackageVersionReadme answer them.
 
         Emits the same events a real publish does. Calling it again for an existing version
         adds or replaces assets, changes status or metadata and gives a new revision; see
@@ -95,6 +100,8 @@ class Control:
             "published_time": published_time.isoformat() if published_time else None,
             "metadata": metadata,
             "origin_type": origin_type,
+            "dependencies": dependencies,
+            "readme": readme,
         }
         result: dict[str, Any] = self._call("seed", request)
         return result
@@ -306,6 +313,8 @@ def handle_control(action: str, payload: dict[str, Any]) -> Any:
             published_time=datetime.fromisoformat(published) if published else None,
             metadata=payload.get("metadata"),
             origin_type=payload.get("origin_type"),
+            dependencies=payload.get("dependencies"),
+            readme=payload.get("readme"),
         )
     if action == "rate-limit":
         backend.quotas.set_rate_limit(_operation(payload["operation"]), payload.get("per_second"))

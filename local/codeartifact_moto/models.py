@@ -108,11 +108,11 @@ CopyPackageVersions
 
 Tags (API reference: TagResource "Adds or updates tags for a resource in CodeArtifact.",
 UntagResource "Removes tags from a resource in CodeArtifact.")
-    Domains and repositories, by ARN (``arn:aws:codeartifact:<region>:<account>:domain/<domain>``,
-    ``...:repository/<domain>/<repository>``), and ``tags`` on CreateDomain and CreateRepository.
-    A key tagged again gets the new value; untagging a key the resource lacks changes nothing
-    (*Choice*). An ARN of another form is a ValidationException, one naming a missing resource (or
-    another account or region, or a package group, which this backend does not implement) a
+    Domains, repositories and package groups, by ARN (``arn:aws:codeartifact:<region>:<account>:domain/
+    <domain>``, ``...:repository/<domain>/<repository>``, ``...:package-group/<domain><pattern>``), and
+    ``tags`` on CreateDomain, CreateRepository and CreatePackageGroup. A key tagged again gets the new
+    value; untagging a key the resource lacks changes nothing (*Choice*). An ARN of another form is a
+    ValidationException, one naming a missing resource (or another account or region) a
     ResourceNotFoundException. Deleting a resource deletes its tags. *Choice* (CodeArtifact
     documents neither): at most 50 tags per resource (ServiceQuotaExceededException), the limit of
     AWS's tagging guidance, and keys starting ``aws:`` are reserved (ValidationException).
@@ -138,6 +138,46 @@ Permissions policies (Put/Get/Delete Domain/RepositoryPermissionsPolicy)
     Getting or deleting a policy that is not set is ResourceNotFoundException; delete answers the
     policy it deleted. Policies are not evaluated: nothing is denied by them (no IAM here), and
     deleting the domain or repository deletes its policy.
+
+Package groups (user guide, "Package group definition syntax and matching behavior" and "Package group
+origin controls"; patterns, matching and specificity are in ``package_groups.py``)
+    Every domain has the root group ``/*`` ("The root package group, /*, cannot be deleted": deleting it is a
+    ValidationException, *Choice* of error), whose three restrictions are ALLOW. A new group's restrictions
+    are INHERIT (effective: the first parent's that is not INHERIT, with ``inheritedFrom``); *Choice*: the
+    root cannot be set to INHERIT (ValidationException). A group's parent is the most specific other group
+    whose pattern covers its own, so deleting a group moves its children to its parent ("the direct child
+    package groups will become children of the package group's direct parent package group"). Creating a
+    pattern twice is ConflictException; a malformed pattern ValidationException; a missing group
+    ResourceNotFoundException. UpdatePackageGroup changes contactInfo and description only.
+    ListPackageGroups' ``prefix`` keeps patterns starting with it. ListAssociatedPackages lists the domain's
+    packages (each once, whichever repositories hold it) whose group is this one; ``preview`` answers for a
+    group that does not exist yet. GetAssociatedPackageGroup needs no existing package. Allowed repository
+    lists must name existing repositories (ResourceNotFoundException); they are kept whatever the mode and
+    used while the mode (own or inherited) is ALLOW_SPECIFIC_REPOSITORIES; a deleted repository leaves them
+    (*Choice*: a repository created later under that name is not allowed by accident). Package groups
+    can be tagged by ARN (``arn:aws:codeartifact:<region>:<account>:package-group/<domain><pattern>``, the
+    pattern percent-encoded except ``/*~$``).
+
+    Where the restrictions apply ("These settings define if packages can enter a repository in
+    CodeArtifact from publishing, internal upstreams, or external, public repositories"): PUBLISH to
+    PublishPackageVersion and INTERNAL seeds, EXTERNAL_UPSTREAM to EXTERNAL seeds (ingestion through an
+    external connection), each for the repository the version enters; INTERNAL_UPSTREAM to
+    ``includeFromUpstream`` copies (*Choice*: versions found only in the source's upstreams are not taken
+    when the source repository may not retain them, as a package manager reading the source would not get
+    them). A refused publish or seed is AccessDeniedException naming the group (*Choice*, as for package
+    origin controls). A package's own origin configuration applies as well: a BLOCK on either side blocks.
+    *Choice* for copies (the docs are silent, as for package origin controls): a copied version enters the
+    destination the way it first entered the domain, INTERNAL by PUBLISH and EXTERNAL by EXTERNAL_UPSTREAM
+    (UNKNOWN only when both refuse), so a destination the group keeps closed answers NOT_ALLOWED, whose
+    message names the group. Versions already stored are never removed by a later restriction.
+
+ListPackageVersionDependencies and GetPackageVersionReadme
+    "CodeArtifact extracts the dependencies for a package version from the metadata file for the package
+    format"; the API's generic PublishPackageVersion stores none, so such a version lists no dependencies
+    and its readme answer has no ``readme`` member (*Choice*: the docs do not say how an absent readme is
+    answered). ``Control.seed_package_version(dependencies=..., readme=...)`` stores what a package
+    manager's manifest would have; a change to them is a metadata change (new revision, Updated event) and
+    copies keep them.
 
 UpdatePackageVersionsStatus / DeletePackageVersions
     Per version, not all or nothing: NOT_FOUND, MISMATCHED_REVISION (``versionRevisions``),
@@ -186,6 +226,9 @@ from .naming import (
     stored_namespace,
     stored_version,
 )
+from .package_groups import ROOT_PATTERN, STRONG, Pattern
+from .package_groups import arn as package_group_arn
+from .package_groups import parse as parse_pattern
 from .quotas import QuotaState
 
 FORMATS = ("npm", "pypi", "maven", "nuget", "generic", "ruby", "swift", "cargo")
@@ -237,6 +280,10 @@ def set_process_default_service_variant(variant: str) -> None:
     """Make ``variant`` what every backend of this process starts with and resets to (the server CLI)."""
     _process_default[0] = check_service_variant(variant)
 
+
+RESTRICTION_TYPES = ("PUBLISH", "EXTERNAL_UPSTREAM", "INTERNAL_UPSTREAM")
+RESTRICTION_MODES = ("ALLOW", "BLOCK", "ALLOW_SPECIFIC_REPOSITORIES", "INHERIT")
+MAX_PACKAGE_GROUPS_PER_DOMAIN = 1000
 
 EVENT_SOURCE = "aws.codeartifact"
 EVENT_DETAIL_TYPE = "CodeArtifact Package Version State Change"
@@ -302,6 +349,9 @@ class PackageVersion:
     metadata: dict[str, Any] = field(default_factory=dict)
     # The name as the package manager sent it, when normalization changed it (displayName).
     display_name: str | None = None
+    # What the package manager's manifest declared (seeded; the API's generic publish has none).
+    dependencies: list[dict[str, str]] = field(default_factory=list)
+    readme: str | None = None
 
     def touch(self) -> None:
         self.revision = new_revision()
@@ -431,6 +481,24 @@ class Repository:
 
 
 @dataclass
+class PackageGroup:
+    """A package group as stored: its pattern, settings, own restriction modes and allowed repositories."""
+
+    pattern: Pattern
+    arn: str
+    created_time: datetime = field(default_factory=utcnow)
+    contact_info: str | None = None
+    description: str | None = None
+    # PUBLISH / EXTERNAL_UPSTREAM / INTERNAL_UPSTREAM -> ALLOW, BLOCK, ALLOW_SPECIFIC_REPOSITORIES, INHERIT
+    modes: dict[str, str] = field(default_factory=lambda: dict.fromkeys(RESTRICTION_TYPES, "INHERIT"))
+    allowed: dict[str, list[str]] = field(default_factory=lambda: {t: [] for t in RESTRICTION_TYPES})
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def reference(self) -> dict[str, str]:
+        return {"arn": self.arn, "pattern": self.pattern.text}
+
+
+@dataclass
 class Domain:
     name: str
     owner: str
@@ -440,6 +508,84 @@ class Domain:
     tags: dict[str, str] = field(default_factory=dict)
     policy: Policy | None = None
     repositories: dict[str, Repository] = field(default_factory=dict)
+    package_groups: dict[str, PackageGroup] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # "The root package group, /*, cannot be deleted": every domain has it, allowing every origin.
+        root = PackageGroup(
+            parse_pattern(ROOT_PATTERN),
+            package_group_arn(self.region, self.owner, self.name, ROOT_PATTERN),
+            created_time=self.created_time,
+            modes=dict.fromkeys(RESTRICTION_TYPES, "ALLOW"),
+        )
+        self.package_groups[ROOT_PATTERN] = root
+
+    def parent_group(self, group: PackageGroup) -> PackageGroup | None:
+        """The most specific other group whose pattern covers ``group``'s (None for the root)."""
+        if group.pattern.text == ROOT_PATTERN:
+            return None
+        parents = [
+            g
+            for g in self.package_groups.values()
+            if g is not group and g.pattern.covers(group.pattern) and g.pattern.text != group.pattern.text
+        ]
+        return max(parents, key=lambda g: g.pattern.specificity)
+
+    def associated_group(self, fmt: str, namespace: str | None, name: str) -> tuple[PackageGroup, str]:
+        """The group a package is associated with, and how (STRONG or WEAK; see package_groups.py)."""
+        found = [
+            (group.pattern.specificity, how == STRONG, group, how)
+            for group in self.package_groups.values()
+            if (how := group.pattern.match(fmt, namespace, name)) is not None
+        ]
+        _, _, group, how = max(found, key=lambda entry: entry[:2])
+        return group, how
+
+    def effective(self, group: PackageGroup, kind: str) -> tuple[str, PackageGroup]:
+        """The effective mode of restriction ``kind`` and the group it comes from (INHERIT resolved)."""
+        current: PackageGroup | None = group
+        while current is not None and current.modes[kind] == "INHERIT":
+            current = self.parent_group(current)
+        assert current is not None, "the root group never inherits"
+        return current.modes[kind], current
+
+    def group_allows(
+        self, fmt: str, namespace: str | None, name: str, kind: str, repository: str
+    ) -> PackageGroup | None:
+        """None when the package's group lets a version enter ``repository`` by way ``kind``, else the
+        group whose setting blocks it (BLOCK, or ALLOW_SPECIFIC_REPOSITORIES without the repository)."""
+        group, _ = self.associated_group(fmt, namespace, name)
+        mode, source = self.effective(group, kind)
+        if mode == "ALLOW" or (mode == "ALLOW_SPECIFIC_REPOSITORIES" and repository in source.allowed[kind]):
+            return None
+        return source
+
+    def group_description(self, group: PackageGroup) -> dict[str, Any]:
+        restrictions: dict[str, Any] = {}
+        for kind in RESTRICTION_TYPES:
+            mode, source = self.effective(group, kind)
+            entry: dict[str, Any] = {"mode": group.modes[kind], "effectiveMode": mode}
+            if source is not group:
+                entry["inheritedFrom"] = source.reference()
+            if mode == "ALLOW_SPECIFIC_REPOSITORIES":
+                entry["repositoriesCount"] = len(source.allowed[kind])
+            restrictions[kind] = entry
+        out: dict[str, Any] = {
+            "arn": group.arn,
+            "pattern": group.pattern.text,
+            "domainName": self.name,
+            "domainOwner": self.owner,
+            "createdTime": group.created_time,
+            "originConfiguration": {"restrictions": restrictions},
+        }
+        parent = self.parent_group(group)
+        if parent is not None:
+            out["parent"] = parent.reference()
+        if group.contact_info is not None:
+            out["contactInfo"] = group.contact_info
+        if group.description is not None:
+            out["description"] = group.description
+        return out
 
     @property
     def arn(self) -> str:
@@ -743,6 +889,10 @@ class CodeArtifactBackend(BaseBackend):
                         repository,
                     )
             del found.repositories[repository]
+            for group in found.package_groups.values():  # *Choice*: it leaves allowed repository lists
+                for names in group.allowed.values():
+                    if repository in names:
+                        names.remove(repository)
             return repo
 
     def list_repositories_in_domain(
@@ -813,7 +963,7 @@ class CodeArtifactBackend(BaseBackend):
 
     # -- tags ----------------------------------------------------------------------------------
 
-    def _tagged_resource(self, arn: str) -> Domain | Repository:
+    def _tagged_resource(self, arn: str) -> Domain | Repository | PackageGroup:
         """The domain or repository an ARN names (the resource types CodeArtifact tags here)."""
         parts = arn.split(":", 5)
         if len(parts) != 6 or parts[:3] != ["arn", "aws", "codeartifact"]:
@@ -824,11 +974,16 @@ class CodeArtifactBackend(BaseBackend):
         not_found = ResourceNotFoundException(f"Resource not found: {arn}", kind or "resource", arn)
         if kind not in ("domain", "repository", "package-group") or not all(names):
             raise ValidationException(f"Invalid resource ARN: {arn}", "FIELD_VALIDATION_FAILED")
-        if region != self.region_name or account != self.account_id or kind == "package-group":
+        if region != self.region_name or account != self.account_id:
             raise not_found
         domain = self.domains.get(names[0])
         if domain is None:
             raise not_found
+        if kind == "package-group":
+            group = next((g for g in domain.package_groups.values() if g.arn == arn), None)
+            if group is None:
+                raise not_found
+            return group
         if kind == "domain" and len(names) == 1:
             return domain
         if kind == "repository" and len(names) == 2 and names[1] in domain.repositories:
@@ -907,6 +1062,190 @@ class CodeArtifactBackend(BaseBackend):
                 )
             repo.external_connections.remove(connection)
             return repo
+
+    # -- package groups ------------------------------------------------------------------------
+
+    def _group(self, domain: Domain, pattern: str) -> PackageGroup:
+        group = domain.package_groups.get(pattern)
+        if group is None:
+            raise ResourceNotFoundException(
+                f"Package group not found: {pattern} in domain {domain.name}", "package-group", pattern
+            )
+        return group
+
+    def create_package_group(
+        self,
+        *,
+        domain: str,
+        owner: str | None,
+        pattern: str,
+        contact_info: str | None,
+        description: str | None,
+        tags: list[dict[str, str]] | None,
+    ) -> dict[str, Any]:
+        with self.lock:
+            found = self._domain(domain, owner)
+            parsed = parse_pattern(pattern)
+            if pattern in found.package_groups:
+                raise ConflictException(f"Package group already exists: {pattern}", "package-group", pattern)
+            if len(found.package_groups) >= MAX_PACKAGE_GROUPS_PER_DOMAIN:
+                raise ServiceQuotaExceededException(
+                    "Too many package groups in the domain", "package-group", pattern
+                )
+            group = PackageGroup(
+                parsed,
+                package_group_arn(self.region_name, found.owner, found.name, pattern),
+                contact_info=contact_info,
+                description=description,
+            )
+            group.tags = _tagged({}, tags or [], group.arn)
+            found.package_groups[pattern] = group
+            return found.group_description(group)
+
+    def describe_package_group(self, *, domain: str, owner: str | None, pattern: str) -> dict[str, Any]:
+        with self.lock:
+            found = self._domain(domain, owner)
+            return found.group_description(self._group(found, pattern))
+
+    def update_package_group(
+        self,
+        *,
+        domain: str,
+        owner: str | None,
+        pattern: str,
+        contact_info: str | None,
+        description: str | None,
+    ) -> dict[str, Any]:
+        """Contact info and description only (the API: not the origin configuration nor the pattern)."""
+        with self.lock:
+            found = self._domain(domain, owner)
+            group = self._group(found, pattern)
+            if contact_info is not None:
+                group.contact_info = contact_info
+            if description is not None:
+                group.description = description
+            return found.group_description(group)
+
+    def delete_package_group(self, *, domain: str, owner: str | None, pattern: str) -> dict[str, Any]:
+        """Children move to the deleted group's parent by themselves: the tree is computed from patterns."""
+        with self.lock:
+            found = self._domain(domain, owner)
+            group = self._group(found, pattern)
+            if pattern == ROOT_PATTERN:
+                raise ValidationException("The root package group, /*, cannot be deleted", "CANNOT_PARSE")
+            described = found.group_description(group)
+            del found.package_groups[pattern]
+            return described
+
+    def list_package_groups(
+        self, *, domain: str, owner: str | None, prefix: str | None
+    ) -> list[dict[str, Any]]:
+        with self.lock:
+            found = self._domain(domain, owner)
+            return [
+                found.group_description(g)
+                for p, g in sorted(found.package_groups.items())
+                if prefix is None or p.startswith(prefix)
+            ]
+
+    def list_sub_package_groups(
+        self, *, domain: str, owner: str | None, pattern: str
+    ) -> list[dict[str, Any]]:
+        with self.lock:
+            found = self._domain(domain, owner)
+            group = self._group(found, pattern)
+            return [
+                found.group_description(g)
+                for _, g in sorted(found.package_groups.items())
+                if found.parent_group(g) is group
+            ]
+
+    def get_associated_package_group(
+        self, *, domain: str, owner: str | None, fmt: str, namespace: str | None, package: str
+    ) -> tuple[dict[str, Any], str]:
+        """The package need not exist ("This API does not require that the package exist")."""
+        with self.lock:
+            found = self._domain(domain, owner)
+            check_namespace(fmt, namespace)
+            key = request_key(fmt, namespace, package)
+            group, how = found.associated_group(*key)
+            return found.group_description(group), how
+
+    def list_associated_packages(
+        self, *, domain: str, owner: str | None, pattern: str, preview: bool
+    ) -> list[dict[str, Any]]:
+        """Packages of every repository of the domain (once each) associated with the group; with
+        ``preview`` those that would be, were the group created (it need not exist)."""
+        with self.lock:
+            found = self._domain(domain, owner)
+            if preview and pattern not in found.package_groups:
+                parsed = parse_pattern(pattern)
+                group = PackageGroup(
+                    parsed, package_group_arn(self.region_name, found.owner, found.name, pattern)
+                )
+                found.package_groups[pattern] = group  # for the association only, removed below
+                try:
+                    return self._associated(found, group)
+                finally:
+                    del found.package_groups[pattern]
+            return self._associated(found, self._group(found, pattern))
+
+    @staticmethod
+    def _associated(domain: Domain, group: PackageGroup) -> list[dict[str, Any]]:
+        keys = sorted(
+            {key for repo in domain.repositories.values() for key in repo.packages},
+            key=lambda k: (k[0], k[1] or "", k[2]),
+        )
+        out = []
+        for fmt, namespace, name in keys:
+            owner, how = domain.associated_group(fmt, namespace, name)
+            if owner is group:
+                entry = {"format": fmt, "package": name, "associationType": how}
+                if namespace is not None:
+                    entry["namespace"] = namespace
+                out.append(entry)
+        return out
+
+    def update_package_group_origin_configuration(
+        self,
+        *,
+        domain: str,
+        owner: str | None,
+        pattern: str,
+        restrictions: dict[str, str] | None,
+        add: list[dict[str, str]] | None,
+        remove: list[dict[str, str]] | None,
+    ) -> tuple[dict[str, Any], dict[str, dict[str, list[str]]]]:
+        with self.lock:
+            found = self._domain(domain, owner)
+            group = self._group(found, pattern)
+            restrictions = restrictions or {}
+            if pattern == ROOT_PATTERN and "INHERIT" in restrictions.values():
+                raise ValidationException(
+                    "The root package group, /*, has no parent to inherit from", "FIELD_VALIDATION_FAILED"
+                )
+            for entry in [*(add or []), *(remove or [])]:
+                self._repository(domain, owner, entry["repositoryName"])
+            updates: dict[str, dict[str, list[str]]] = {}
+            group.modes.update(restrictions)
+            for entry in add or []:
+                kind, name = entry["originRestrictionType"], entry["repositoryName"]
+                if name not in group.allowed[kind]:
+                    group.allowed[kind].append(name)
+                updates.setdefault(kind, {}).setdefault("ADDED", []).append(name)
+            for entry in remove or []:
+                kind, name = entry["originRestrictionType"], entry["repositoryName"]
+                if name in group.allowed[kind]:
+                    group.allowed[kind].remove(name)
+                updates.setdefault(kind, {}).setdefault("REMOVED", []).append(name)
+            return found.group_description(group), updates
+
+    def list_allowed_repositories_for_group(
+        self, *, domain: str, owner: str | None, pattern: str, kind: str
+    ) -> list[str]:
+        with self.lock:
+            found = self._domain(domain, owner)
+            return list(self._group(found, pattern).allowed[kind])
 
     # -- packages ------------------------------------------------------------------------------
 
@@ -1099,6 +1438,12 @@ class CodeArtifactBackend(BaseBackend):
                 raise AccessDeniedException(
                     f"Publishing is blocked by the origin configuration of package {package}"
                 )
+            blocking = self._domain(domain, owner).group_allows(fmt, namespace, package, "PUBLISH", repo.name)
+            if blocking is not None and (pkg is None or version not in pkg.versions):
+                raise AccessDeniedException(
+                    f"Publishing {package} to {repo.name} is blocked by the origin configuration of "
+                    f"package group {blocking.pattern.text} (PUBLISH {blocking.modes['PUBLISH']})"
+                )
             if pkg is None:
                 pkg = Package(fmt, namespace, package, *default_restrictions("INTERNAL"))
                 repo.packages[pkg.key] = pkg
@@ -1151,8 +1496,15 @@ class CodeArtifactBackend(BaseBackend):
         published_time: datetime | None = None,
         metadata: dict[str, Any] | None = None,
         origin_type: str | None = None,
+        dependencies: list[dict[str, str]] | None = None,
+        readme: str | None = None,
     ) -> dict[str, Any]:
         """Put a version of any format in place as its package manager would, with its events.
+
+        ``dependencies`` (PackageDependency dicts: package, namespace, dependencyType,
+        versionRequirement) and ``readme`` stand for what the package manager's manifest declared;
+        ListPackageVersionDependencies and GetPackageVersionReadme answer them. Given again for an
+        existing version they replace the stored ones (a metadata change: new revision, event).
 
         Name, namespace and version are normalized first, as the package manager's publish
         would be stored (``naming.py``); a package created here gets the default origin
@@ -1180,8 +1532,8 @@ class CodeArtifactBackend(BaseBackend):
             version = stored_version(fmt, version)
             pkg = repo.packages.get((fmt, namespace, package))
             if pkg is None:
+                # Stored once its first version is let in: a refused seed leaves no package behind.
                 pkg = Package(fmt, namespace, package, *default_restrictions(origin))
-                repo.packages[pkg.key] = pkg
             pv = pkg.versions.get(version)
             new_assets = {
                 name: Asset(name, content)
@@ -1202,6 +1554,18 @@ class CodeArtifactBackend(BaseBackend):
                         f"The origin configuration of package {package} in {repo.name} blocks "
                         f"{'ingestion' if origin == 'EXTERNAL' else 'publishing'} of new versions"
                     )
+                kind = {"INTERNAL": "PUBLISH", "EXTERNAL": "EXTERNAL_UPSTREAM"}.get(origin)
+                domain_obj = self._domain(domain, None)
+                blocking = (
+                    None
+                    if kind is None
+                    else domain_obj.group_allows(fmt, namespace, package, kind, repo.name)
+                )
+                if blocking is not None:
+                    raise AccessDeniedException(
+                        f"The origin configuration of package group {blocking.pattern.text} blocks "
+                        f"{kind} of new versions of {package} into {repo.name}"
+                    )
                 pv = PackageVersion(
                     version,
                     status,
@@ -1211,8 +1575,11 @@ class CodeArtifactBackend(BaseBackend):
                     assets=new_assets,
                     metadata=dict(metadata or {}),
                     display_name=given_name if given_name != package else None,
+                    dependencies=_dependencies(dependencies),
+                    readme=readme,
                 )
                 pkg.versions[version] = pv
+                repo.packages.setdefault(pkg.key, pkg)
                 self._emit(
                     repo,
                     pkg,
@@ -1220,7 +1587,7 @@ class CodeArtifactBackend(BaseBackend):
                     "Created",
                     Changes(
                         assets_added=len(new_assets),
-                        metadata_updated=bool(metadata),
+                        metadata_updated=bool(metadata or dependencies or readme),
                         status_changed=True,
                     ),
                 )
@@ -1237,6 +1604,12 @@ class CodeArtifactBackend(BaseBackend):
                     pv.assets[name] = asset
                 if metadata is not None and metadata != pv.metadata:
                     pv.metadata = dict(metadata)
+                    changes.metadata_updated = True
+                if dependencies is not None and _dependencies(dependencies) != pv.dependencies:
+                    pv.dependencies = _dependencies(dependencies)
+                    changes.metadata_updated = True
+                if readme is not None and readme != pv.readme:
+                    pv.readme = readme
                     changes.metadata_updated = True
                 if status != pv.status:
                     pv.status = status
@@ -1264,6 +1637,8 @@ class CodeArtifactBackend(BaseBackend):
         if include_upstream and (own is None or own.upstream == "ALLOW"):
             order = list(self._upstream_order(domain, source))
         for name in order:
+            if name != source.name and domain.group_allows(*key, "INTERNAL_UPSTREAM", source.name):
+                break  # the package group keeps upstream versions out of the source (module docstring)
             pkg = domain.repositories[name].packages.get(key)
             if pkg is not None and version in pkg.versions:
                 return pkg, pkg.versions[version]
@@ -1360,7 +1735,7 @@ class CodeArtifactBackend(BaseBackend):
                 identical = existing is not None and existing.revision == pv.revision
                 if identical and self.service_variant == IDENTICAL_COPY_OMITTED:
                     continue  # the variant: success without a copy, in neither map
-                refusal = self._copy_refusal(destination, dest_pkg, existing, pv, allow_overwrite)
+                refusal = self._copy_refusal(found, destination, key, dest_pkg, existing, pv, allow_overwrite)
                 if refusal is not None:
                     failed[version] = refusal
                     continue
@@ -1397,9 +1772,11 @@ class CodeArtifactBackend(BaseBackend):
                     self._emit(destination, dest_pkg, copied, "Updated", changes)
             return successful, {}
 
-    def _copy_refusal(
+    def _copy_refusal(  # noqa: PLR0917 - the pieces of one decision
         self,
+        domain: Domain,
         destination: Repository,
+        key: PackageKey,
         dest_pkg: Package | None,
         existing: PackageVersion | None,
         pv: PackageVersion,
@@ -1417,6 +1794,14 @@ class CodeArtifactBackend(BaseBackend):
             f"{destination.name} blocks new versions of origin {pv.origin_type}",
         )
         blocked = dest_pkg is not None and _blocks(dest_pkg, pv.origin_type)
+        group = _group_blocks(domain, key, pv.origin_type, destination.name)
+        if not blocked and group is not None:
+            blocked = True
+            not_allowed = _error(
+                "NOT_ALLOWED",
+                f"The origin configuration of package group {group.pattern.text} blocks new versions "
+                f"of origin {pv.origin_type} of {key[2]} in {destination.name}",
+            )
         exists = existing is not None and not allow_overwrite
         if self.service_variant == IDENTICAL_COPY_OMITTED:  # its order: origin controls first
             return not_allowed if blocked else already if exists else None
@@ -1581,6 +1966,30 @@ def _blocks(pkg: Package, origin_type: str) -> bool:
     if origin_type == "EXTERNAL":
         return pkg.upstream == "BLOCK"
     return pkg.publish == "BLOCK" and pkg.upstream == "BLOCK"
+
+
+def _group_blocks(domain: Domain, key: PackageKey, origin_type: str, repository: str) -> PackageGroup | None:
+    """The package group that keeps a copied version of this origin out of ``repository``, if any.
+
+    *Choice*, as for package origin controls: INTERNAL enters by PUBLISH, EXTERNAL by EXTERNAL_UPSTREAM,
+    UNKNOWN is kept out only when both are.
+    """
+    kinds = {"INTERNAL": ["PUBLISH"], "EXTERNAL": ["EXTERNAL_UPSTREAM"]}.get(
+        origin_type, ["PUBLISH", "EXTERNAL_UPSTREAM"]
+    )
+    blocking = [domain.group_allows(*key, kind, repository) for kind in kinds]
+    return blocking[0] if all(g is not None for g in blocking) else None
+
+
+def _dependencies(given: list[dict[str, str]] | None) -> list[dict[str, str]]:
+    """PackageDependency entries as the API shapes them (only its members, as strings)."""
+    members = ("namespace", "package", "dependencyType", "versionRequirement")
+    out = []
+    for entry in given or []:
+        if not isinstance(entry, dict) or not entry.get("package"):
+            raise ValidationException("each dependency needs at least a 'package'", "FIELD_VALIDATION_FAILED")
+        out.append({k: str(entry[k]) for k in members if entry.get(k) is not None})
+    return out
 
 
 def _tagged(current: dict[str, str], tags: Iterable[dict[str, str]], arn: str) -> dict[str, str]:

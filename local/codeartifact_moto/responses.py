@@ -30,22 +30,7 @@ from .validation import validate_input
 # HTTP 501 with a JSON error naming it (code NOT_IMPLEMENTED_CODE), which botocore parses and does
 # not retry; tests/codeartifact/test_operations.py fails when an operation of the model is neither
 # implemented nor listed here.
-NOT_IMPLEMENTED: frozenset[str] = frozenset(
-    {
-        "CreatePackageGroup",
-        "DeletePackageGroup",
-        "DescribePackageGroup",
-        "GetAssociatedPackageGroup",
-        "GetPackageVersionReadme",
-        "ListAllowedRepositoriesForGroup",
-        "ListAssociatedPackages",
-        "ListPackageGroups",
-        "ListPackageVersionDependencies",
-        "ListSubPackageGroups",
-        "UpdatePackageGroup",
-        "UpdatePackageGroupOriginConfiguration",
-    }
-)
+NOT_IMPLEMENTED: frozenset[str] = frozenset()
 NOT_IMPLEMENTED_CODE = "NotImplementedException"
 NOT_IMPLEMENTED_STATUS = 501
 
@@ -296,6 +281,74 @@ class CodeArtifactResponse(BaseResponse):
         )
         return ActionResult({"repository": repo.description_dict()})
 
+    # -- package groups ------------------------------------------------------------------------
+
+    def _group_coords(self) -> dict[str, Any]:
+        return {**self._coords(), "pattern": self._p("packageGroup")}
+
+    def create_package_group(self) -> ActionResult:
+        group = self.backend.create_package_group(
+            contact_info=self._p("contactInfo"),
+            description=self._p("description"),
+            tags=self._p("tags"),
+            **self._group_coords(),
+        )
+        return ActionResult({"packageGroup": group})
+
+    def describe_package_group(self) -> ActionResult:
+        return ActionResult({"packageGroup": self.backend.describe_package_group(**self._group_coords())})
+
+    def update_package_group(self) -> ActionResult:
+        group = self.backend.update_package_group(
+            contact_info=self._p("contactInfo"), description=self._p("description"), **self._group_coords()
+        )
+        return ActionResult({"packageGroup": group})
+
+    def delete_package_group(self) -> ActionResult:
+        return ActionResult({"packageGroup": self.backend.delete_package_group(**self._group_coords())})
+
+    def list_package_groups(self) -> ActionResult:
+        groups = self.backend.list_package_groups(prefix=self._p("prefix"), **self._coords())
+        return _paged(
+            [_summary(g) for g in groups], "packageGroups", self._p("maxResults"), self._p("nextToken")
+        )
+
+    def list_sub_package_groups(self) -> ActionResult:
+        groups = self.backend.list_sub_package_groups(**self._group_coords())
+        return _paged(
+            [_summary(g) for g in groups], "packageGroups", self._p("maxResults"), self._p("nextToken")
+        )
+
+    def get_associated_package_group(self) -> ActionResult:
+        group, how = self.backend.get_associated_package_group(
+            fmt=self._p("format"),
+            namespace=self._p("namespace"),
+            package=self._p("package"),
+            **self._coords(),
+        )
+        return ActionResult({"packageGroup": group, "associationType": how})
+
+    def list_associated_packages(self) -> ActionResult:
+        packages = self.backend.list_associated_packages(
+            preview=bool(self._p("preview")), **self._group_coords()
+        )
+        return _paged(packages, "packages", self._p("maxResults"), self._p("nextToken"))
+
+    def update_package_group_origin_configuration(self) -> ActionResult:
+        group, updates = self.backend.update_package_group_origin_configuration(
+            restrictions=self._p("restrictions"),
+            add=self._p("addAllowedRepositories"),
+            remove=self._p("removeAllowedRepositories"),
+            **self._group_coords(),
+        )
+        return ActionResult({"packageGroup": group, "allowedRepositoryUpdates": updates})
+
+    def list_allowed_repositories_for_group(self) -> ActionResult:
+        names = self.backend.list_allowed_repositories_for_group(
+            kind=self._p("originRestrictionType"), **self._group_coords()
+        )
+        return _paged(names, "allowedRepositories", self._p("maxResults"), self._p("nextToken"))
+
     # -- packages ------------------------------------------------------------------------------
 
     def list_packages(self) -> ActionResult:
@@ -384,6 +437,36 @@ class CodeArtifactResponse(BaseResponse):
             body["namespace"] = pkg.namespace
         return result
 
+    def _version_header(self, pkg: Any, pv: PackageVersion) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "format": pkg.format,
+            "package": pkg.name,
+            "version": pv.version,
+            "versionRevision": pv.revision,
+        }
+        if pkg.namespace is not None:
+            body["namespace"] = pkg.namespace
+        return body
+
+    def list_package_version_dependencies(self) -> ActionResult:
+        pkg, pv = self.backend.describe_package_version(
+            version=self._p("packageVersion"), **self._package_coords()
+        )
+        result = _paged([dict(d) for d in pv.dependencies], "dependencies", None, self._p("nextToken"))
+        body: dict[str, Any] = result.result  # type: ignore[assignment]
+        body.update(self._version_header(pkg, pv))
+        return result
+
+    def get_package_version_readme(self) -> ActionResult:
+        """A version without a readme (every generic publish) answers without ``readme`` (*choice*)."""
+        pkg, pv = self.backend.describe_package_version(
+            version=self._p("packageVersion"), **self._package_coords()
+        )
+        body = self._version_header(pkg, pv)
+        if pv.readme is not None:
+            body["readme"] = pv.readme
+        return ActionResult(body)
+
     def get_package_version_asset(self) -> ActionResult:
         pv, asset = self.backend.get_package_version_asset(
             version=self._p("packageVersion"),
@@ -466,6 +549,11 @@ class CodeArtifactResponse(BaseResponse):
             **self._package_coords(),
         )
         return ActionResult({"successfulVersions": successful, "failedVersions": failed})
+
+
+def _summary(group: dict[str, Any]) -> dict[str, Any]:
+    """A PackageGroupSummary: the description's members (the two shapes have the same ones)."""
+    return dict(group)
 
 
 def _display_name(fmt: str, namespace: str | None, name: str) -> str:

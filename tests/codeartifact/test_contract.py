@@ -553,3 +553,134 @@ def test_external_connection_is_associated_and_disassociated(contract: Contract)
     assert [c["externalConnectionName"] for c in added["externalConnections"]] == ["public:npmjs"]
     removed = contract.client.disassociate_external_connection(**where)["repository"]
     assert removed["externalConnections"] == []
+
+
+# -- package groups ----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def package_group(contract: Contract, pattern: str) -> Iterator[dict[str, Any]]:
+    """A package group for one test, deleted afterwards (groups belong to the whole domain)."""
+    created = contract.client.create_package_group(**contract.where(packageGroup=pattern))["packageGroup"]
+    try:
+        yield created
+    finally:
+        with contextlib.suppress(ClientError):
+            contract.client.delete_package_group(**contract.where(packageGroup=pattern))
+
+
+def test_package_group_is_created_associated_and_deleted(contract: Contract) -> None:
+    """API reference: CreatePackageGroup "Creates a package group."; GetAssociatedPackageGroup "Returns
+    the most closely associated package group to the specified package. This API does not require that the
+    package exist in any repository in the domain."; user guide: "each package is only associated with a
+    single group, the most specific match"; DeletePackageGroup "Deletes a package group." """
+    package = contract.package("grouped")
+    pattern = f"/generic/{NAMESPACE}/{package}$"
+    with package_group(contract, pattern) as created:
+        assert created["pattern"] == pattern
+        assert created["parent"]["pattern"]  # "/*" unless the domain has a closer group
+        for restriction in created["originConfiguration"]["restrictions"].values():
+            assert restriction["mode"] == "INHERIT"
+        answer = contract.client.get_associated_package_group(
+            **contract.where(format="generic", namespace=NAMESPACE, package=package)
+        )
+        assert (answer["packageGroup"]["pattern"], answer["associationType"]) == (pattern, "STRONG")
+        contract.publish(contract.source, package, "1.0.0")
+        listed = contract.client.list_associated_packages(**contract.where(packageGroup=pattern))["packages"]
+        assert [(p["format"], p.get("namespace"), p["package"]) for p in listed] == [
+            ("generic", NAMESPACE, package)
+        ]
+        with pytest.raises(ClientError) as excinfo:
+            contract.client.create_package_group(**contract.where(packageGroup=pattern))
+        assert error_code(excinfo) == "ConflictException"
+    with pytest.raises(ClientError) as excinfo:
+        contract.client.describe_package_group(**contract.where(packageGroup=pattern))
+    assert error_code(excinfo) == "ResourceNotFoundException"
+
+
+def test_the_root_package_group_cannot_be_deleted(contract: Contract) -> None:
+    """User guide, "Delete a package group": "The root package group, /*, cannot be deleted." *choice*: the
+    local error is ValidationException (the docs do not name one)."""
+    root = contract.client.describe_package_group(**contract.where(packageGroup="/*"))["packageGroup"]
+    assert "parent" not in root
+    with pytest.raises(ClientError):
+        contract.client.delete_package_group(**contract.where(packageGroup="/*"))
+
+
+def test_package_group_publish_restriction_applies_to_publishing(contract: Contract) -> None:
+    """User guide, "Package group origin controls", PUBLISH: "BLOCK: Package versions cannot be published
+    directly to any repository."; "ALLOW_SPECIFIC_REPOSITORIES: Package versions can only be published
+    directly to repositories specified in the allowed repository list for publishing." *choice*: the
+    refusal is AccessDeniedException, as for a package whose own origin configuration blocks
+    publishing."""
+    package = contract.package("group-publish")
+    pattern = f"/generic/{NAMESPACE}/{package}$"
+    with package_group(contract, pattern):
+        contract.client.update_package_group_origin_configuration(
+            **contract.where(packageGroup=pattern, restrictions={"PUBLISH": "BLOCK"})
+        )
+        with pytest.raises(ClientError) as excinfo:
+            contract.publish(contract.source, package, "1.0.0")
+        assert error_code(excinfo) == "AccessDeniedException"
+        answer = contract.client.update_package_group_origin_configuration(
+            **contract.where(
+                packageGroup=pattern,
+                restrictions={"PUBLISH": "ALLOW_SPECIFIC_REPOSITORIES"},
+                addAllowedRepositories=[
+                    {"repositoryName": contract.source, "originRestrictionType": "PUBLISH"}
+                ],
+            )
+        )
+        assert answer["allowedRepositoryUpdates"]["PUBLISH"]["ADDED"] == [contract.source]
+        allowed = contract.client.list_allowed_repositories_for_group(
+            **contract.where(packageGroup=pattern, originRestrictionType="PUBLISH")
+        )["allowedRepositories"]
+        assert allowed == [contract.source]
+        assert contract.publish(contract.source, package, "1.0.0")["status"] == "Published"
+        with pytest.raises(ClientError) as excinfo:
+            contract.publish(contract.destination, package, "1.0.0")
+        assert error_code(excinfo) == "AccessDeniedException"
+
+
+def test_package_group_inherits_its_parents_restriction(contract: Contract) -> None:
+    """API reference, PackageGroupOriginRestriction effectiveMode: "when the value of mode is INHERIT,
+    then the value of effectiveMode is the value of mode of the first parent group which does not have a
+    value of INHERIT." """
+    package = contract.package("inherit")
+    parent, child = f"/generic/{NAMESPACE}/{package}~", f"/generic/{NAMESPACE}/{package}-core$"
+    with package_group(contract, parent), package_group(contract, child):
+        contract.client.update_package_group_origin_configuration(
+            **contract.where(packageGroup=parent, restrictions={"EXTERNAL_UPSTREAM": "BLOCK"})
+        )
+        described = contract.client.describe_package_group(**contract.where(packageGroup=child))[
+            "packageGroup"
+        ]
+        assert described["parent"]["pattern"] == parent
+        upstream = described["originConfiguration"]["restrictions"]["EXTERNAL_UPSTREAM"]
+        assert (upstream["mode"], upstream["effectiveMode"]) == ("INHERIT", "BLOCK")
+        assert upstream["inheritedFrom"]["pattern"] == parent
+        subgroups = contract.client.list_sub_package_groups(**contract.where(packageGroup=parent))
+        assert [g["pattern"] for g in subgroups["packageGroups"]] == [child]
+
+
+# -- dependencies and readme -------------------------------------------------------------------
+
+
+def test_a_generic_version_has_no_dependencies(contract: Contract) -> None:
+    """API reference, ListPackageVersionDependencies: "CodeArtifact extracts the dependencies for a package
+    version from the metadata file for the package format ... Any package version dependencies that are not
+    listed in the configuration file are not returned." A generic publish has no such file."""
+    package = contract.package("deps")
+    published = contract.publish(contract.source, package, "1.0.0")
+    where = contract.where(
+        repository=contract.source,
+        format="generic",
+        namespace=NAMESPACE,
+        package=package,
+        packageVersion="1.0.0",
+    )
+    answer = contract.client.list_package_version_dependencies(**where)
+    assert answer.get("dependencies", []) == []
+    assert answer["versionRevision"] == published["versionRevision"]
+    readme = contract.client.get_package_version_readme(**where)
+    assert not readme.get("readme")  # *choice* locally: no readme member at all

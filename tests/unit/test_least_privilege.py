@@ -36,6 +36,7 @@ NO_VALUE = object()
 CODEARTIFACT_SOURCE_REPOSITORY = {"codeartifact:ReadFromRepository", "codeartifact:ListPackages"}
 CODEARTIFACT_DESTINATION_REPOSITORY = {"codeartifact:CopyPackageVersions"}
 CODEARTIFACT_PACKAGE = {
+    "codeartifact:DescribePackage",
     "codeartifact:DescribePackageVersion",
     "codeartifact:ListPackageVersions",
     "codeartifact:CopyPackageVersions",
@@ -348,6 +349,8 @@ def test_codeartifact_only_on_the_configured_domain_repositories_and_packages(de
     assert allowed["codeartifact:ListPackages"] <= set(repository.values())
     for action in ("codeartifact:DescribePackageVersion", "codeartifact:ListPackageVersions"):
         assert allowed.get(action, set()) <= set(packages.values())
+    # The origin controls read after a NOT_ALLOWED: destination packages only
+    assert allowed["codeartifact:DescribePackage"] == {packages[r] for r in s.destinations}
 
 
 def test_every_other_permission_is_on_its_one_resource(deployed: Deployed) -> None:
@@ -452,6 +455,10 @@ WIDENINGS = {
     "a wildcard action": {
         "Action": "codeartifact:*",
         "Resource": f"arn:aws:codeartifact:{REGION}:{ACCOUNT}:domain/acme",
+    },
+    "describe source packages": {
+        "Action": "codeartifact:DescribePackage",
+        "Resource": f"arn:aws:codeartifact:{REGION}:{ACCOUNT}:package/acme/staging/*",
     },
     "another service": {"Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/*"},
     "events on any bus": {"Action": "events:PutEvents", "Resource": "*"},

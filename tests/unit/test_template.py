@@ -307,6 +307,8 @@ def test_role_reaches_exactly_the_configured_repositories(
     assert allowed["codeartifact:ListPackages"] == expected_arns("repository", sources)
     assert allowed["codeartifact:ListPackageVersions"] == expected_arns("package", sources + destinations)
     assert allowed["codeartifact:DescribeDomain"] == {f"{ARN}:domain/acme"}
+    # after a NOT_ALLOWED, the copier reads the destination package's origin controls
+    assert allowed["codeartifact:DescribePackage"] == expected_arns("package", destinations)
 
 
 def test_role_allows_nothing_else_and_no_wildcard_resource() -> None:
@@ -322,6 +324,7 @@ def test_role_allows_nothing_else_and_no_wildcard_resource() -> None:
         "codeartifact:DescribeDomain",
         "codeartifact:ReadFromRepository",
         "codeartifact:ListPackages",
+        "codeartifact:DescribePackage",
         "codeartifact:DescribePackageVersion",
         "codeartifact:ListPackageVersions",
         "codeartifact:CopyPackageVersions",

@@ -15,8 +15,13 @@ any AWS tool (``AWS_PROFILE``, ``AWS_REGION``, ``AWS_ENDPOINT_URL`` for a local 
 attempts (``AWS_MAX_ATTEMPTS``, ``AWS_RETRY_MODE``), so an unreachable endpoint is an error within seconds;
 on a terminal, stderr shows which call it is waiting for.
 
+``explain`` and ``plan`` read the destination's origin controls before a copy they would make (DescribePackage
+for the package's, GetAssociatedPackageGroup for its package group's, INHERIT resolved up the group tree) and
+say "would be refused: destination package blocks publish" (or upstream, or "package group '/npm/*' blocks
+publish") where the copy would fail NOT_ALLOWED (promoter.origin_controls).
+
 Exit codes (``plan`` and ``reconcile`` alike): 0 success; 1 a version failed (``plan``: would fail, such as
-an ALREADY_EXISTS conflict), or the rules or event file is invalid; 2 wrong usage;
+an ALREADY_EXISTS conflict or a NOT_ALLOWED refusal), or the rules or event file is invalid; 2 wrong usage;
 3 AWS or environment trouble (no credentials, no region, unknown domain or repository, throttling that
 outlasted the retries, an endpoint that cannot be reached). Errors are one line on stderr, never a
 traceback (``PROMOTER_DEBUG=1`` shows it). ``reconcile`` goes on past a source or destination it cannot
@@ -65,6 +70,7 @@ from promoter.events import (
     parse_event,
     parse_sqs_body,
 )
+from promoter.origin_controls import read_controls, refusal
 from promoter.outcome_events import ENV_BUS, OutcomeEventPublisher
 from promoter.outcomes import DEFERRED, FAILED, Outcome
 from promoter.pipeline import Dependencies
@@ -649,7 +655,7 @@ def _explain_version(  # noqa: PLR0917 - the command's own pieces, as the other 
             print(f"  rule {rule.name}: rejected by {detail}", file=out)
             continue
         for destination in rule.destination_repositories:
-            held = _destination_line(reader, rule, destination, candidate, coordinate)
+            held = _destination_line(reader, rule, destination, candidate, coordinate, _origin(described))
             print(f"  rule {rule.name}: accepted -> {destination}: {held}", file=out)
     return EXIT_OK
 
@@ -675,10 +681,11 @@ def _coordinate_candidate(
     )
 
 
-def _destination_line(
-    reader: Any, rule: Rule, destination: str, candidate: Candidate, coordinate: Coordinate
+def _destination_line(  # noqa: PLR0917 - the command's own pieces
+    reader: Any, rule: Rule, destination: str, candidate: Candidate, coordinate: Coordinate, origin: str
 ) -> str:
-    """What the destination holds of the version (destination.compare), and so what a copy would do."""
+    """What the destination holds of the version (destination.compare), and so what a copy would do,
+    including a copy the destination's origin controls would refuse (NOT_ALLOWED)."""
     try:
         held_version = _describe(reader, rule, destination, coordinate)
     except (ClientError, BotoCoreError) as error:
@@ -696,14 +703,38 @@ def _destination_line(
         f"includeFromUpstream={str(rule.include_from_upstream).lower()}"
     )
     if found == MISSING:
-        return f"would copy: {call}"
+        return _origin_checked(reader, rule, destination, coordinate, origin, f"would copy: {call}")
     other = held.get(coordinate.version) or "-"
     if rule.allow_overwrite:
-        return f"another build in {destination} (revision {other}); allowOverwrite replaces it: {call}"
+        line = f"another build in {destination} (revision {other}); allowOverwrite replaces it: {call}"
+        return _origin_checked(reader, rule, destination, coordinate, origin, line)
     return (
         f"another build in {destination} (revision {other}, not {candidate.revision}): a copy fails "
         "ALREADY_EXISTS unless the rule sets allowOverwrite"
     )
+
+
+def _origin_checked(  # noqa: PLR0917 - the command's own pieces
+    reader: Any, rule: Rule, destination: str, coordinate: Coordinate, origin: str, line: str
+) -> str:
+    """``line`` (a copy that would be made), or "would be refused: ..." when the destination's origin controls
+    (package or package group) would answer it NOT_ALLOWED (promoter.origin_controls); a note when they
+    could not be read."""
+    controls = read_controls(
+        reader,
+        domain=rule.domain,
+        domain_owner=rule.domain_owner,
+        repository=destination,
+        format=coordinate.format,
+        namespace=coordinate.namespace,
+        package=coordinate.package,
+    )
+    why = refusal(controls, origin, destination)
+    if why is not None:
+        return f"would be refused: {why} (origin {origin}; the copy would fail NOT_ALLOWED)"
+    if controls.errors:
+        return f"{line} (origin controls not read: {'; '.join(controls.errors)})"
+    return line
 
 
 # --------------------------------------------------------------------------- plan and reconcile
@@ -768,7 +799,8 @@ def _calls_line(result: ReconcileResult) -> str:
 def cmd_plan(args: argparse.Namespace, out: TextIO, clock: Clock, client: Any) -> int:
     """Reconcile without copies. ``--all`` adds versions already present and those a rule's filters turn
     away (range, prerelease, exclude, state). Exit 1, as ``reconcile``, when a version would fail (an
-    ALREADY_EXISTS conflict, or a version the planner could not decide)."""
+    ALREADY_EXISTS conflict, a copy the destination's origin controls would refuse, or a version the planner
+    could not decide)."""
     ruleset = load_rules(args.rules, args)
     at = args.at
     deps = _deps(args, ruleset, (lambda: at) if at else clock, client)

@@ -11,7 +11,11 @@ destination (ListPackageVersions) shows that revision there. What each answer me
                                                               final; unreadable or absent -> retryable
 - ``failedVersions[v].errorCode == MISMATCHED_REVISION``  -> superseded (a newer event follows)
 - ``failedVersions[v].errorCode == SKIPPED``              -> retried in a follow-up call without the failures
-- ``MISMATCHED_STATUS``, ``NOT_ALLOWED``, ``NOT_FOUND``    -> failed, final (retrying cannot change it)
+- ``MISMATCHED_STATUS``, ``NOT_ALLOWED``, ``NOT_FOUND``    -> failed, final (retrying cannot change it);
+                                                              after a NOT_ALLOWED one DescribePackage of the
+                                                              destination package says which control refused
+                                                              it (its own origin controls, or else a package
+                                                              group's); a failed read only says so
 - any other code (unknown, missing, null)                  -> failed, retryable, with the raw code and message
 - in neither map (an empty, ``{}``, ``null`` or unparsable body, a proxy's page)
                                                            -> destination read, as for ALREADY_EXISTS, but
@@ -41,6 +45,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from promoter.destination import IDENTICAL, OTHER_REVISION, compare, package_versions
 from promoter.events import Candidate
+from promoter.origin_controls import not_allowed_note, package_restrictions
 from promoter.outcomes import (
     ALREADY_EXISTS,
     ALREADY_PRESENT,
@@ -372,9 +377,39 @@ class Copier:
                     )
             else:
                 to_verify.append((item, UNVERIFIED, None))
+        if any(o.error_code == "NOT_ALLOWED" for o in outcomes):
+            outcomes = self._explain_not_allowed(request, outcomes)
         if to_verify:
             outcomes.extend(self._verify(request, to_verify))
         return outcomes, skipped
+
+    def _explain_not_allowed(self, request: CopyRequest, outcomes: list[Outcome]) -> list[Outcome]:
+        """Add to each NOT_ALLOWED outcome which origin control refused it: one DescribePackage of the
+        destination package per call (promoter.origin_controls); a failed read never fails anything."""
+
+        def describe() -> Any:
+            self.stats.describe_calls += 1
+            return package_restrictions(
+                self.client,
+                domain=request.domain,
+                domain_owner=request.domain_owner,
+                repository=request.destination_repository,
+                format=request.format,
+                namespace=request.namespace,
+                package=request.package,
+            )
+
+        restrictions, error = self._read(describe)
+        if error is not None:
+            note = f"the destination package's origin controls could not be read: {error.code}"
+        else:
+            note = not_allowed_note(restrictions)
+        return [
+            o._replace(error_message=f"{o.error_message}; {note}"[:500])
+            if o.error_code == "NOT_ALLOWED"
+            else o
+            for o in outcomes
+        ]
 
     def _verify(
         self, request: CopyRequest, items: Sequence[tuple[PlannedVersion, str, str | None]]

@@ -70,6 +70,7 @@ from promoter.listing import (
     list_queries,
     not_found_resource,
 )
+from promoter.origin_controls import Controls, read_controls, refusal
 from promoter.outcomes import DEFERRED, FAILED, IGNORED, Outcome
 from promoter.pipeline import Dependencies
 from promoter.planner import CopyRequest, plan
@@ -130,7 +131,10 @@ PLAN_FAILED = "failed"
 """skip, and a failure: the planner could not decide (for example the publish time could not be read)."""
 UNREADABLE = "unreadable"
 """skip: the destination could not be read (an error of the run)."""
-FAILING_CODES = frozenset({CONFLICT, PLAN_FAILED})
+NOT_ALLOWED = "NOT_ALLOWED"
+"""skip (``plan`` only), and a failure: the destination's origin controls would refuse the copy
+(promoter.origin_controls), which the copy would answer NOT_ALLOWED."""
+FAILING_CODES = frozenset({CONFLICT, PLAN_FAILED, NOT_ALLOWED})
 
 
 class ReconcileError(RuntimeError):
@@ -373,6 +377,8 @@ class _Package:
     unreadable: dict[str, tuple[str, str]] = field(default_factory=dict)
     rejected: list[PlanItem] = field(default_factory=list)
     """With ``include_rejected`` (``plan --all``): versions a rule's filters turned away, with the filter."""
+    origins: dict[str, str | None] = field(default_factory=dict)
+    """version -> ``origin.originType`` in the source, as listed (which origin control a copy meets)."""
 
 
 @dataclass
@@ -439,6 +445,8 @@ class Reconciler:
         self._owners: dict[tuple[str, str | None], str] = {}
         self._unreadable: dict[tuple[str, str], tuple[str, str]] = {}
         """(domain, destination) -> (code, message) of a destination found unreadable in this run."""
+        self._controls: dict[tuple[str, str, str, str | None, str], Controls] = {}
+        """``plan``: origin controls read per (domain, destination, format, namespace, package)."""
 
     # ----------------------------------------------------------------- the run
 
@@ -715,7 +723,8 @@ class Reconciler:
                 if not_found_resource(error) or error_code(error) == "AccessDeniedException":
                     # the repository or domain itself: spare the other packages the same answer
                     self._unreadable.setdefault((source.domain, destination), unreadable[destination])
-        return _Package(source, ref, wanted, held, unreadable, rejected)
+        origins = {v.version: v.origin_type for v in listed_versions}
+        return _Package(source, ref, wanted, held, unreadable, rejected, origins)
 
     # ----------------------------------------------------------------- decide, copy, report
 
@@ -723,6 +732,26 @@ class Reconciler:
         self.result.items.append(item)
         if self.progress.on_item:
             self.progress.on_item(item)
+
+    def _refused(self, listed: _Package, candidate: Candidate, destination: str) -> str | None:
+        """``plan``: "would be refused: ..." when the destination's origin controls would answer the copy
+        NOT_ALLOWED (read once per destination package; a failed read decides nothing)."""
+        key = (candidate.domain, destination, candidate.format, candidate.namespace, candidate.package)
+        controls = self._controls.get(key)
+        if controls is None:
+            controls = read_controls(
+                self.list_client,
+                domain=candidate.domain,
+                domain_owner=candidate.domain_owner,
+                repository=destination,
+                format=candidate.format,
+                namespace=candidate.namespace,
+                package=candidate.package,
+            )
+            self._controls[key] = controls
+        origin = listed.origins.get(candidate.version) or "UNKNOWN"
+        why = refusal(controls, origin, destination)
+        return None if why is None else f"would be refused: {why} (origin {origin})"
 
     def _unreadable_destination(self, listed: _Package, *, fail_fast: bool) -> None:
         """A destination that could not be read is an error of the run (each distinct one once)."""
@@ -769,6 +798,10 @@ class Reconciler:
                 candidate = planned.candidate
                 state = compare(held[destination], candidate.version, candidate.revision)
                 if state == MISSING or (state == OTHER_REVISION and request.allow_overwrite):
+                    refused = self._refused(listed, candidate, destination) if dry_run else None
+                    if refused is not None:
+                        self._item(PlanItem(candidate, destination, SKIP, refused, planned.rule, NOT_ALLOWED))
+                        continue
                     keep.append(planned)
                     code = MISSING_CODE if state == MISSING else OVERWRITE
                     self._item(PlanItem(candidate, destination, COPY, None, planned.rule, code))
