@@ -68,7 +68,7 @@ from promoter.events import (
 from promoter.outcome_events import ENV_BUS, OutcomeEventPublisher
 from promoter.outcomes import DEFERRED, FAILED, Outcome
 from promoter.pipeline import Dependencies
-from promoter.planner import plan
+from promoter.planner import VersionFacts, plan
 from promoter.reconcile import (
     COPY,
     FAILING_CODES,
@@ -84,6 +84,9 @@ from promoter.record import Record
 from promoter.report import Reporter
 from promoter.rules import (
     AGE,
+    DENIED,
+    FREEZE,
+    ORIGIN,
     PRERELEASE,
     RANGE,
     STATE,
@@ -93,6 +96,7 @@ from promoter.rules import (
     StackScope,
     load_rules_file,
     load_rules_parameter,
+    origin_text,
     rejection_detail,
 )
 from promoter.versions import FORMATS
@@ -399,15 +403,15 @@ def _explain_events(
     candidates, problems = _event_candidates(args.event)
     now = args.at or clock()
     clients: list[Any] = [client]
-    published: dict[VersionKey, datetime | None] = {}
+    published: dict[VersionKey, VersionFacts] = {}
     notes: dict[VersionKey, str] = {}
 
-    def published_time(candidate: Candidate) -> datetime | None:
+    def describe(candidate: Candidate) -> VersionFacts:
         """The function's lookup (DescribePackageVersion in the source); a failure only annotates."""
         key = candidate.version_key
         if key in published:
             return published[key]
-        published[key] = None
+        published[key] = VersionFacts(None, None)
         try:
             if clients[0] is None:
                 clients[0] = _client(args)
@@ -422,9 +426,10 @@ def _explain_events(
             )
         except (ClientError, BotoCoreError, CliError) as error:
             notes[key] = f"publish time unknown: {_one_line(error)}"
-            return None
+            return published[key]
         value = described.get("packageVersion", {}).get("publishedTime")
-        published[key] = value if isinstance(value, datetime) else None
+        origin = _origin(described.get("packageVersion", {}))
+        published[key] = VersionFacts(value if isinstance(value, datetime) else None, origin)
         return published[key]
 
     for candidate in candidates:
@@ -434,42 +439,72 @@ def _explain_events(
             f"(revision {_short(candidate.revision)}, {candidate.state}, {candidate.operation})",
             file=out,
         )
-        # The matcher's own explain mode; the publish time is read only when a cooldown rule is reached.
+        # The matcher's own explain mode; the source is read only when a rule with a cooldown, a freeze or an
+        # origin filter is reached.
         cooled = any(
-            e.rejected_by is None and e.rule.minimum_release_age is not None
+            e.rejected_by is None
+            and (e.rule.needs_origin or ruleset.needs_published_time(e.rule, candidate.origin_type, now))
             for e in ruleset.explain(candidate)
         )
         deleted = candidate.operation == "Deleted"  # never copied: the planner ignores it, age or not
-        published_at = published_time(candidate) if cooled and not deleted else None
-        explained = ruleset.explain(candidate, now=None if deleted else now, published_time=published_at)
+        read = describe(candidate) if cooled and not deleted else VersionFacts(None, None)
+        published_at = read.published_time
+        origin_type = read.origin_type if cooled and not deleted else None
+        explained = ruleset.explain(
+            candidate, now=None if deleted else now, published_time=published_at, origin_type=origin_type
+        )
+        if origin_type is not None:
+            print(f"  origin: {origin_text(origin_type)}", file=out)
         for explanation in explained:
             rule = explanation.rule
-            if explanation.rejected_by == AGE:
-                eligible = rule.eligible_at(published_at)
+            if explanation.rejected_by in (AGE, FREEZE):
+                held = ruleset.held_back(rule, published_at, origin_type, now)
+                eligible = held[1] if held is not None else None
                 when = (
                     f"eligible at {eligible.isoformat()}"
                     if eligible
                     else notes.get(candidate.version_key, "publish time unknown")
+                    if published_at is None
+                    else "until the freeze is lifted"
                 )
-                print(f"  rule {rule.name}: rejected by {AGE} ({when})", file=out)
+                what = f" ({held[2].describe()})" if held is not None and held[2] is not None else ""
+                print(f"  rule {rule.name}: rejected by {explanation.rejected_by}{what} ({when})", file=out)
+            elif explanation.rejected_by == DENIED:
+                entry = ruleset.deny.find(candidate)
+                detail = f"denyVersions[{entry.position}] {entry.name}: {entry.reason}" if entry else ""
+                print(f"  rule {rule.name}: rejected by {DENIED}: {detail}", file=out)
+            elif explanation.rejected_by == ORIGIN:
+                detail = rejection_detail(rule, candidate._replace(origin_type=origin_type), ORIGIN)
+                print(f"  rule {rule.name}: rejected by {detail}", file=out)
             elif explanation.rejected_by is not None:
                 detail = rejection_detail(rule, candidate, explanation.rejected_by)
                 print(f"  rule {rule.name}: rejected by {detail}", file=out)
             else:
                 print(f"  rule {rule.name}: matches -> {', '.join(rule.destination_repositories)}", file=out)
-        decided = plan([candidate], ruleset, now=now, published_time=published_time)
+        decided = plan([candidate], ruleset, now=now, describe=describe)
         if decided.requests:
             print("  copy requests:", file=out)
             for request in decided.requests:
                 print(f"    {_copy_call(request)}", file=out)
+                used = decided.exceptions.get((candidate[:7], request.destination_repository))
+                if used is not None:
+                    print(
+                        f"      exception {used.name} ({used.reason}, expires {used.expires.isoformat()})",
+                        file=out,
+                    )
         else:
             print("  copy requests: none", file=out)
         for outcome in decided.outcomes:
-            if outcome.status == DEFERRED:
+            if outcome.status == DEFERRED and outcome.reason == FREEZE:
+                until = outcome.eligible_at.isoformat() if outcome.eligible_at else "the freeze is lifted"
+                print(f"  frozen for {outcome.destination} until {until} ({outcome.error_message})", file=out)
+            elif outcome.status == DEFERRED:
                 when = outcome.eligible_at.isoformat() if outcome.eligible_at else "its publish time is known"
                 print(f"  deferred for {outcome.destination} until {when}", file=out)
             else:
                 detail = outcome.reason or outcome.error_code or ""
+                if outcome.reason in (DENIED, ORIGIN) and outcome.error_message:
+                    detail = f"{outcome.reason}: {outcome.error_message}"
                 rule_note = f" (first rule: {outcome.rule})" if outcome.rule else ""
                 print(f"  {outcome.status}: {detail}{rule_note}", file=out)
     for problem in problems:
@@ -639,18 +674,36 @@ def _explain_version(  # noqa: PLR0917 - the command's own pieces, as the other 
             str(described.get("status") or ""),
             described.get("revision"),
             published if isinstance(published, datetime) else None,
-        )
+        )._replace(origin_type=_origin(described))
         reason = rule.rejection(candidate)
         eligible = rule.eligible_at(candidate.published_time)
-        if reason is None and rule.minimum_release_age is not None and (eligible is None or eligible > now):
-            reason = AGE
+        detail = ""
+        denied = ruleset.deny.find(candidate) if reason is None else None
+        exception = ruleset.exceptions.find(candidate, now)
+        if denied is not None:
+            reason = DENIED
+            detail = f"{DENIED}: denyVersions[{denied.position}] {denied.name}: {denied.reason}"
+        elif reason is None:
+            held = ruleset.held_back(rule, candidate.published_time, candidate.origin_type, now)
+            if held is not None and exception is None:
+                reason, eligible = held[0], held[1]
+                if held[2] is not None:
+                    until = f"until {eligible.isoformat()}" if eligible else "until the freeze is lifted"
+                    detail = f"{FREEZE}: {held[2].describe()} ({until})"
+            elif held is not None and exception is not None:
+                expires = exception.expires.isoformat() if exception.expires else "-"
+                print(
+                    f"  rule {rule.name}: {held[0]} passed by exception {exception.name} "
+                    f"({exception.reason}, expires {expires})",
+                    file=out,
+                )
         if reason is not None:
-            detail = rejection_detail(rule, candidate, reason, eligible=eligible)
+            detail = detail or rejection_detail(rule, candidate, reason, eligible=eligible)
             print(f"  rule {rule.name}: rejected by {detail}", file=out)
             continue
         for destination in rule.destination_repositories:
-            held = _destination_line(reader, rule, destination, candidate, coordinate)
-            print(f"  rule {rule.name}: accepted -> {destination}: {held}", file=out)
+            held_line = _destination_line(reader, rule, destination, candidate, coordinate)
+            print(f"  rule {rule.name}: accepted -> {destination}: {held_line}", file=out)
     return EXIT_OK
 
 

@@ -15,7 +15,7 @@ import json
 import re
 import reprlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from fnmatch import translate
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -183,6 +183,11 @@ def parse_timestamp(value: Any) -> datetime:
     in which zone, would be a guess."""
     if isinstance(value, datetime):
         parsed = value
+    elif isinstance(value, date):
+        raise ValueError(
+            f"{value.isoformat()} is a date with no time and no time zone: write a timestamp such as "
+            f"{value.isoformat()}T00:00:00Z"
+        )
     elif isinstance(value, str) and value.strip():
         try:
             parsed = datetime.fromisoformat(value.strip())
