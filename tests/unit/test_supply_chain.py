@@ -225,7 +225,11 @@ def test_exceptions_without_expires_or_reason_are_refused(drop: str, field: str,
 
 @pytest.mark.parametrize(
     ("value", "message"),
-    [("2026-12-31", "no time and no time zone"), ("'2026-12-31T00:00:00'", "no time zone"), ("tomorrow", "ISO 8601")],
+    [
+        ("2026-12-31", "no time and no time zone"),
+        ("'2026-12-31T00:00:00'", "no time zone"),
+        ("tomorrow", "ISO 8601"),
+    ],
 )
 def test_expires_must_be_a_timestamp_with_a_zone(value: str, message: str) -> None:
     with pytest.raises(RulesError, match=message):

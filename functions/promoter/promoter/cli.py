@@ -4,6 +4,8 @@
     promoter explain --rules FILE [--at TIME] FORMAT/[NAMESPACE/]PACKAGE@VERSION | EVENT.json
     promoter plan --rules FILE [--json] [--all] [--at TIME]
     promoter reconcile --rules FILE [--quiet] [--cursor FILE] [--time-limit SECONDS]
+    promoter revoke --rules FILE FORMAT/[NAMESPACE/]PACKAGE@VERSION --reason TEXT [--status Unlisted|Archived]
+        [--write]
 
 ``--rules`` takes a file or ``ssm:PARAMETER_NAME`` (read as the function reads PROMOTION_RULES_PARAMETER).
 
@@ -82,6 +84,17 @@ from promoter.reconcile import (
 )
 from promoter.record import Record
 from promoter.report import Reporter
+from promoter.revoke import OUTCOME as REVOKED_OUTCOME
+from promoter.revoke import (
+    REVOKED,
+    TARGET_STATUSES,
+    Target,
+    add_deny_entry,
+    deny_entry,
+    entry_yaml,
+    revoke,
+    routes,
+)
 from promoter.rules import (
     AGE,
     DENIED,
@@ -96,6 +109,7 @@ from promoter.rules import (
     StackScope,
     load_rules_file,
     load_rules_parameter,
+    load_rules_text,
     origin_text,
     rejection_detail,
 )
@@ -1107,7 +1121,118 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop starting calls after SECONDS (with --cursor, the next run continues there)",
     )
     aws_options(run)
+
+    revoke_parser = commands.add_parser(
+        "revoke",
+        help="take a promoted version back: set its status in every destination the rules send it to, "
+        "and record it in denyVersions",
+    )
+    revoke_parser.add_argument("--rules", required=True, metavar="FILE", help=rules_help)
+    revoke_parser.add_argument("version", metavar="FORMAT/[NAMESPACE/]PACKAGE@VERSION")
+    revoke_parser.add_argument("--reason", required=True, help="why (kept in the denyVersions entry)")
+    revoke_parser.add_argument(
+        "--status",
+        choices=TARGET_STATUSES,
+        default="Unlisted",
+        help="Unlisted (default: exact-version installs keep working, resolution skips it) or Archived "
+        "(downloads blocked)",
+    )
+    revoke_parser.add_argument(
+        "--write", action="store_true", help="also add the denyVersions entry to the rules FILE"
+    )
+    aws_options(revoke_parser)
     return parser
+
+
+# --------------------------------------------------------------------------- revoke
+
+
+def cmd_revoke(args: argparse.Namespace, out: TextIO, err: TextIO, clock: Clock, client: Any) -> int:
+    """Exit 0 when every destination holds the version revoked (or not at all), 1 when one could not be
+    revoked (another build there, a refused or unverified call); the denyVersions entry is printed (and
+    with ``--write`` added to the file) either way."""
+    reason = " ".join(str(args.reason).split())
+    if not reason or len(reason) > 1000:
+        raise CliError("--reason must be a non-empty text of at most 1000 characters", EXIT_USAGE)
+    if args.write and args.rules.startswith(SSM_PREFIX):
+        raise CliError(
+            "--write edits a rules file; for ssm: rules, add the printed entry to the parameter", EXIT_USAGE
+        )
+    if args.write and not os.access(args.rules, os.W_OK):
+        raise CliError(f"--write: cannot write the rules file {args.rules!r}", EXIT_USAGE)
+    ruleset = load_rules(args.rules, args)
+    coordinate = parse_coordinate(args.version)
+    target = Target(coordinate.format, coordinate.namespace, coordinate.package, coordinate.version)
+    name = (
+        f"{target.format} {_package_name(_coordinate_candidate(coordinate, None, '', ''))} {target.version}"
+    )
+    if not routes(ruleset, target):
+        raise CliError(f"no rule sends {name} to any destination: nothing to revoke", EXIT_FAILED)
+    steps = revoke(client if client is not None else _client(args), ruleset, target, status=args.status)
+    print(f"revoke: {name} -> {args.status}", file=out)
+    for step in steps:
+        pinned = f" (revision {step.revision})" if step.revision else ""
+        print(
+            f"  {step.domain}/{step.destination}: {step.action}: {step.detail}{pinned} [rule {step.rule}]",
+            file=out,
+        )
+    _publish_revocations(args, err, steps, target, reason, clock())
+    entry = deny_entry(target, reason)
+    if args.write:
+        path = args.rules
+        add_deny_entry(
+            path,
+            entry,
+            check=lambda text: load_rules_text(
+                text,
+                source=path,
+                allowed_sources=_allowed("ALLOWED_SOURCE_REPOSITORIES"),
+                allowed_destinations=_allowed("ALLOWED_DESTINATION_REPOSITORIES"),
+                scope=stack_scope(args),
+            ),
+        )
+        print(f"recorded in {path} (denyVersions); deploy the rules so the function honours it", file=out)
+    else:
+        print(
+            "add to the rules (top level), so that neither events nor reconcile promote it again:", file=out
+        )
+        print("denyVersions:", file=out)
+        print(entry_yaml(entry), end="", file=out)
+    return EXIT_OK if all(step.ok for step in steps) else EXIT_FAILED
+
+
+def _publish_revocations(  # noqa: PLR0917 - the command's pieces
+    args: argparse.Namespace, err: TextIO, steps: list[Any], target: Any, reason: str, now: datetime
+) -> None:
+    """One ``Revoked`` outcome event per destination revoked, on OUTCOME_EVENT_BUS when it is set."""
+    bus = os.environ.get(ENV_BUS, "").strip()
+    revoked = [step for step in steps if step.action == REVOKED]
+    if not bus or not revoked:
+        return
+    publisher = OutcomeEventPublisher(
+        bus, client_factory=lambda: _session(args).client("events"), logger=_WarningsTo(err)
+    )
+    for step in revoked:
+        publisher.publish(
+            {
+                "outcome": REVOKED_OUTCOME,
+                "domain": step.domain,
+                "domainOwner": step.domain_owner,
+                "sourceRepository": step.source,
+                "destinationRepository": step.destination,
+                "format": target.format,
+                "namespace": target.namespace,
+                "package": target.package,
+                "version": target.version,
+                "revision": step.revision,
+                "previousStatus": step.previous_status,
+                "status": step.status,
+                "rule": step.rule,
+                "reason": reason,
+                "revokedAt": now.isoformat(),
+            }
+        )
+    publisher.flush()
 
 
 def main(
@@ -1135,6 +1260,8 @@ def main(
             return cmd_explain(args, out, now, client)
         if args.command == "plan":
             return cmd_plan(args, out, now, client)
+        if args.command == "revoke":
+            return cmd_revoke(args, out, err, now, client)
         return cmd_reconcile(args, out, err, now, client)
     except KeyboardInterrupt:
         print("promoter: interrupted", file=err)
