@@ -307,6 +307,8 @@ def test_role_reaches_exactly_the_configured_repositories(
     assert allowed["codeartifact:ListPackages"] == expected_arns("repository", sources)
     assert allowed["codeartifact:ListPackageVersions"] == expected_arns("package", sources + destinations)
     assert allowed["codeartifact:DescribeDomain"] == {f"{ARN}:domain/acme"}
+    # promoter revoke: statuses of the destinations' packages, nothing else
+    assert allowed["codeartifact:UpdatePackageVersionsStatus"] == expected_arns("package", destinations)
 
 
 def test_role_allows_nothing_else_and_no_wildcard_resource() -> None:
@@ -325,6 +327,7 @@ def test_role_allows_nothing_else_and_no_wildcard_resource() -> None:
         "codeartifact:DescribePackageVersion",
         "codeartifact:ListPackageVersions",
         "codeartifact:CopyPackageVersions",
+        "codeartifact:UpdatePackageVersionsStatus",
         "ssm:GetParameter",  # the reconcile cursor
         "ssm:PutParameter",
     }
