@@ -1172,6 +1172,8 @@ def cmd_revoke(args: argparse.Namespace, out: TextIO, err: TextIO, clock: Clock,
     print(f"revoke: {name} -> {args.status}", file=out)
     for step in steps:
         pinned = f" (revision {step.revision})" if step.revision else ""
+        if step.new_revision:
+            pinned = f" (revision {step.revision}, now {step.new_revision})"
         print(
             f"  {step.domain}/{step.destination}: {step.action}: {step.detail}{pinned} [rule {step.rule}]",
             file=out,
@@ -1225,6 +1227,7 @@ def _publish_revocations(  # noqa: PLR0917 - the command's pieces
                 "package": target.package,
                 "version": target.version,
                 "revision": step.revision,
+                "destinationRevision": step.new_revision or step.revision,
                 "previousStatus": step.previous_status,
                 "status": step.status,
                 "rule": step.rule,

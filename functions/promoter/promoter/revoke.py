@@ -6,8 +6,12 @@ revision in the rule's source is the pinned one, the build the promoter copied. 
 destinations the version is read first: absent, or another revision (another build, which the promoter did
 not copy), and it is left alone; otherwise UpdatePackageVersionsStatus sets ``targetStatus`` with
 ``versionRevisions`` (the pinned revision) and ``expectedStatus`` (the status just read), so the call changes
-nothing if the destination changed in between. Success is what the answer names with the pinned revision and
-the target status, or what a read of the destination then shows (trust nothing from the wire).
+nothing if the destination changed in between. Success is the version named in ``successfulVersions`` with
+the target status, or a read of the destination that then shows that status (trust nothing from the wire).
+The API reference does not say whether a status change gives the version a new revision (our local
+CodeArtifact gives one, as for any change of the version); the request pins the revision, and the service
+answers MISMATCHED_REVISION for another build, so the revision the answer names is reported
+(``new_revision``), not required to equal the pinned one.
 
 The revocation is then recorded as a ``denyVersions`` entry (``deny_entry``), so that neither events nor
 reconcile promote the version again; ``add_deny_entry`` writes it into a rules file.
@@ -77,8 +81,11 @@ class Step(NamedTuple):
     action: str
     detail: str
     revision: str | None = None
+    """The pinned revision: the build the rule's source holds, and the one revoked."""
     previous_status: str | None = None
     status: str | None = None
+    new_revision: str | None = None
+    """The version's revision after the status change, when the answer (or a read) gives another one."""
 
     @property
     def ok(self) -> bool:
@@ -213,9 +220,14 @@ def _revoke_one(  # noqa: PLR0917 - one destination's pieces
     except (ClientError, BotoCoreError) as error:
         return step(FAILED, _error_line(error), revision=pinned, previous_status=current)
     named = (answer.get("successfulVersions") or {}).get(target.version) or {}
-    if named.get("revision") == pinned and named.get("status") == status:
+    if isinstance(named, Mapping) and named.get("status") == status:
         return step(
-            REVOKED, f"{current} -> {status}", revision=pinned, previous_status=current, status=status
+            REVOKED,
+            f"{current} -> {status}",
+            revision=pinned,
+            previous_status=current,
+            status=status,
+            new_revision=_other(named.get("revision"), pinned),
         )
     failed = (answer.get("failedVersions") or {}).get(target.version)
     if failed:
@@ -225,14 +237,24 @@ def _revoke_one(  # noqa: PLR0917 - one destination's pieces
     try:
         after = _describe(client, target, rule, destination)
     except (ClientError, BotoCoreError) as error:
+        why = f"unverified, and cannot read {destination}: {_error_line(error)}"
+        return step(FAILED, why, revision=pinned)
+    if after is not None and after.get("status") == status:
         return step(
-            FAILED, f"unverified, and cannot read {destination}: {_error_line(error)}", revision=pinned
+            REVOKED,
+            f"{current} -> {status} (read back)",
+            revision=pinned,
+            previous_status=current,
+            status=status,
+            new_revision=_other(after.get("revision"), pinned),
         )
-    if after is not None and after.get("revision") == pinned and after.get("status") == status:
-        return step(REVOKED, f"{current} -> {status} (read back)", revision=pinned, previous_status=current)
-    return step(
-        FAILED, "Unverified: the answer did not name the version and a read does not show it", revision=pinned
-    )
+    why = "Unverified: the answer did not name the version, and a read of the destination does not show it"
+    return step(FAILED, why, revision=pinned)
+
+
+def _other(revision: Any, pinned: str) -> str | None:
+    """The revision the status change gave the version, when it is another than the pinned one."""
+    return revision if isinstance(revision, str) and revision and revision != pinned else None
 
 
 def deny_entry(target: Target, reason: str) -> dict[str, str]:
