@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from promoter.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
 from promoter.revoke import add_deny_entry, exact_range
-from promoter.rules import RulesError, load_rules_text
+from promoter.rules import RulesError, StackScope, load_rules_text
 from promoter.versions import compile_range
 
 from .fake_codeartifact import FakeCodeArtifact
@@ -236,6 +236,25 @@ def test_exact_range_matches_only_that_version(fmt: str) -> None:
     assert compiled.contains("1.2.3")
     assert not compiled.contains("1.2.4")
     assert not compiled.contains("1.3.0")
+
+
+def test_write_to_the_bundled_json_syntax_rules_keeps_their_comments(tmp_path: Path) -> None:
+    bundled = Path(__file__).resolve().parents[2] / "functions/promoter/promotion-rules.yaml"
+    path = tmp_path / "rules.yaml"
+    path.write_text(bundled.read_text())
+    entry = {"format": "generic", "namespace": "tools", "package": "hello", "versions": "1.0.0"}
+    entry["reason"] = "r"
+
+    def check(text: str) -> Any:
+        return load_rules_text(text, scope=StackScope(domain="acme"))
+
+    add_deny_entry(str(path), entry, check=check)
+    add_deny_entry(str(path), entry | {"versions": "2.0.0"}, check=check)
+    text = path.read_text()
+    assert text.startswith(bundled.read_text().split("{", 1)[0])  # the comment header kept
+    loaded = check(text)
+    assert sorted(e.versions_text for e in loaded.deny.entries) == ["1.0.0", "2.0.0"]
+    assert len(loaded.rules) == 3
 
 
 def test_a_broken_write_leaves_the_file_unchanged(tmp_path: Path) -> None:

@@ -294,9 +294,9 @@ def add_deny_entry(path: str, entry: Mapping[str, str], *, check: Callable[[str]
     existing = document.get("denyVersions") or []
     if isinstance(existing, list) and any(_same(item, entry) for item in existing):
         return  # recorded already
-    if path.endswith(".json") or text.lstrip().startswith("{"):
-        document["denyVersions"] = [*existing, dict(entry)] if isinstance(existing, list) else [dict(entry)]
-        new_text = json.dumps(document, indent=2) + "\n"
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    if path.endswith(".json") or body.lstrip().startswith("{"):
+        new_text = _json_with_entry(text, document, entry)
     else:
         new_text = _yaml_with_entry(text, document, entry)
     loaded = check(new_text)
@@ -321,6 +321,23 @@ def add_deny_entry(path: str, entry: Mapping[str, str], *, check: Callable[[str]
 
 def _same(item: Any, entry: Mapping[str, str]) -> bool:
     return isinstance(item, Mapping) and all(item.get(k) == v for k, v in entry.items() if k != "reason")
+
+
+def _json_with_entry(text: str, document: Mapping[str, Any], entry: Mapping[str, str]) -> str:
+    """The JSON text (or YAML in JSON's syntax, with comment lines) with ``entry`` added, the rest kept:
+    first in an existing ``"denyVersions": [`` list, else as a new last key before the closing brace."""
+    item = json.dumps(dict(entry))
+    found = re.search(r'"denyVersions"\s*:\s*\[', text)
+    if found is not None and document.get("denyVersions") is not None:
+        rest = text[found.end() :]
+        empty = re.match(r"\s*\]", rest) is not None
+        return text[: found.end()] + f"\n    {item}" + ("\n  " if empty else ",") + rest
+    if found is not None or "denyVersions" in document:
+        raise RulesError("denyVersions is written in a way revoke cannot edit; add the entry by hand")
+    closing = text.rstrip().rfind("}")
+    if closing < 0:
+        raise RulesError("no closing brace in the JSON rules; add the entry by hand")
+    return text[:closing].rstrip() + f',\n  "denyVersions": [\n    {item}\n  ]\n' + text[closing:]
 
 
 def _yaml_with_entry(text: str, document: Mapping[str, Any], entry: Mapping[str, str]) -> str:
