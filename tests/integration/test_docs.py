@@ -140,9 +140,14 @@ def _substitute(argv: list[str], tmp_path: Path) -> list[str]:
         "EVENT.json": str(ROOT / "events/generic-published.json"),
         "TIME": "2026-12-01T00:00:00Z",
         "SECONDS": "60",
+        "NAME": "acme",
         "CURSOR.json": str(tmp_path / "cursor.json"),
         "FORMAT/NAMESPACE/PACKAGE@VERSION": "/".join(SAMPLE_VERSION[:3]) + "@" + SAMPLE_VERSION[3],
+        "TEXT": "INC-42",
+        "Unlisted|Archived": "Unlisted",
     }
+    if argv and argv[0] == "revoke":  # --write edits its rules file: a copy, never the bundled one
+        values["FILE"] = str(my_rules)
     out = []
     for token in text.split():
         value = values.get(token, token)
@@ -158,6 +163,13 @@ def _prepare(env: AwsEnv) -> None:
     env.client("ssm").put_parameter(
         Name="/codeartifact-promoter/rules", Value=BUNDLED_RULES.read_text(), Type="String"
     )
+
+
+@pytest.fixture
+def stack_domain(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The documented commands run as the sample stack's operator would: with its domain in DOMAIN_NAME
+    (README, "The `promoter` command line": rules that name no domain need the stack's)."""
+    monkeypatch.setenv("DOMAIN_NAME", "acme")
 
 
 def run_cli(argv: list[str]) -> tuple[int, str, str]:
@@ -200,7 +212,7 @@ EVENTS = [(b.where, b.text) for b in EVENT_BLOCKS] + [
 
 @pytest.mark.parametrize(("where", "text"), EVENTS, ids=[w for w, _ in EVENTS])
 def test_every_documented_event_goes_through_explain(
-    aws_server: AwsEnv, tmp_path: Path, where: str, text: str
+    aws_server: AwsEnv, stack_domain: None, tmp_path: Path, where: str, text: str
 ) -> None:
     _prepare(aws_server)
     path = tmp_path / "event.json"
@@ -219,7 +231,7 @@ def test_every_documented_event_goes_through_explain(
 
 @pytest.mark.parametrize(("where", "command"), COMMANDS, ids=[w for w, _ in COMMANDS])
 def test_every_documented_promoter_command_runs(
-    aws_server: AwsEnv, tmp_path: Path, where: str, command: str
+    aws_server: AwsEnv, stack_domain: None, tmp_path: Path, where: str, command: str
 ) -> None:
     # Given the local AWS with what the docs' commands name
     _prepare(aws_server)
