@@ -267,7 +267,9 @@ def plan(
     lookup = describe if describe is not None else _adapt(published_time)
     result = Plan()
     groups: dict[GroupKey, list[PlannedVersion]] = {}
-    deny = rules.deny
+    # Looked up once per plan: per candidate these cost a test each when the rules use none of them.
+    deny = rules.deny if rules.deny.entries else None
+    origin_rules = rules.needs_origin
     for candidate in coalesce(candidates):
         if candidate.operation == "Deleted":
             result.outcomes.append(Outcome(IGNORED, candidate, reason=DELETED))
@@ -296,7 +298,7 @@ def plan(
                 )
             )
             continue
-        if deny:
+        if deny is not None:
             denied = deny.find(candidate)
             if denied is not None:
                 result.outcomes.append(
@@ -310,7 +312,7 @@ def plan(
                 )
                 continue
         looked_up = candidate.published_time is not None
-        if candidate.origin_type is None and any(rule.needs_origin for rule in accepted):
+        if origin_rules and candidate.origin_type is None and any(rule.needs_origin for rule in accepted):
             looked_up = True
             candidate, failure = _facts(candidate, lookup)  # noqa: PLW2901 - the same version, read more
             if failure is not None:
@@ -426,11 +428,14 @@ def _decide(
     a destination is deferred only when every rule that targets it still waits (for the version to age, or
     for a freeze to end). An unexpired exception lets the first rule copy at once (``ExceptionUsed``)."""
     failure: LookupFailed | None = None
+    top_freeze = rules.freeze
     for destination, rules_here in by_destination.items():
         chosen: Rule | None = None
         used: VersionEntry | None = None
         for rule in rules_here:
-            if not rules.needs_published_time(rule, candidate.origin_type, now):
+            if (rule.minimum_release_age is None and rule.freeze is None and top_freeze is None) or (
+                not rules.needs_published_time(rule, candidate.origin_type, now)
+            ):
                 chosen = rule
                 break
         if chosen is None:

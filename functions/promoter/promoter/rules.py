@@ -605,7 +605,17 @@ class RuleSet:
     only rules that can match. Both keep the file's order.
     """
 
-    __slots__ = ("_by_format", "_owners", "by_source", "deny", "domains", "exceptions", "freeze", "rules")
+    __slots__ = (
+        "_by_format",
+        "_owners",
+        "by_source",
+        "deny",
+        "domains",
+        "exceptions",
+        "freeze",
+        "needs_origin",
+        "rules",
+    )
 
     def __init__(
         self,
@@ -622,6 +632,8 @@ class RuleSet:
         """Top-level ``denyVersions``: versions never promoted (reason ``denied``)."""
         self.freeze: Freeze | None = None
         """The top-level ``freeze``: it holds for every rule (beside a rule's own)."""
+        self.needs_origin = any(rule.needs_origin for rule in rules)
+        """Whether some rule decides by origin (``origins``, ``minimumReleaseAgeFor``)."""
         self._by_format: dict[tuple[str, str, str], _PrefixIndex] = {}
         self._owners: dict[tuple[str, str], tuple[frozenset[str], bool]] = {}
         for key, source_rules in by_source.items():
