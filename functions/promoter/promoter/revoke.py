@@ -2,8 +2,9 @@
 
 ``promoter revoke`` (``promoter.cli``) runs this; the function never imports it. For each rule whose filters
 accept the version (its state aside: a revoked version may already be Unlisted in a source), the version's
-revision in the rule's source is the pinned one, the build the promoter copied. In each of the rule's
-destinations the version is read first: absent, or another revision (another build, which the promoter did
+revision in the rule's source (DescribePackageVersion) is the pinned one, the build the promoter copied. In
+each of the rule's destinations the version is read first (ListPackageVersions, which the stack's role may
+call there): absent, or another revision (another build, which the promoter did
 not copy), and it is left alone; otherwise UpdatePackageVersionsStatus sets ``targetStatus`` with
 ``versionRevisions`` (the pinned revision) and ``expectedStatus`` (the status just read), so the call changes
 nothing if the destination changed in between. Success is the version named in ``successfulVersions`` with
@@ -142,6 +143,29 @@ def _describe(client: Any, target: Target, rule: Rule, repository: str) -> dict[
     return described
 
 
+def _held(client: Any, target: Target, rule: Rule, destination: str) -> dict[str, Any] | None:
+    """The version's revision and status in a destination, from ListPackageVersions (what the stack's role
+    may read in destinations), or None when the destination lacks the package or the version."""
+    params = _coordinates(target, rule, destination) | {"maxResults": 1000}
+    while True:
+        try:
+            page = client.list_package_versions(**params)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException" and str(
+                error.response.get("resourceType") or "package"
+            ) in ("package", "package-version"):
+                return None
+            raise
+        for summary in page.get("versions") or []:
+            if summary.get("version") == target.version:
+                found: dict[str, Any] = summary
+                return found
+        token = page.get("nextToken")
+        if not token:
+            return None
+        params["nextToken"] = token
+
+
 def _error_line(error: BaseException) -> str:
     if isinstance(error, ClientError):
         detail = error.response.get("Error", {})
@@ -194,7 +218,7 @@ def _revoke_one(  # noqa: PLR0917 - one destination's pieces
     step: Callable[..., Step],
 ) -> Step:
     try:
-        held = _describe(client, target, rule, destination)
+        held = _held(client, target, rule, destination)
     except (ClientError, BotoCoreError) as error:
         return step(FAILED, f"cannot read {destination}: {_error_line(error)}", revision=pinned)
     if held is None:
@@ -235,7 +259,7 @@ def _revoke_one(  # noqa: PLR0917 - one destination's pieces
         return step(FAILED, f"{code}: {message}", revision=pinned, previous_status=current)
     # The answer named nothing usable: the destination says what happened.
     try:
-        after = _describe(client, target, rule, destination)
+        after = _held(client, target, rule, destination)
     except (ClientError, BotoCoreError) as error:
         why = f"unverified, and cannot read {destination}: {_error_line(error)}"
         return step(FAILED, why, revision=pinned)
