@@ -1,8 +1,10 @@
-"""``promoter revoke`` against the fake CodeArtifact: pinned revision, expectedStatus, the deny entry."""
+"""``promoter revoke`` against the fake CodeArtifact (pinned revision, expectedStatus, the deny entry), and
+``promoter explain`` / ``rules check`` on the supply-chain keys."""
 
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -268,3 +270,113 @@ def test_a_broken_write_leaves_the_file_unchanged(tmp_path: Path) -> None:
             check=load_rules_text,
         )
     assert path.read_text() == before
+
+
+# --------------------------------------------------------------------------- explain and rules check
+
+
+SUPPLY_RULES = """
+freeze:
+  publishedAfter: 2026-11-20T00:00:00Z
+exceptions:
+  - format: npm
+    namespace: acme
+    package: fixed
+    versions: "1.2.3"
+    reason: SEC-1 fix
+    expires: 2026-12-31T00:00:00Z
+  - format: npm
+    package: old
+    versions: "1.0.0"
+    reason: long gone
+    expires: 2026-01-01T00:00:00Z
+denyVersions:
+  - format: npm
+    namespace: acme
+    package: bad
+    versions: "1.2.3"
+    reason: INC-42
+rules:
+  - name: npm-release
+    domain: acme
+    sourceRepository: staging
+    destinationRepositories: [release]
+    formats: [npm]
+    minimumReleaseAge: 3d
+    minimumReleaseAgeFor: [EXTERNAL]
+"""
+
+
+def explain_version(tmp_path: Path, fake: FakeCodeArtifact, package: str) -> str:
+    rules = tmp_path / "supply.yaml"
+    rules.write_text(SUPPLY_RULES)
+    code, out, err = run(["explain", "--rules", str(rules), f"npm/acme/{package}@1.2.3"], fake)
+    assert code == EXIT_OK, err
+    return out
+
+
+def test_explain_shows_freeze_exception_denial_and_origin(tmp_path: Path) -> None:
+    fake = FakeCodeArtifact()
+    young = datetime(2026, 11, 25, tzinfo=UTC)
+    for package in ("frozen", "fixed", "bad"):
+        fake.publish(
+            "acme",
+            "staging",
+            "npm",
+            package,
+            "1.2.3",
+            namespace="acme",
+            published_time=young,
+            origin_type="INTERNAL",
+        )
+    frozen = explain_version(tmp_path, fake, "frozen")
+    assert "origin INTERNAL" in frozen
+    assert "rejected by freeze: field 'freeze': publishedAfter 2026-11-20T00:00:00+00:00" in frozen
+    fixed = explain_version(tmp_path, fake, "fixed")
+    assert "freeze passed by exception npm/acme/fixed@1.2.3 (SEC-1 fix" in fixed
+    assert "rule npm-release: accepted -> release" in fixed
+    bad = explain_version(tmp_path, fake, "bad")
+    assert "rejected by denied: denyVersions[0] npm/acme/bad@1.2.3: INC-42" in bad
+
+
+def test_explain_an_event_reads_the_origin_and_names_the_unknown(tmp_path: Path) -> None:
+    # Given a version whose origin CodeArtifact does not report, old enough for the cooldown
+    fake = FakeCodeArtifact()
+    fake.publish("acme", "staging", "npm", "pad", "2.0.0", published_time=datetime(2026, 11, 1, tzinfo=UTC))
+    rules = tmp_path / "supply.yaml"
+    rules.write_text(SUPPLY_RULES.replace("freeze:\n  publishedAfter: 2026-11-20T00:00:00Z\n", ""))
+    document = json.loads((Path(__file__).resolve().parents[2] / "events/npm-published.json").read_text())
+    document["detail"].update(
+        {
+            "domainName": "acme",
+            "repositoryName": "staging",
+            "packageName": "pad",
+            "packageNamespace": None,
+            "packageVersion": "2.0.0",
+        }
+    )
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps(document))
+
+    # When explain runs on its event
+    code, out, err = run(["explain", "--rules", str(rules), str(event)], fake)
+
+    # Then it names the origin as unknown, counted EXTERNAL, and the version is old enough to copy
+    assert code == EXIT_OK, err
+    assert "origin: UNKNOWN (unknown origin counted as EXTERNAL (fail closed))" in out
+    assert "rule npm-release: matches -> release" in out
+    assert "CopyPackageVersions staging -> release npm pad" in out
+
+
+def test_rules_check_warns_about_an_expired_exception(tmp_path: Path) -> None:
+    rules = tmp_path / "supply.yaml"
+    rules.write_text(SUPPLY_RULES)
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["rules", "check", str(rules)], stdout=out, stderr=err)
+    assert code == EXIT_OK
+    assert "field 'exceptions[1]': npm/old@1.0.0 expired at 2026-01-01T00:00:00+00:00" in err.getvalue()
+    assert "minimumReleaseAgeFor=EXTERNAL" in out.getvalue()
+    rules.write_text(SUPPLY_RULES.replace("    expires: 2026-01-01T00:00:00Z\n", ""))
+    err = io.StringIO()
+    assert main(["rules", "check", str(rules)], stdout=io.StringIO(), stderr=err) == EXIT_FAILED
+    assert "field 'exceptions[1].expires': is required" in err.getvalue()
