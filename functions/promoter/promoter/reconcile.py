@@ -77,7 +77,9 @@ from promoter.rules import (
     AGE,
     DENIED,
     EXCLUDE,
+    EXTERNAL,
     FREEZE,
+    INTERNAL,
     PRERELEASE,
     RANGE,
     STATE,
@@ -830,7 +832,7 @@ class Reconciler:
             elif outcome.status == DEFERRED:
                 when = outcome.eligible_at.isoformat() if outcome.eligible_at else "its publish time is known"
                 reason, code = f"deferred until {when}", AGE
-                if candidate.origin_type is not None:
+                if candidate.origin_type not in (None, INTERNAL, EXTERNAL):  # the fail-closed reading, said
                     reason += f" (origin {origin_text(candidate.origin_type)})"
             else:
                 reason, code = f"failed: {outcome.error_code}: {outcome.error_message}", PLAN_FAILED
