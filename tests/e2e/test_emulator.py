@@ -106,7 +106,8 @@ def test_sam_style_env_vars_file_overrides_per_function(tmp_path: Path) -> None:
 
 
 def test_make_invoke_cli_prints_logs_and_response(aws_server: AwsEnv) -> None:
-    # Given the sample event of the AWS docs (a domain the stack does not serve)
+    # Given the sample event of the AWS docs (a domain the stack does not serve), in the event's region (else
+    # it is ignored for its region, us-west-2, before its domain is looked at)
     event = cfn.PROJECT_ROOT / "events" / "npm-published.json"
 
     # When
@@ -117,6 +118,7 @@ def test_make_invoke_cli_prints_logs_and_response(aws_server: AwsEnv) -> None:
         timeout=120,
         check=False,
         cwd=cfn.PROJECT_ROOT,
+        env=os.environ | {"AWS_REGION": "us-west-2", "AWS_DEFAULT_REGION": "us-west-2"},
     )
 
     # Then the promoter ran under the emulator against the local AWS and ignored it, saying why
