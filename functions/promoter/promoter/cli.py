@@ -922,8 +922,9 @@ def cmd_reconcile(args: argparse.Namespace, out: TextIO, err: TextIO, clock: Clo
             detail = f"  (until {outcome.eligible_at.isoformat()})"
         elif outcome.reason:
             detail = f"  ({outcome.reason})"
+        destination = outcome.destination or "-"  # none for a version ignored as denied
         line = (
-            f"{outcome.status:<15} {c.domain}/{c.source_repository} -> {outcome.destination}  {c.format} "
+            f"{outcome.status:<15} {c.domain}/{c.source_repository} -> {destination}  {c.format} "
             f"{_package_name(c)} {c.version}{detail}"
         )
         if console:
