@@ -143,7 +143,11 @@ def _substitute(argv: list[str], tmp_path: Path) -> list[str]:
         "NAME": "acme",
         "CURSOR.json": str(tmp_path / "cursor.json"),
         "FORMAT/NAMESPACE/PACKAGE@VERSION": "/".join(SAMPLE_VERSION[:3]) + "@" + SAMPLE_VERSION[3],
+        "TEXT": "INC-42",
+        "Unlisted|Archived": "Unlisted",
     }
+    if argv and argv[0] == "revoke":  # --write edits its rules file: a copy, never the bundled one
+        values["FILE"] = str(my_rules)
     out = []
     for token in text.split():
         value = values.get(token, token)

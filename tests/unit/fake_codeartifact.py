@@ -41,6 +41,7 @@ class StoredVersion:
     revision: str
     status: str = "Published"
     published_time: datetime | None = None
+    origin_type: str | None = None
 
 
 Key = tuple[str, str, str, str, str, str]  # domain, repository, format, namespace, package, version
@@ -71,10 +72,11 @@ class FakeCodeArtifact:
         status: str = "Published",
         revision: str | None = None,
         published_time: datetime | None = None,
+        origin_type: str | None = None,
     ) -> str:
         rev = revision or f"rev-{next(_revisions)}"
         self.versions[(domain, repository, fmt, namespace or "", package, version)] = StoredVersion(
-            rev, status, published_time or datetime(2026, 1, 1, tzinfo=UTC)
+            rev, status, published_time or datetime(2026, 1, 1, tzinfo=UTC), origin_type
         )
         return rev
 
@@ -165,7 +167,37 @@ class FakeCodeArtifact:
         }
         if stored.published_time is not None:
             info["publishedTime"] = stored.published_time
+        if stored.origin_type is not None:
+            info["origin"] = {"originType": stored.origin_type}
         return {"packageVersion": info}
+
+    def update_package_versions_status(self, **kwargs: Any) -> dict[str, Any]:
+        """UpdatePackageVersionsStatus: versionRevisions pin the revision, expectedStatus the status."""
+        self.calls.append({"operation": "UpdatePackageVersionsStatus", **kwargs})
+        successful: dict[str, Any] = {}
+        failed: dict[str, Any] = {}
+        revisions = kwargs.get("versionRevisions") or {}
+        for version in kwargs.get("versions") or list(revisions):
+            stored = self.versions.get(
+                (
+                    kwargs["domain"],
+                    kwargs["repository"],
+                    kwargs["format"],
+                    kwargs.get("namespace", ""),
+                    kwargs["package"],
+                    version,
+                )
+            )
+            if stored is None:
+                failed[version] = {"errorCode": "NOT_FOUND", "errorMessage": "not found"}
+            elif version in revisions and revisions[version] != stored.revision:
+                failed[version] = {"errorCode": "MISMATCHED_REVISION", "errorMessage": "other revision"}
+            elif kwargs.get("expectedStatus") not in (None, stored.status):
+                failed[version] = {"errorCode": "MISMATCHED_STATUS", "errorMessage": stored.status}
+            else:
+                stored.status = kwargs["targetStatus"]
+                successful[version] = {"revision": stored.revision, "status": stored.status}
+        return {"successfulVersions": successful, "failedVersions": failed}
 
     def list_package_versions(self, **kwargs: Any) -> dict[str, Any]:
         """One page holds everything (the promoter follows nextToken; paging is tested against moto)."""
@@ -181,6 +213,7 @@ class FakeCodeArtifact:
         )
         found = [
             {"version": key[5], "revision": stored.revision, "status": stored.status}
+            | ({"origin": {"originType": stored.origin_type}} if stored.origin_type else {})
             for key, stored in self.versions.items()
             if key[:5] == coords and kwargs.get("status") in (None, stored.status)
         ]

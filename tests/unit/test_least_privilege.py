@@ -40,6 +40,7 @@ CODEARTIFACT_PACKAGE = {
     "codeartifact:DescribePackageVersion",
     "codeartifact:ListPackageVersions",
     "codeartifact:CopyPackageVersions",
+    "codeartifact:UpdatePackageVersionsStatus",
 }
 SQS_CONSUMER = {
     "sqs:ReceiveMessage",
@@ -344,6 +345,8 @@ def test_codeartifact_only_on_the_configured_domain_repositories_and_packages(de
     assert allowed["codeartifact:CopyPackageVersions"] == (
         {repository[r] for r in s.destinations} | {packages[r] for r in s.destinations}
     )
+    # Revocation (promoter revoke) changes statuses of the destinations' packages only
+    assert allowed["codeartifact:UpdatePackageVersionsStatus"] == {packages[r] for r in s.destinations}
     assert allowed["codeartifact:ReadFromRepository"] == {repository[r] for r in s.sources}
     assert allowed["codeartifact:DescribeDomain"] == {domain}
     assert allowed["codeartifact:ListPackages"] <= set(repository.values())

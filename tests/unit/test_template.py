@@ -309,6 +309,8 @@ def test_role_reaches_exactly_the_configured_repositories(
     assert allowed["codeartifact:DescribeDomain"] == {f"{ARN}:domain/acme"}
     # after a NOT_ALLOWED, the copier reads the destination package's origin controls
     assert allowed["codeartifact:DescribePackage"] == expected_arns("package", destinations)
+    # promoter revoke: statuses of the destinations' packages, nothing else
+    assert allowed["codeartifact:UpdatePackageVersionsStatus"] == expected_arns("package", destinations)
 
 
 def test_role_allows_nothing_else_and_no_wildcard_resource() -> None:
@@ -328,6 +330,7 @@ def test_role_allows_nothing_else_and_no_wildcard_resource() -> None:
         "codeartifact:DescribePackageVersion",
         "codeartifact:ListPackageVersions",
         "codeartifact:CopyPackageVersions",
+        "codeartifact:UpdatePackageVersionsStatus",
         "ssm:GetParameter",  # the reconcile cursor
         "ssm:PutParameter",
     }

@@ -176,7 +176,8 @@ class CatchUp:
         ]
         if not candidates:
             return None
-        # No publish-time lookup: a version that has to age is left to its own event and to reconcile.
+        # No publish-time lookup: a version that has to age, is frozen or whose origin a rule needs (unknown
+        # here, so EXTERNAL) is left to its own event and to reconcile.
         decided = plan(
             candidates, self.rules, now=self.now, published_time=None, own_account=self.own_account
         )
@@ -188,7 +189,12 @@ class CatchUp:
                     sibling.allow_overwrite,
                     sibling.include_from_upstream,
                 )
-                by_options.setdefault(options, []).extend(sibling.items)
+                destination = sibling.destination_repository
+                # A version an exception lets through is left to its own event and reconcile too, whose
+                # outcome line names the exception (ExceptionUsed); a joined version's would not.
+                items = [i for i in sibling.items if (i.candidate[:7], destination) not in decided.exceptions]
+                if items:
+                    by_options.setdefault(options, []).extend(items)
         return by_options
 
     def _status_filter(self, request: CopyRequest) -> str | None:

@@ -4,6 +4,8 @@
     promoter explain --rules FILE [--at TIME] FORMAT/[NAMESPACE/]PACKAGE@VERSION | EVENT.json
     promoter plan --rules FILE [--json] [--all] [--at TIME]
     promoter reconcile --rules FILE [--quiet] [--cursor FILE] [--time-limit SECONDS]
+    promoter revoke --rules FILE FORMAT/[NAMESPACE/]PACKAGE@VERSION --reason TEXT [--status Unlisted|Archived]
+        [--write]
 
 ``--rules`` takes a file or ``ssm:PARAMETER_NAME`` (read as the function reads PROMOTION_RULES_PARAMETER).
 
@@ -74,7 +76,7 @@ from promoter.origin_controls import read_controls, refusal
 from promoter.outcome_events import ENV_BUS, OutcomeEventPublisher
 from promoter.outcomes import DEFERRED, FAILED, Outcome
 from promoter.pipeline import Dependencies
-from promoter.planner import plan
+from promoter.planner import VersionFacts, plan
 from promoter.reconcile import (
     COPY,
     FAILING_CODES,
@@ -88,8 +90,22 @@ from promoter.reconcile import (
 )
 from promoter.record import Record
 from promoter.report import Reporter
+from promoter.revoke import OUTCOME as REVOKED_OUTCOME
+from promoter.revoke import (
+    REVOKED,
+    TARGET_STATUSES,
+    Target,
+    add_deny_entry,
+    deny_entry,
+    entry_yaml,
+    revoke,
+    routes,
+)
 from promoter.rules import (
     AGE,
+    DENIED,
+    FREEZE,
+    ORIGIN,
     PRERELEASE,
     RANGE,
     STATE,
@@ -99,6 +115,8 @@ from promoter.rules import (
     StackScope,
     load_rules_file,
     load_rules_parameter,
+    load_rules_text,
+    origin_text,
     rejection_detail,
 )
 from promoter.versions import FORMATS
@@ -405,15 +423,15 @@ def _explain_events(
     candidates, problems = _event_candidates(args.event)
     now = args.at or clock()
     clients: list[Any] = [client]
-    published: dict[VersionKey, datetime | None] = {}
+    published: dict[VersionKey, VersionFacts] = {}
     notes: dict[VersionKey, str] = {}
 
-    def published_time(candidate: Candidate) -> datetime | None:
+    def describe(candidate: Candidate) -> VersionFacts:
         """The function's lookup (DescribePackageVersion in the source); a failure only annotates."""
         key = candidate.version_key
         if key in published:
             return published[key]
-        published[key] = None
+        published[key] = VersionFacts(None, None)
         try:
             if clients[0] is None:
                 clients[0] = _client(args)
@@ -428,9 +446,10 @@ def _explain_events(
             )
         except (ClientError, BotoCoreError, CliError) as error:
             notes[key] = f"publish time unknown: {_one_line(error)}"
-            return None
+            return published[key]
         value = described.get("packageVersion", {}).get("publishedTime")
-        published[key] = value if isinstance(value, datetime) else None
+        origin = _origin(described.get("packageVersion", {}))
+        published[key] = VersionFacts(value if isinstance(value, datetime) else None, origin)
         return published[key]
 
     for candidate in candidates:
@@ -440,42 +459,72 @@ def _explain_events(
             f"(revision {_short(candidate.revision)}, {candidate.state}, {candidate.operation})",
             file=out,
         )
-        # The matcher's own explain mode; the publish time is read only when a cooldown rule is reached.
+        # The matcher's own explain mode; the source is read only when a rule with a cooldown, a freeze or an
+        # origin filter is reached.
         cooled = any(
-            e.rejected_by is None and e.rule.minimum_release_age is not None
+            e.rejected_by is None
+            and (e.rule.needs_origin or ruleset.needs_published_time(e.rule, candidate.origin_type, now))
             for e in ruleset.explain(candidate)
         )
         deleted = candidate.operation == "Deleted"  # never copied: the planner ignores it, age or not
-        published_at = published_time(candidate) if cooled and not deleted else None
-        explained = ruleset.explain(candidate, now=None if deleted else now, published_time=published_at)
+        read = describe(candidate) if cooled and not deleted else VersionFacts(None, None)
+        published_at = read.published_time
+        origin_type = read.origin_type if cooled and not deleted else None
+        explained = ruleset.explain(
+            candidate, now=None if deleted else now, published_time=published_at, origin_type=origin_type
+        )
+        if origin_type is not None:
+            print(f"  origin: {origin_text(origin_type)}", file=out)
         for explanation in explained:
             rule = explanation.rule
-            if explanation.rejected_by == AGE:
-                eligible = rule.eligible_at(published_at)
+            if explanation.rejected_by in (AGE, FREEZE):
+                held = ruleset.held_back(rule, published_at, origin_type, now)
+                eligible = held[1] if held is not None else None
                 when = (
                     f"eligible at {eligible.isoformat()}"
                     if eligible
                     else notes.get(candidate.version_key, "publish time unknown")
+                    if published_at is None
+                    else "until the freeze is lifted"
                 )
-                print(f"  rule {rule.name}: rejected by {AGE} ({when})", file=out)
+                what = f" ({held[2].describe()})" if held is not None and held[2] is not None else ""
+                print(f"  rule {rule.name}: rejected by {explanation.rejected_by}{what} ({when})", file=out)
+            elif explanation.rejected_by == DENIED:
+                entry = ruleset.deny.find(candidate)
+                detail = f"denyVersions[{entry.position}] {entry.name}: {entry.reason}" if entry else ""
+                print(f"  rule {rule.name}: rejected by {DENIED}: {detail}", file=out)
+            elif explanation.rejected_by == ORIGIN:
+                detail = rejection_detail(rule, candidate._replace(origin_type=origin_type), ORIGIN)
+                print(f"  rule {rule.name}: rejected by {detail}", file=out)
             elif explanation.rejected_by is not None:
                 detail = rejection_detail(rule, candidate, explanation.rejected_by)
                 print(f"  rule {rule.name}: rejected by {detail}", file=out)
             else:
                 print(f"  rule {rule.name}: matches -> {', '.join(rule.destination_repositories)}", file=out)
-        decided = plan([candidate], ruleset, now=now, published_time=published_time)
+        decided = plan([candidate], ruleset, now=now, describe=describe)
         if decided.requests:
             print("  copy requests:", file=out)
             for request in decided.requests:
                 print(f"    {_copy_call(request)}", file=out)
+                used = decided.exceptions.get((candidate[:7], request.destination_repository))
+                if used is not None:
+                    print(
+                        f"      exception {used.name} ({used.reason}, expires {used.expires.isoformat()})",
+                        file=out,
+                    )
         else:
             print("  copy requests: none", file=out)
         for outcome in decided.outcomes:
-            if outcome.status == DEFERRED:
+            if outcome.status == DEFERRED and outcome.reason == FREEZE:
+                until = outcome.eligible_at.isoformat() if outcome.eligible_at else "the freeze is lifted"
+                print(f"  frozen for {outcome.destination} until {until} ({outcome.error_message})", file=out)
+            elif outcome.status == DEFERRED:
                 when = outcome.eligible_at.isoformat() if outcome.eligible_at else "its publish time is known"
                 print(f"  deferred for {outcome.destination} until {when}", file=out)
             else:
                 detail = outcome.reason or outcome.error_code or ""
+                if outcome.reason in (DENIED, ORIGIN) and outcome.error_message:
+                    detail = f"{outcome.reason}: {outcome.error_message}"
                 rule_note = f" (first rule: {outcome.rule})" if outcome.rule else ""
                 print(f"  {outcome.status}: {detail}{rule_note}", file=out)
     for problem in problems:
@@ -645,18 +694,38 @@ def _explain_version(  # noqa: PLR0917 - the command's own pieces, as the other 
             str(described.get("status") or ""),
             described.get("revision"),
             published if isinstance(published, datetime) else None,
-        )
+        )._replace(origin_type=_origin(described))
         reason = rule.rejection(candidate)
         eligible = rule.eligible_at(candidate.published_time)
-        if reason is None and rule.minimum_release_age is not None and (eligible is None or eligible > now):
-            reason = AGE
+        detail = ""
+        denied = ruleset.deny.find(candidate) if reason is None else None
+        exception = ruleset.exceptions.find(candidate, now)
+        if denied is not None:
+            reason = DENIED
+            detail = f"{DENIED}: denyVersions[{denied.position}] {denied.name}: {denied.reason}"
+        elif reason is None:
+            held = ruleset.held_back(rule, candidate.published_time, candidate.origin_type, now)
+            if held is not None and exception is None:
+                reason, eligible = held[0], held[1]
+                if held[2] is not None:
+                    until = f"until {eligible.isoformat()}" if eligible else "until the freeze is lifted"
+                    detail = f"{FREEZE}: {held[2].describe()} ({until})"
+            elif held is not None and exception is not None:
+                expires = exception.expires.isoformat() if exception.expires else "-"
+                print(
+                    f"  rule {rule.name}: {held[0]} passed by exception {exception.name} "
+                    f"({exception.reason}, expires {expires})",
+                    file=out,
+                )
         if reason is not None:
-            detail = rejection_detail(rule, candidate, reason, eligible=eligible)
+            detail = detail or rejection_detail(rule, candidate, reason, eligible=eligible)
             print(f"  rule {rule.name}: rejected by {detail}", file=out)
             continue
         for destination in rule.destination_repositories:
-            held = _destination_line(reader, rule, destination, candidate, coordinate, _origin(described))
-            print(f"  rule {rule.name}: accepted -> {destination}: {held}", file=out)
+            held_line = _destination_line(
+                reader, rule, destination, candidate, coordinate, _origin(described)
+            )
+            print(f"  rule {rule.name}: accepted -> {destination}: {held_line}", file=out)
     return EXIT_OK
 
 
@@ -887,8 +956,9 @@ def cmd_reconcile(args: argparse.Namespace, out: TextIO, err: TextIO, clock: Clo
             detail = f"  (until {outcome.eligible_at.isoformat()})"
         elif outcome.reason:
             detail = f"  ({outcome.reason})"
+        destination = outcome.destination or "-"  # none for a version ignored as denied
         line = (
-            f"{outcome.status:<15} {c.domain}/{c.source_repository} -> {outcome.destination}  {c.format} "
+            f"{outcome.status:<15} {c.domain}/{c.source_repository} -> {destination}  {c.format} "
             f"{_package_name(c)} {c.version}{detail}"
         )
         if console:
@@ -1086,7 +1156,121 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop starting calls after SECONDS (with --cursor, the next run continues there)",
     )
     aws_options(run)
+
+    revoke_parser = commands.add_parser(
+        "revoke",
+        help="take a promoted version back: set its status in every destination the rules send it to, "
+        "and record it in denyVersions",
+    )
+    revoke_parser.add_argument("--rules", required=True, metavar="FILE", help=rules_help)
+    revoke_parser.add_argument("version", metavar="FORMAT/[NAMESPACE/]PACKAGE@VERSION")
+    revoke_parser.add_argument("--reason", required=True, help="why (kept in the denyVersions entry)")
+    revoke_parser.add_argument(
+        "--status",
+        choices=TARGET_STATUSES,
+        default="Unlisted",
+        help="Unlisted (default: exact-version installs keep working, resolution skips it) or Archived "
+        "(downloads blocked)",
+    )
+    revoke_parser.add_argument(
+        "--write", action="store_true", help="also add the denyVersions entry to the rules FILE"
+    )
+    aws_options(revoke_parser)
     return parser
+
+
+# --------------------------------------------------------------------------- revoke
+
+
+def cmd_revoke(args: argparse.Namespace, out: TextIO, err: TextIO, clock: Clock, client: Any) -> int:
+    """Exit 0 when every destination holds the version revoked (or not at all), 1 when one could not be
+    revoked (another build there, a refused or unverified call); the denyVersions entry is printed (and
+    with ``--write`` added to the file) either way."""
+    reason = " ".join(str(args.reason).split())
+    if not reason or len(reason) > 1000:
+        raise CliError("--reason must be a non-empty text of at most 1000 characters", EXIT_USAGE)
+    if args.write and args.rules.startswith(SSM_PREFIX):
+        raise CliError(
+            "--write edits a rules file; for ssm: rules, add the printed entry to the parameter", EXIT_USAGE
+        )
+    if args.write and not os.access(args.rules, os.W_OK):
+        raise CliError(f"--write: cannot write the rules file {args.rules!r}", EXIT_USAGE)
+    ruleset = load_rules(args.rules, args)
+    coordinate = parse_coordinate(args.version)
+    target = Target(coordinate.format, coordinate.namespace, coordinate.package, coordinate.version)
+    name = (
+        f"{target.format} {_package_name(_coordinate_candidate(coordinate, None, '', ''))} {target.version}"
+    )
+    if not routes(ruleset, target):
+        raise CliError(f"no rule sends {name} to any destination: nothing to revoke", EXIT_FAILED)
+    steps = revoke(client if client is not None else _client(args), ruleset, target, status=args.status)
+    print(f"revoke: {name} -> {args.status}", file=out)
+    for step in steps:
+        pinned = f" (revision {step.revision})" if step.revision else ""
+        if step.new_revision:
+            pinned = f" (revision {step.revision}, now {step.new_revision})"
+        print(
+            f"  {step.domain}/{step.destination}: {step.action}: {step.detail}{pinned} [rule {step.rule}]",
+            file=out,
+        )
+    _publish_revocations(args, err, steps, target, reason, clock())
+    entry = deny_entry(target, reason)
+    if args.write:
+        path = args.rules
+        add_deny_entry(
+            path,
+            entry,
+            check=lambda text: load_rules_text(
+                text,
+                source=path,
+                allowed_sources=_allowed("ALLOWED_SOURCE_REPOSITORIES"),
+                allowed_destinations=_allowed("ALLOWED_DESTINATION_REPOSITORIES"),
+                scope=stack_scope(args),
+            ),
+        )
+        print(f"recorded in {path} (denyVersions); deploy the rules so the function honours it", file=out)
+    else:
+        print(
+            "add to the rules (top level), so that neither events nor reconcile promote it again:", file=out
+        )
+        print("denyVersions:", file=out)
+        print(entry_yaml(entry), end="", file=out)
+    return EXIT_OK if all(step.ok for step in steps) else EXIT_FAILED
+
+
+def _publish_revocations(  # noqa: PLR0917 - the command's pieces
+    args: argparse.Namespace, err: TextIO, steps: list[Any], target: Any, reason: str, now: datetime
+) -> None:
+    """One ``Revoked`` outcome event per destination revoked, on OUTCOME_EVENT_BUS when it is set."""
+    bus = os.environ.get(ENV_BUS, "").strip()
+    revoked = [step for step in steps if step.action == REVOKED]
+    if not bus or not revoked:
+        return
+    publisher = OutcomeEventPublisher(
+        bus, client_factory=lambda: _session(args).client("events"), logger=_WarningsTo(err)
+    )
+    for step in revoked:
+        publisher.publish(
+            {
+                "outcome": REVOKED_OUTCOME,
+                "domain": step.domain,
+                "domainOwner": step.domain_owner,
+                "sourceRepository": step.source,
+                "destinationRepository": step.destination,
+                "format": target.format,
+                "namespace": target.namespace,
+                "package": target.package,
+                "version": target.version,
+                "revision": step.revision,
+                "destinationRevision": step.new_revision or step.revision,
+                "previousStatus": step.previous_status,
+                "status": step.status,
+                "rule": step.rule,
+                "reason": reason,
+                "revokedAt": now.isoformat(),
+            }
+        )
+    publisher.flush()
 
 
 def main(
@@ -1114,6 +1298,8 @@ def main(
             return cmd_explain(args, out, now, client)
         if args.command == "plan":
             return cmd_plan(args, out, now, client)
+        if args.command == "revoke":
+            return cmd_revoke(args, out, err, now, client)
         return cmd_reconcile(args, out, err, now, client)
     except KeyboardInterrupt:
         print("promoter: interrupted", file=err)

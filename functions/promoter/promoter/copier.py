@@ -58,7 +58,7 @@ from promoter.outcomes import (
     UNVERIFIED,
     Outcome,
 )
-from promoter.planner import CopyRequest, LookupFailed, PlannedVersion
+from promoter.planner import CopyRequest, LookupFailed, PlannedVersion, VersionFacts
 from promoter.record import Record
 
 THROTTLING_CODES = frozenset(
@@ -461,7 +461,12 @@ class Copier:
     # ----------------------------------------------------------------- publish time (for minimumReleaseAge)
 
     def published_time(self, candidate: Candidate) -> datetime | None:
-        """DescribePackageVersion in the source; used by the planner only for rules with a cooldown."""
+        """The publish time from ``describe_version``."""
+        return self.describe_version(candidate).published_time
+
+    def describe_version(self, candidate: Candidate) -> VersionFacts:
+        """DescribePackageVersion in the source: its publish time and origin type; used by the planner only
+        for rules with a cooldown, a freeze or an origin filter."""
         kwargs: dict[str, Any] = {
             "domain": candidate.domain,
             "domainOwner": candidate.domain_owner,
@@ -481,8 +486,13 @@ class Copier:
         if error is not None:
             retryable = error.code not in ("ResourceNotFoundException",)
             raise LookupFailed(error.code, error.message, retryable=retryable)
-        value = (response.get("packageVersion") or {}).get("publishedTime") if response else None
-        return value if isinstance(value, datetime) else None
+        described = (response.get("packageVersion") or {}) if isinstance(response, Mapping) else {}
+        value = described.get("publishedTime") if isinstance(described, Mapping) else None
+        origin = described.get("origin") if isinstance(described, Mapping) else None
+        kind = origin.get("originType") if isinstance(origin, Mapping) else None
+        return VersionFacts(
+            value if isinstance(value, datetime) else None, kind if isinstance(kind, str) and kind else None
+        )
 
     # ----------------------------------------------------------------- API calls
 

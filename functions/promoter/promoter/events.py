@@ -85,6 +85,9 @@ class Candidate(NamedTuple):
     operation: str | None = None
     origin: Any = None
     """Opaque tag of where the candidate came from (the handler puts the SQS message id here)."""
+    origin_type: str | None = None
+    """CodeArtifact's ``origin.originType`` in the source (INTERNAL, EXTERNAL, UNKNOWN): known from listings
+    and DescribePackageVersion, not from events (None: not read yet)."""
 
     @property
     def version_key(self) -> VersionKey:
@@ -204,6 +207,7 @@ def _parse_well_formed(event: Any, origin: Any) -> Candidate | None:
             sequence,
             operation,
             origin,
+            None,
         ),
     )
 

@@ -34,6 +34,19 @@ ALREADY_EXISTS = "ALREADY_EXISTS"
 """The destination holds another revision of the version and ``allowOverwrite`` is off: final."""
 
 
+KNOWN_ORIGINS = frozenset({"INTERNAL", "EXTERNAL"})
+UNKNOWN_ORIGIN_NOTE = "unknown origin counted as EXTERNAL (fail closed)"
+"""The log line's ``originNote`` for a version whose origin CodeArtifact does not know (or did not say)."""
+
+
+class ExceptionUse(NamedTuple):
+    """The ``exceptions`` entry that let a version through a cooldown or a freeze."""
+
+    name: str
+    reason: str
+    expires: datetime
+
+
 class Outcome(NamedTuple):
     """What happened to one version (for one destination, once a destination is known).
 
@@ -53,6 +66,8 @@ class Outcome(NamedTuple):
     eligible_at: datetime | None = None
     revision: str | None = None
     """The revision the destination now holds, when the copy reported one."""
+    exception: ExceptionUse | None = None
+    """The exception that passed the version through a cooldown or freeze (``ExceptionUsed``)."""
 
     def log_fields(self) -> dict[str, Any]:
         """The outcome's log line fields (and outcome event detail), in their documented order. Built as one
@@ -96,4 +111,15 @@ class Outcome(NamedTuple):
         held = self.revision
         if held is not None and candidate is not None and held != candidate.revision:
             fields["destinationRevision"] = held  # the other build, beside the pinned one in "revision"
+        if candidate is not None:
+            origin_type = candidate[14]
+            if origin_type is not None:
+                fields["originType"] = origin_type
+                if origin_type not in KNOWN_ORIGINS:
+                    fields["originNote"] = UNKNOWN_ORIGIN_NOTE
+        exception = self.exception
+        if exception is not None:
+            fields["exception"] = exception.name
+            fields["exceptionReason"] = exception.reason
+            fields["exceptionExpires"] = exception.expires.isoformat()
         return fields

@@ -107,7 +107,7 @@ def promote(candidates: Sequence[Candidate], deps: Dependencies) -> list[Outcome
         candidates,
         deps.rules,
         now=now,
-        published_time=copier.published_time,
+        describe=copier.describe_version,
         own_account=deps.account_id,
     )
     outcomes = list(result.outcomes)
@@ -130,7 +130,7 @@ def promote(candidates: Sequence[Candidate], deps: Dependencies) -> list[Outcome
     prepare = catch_up.prepare if catch_up is not None else None
     for decided in copier.copy_fairly(result.requests, prepare):
         for outcome in decided:
-            reported = _own(outcome)
+            reported = _own(result.annotate(outcome))
             if reported is not None:
                 deps.reporter.outcome(reported)
                 outcomes.append(reported)

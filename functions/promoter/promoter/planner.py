@@ -1,8 +1,8 @@
 """Candidates in, copy requests and immediate outcomes out.
 
-The planner is pure apart from one injected lookup (``published_time``), which it calls
-only for versions that a rule with ``minimumReleaseAge`` accepts and whose publish time
-is not known yet. Events and reconcile feed it alike.
+The planner is pure apart from one injected lookup (``describe``: DescribePackageVersion), which it
+calls only for versions that a rule with ``minimumReleaseAge``, a freeze or an origin filter accepts and
+whose publish time or origin is not known yet. Events and reconcile feed it alike.
 
 Cost model: CopyPackageVersions calls are the scarce resource (5 req/s per account by
 default), so the planner coalesces events of one version to the newest ``sequenceNumber``,
@@ -17,20 +17,26 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from promoter.events import Candidate, VersionKey
-from promoter.outcomes import DEFERRED, FAILED, IGNORED, Outcome
+from promoter.outcomes import DEFERRED, FAILED, IGNORED, ExceptionUse, Outcome
 from promoter.record import Record
 from promoter.rules import (
     AGE,
+    DENIED,
     DOMAIN,
     EXCLUDE,
     FORMAT,
+    FREEZE,
     NAMESPACE,
+    ORIGIN,
     PACKAGE,
     PRERELEASE,
     RANGE,
     STATE,
+    Freeze,
     Rule,
     RuleSet,
+    VersionEntry,
+    rejection_detail,
 )
 
 MAX_VERSIONS_PER_CALL = 100
@@ -45,7 +51,7 @@ NOT_A_SOURCE = "source"
 _FILTER_RANK = {
     reason: rank
     for rank, reason in enumerate(
-        (DOMAIN, FORMAT, NAMESPACE, PACKAGE, EXCLUDE, RANGE, PRERELEASE, STATE, AGE)
+        (DOMAIN, FORMAT, NAMESPACE, PACKAGE, EXCLUDE, RANGE, PRERELEASE, STATE, ORIGIN, DENIED, FREEZE, AGE)
     )
 }
 
@@ -61,6 +67,18 @@ class LookupFailed(Exception):
 
 
 PublishedTimeLookup = Callable[[Candidate], datetime | None]
+UNKNOWN_ORIGIN = "UNKNOWN"
+"""``Candidate.origin_type`` once read and not reported (CodeArtifact's own word for it): counted EXTERNAL."""
+
+
+class VersionFacts(NamedTuple):
+    """What DescribePackageVersion says of a version in its source that a listing or an event may not."""
+
+    published_time: datetime | None
+    origin_type: str | None
+
+
+VersionLookup = Callable[[Candidate], VersionFacts]
 
 
 class PlannedVersion(NamedTuple):
@@ -198,13 +216,22 @@ class CopyRequest(Record):
 class Plan:
     """The planner's answer: copy requests to make, and outcomes decided without a copy."""
 
-    __slots__ = ("outcomes", "requests")
+    __slots__ = ("exceptions", "outcomes", "requests")
 
     def __init__(
         self, requests: list[CopyRequest] | None = None, outcomes: list[Outcome] | None = None
     ) -> None:
         self.requests: list[CopyRequest] = requests if requests is not None else []
         self.outcomes: list[Outcome] = outcomes if outcomes is not None else []
+        self.exceptions: dict[tuple[VersionKey, str], ExceptionUse] = {}
+        """The planned copies an exception let through a cooldown or freeze, by version and destination."""
+
+    def annotate(self, outcome: Outcome) -> Outcome:
+        """``outcome`` of a planned copy, naming the exception that let it through (if one did)."""
+        if not self.exceptions or outcome.candidate is None or outcome.destination is None:
+            return outcome
+        used = self.exceptions.get((outcome.candidate[:7], outcome.destination))
+        return outcome if used is None else outcome._replace(exception=used)
 
     @property
     def versions_to_copy(self) -> int:
@@ -230,10 +257,19 @@ def plan(
     published_time: PublishedTimeLookup | None = None,
     max_versions_per_call: int = MAX_VERSIONS_PER_CALL,
     own_account: str | None = None,
+    describe: VersionLookup | None = None,
 ) -> Plan:
-    """Decide, for every candidate version, its destinations now, its deferrals, or why it is ignored."""
+    """Decide, for every candidate version, its destinations now, its deferrals, or why it is ignored.
+
+    ``describe`` (or the older ``published_time``) reads what a listing or event did not say: the publish
+    time (for a cooldown or a freeze) and the origin (for ``origins`` and ``minimumReleaseAgeFor``). Without
+    either, both are unknown: too young, frozen and EXTERNAL (fail closed)."""
+    lookup = describe if describe is not None else _adapt(published_time)
     result = Plan()
     groups: dict[GroupKey, list[PlannedVersion]] = {}
+    # Looked up once per plan: per candidate these cost a test each when the rules use none of them.
+    deny = rules.deny if rules.deny.entries else None
+    origin_rules = rules.needs_origin
     for candidate in coalesce(candidates):
         if candidate.operation == "Deleted":
             result.outcomes.append(Outcome(IGNORED, candidate, reason=DELETED))
@@ -252,8 +288,51 @@ def plan(
                 rejections.append((rejection, rule))
         if not accepted:
             reason, rejected_by = furthest_rejection(rejections)
-            result.outcomes.append(Outcome(IGNORED, candidate, rule=rejected_by.name, reason=reason))
+            result.outcomes.append(
+                Outcome(
+                    IGNORED,
+                    candidate,
+                    rule=rejected_by.name,
+                    reason=reason,
+                    error_message=_origin_detail(rejected_by, candidate) if reason == ORIGIN else None,
+                )
+            )
             continue
+        if deny is not None:
+            denied = deny.find(candidate)
+            if denied is not None:
+                result.outcomes.append(
+                    Outcome(
+                        IGNORED,
+                        candidate,
+                        rule=accepted[0].name,
+                        reason=DENIED,
+                        error_message=f"denyVersions[{denied.position}] {denied.name}: {denied.reason}",
+                    )
+                )
+                continue
+        looked_up = candidate.published_time is not None
+        if origin_rules and candidate.origin_type is None and any(rule.needs_origin for rule in accepted):
+            looked_up = True
+            candidate, failure = _facts(candidate, lookup)  # noqa: PLW2901 - the same version, read more
+            if failure is not None:
+                for destination in dict.fromkeys(d for r in accepted for d in r.destination_repositories):
+                    result.outcomes.append(_lookup_failed(candidate, destination, accepted[0], failure))
+                continue
+            selected = [rule for rule in accepted if rule.origin_rejection(candidate.origin_type) is None]
+            if not selected:
+                first = next(rule for rule in accepted if rule.origins is not None)
+                result.outcomes.append(
+                    Outcome(
+                        IGNORED,
+                        candidate,
+                        rule=first.name,
+                        reason=ORIGIN,
+                        error_message=_origin_detail(first, candidate),
+                    )
+                )
+                continue
+            accepted = selected
         by_destination: dict[str, list[Rule]]
         if len(accepted) == 1:  # the common case; _decide only reads the lists, so they may be one
             by_destination = dict.fromkeys(accepted[0].destination_repositories, accepted)
@@ -262,11 +341,61 @@ def plan(
             for rule in accepted:
                 for destination in rule.destination_repositories:
                     by_destination.setdefault(destination, []).append(rule)
-        _decide(candidate, by_destination, now=now, lookup=published_time, groups=groups, result=result)
+        _decide(
+            candidate,
+            by_destination,
+            rules=rules,
+            now=now,
+            lookup=lookup,
+            looked_up=looked_up,
+            groups=groups,
+            result=result,
+        )
     for key, items in groups.items():
         for start in range(0, len(items), max_versions_per_call):
             result.requests.append(_request(key, items[start : start + max_versions_per_call]))
     return result
+
+
+def _adapt(published_time: PublishedTimeLookup | None) -> VersionLookup | None:
+    """A publish-time-only lookup as a ``VersionLookup`` (the origin stays unknown)."""
+    if published_time is None:
+        return None
+    return lambda candidate: VersionFacts(published_time(candidate), None)
+
+
+def _facts(candidate: Candidate, lookup: VersionLookup | None) -> tuple[Candidate, LookupFailed | None]:
+    """``candidate`` with its publish time and origin read (one DescribePackageVersion); an origin nobody
+    reported is ``UNKNOWN`` from here on, which the rules count as EXTERNAL and the log line names."""
+    facts = VersionFacts(None, None)
+    if lookup is not None:
+        try:
+            facts = lookup(candidate)
+        except LookupFailed as exc:
+            return candidate, exc
+    return (
+        candidate._replace(
+            published_time=candidate.published_time or facts.published_time,
+            origin_type=candidate.origin_type or facts.origin_type or UNKNOWN_ORIGIN,
+        ),
+        None,
+    )
+
+
+def _origin_detail(rule: Rule, candidate: Candidate) -> str:
+    return rejection_detail(rule, candidate, ORIGIN)
+
+
+def _lookup_failed(candidate: Candidate, destination: str, rule: Rule, failure: LookupFailed) -> Outcome:
+    return Outcome(
+        FAILED,
+        candidate,
+        destination=destination,
+        rule=rule.name,
+        error_code=failure.code,
+        error_message=failure.message,
+        retryable=failure.retryable,
+    )
 
 
 def furthest_rejection(rejections: list[tuple[str, Rule]]) -> tuple[str, Rule]:
@@ -288,64 +417,69 @@ def _decide(
     candidate: Candidate,
     by_destination: dict[str, list[Rule]],
     *,
+    rules: RuleSet,
     now: datetime,
-    lookup: PublishedTimeLookup | None,
+    lookup: VersionLookup | None,
+    looked_up: bool,
     groups: dict[GroupKey, list[PlannedVersion]],
     result: Plan,
 ) -> None:
     """Per destination: the first rule (in file order) that allows the copy now decides the copy options;
-    a destination is deferred only when every rule that targets it still waits for the version to age."""
-    published = candidate.published_time
-    looked_up = published is not None
+    a destination is deferred only when every rule that targets it still waits (for the version to age, or
+    for a freeze to end). An unexpired exception lets the first rule copy at once (``ExceptionUsed``)."""
     failure: LookupFailed | None = None
+    top_freeze = rules.freeze
     for destination, rules_here in by_destination.items():
         chosen: Rule | None = None
+        used: VersionEntry | None = None
         for rule in rules_here:
-            if rule.minimum_release_age is None:
+            if (rule.minimum_release_age is None and rule.freeze is None and top_freeze is None) or (
+                not rules.needs_published_time(rule, candidate.origin_type, now)
+            ):
                 chosen = rule
                 break
-        eligible: datetime | None = None
         if chosen is None:
             if not looked_up:
                 looked_up = True
-                if lookup is not None:
-                    try:
-                        published = lookup(candidate)
-                    except LookupFailed as exc:
-                        failure = exc
+                candidate, failure = _facts(candidate, lookup)
             if failure is not None:
-                # Only destinations that wait for the age fail; the others were decided without it.
+                # Only destinations that wait for the lookup fail; the others were decided without it.
+                result.outcomes.append(_lookup_failed(candidate, destination, rules_here[0], failure))
+                continue
+            published, origin_type = candidate.published_time, candidate.origin_type
+            held: list[tuple[tuple[str, datetime | None, Freeze | None], Rule]] = []
+            for rule in rules_here:
+                hold = rules.held_back(rule, published, origin_type, now)
+                if hold is None:
+                    chosen = rule
+                    break
+                held.append((hold, rule))
+            if chosen is None and rules.exceptions:
+                used = rules.exceptions.find(candidate, now)
+                if used is not None:
+                    chosen = rules_here[0]
+            if chosen is None:
+                # The rule whose wait ends first (an unknown end last) says why and until when.
+                (reason, eligible, freeze), waiting = min(
+                    held, key=lambda h: (h[0][1] is None, h[0][1] or now, h[1].position)
+                )
                 result.outcomes.append(
                     Outcome(
-                        FAILED,
+                        DEFERRED,
                         candidate,
                         destination=destination,
-                        rule=rules_here[0].name,
-                        error_code=failure.code,
-                        error_message=failure.message,
-                        retryable=failure.retryable,
+                        rule=waiting.name,
+                        reason=reason,
+                        eligible_at=eligible,
+                        error_message=freeze.describe() if freeze is not None else None,
                     )
                 )
                 continue
-            times = [(r.eligible_at(published), r) for r in rules_here]
-            ready = [r for t, r in times if t is not None and t <= now]
-            if ready:
-                chosen = ready[0]
-            else:
-                known = [t for t, _ in times if t is not None]
-                eligible = min(known) if known else None
-        if chosen is None:
-            result.outcomes.append(
-                Outcome(
-                    DEFERRED,
-                    candidate,
-                    destination=destination,
-                    rule=rules_here[0].name,
-                    reason=AGE,
-                    eligible_at=eligible,
-                )
+        if used is not None:
+            assert used.expires is not None
+            result.exceptions[(candidate[:7], destination)] = ExceptionUse(
+                used.name, used.reason, used.expires
             )
-            continue
         domain, owner, source, fmt, namespace, package, _, revision = candidate[:8]
         key: GroupKey = (
             domain,

@@ -73,8 +73,23 @@ from promoter.listing import (
 from promoter.origin_controls import Controls, read_controls, refusal
 from promoter.outcomes import DEFERRED, FAILED, IGNORED, Outcome
 from promoter.pipeline import Dependencies
-from promoter.planner import CopyRequest, plan
-from promoter.rules import AGE, EXCLUDE, PRERELEASE, RANGE, STATE, Rule, listing_status, rejection_detail
+from promoter.planner import UNKNOWN_ORIGIN, CopyRequest, plan
+from promoter.rules import (
+    AGE,
+    DENIED,
+    EXCLUDE,
+    EXTERNAL,
+    FREEZE,
+    INTERNAL,
+    PRERELEASE,
+    RANGE,
+    STATE,
+    Rule,
+    listing_status,
+    origin_text,
+    rejection_detail,
+)
+from promoter.rules import ORIGIN as ORIGIN_FILTER
 
 ORIGIN = "reconcile"
 """``Candidate.origin`` of versions that reconcile found (events carry the SQS message id there)."""
@@ -693,6 +708,7 @@ class Reconciler:
                 revision=listed.revision,
                 state=listed.status,
                 origin=ORIGIN,
+                origin_type=listed.origin_type or UNKNOWN_ORIGIN,
             )
             destinations = tuple(
                 dict.fromkeys(
@@ -784,9 +800,7 @@ class Reconciler:
                 needed.append(candidate)
         if not needed:
             return
-        decided = plan(
-            needed, self.deps.rules, now=self.deps.clock(), published_time=self.copier.published_time
-        )
+        decided = plan(needed, self.deps.rules, now=self.deps.clock(), describe=self.copier.describe_version)
         outcomes: list[Outcome] = []
         requests: list[CopyRequest] = []
         for request in decided.requests:
@@ -804,7 +818,9 @@ class Reconciler:
                         continue
                     keep.append(planned)
                     code = MISSING_CODE if state == MISSING else OVERWRITE
-                    self._item(PlanItem(candidate, destination, COPY, None, planned.rule, code))
+                    used = decided.exceptions.get((candidate[:7], destination))
+                    why = f"exception {used.name}: {used.reason}" if used is not None else None
+                    self._item(PlanItem(candidate, destination, COPY, why, planned.rule, code))
                 elif state == OTHER_REVISION:
                     revision = held[destination][candidate.version]
                     reason = f"destination holds revision {revision} and allowOverwrite is off"
@@ -825,7 +841,19 @@ class Reconciler:
                 # IDENTICAL: already listed as present above
             if keep:
                 requests.append(request.with_items(tuple(keep)))
+        wanted_by_key = {c[:7]: destinations for c, destinations in listed.wanted}
         for outcome in decided.outcomes:
+            if outcome.status == IGNORED and outcome.reason == DENIED and outcome.candidate is not None:
+                # Denied (denyVersions): shown per destination that lacks it, reported once.
+                candidate = outcome.candidate
+                for destination in wanted_by_key.get(candidate[:7], ()):
+                    if destination in held and (
+                        compare(held[destination], candidate.version, candidate.revision) != IDENTICAL
+                    ):
+                        detail = f"denied: {outcome.error_message}"
+                        self._item(PlanItem(candidate, destination, SKIP, detail, outcome.rule, DENIED))
+                outcomes.append(outcome)
+                continue
             if outcome.candidate is None or outcome.destination is None or outcome.status == IGNORED:
                 continue
             candidate, destination = outcome.candidate, outcome.destination
@@ -833,9 +861,14 @@ class Reconciler:
                 continue
             if compare(held[destination], candidate.version, candidate.revision) == IDENTICAL:
                 continue
-            if outcome.status == DEFERRED:
+            if outcome.status == DEFERRED and outcome.reason == FREEZE:
+                until = f" until {outcome.eligible_at.isoformat()}" if outcome.eligible_at else ""
+                reason, code = f"frozen{until} ({outcome.error_message})", FREEZE
+            elif outcome.status == DEFERRED:
                 when = outcome.eligible_at.isoformat() if outcome.eligible_at else "its publish time is known"
                 reason, code = f"deferred until {when}", AGE
+                if candidate.origin_type not in (None, INTERNAL, EXTERNAL):  # the fail-closed reading, said
+                    reason += f" (origin {origin_text(candidate.origin_type)})"
             else:
                 reason, code = f"failed: {outcome.error_code}: {outcome.error_message}", PLAN_FAILED
             self._item(PlanItem(candidate, destination, SKIP, reason, outcome.rule, code))
@@ -844,7 +877,8 @@ class Reconciler:
             return
         # Few retry rounds: a package whose copies keep failing must not spend the run the others need;
         # what it could not copy, the next run (or its own events) copies.
-        outcomes.extend(self.copier.copy_all(requests, rounds=RECONCILE_RETRY_ROUNDS))
+        copied = self.copier.copy_all(requests, rounds=RECONCILE_RETRY_ROUNDS)
+        outcomes.extend(decided.annotate(outcome) for outcome in copied)
         for outcome in outcomes:
             self.result.outcomes.append(outcome)
             self.deps.reporter.outcome(outcome)
@@ -852,7 +886,7 @@ class Reconciler:
                 self.progress.on_outcome(outcome)
 
 
-_SHOWN_REJECTIONS = frozenset({EXCLUDE, RANGE, PRERELEASE, STATE})
+_SHOWN_REJECTIONS = frozenset({EXCLUDE, RANGE, PRERELEASE, STATE, ORIGIN_FILTER})
 """The filters ``plan --all`` reports: those that turn away a version of a package the rule is about (its
 format, namespace and package globs match); the others would list every package of the source per rule."""
 

@@ -32,6 +32,13 @@ METRIC_BY_STATUS = {
 FAILED_FINAL = "VersionsFailedFinal"
 FAILED_RETRYABLE = "VersionsFailedRetryable"
 """VersionsFailed split by whether the version is retried; the same ErrorCode dimension."""
+FROZEN = "VersionsFrozen"
+"""Deferred versions (also in VersionsDeferred) that a freeze holds back."""
+EXCEPTION_USED = "ExceptionUsed"
+"""Versions (per destination) an ``exceptions`` entry let through a cooldown or freeze; dimension
+``Exception``: the entry's name (``FORMAT/[NAMESPACE/]PACKAGE@VERSIONS``), a handful per rules file."""
+FREEZE = "freeze"
+FROZEN_MESSAGE = "version deferred while a freeze holds"
 MESSAGE_BY_STATUS = {
     PROMOTED: "version promoted",
     ALREADY_PRESENT: "version already present in destination",
@@ -99,7 +106,7 @@ class Reporter:
         if "eventId" in fields:  # the candidate's event id, when it has one
             fields["correlation_id"] = fields["eventId"]
         status = outcome.status
-        message = MESSAGE_BY_STATUS[status]
+        message = MESSAGE_BY_STATUS[status] if outcome.reason != FREEZE else FROZEN_MESSAGE
         dimension: tuple[str, str] | None = None
         if status == FAILED:
             (self.logger.warning if outcome.retryable else self.logger.error)(message, extra=fields)
@@ -112,7 +119,11 @@ class Reporter:
                 self.logger.info(message, extra=fields)
             if status == IGNORED:
                 dimension = ("Reason", outcome.reason or "unknown")
+            elif status == DEFERRED and outcome.reason == FREEZE:
+                self.counts[(FROZEN, None)] += 1
         self.counts[(METRIC_BY_STATUS[status], dimension)] += 1  # self.count(), without its call per outcome
+        if outcome.exception is not None:
+            self.counts[(EXCEPTION_USED, ("Exception", outcome.exception.name))] += 1
         self.outcomes_by_status[status] += 1
         if self.events is not None and status != IGNORED:
             self.events.publish(fields)

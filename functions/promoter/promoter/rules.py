@@ -15,12 +15,13 @@ import json
 import re
 import reprlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from fnmatch import translate
 from functools import lru_cache
 from typing import Any, NamedTuple
 
 from promoter.events import STATES, Candidate
+from promoter.outcomes import UNKNOWN_ORIGIN_NOTE
 from promoter.record import Record
 from promoter.versions import FORMATS, GRAMMARS, InvalidRange, VersionRange, compile_range, is_prerelease
 
@@ -41,6 +42,9 @@ RULE_KEYS: frozenset[str] = frozenset(
         "allowOverwrite",
         "includeFromUpstream",
         "minimumReleaseAge",
+        "minimumReleaseAgeFor",
+        "origins",
+        "freeze",
     }
 )
 REQUIRED_KEYS = ("name", "sourceRepository", "destinationRepositories")
@@ -59,6 +63,18 @@ DOMAIN, FORMAT, NAMESPACE, PACKAGE, EXCLUDE, RANGE, PRERELEASE, STATE, AGE = (
     "state",
     "age",
 )
+# Supply-chain controls (also Reason dimensions): the origin filter, a freeze, a denyVersions entry.
+ORIGIN, FREEZE, DENIED = "origin", "freeze", "denied"
+INTERNAL, EXTERNAL = "INTERNAL", "EXTERNAL"
+ORIGIN_TYPES: frozenset[str] = frozenset({INTERNAL, EXTERNAL})
+"""What ``origins`` and ``minimumReleaseAgeFor`` may list: CodeArtifact's originType values but UNKNOWN, which
+counts as EXTERNAL (fail closed: a version nobody can vouch for waits, and is not selected as internal)."""
+TOP_LEVEL_KEYS: frozenset[str] = frozenset({"rules", "exceptions", "freeze", "denyVersions"})
+EXCEPTION_KEYS: frozenset[str] = frozenset(
+    {"format", "namespace", "package", "versions", "reason", "expires"}
+)
+DENY_KEYS: frozenset[str] = frozenset({"format", "namespace", "package", "versions", "reason"})
+FREEZE_KEYS: frozenset[str] = frozenset({"publishedAfter", "until"})
 
 # Patterns, not compiled regexes: re compiles (and caches) each when rules first use it, not at every import
 # (~0.4M instructions each), and the account and duration ones only for rules with those keys.
@@ -161,6 +177,117 @@ def format_duration(value: timedelta) -> str:
     return f"{seconds}s"
 
 
+def parse_timestamp(value: Any) -> datetime:
+    """An ISO 8601 timestamp with a time zone (``2026-12-31T00:00:00Z``); YAML's own timestamps too (PyYAML
+    reads an unquoted one as a datetime). A date alone or a time without zone is refused: which midnight,
+    in which zone, would be a guess."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        raise ValueError(
+            f"{value.isoformat()} is a date with no time and no time zone: write a timestamp such as "
+            f"{value.isoformat()}T00:00:00Z"
+        )
+    elif isinstance(value, str) and value.strip():
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(
+                f"{quote(value)} is not an ISO 8601 timestamp such as 2026-12-31T00:00:00Z"
+            ) from None
+    else:
+        raise ValueError(f"{quote(value)} is not an ISO 8601 timestamp such as 2026-12-31T00:00:00Z")
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValueError(
+            f"{quote(str(value))} has no time zone: write it with one, such as 2026-12-31T00:00:00Z"
+        )
+    return parsed
+
+
+def effective_origin(origin_type: str | None) -> str:
+    """The origin the rules see: INTERNAL only when CodeArtifact says so; anything else is EXTERNAL."""
+    return INTERNAL if origin_type == INTERNAL else EXTERNAL
+
+
+class Freeze(NamedTuple):
+    """No version published after ``published_after`` is promoted while the freeze holds (until ``until``,
+    or until it is removed from the rules)."""
+
+    published_after: datetime
+    until: datetime | None
+    where: str
+    """``freeze`` (top level) or ``rule 'NAME' freeze``: what the outcome line names."""
+
+    def active(self, now: datetime) -> bool:
+        return self.until is None or now < self.until
+
+    def covers(self, published: datetime | None) -> bool:
+        """Whether a version published at ``published`` is frozen (unknown: it is, fail closed)."""
+        return published is None or published > self.published_after
+
+    def describe(self) -> str:
+        until = f" until {self.until.isoformat()}" if self.until is not None else ""
+        return f"{self.where}: publishedAfter {self.published_after.isoformat()}{until}"
+
+
+class VersionEntry(NamedTuple):
+    """One entry of ``exceptions`` (with ``expires``) or ``denyVersions`` (without): versions of one package,
+    by a range in the format's own language."""
+
+    kind: str
+    position: int
+    """The entry's index in its list (``exceptions[2]``)."""
+    format: str
+    namespace: str | None
+    package: str
+    versions: VersionRange
+    versions_text: str
+    reason: str
+    expires: datetime | None
+
+    @property
+    def name(self) -> str:
+        """``npm/acme/widgets@1.2.3``: what outcome lines and the ExceptionUsed metric name the entry by."""
+        namespace = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.format}/{namespace}{self.package}@{self.versions_text}"
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires is not None and now >= self.expires
+
+
+class VersionEntries:
+    """``exceptions`` or ``denyVersions``, indexed by package (one dict lookup per candidate)."""
+
+    __slots__ = ("by_package", "entries")
+
+    def __init__(self, entries: Sequence[VersionEntry] = ()) -> None:
+        self.entries = tuple(entries)
+        self.by_package: dict[tuple[str, str, str], list[VersionEntry]] = {}
+        for entry in self.entries:
+            key = (
+                entry.format,
+                _fold(entry.format, entry.namespace or ""),
+                _fold(entry.format, entry.package),
+            )
+            self.by_package.setdefault(key, []).append(entry)
+
+    def __bool__(self) -> bool:
+        return bool(self.entries)
+
+    def find(self, candidate: Candidate, now: datetime | None = None) -> VersionEntry | None:
+        """The first entry naming ``candidate``'s version (that has not expired at ``now``, when given)."""
+        if not self.by_package:
+            return None
+        fmt = candidate.format
+        key = (fmt, _fold(fmt, candidate.namespace or ""), _fold(fmt, candidate.package))
+        for entry in self.by_package.get(key, ()):
+            if now is not None and entry.expired(now):
+                continue
+            if entry.versions.contains(candidate.version):
+                return entry
+        return None
+
+
 # --------------------------------------------------------------------------- name matching
 
 
@@ -251,6 +378,11 @@ class Rule(NamedTuple):
     allow_overwrite: bool
     include_from_upstream: bool
     minimum_release_age: timedelta | None
+    minimum_release_age_for: frozenset[str] | None = None
+    """Origins the cooldown applies to (None: every origin)."""
+    origins: frozenset[str] | None = None
+    """Origins the rule selects (None: every origin); see ``origin_rejection``."""
+    freeze: Freeze | None = None
 
     def rejection(self, candidate: Candidate) -> str | None:
         """The first filter (except age) that rejects ``candidate``, or None when the rule accepts it."""
@@ -295,7 +427,31 @@ class Rule(NamedTuple):
             return PRERELEASE
         if state not in states:
             return STATE
+        if candidate.origin_type is not None and self.origins is not None:
+            return self.origin_rejection(candidate.origin_type)
         return None
+
+    def origin_rejection(self, origin_type: str | None) -> str | None:
+        """``origin`` when the rule selects by origin and ``origin_type`` (unknown: EXTERNAL) is not one."""
+        if self.origins is None or effective_origin(origin_type) in self.origins:
+            return None
+        return ORIGIN
+
+    def cooldown_applies(self, origin_type: str | None) -> bool:
+        """Whether ``minimumReleaseAge`` holds back a version of this origin (unknown: EXTERNAL)."""
+        if self.minimum_release_age is None:
+            return False
+        return (
+            self.minimum_release_age_for is None
+            or effective_origin(origin_type) in self.minimum_release_age_for
+        )
+
+    @property
+    def needs_origin(self) -> bool:
+        """Whether deciding needs the version's origin (a DescribePackageVersion when no listing gave it)."""
+        return self.origins is not None or (
+            self.minimum_release_age is not None and self.minimum_release_age_for is not None
+        )
 
     def eligible_at(self, published_time: datetime | None) -> datetime | None:
         """When a version published at ``published_time`` becomes old enough (None: no cooldown)."""
@@ -322,6 +478,13 @@ class Rule(NamedTuple):
             parts.append("prerelease")
         if self.minimum_release_age is not None:
             parts.append(f"minimumReleaseAge={format_duration(self.minimum_release_age)}")
+        if self.minimum_release_age_for is not None:
+            parts.append(f"minimumReleaseAgeFor={','.join(sorted(self.minimum_release_age_for))}")
+        if self.origins is not None:
+            parts.append(f"origins={','.join(sorted(self.origins))}")
+        if self.freeze is not None:
+            until = f"..{self.freeze.until.isoformat()}" if self.freeze.until is not None else ""
+            parts.append(f"freeze={self.freeze.published_after.isoformat()}{until}")
         if self.allow_overwrite:
             parts.append("allowOverwrite")
         if self.include_from_upstream:
@@ -361,8 +524,23 @@ def rejection_detail(
     if reason == AGE:
         age = format_duration(rule.minimum_release_age) if rule.minimum_release_age else "?"
         when = f"eligible at {eligible.isoformat()}" if eligible else "publish time unknown"
-        return f"{AGE}: younger than minimumReleaseAge {age} ({when})"
+        applies = (
+            f", which applies to {'/'.join(sorted(rule.minimum_release_age_for))} versions"
+            f"; origin {origin_text(candidate.origin_type)}"
+            if rule.minimum_release_age_for is not None
+            else ""
+        )
+        return f"{AGE}: younger than minimumReleaseAge {age}{applies} ({when})"
+    if reason == ORIGIN:
+        return f"{ORIGIN}: {origin_text(candidate.origin_type)} not in {sorted(rule.origins or ())!r}"
     return reason
+
+
+def origin_text(origin_type: str | None) -> str:
+    """The origin as logs and the CLI say it: ``INTERNAL``, ``EXTERNAL``, or the fail-closed note."""
+    if origin_type in ORIGIN_TYPES:
+        return str(origin_type)
+    return f"{origin_type or 'UNKNOWN'} ({UNKNOWN_ORIGIN_NOTE})"
 
 
 class Explanation(Record):
@@ -427,7 +605,17 @@ class RuleSet:
     only rules that can match. Both keep the file's order.
     """
 
-    __slots__ = ("_by_format", "_owners", "by_source", "domains", "rules")
+    __slots__ = (
+        "_by_format",
+        "_owners",
+        "by_source",
+        "deny",
+        "domains",
+        "exceptions",
+        "freeze",
+        "needs_origin",
+        "rules",
+    )
 
     def __init__(
         self,
@@ -438,6 +626,14 @@ class RuleSet:
         self.rules = rules
         self.by_source = by_source
         self.domains = domains
+        self.exceptions = VersionEntries()
+        """Top-level ``exceptions``: versions that pass a cooldown and a freeze until they expire."""
+        self.deny = VersionEntries()
+        """Top-level ``denyVersions``: versions never promoted (reason ``denied``)."""
+        self.freeze: Freeze | None = None
+        """The top-level ``freeze``: it holds for every rule (beside a rule's own)."""
+        self.needs_origin = any(rule.needs_origin for rule in rules)
+        """Whether some rule decides by origin (``origins``, ``minimumReleaseAgeFor``)."""
         self._by_format: dict[tuple[str, str, str], _PrefixIndex] = {}
         self._owners: dict[tuple[str, str], tuple[frozenset[str], bool]] = {}
         for key, source_rules in by_source.items():
@@ -493,30 +689,93 @@ class RuleSet:
         return found, (None if found else PACKAGE)
 
     def explain(
-        self, candidate: Candidate, *, now: datetime | None = None, published_time: datetime | None = None
+        self,
+        candidate: Candidate,
+        *,
+        now: datetime | None = None,
+        published_time: datetime | None = None,
+        origin_type: str | None = None,
     ) -> list[Explanation]:
         """Every rule, with the first filter that rejects ``candidate`` (None when it matches).
 
-        With ``now``, a rule's ``minimumReleaseAge`` is checked too (the last filter, ``age``),
-        against ``published_time`` or the candidate's own; an unknown publish time is too young.
+        With ``now``, a rule's ``minimumReleaseAge`` and freezes are checked too (the last filters,
+        ``freeze`` and ``age``), against ``published_time`` or the candidate's own; an unknown publish time is
+        too young and frozen, an unknown origin EXTERNAL. ``denyVersions`` rejects as ``denied``.
         """
         published = published_time or candidate.published_time
+        if origin_type is not None and candidate.origin_type is None:
+            candidate = candidate._replace(origin_type=origin_type)
+        denied = self.deny.find(candidate) if self.deny else None
+        exception = self.exceptions.find(candidate, now) if self.exceptions and now is not None else None
         explained = []
         for rule in self.rules:
             reason = rule.rejection(candidate)
-            if reason is None and now is not None and rule.minimum_release_age is not None:
-                eligible = rule.eligible_at(published)
-                if eligible is None or eligible > now:
-                    reason = AGE
+            if reason is None and now is not None and candidate.origin_type is None:
+                reason = rule.origin_rejection(None)  # looked up and still unknown: EXTERNAL
+            if reason is None and denied is not None:
+                reason = DENIED
+            if reason is None and now is not None:
+                held = self.held_back(rule, published, candidate.origin_type, now, exception)
+                reason = held[0] if held is not None else None
             explained.append(Explanation(rule, reason))
         return explained
+
+    def held_back(
+        self,
+        rule: Rule,
+        published: datetime | None,
+        origin_type: str | None,
+        now: datetime,
+        exception: VersionEntry | None = None,
+    ) -> tuple[str, datetime | None, Freeze | None] | None:
+        """Why ``rule`` may not copy a version now, a rule it accepts: ``(FREEZE, until, freeze)`` or
+        ``(AGE, eligible_at, None)`` (eligible_at None: not known); None when it may. An unexpired
+        ``exception`` passes both (only these: every other filter still applies)."""
+        if exception is not None and not exception.expired(now):
+            return None
+        age_eligible: datetime | None = None
+        waits = False
+        if rule.cooldown_applies(origin_type):
+            age_eligible = rule.eligible_at(published)
+            waits = age_eligible is None or age_eligible > now
+        for freeze in (self.freeze, rule.freeze):
+            if freeze is not None and freeze.active(now) and freeze.covers(published):
+                until = freeze.until
+                if until is not None and waits:
+                    until = max(until, age_eligible) if age_eligible is not None else None
+                return FREEZE, until, freeze
+        if waits:
+            return AGE, age_eligible, None
+        return None
+
+    def needs_published_time(self, rule: Rule, origin_type: str | None, now: datetime) -> bool:
+        """Whether ``held_back`` reads the publish time for ``rule`` (a cooldown or a freeze that holds)."""
+        if rule.cooldown_applies(origin_type):
+            return True
+        return any(f is not None and f.active(now) for f in (self.freeze, rule.freeze))
 
     def source_repositories(self) -> set[tuple[str, str]]:
         return set(self.by_source)
 
-    def warnings(self) -> list[str]:
-        """Every rule's ``rule_warnings``, in file order."""
-        return [warning for rule in self.rules for warning in rule_warnings(rule)]
+    def warnings(self, now: datetime | None = None) -> list[str]:
+        """Every rule's ``rule_warnings``, in file order; then exceptions that have expired and freezes that
+        have ended at ``now`` (default: the current time)."""
+        found = [warning for rule in self.rules for warning in rule_warnings(rule)]
+        at = now if now is not None else datetime.now(UTC)
+        for entry in self.exceptions.entries:
+            if entry.expired(at):
+                assert entry.expires is not None
+                found.append(
+                    f"field 'exceptions[{entry.position}]': {entry.name} expired at "
+                    f"{entry.expires.isoformat()}: it no longer lets anything through; remove it"
+                )
+        for freeze in (self.freeze, *(rule.freeze for rule in self.rules)):
+            if freeze is not None and not freeze.active(at):
+                assert freeze.until is not None
+                found.append(
+                    f"{freeze.where}: ended at {freeze.until.isoformat()} and holds nothing back; remove it"
+                )
+        return found
 
 
 def listing_status(rules: Sequence[Rule]) -> str | None:
@@ -806,6 +1065,18 @@ def compile_rule(raw: Any, index: int, scope: StackScope | None = None) -> Rule:
             age = parse_duration(raw["minimumReleaseAge"])
         except ValueError as exc:
             raise RulesError(str(exc), rule=label, field="minimumReleaseAge") from None
+    age_for = _origins(label, "minimumReleaseAgeFor", raw.get("minimumReleaseAgeFor"))
+    if age_for is not None and age is None:
+        raise RulesError(
+            "has no effect without minimumReleaseAge: give the rule a minimumReleaseAge, or drop this key",
+            rule=label,
+            field="minimumReleaseAgeFor",
+        )
+    freeze = (
+        _freeze(raw["freeze"], f"rule {quote(label, 140)}, field 'freeze'", rule=label)
+        if raw.get("freeze") is not None
+        else None
+    )
     return Rule(
         name=label,
         position=index,
@@ -824,7 +1095,128 @@ def compile_rule(raw: Any, index: int, scope: StackScope | None = None) -> Rule:
         allow_overwrite=_bool(label, "allowOverwrite", raw.get("allowOverwrite"), False),
         include_from_upstream=_bool(label, "includeFromUpstream", raw.get("includeFromUpstream"), False),
         minimum_release_age=age,
+        minimum_release_age_for=age_for,
+        origins=_origins(label, "origins", raw.get("origins")),
+        freeze=freeze,
     )
+
+
+def _origins(rule: str, key: str, value: Any) -> frozenset[str] | None:
+    if value is None:
+        return None
+    listed = _string_list(rule, key, value)
+    for origin in listed:
+        if origin not in ORIGIN_TYPES:
+            hint = " (an unknown origin already counts as EXTERNAL)" if origin.upper() == "UNKNOWN" else ""
+            raise RulesError(f"{quote(origin)} is not INTERNAL or EXTERNAL{hint}", rule=rule, field=key)
+    return frozenset(listed)
+
+
+def _freeze(value: Any, where: str, *, rule: str | None = None, field: str = "freeze") -> Freeze:
+    """``{publishedAfter: TIMESTAMP, until: TIMESTAMP}`` (``until`` optional, after ``publishedAfter``)."""
+    if not isinstance(value, Mapping):
+        raise RulesError(
+            "must be a mapping with publishedAfter (and optionally until)", rule=rule, field=field
+        )
+    unknown = sorted(set(map(str, value)) - FREEZE_KEYS)
+    if unknown:
+        raise RulesError(
+            f"unknown key {quote(unknown[0])} (allowed: publishedAfter, until)", rule=rule, field=field
+        )
+    if value.get("publishedAfter") is None:
+        raise RulesError("is required", rule=rule, field=f"{field}.publishedAfter")
+    times: dict[str, datetime | None] = {"publishedAfter": None, "until": None}
+    for key in times:
+        if value.get(key) is not None:
+            try:
+                times[key] = parse_timestamp(value[key])
+            except ValueError as exc:
+                raise RulesError(str(exc), rule=rule, field=f"{field}.{key}") from None
+    after, until = times["publishedAfter"], times["until"]
+    assert after is not None
+    if until is not None and until <= after:
+        raise RulesError("must be later than publishedAfter", rule=rule, field=f"{field}.until")
+    return Freeze(after, until, where)
+
+
+def _version_entries(document: Mapping[str, Any], kind: str) -> VersionEntries:
+    """``exceptions`` (every key but ``namespace`` required, ``expires`` included) or ``denyVersions`` (the
+    same without ``expires``); errors name the entry (``exceptions[2]``) and its field."""
+    raw = document.get(kind)
+    if raw is None:
+        return VersionEntries()
+    if not isinstance(raw, list):
+        raise RulesError("must be a list of entries", field=kind)
+    allowed = EXCEPTION_KEYS if kind == "exceptions" else DENY_KEYS
+    required = sorted(allowed - {"namespace"})
+    entries: list[VersionEntry] = []
+    for index, item in enumerate(raw):
+        where = f"{kind}[{index}]"
+        if not isinstance(item, Mapping):
+            raise RulesError(f"must be a mapping with {', '.join(required)}", field=where)
+        unknown = sorted(set(map(str, item)) - allowed)
+        if unknown:
+            raise RulesError(
+                f"unknown key (allowed: {', '.join(sorted(allowed))})", field=f"{where}.{unknown[0]}"
+            )
+        for key in required:
+            if item.get(key) is None or item.get(key) == "":
+                why = {
+                    "expires": "is required: an exception without an end date is a hole nobody closes",
+                    "reason": "is required: say why (it is logged with every version the entry decides)",
+                }.get(key, "is required")
+                raise RulesError(why, field=f"{where}.{key}")
+        fmt = item["format"]
+        if fmt not in FORMATS:
+            raise RulesError(
+                f"{quote(fmt)} is not a known format ({', '.join(sorted(FORMATS))})", field=f"{where}.format"
+            )
+        names: dict[str, str | None] = {}
+        for key in ("namespace", "package"):
+            value = item.get(key)
+            if value is None:
+                names[key] = None
+                continue
+            if not isinstance(value, str) or not value or len(value) > 255 or re.search(r"[#/\s]", value):
+                raise RulesError(
+                    f"{quote(value)} is not a {key} name (no '/', '#' or whitespace; no globs)",
+                    field=f"{where}.{key}",
+                )
+            names[key] = value[1:] if key == "namespace" and fmt == "npm" and value.startswith("@") else value
+        versions_text = item["versions"]
+        if not isinstance(versions_text, str):
+            raise RulesError(f"must be a {fmt} version or range as a string", field=f"{where}.versions")
+        try:
+            version_range = compile_range(fmt, versions_text)
+        except InvalidRange as exc:
+            raise RulesError(
+                f"{quote(versions_text)} is not a valid {fmt} version or range: {exc} "
+                f"(expected {GRAMMARS[fmt]})",
+                field=f"{where}.versions",
+            ) from None
+        reason = item["reason"]
+        if not isinstance(reason, str) or not reason.strip() or len(reason) > 1000:
+            raise RulesError("must be a non-empty string of at most 1000 characters", field=f"{where}.reason")
+        expires: datetime | None = None
+        if kind == "exceptions":
+            try:
+                expires = parse_timestamp(item["expires"])
+            except ValueError as exc:
+                raise RulesError(str(exc), field=f"{where}.expires") from None
+        entries.append(
+            VersionEntry(
+                kind,
+                index,
+                fmt,
+                names["namespace"],
+                str(names["package"]),
+                version_range,
+                versions_text,
+                reason.strip(),
+                expires,
+            )
+        )
+    return VersionEntries(entries)
 
 
 def _check_cycles(rules: Sequence[Rule]) -> None:
@@ -907,16 +1299,23 @@ def build_ruleset(
         rules.append(rule)
     _check_cycles(rules)
     _check_allowed(rules, allowed_sources, allowed_destinations)
-    return RuleSet.of(rules)
+    ruleset = RuleSet.of(rules)
+    ruleset.exceptions = _version_entries(document, "exceptions")
+    ruleset.deny = _version_entries(document, "denyVersions")
+    if document.get("freeze") is not None:
+        ruleset.freeze = _freeze(document["freeze"], "field 'freeze'")
+    return ruleset
 
 
 def _rules_list(document: Any) -> list[Any]:
     """The document's shape: a mapping whose one key, ``rules``, is a non-empty list."""
     if not isinstance(document, Mapping):
         raise RulesError("the rules document must be a mapping with a 'rules' list")
-    unknown = sorted(set(map(str, document)) - {"rules"})
+    unknown = sorted(set(map(str, document)) - TOP_LEVEL_KEYS)
     if unknown:
-        raise RulesError(f"unknown top-level key {quote(unknown[0])} (only 'rules' is allowed)")
+        raise RulesError(
+            f"unknown top-level key {quote(unknown[0])} (allowed: {', '.join(sorted(TOP_LEVEL_KEYS))})"
+        )
     raw_rules = document.get("rules")
     if not isinstance(raw_rules, list) or not raw_rules:
         raise RulesError("'rules' must be a non-empty list")
