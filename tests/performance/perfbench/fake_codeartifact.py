@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import botocore.session
@@ -20,6 +21,7 @@ from botocore.exceptions import ClientError
 from botocore.hooks import HierarchicalEmitter
 
 NEEDS_NAMESPACE = {"maven", "swift", "generic"}
+PUBLISHED = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -176,6 +178,26 @@ class FakeCodeArtifactClient:
             }
             cached = self._pages[key] = (len(found), page)
         return cached[1]
+
+    def describe_package_version(self, **kw: Any) -> dict[str, Any]:
+        """What supply-chain rules read for a version (``BENCH_SUPPLY_CHAIN``): an old publish time, and an
+        origin that alternates between INTERNAL and EXTERNAL by package name."""
+        op = "DescribePackageVersion"
+        self.recorder.operations[op] += 1
+        repo, fmt, ns, name = kw["repository"], kw["format"], kw.get("namespace") or "", kw["package"]
+        revision = (self.recorder.sources.get((repo, fmt, ns, name)) or {}).get(kw["packageVersion"])
+        return {
+            "format": fmt,
+            "package": name,
+            "packageVersion": {
+                "version": kw["packageVersion"],
+                "revision": revision or "AAAA",
+                "status": "Published",
+                "publishedTime": PUBLISHED,
+                "origin": {"originType": "INTERNAL" if len(name) % 2 else "EXTERNAL"},
+            },
+            "ResponseMetadata": {"HTTPStatusCode": 200, "RetryAttempts": 0},
+        }
 
     def __getattr__(self, name: str) -> Any:
         raise AttributeError(f"the benchmark's fake CodeArtifact client has no {name!r}")

@@ -88,6 +88,16 @@ def _median(values: list[float]) -> float:
 def cold_start(scale: Scale, settings: template.Settings) -> Json:
     rules_path = template.rules_file(settings)
     event = cold_start_event(rules_path) if rules_path.exists() else None
+    with tempfile.TemporaryDirectory(prefix="bench-cold-rules-") as rules_dir:
+        if workload.supply_chain_enabled() and rules_path.exists():
+            document = yaml.safe_load(rules_path.read_text(encoding="utf-8")) or {}
+            rules_path = Path(rules_dir, "rules.json")
+            rules_path.write_text(json.dumps(workload.with_supply_chain(document)))
+            settings = template.with_rules_file(settings, rules_path)
+        return _cold_start(scale, settings, rules_path, event)
+
+
+def _cold_start(scale: Scale, settings: template.Settings, rules_path: Path, event: Json | None) -> Json:
     floor: list[Json] = []
     ours: list[Json] = []
     site = lambda_site()

@@ -38,6 +38,27 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
+    def do_GET(self) -> None:
+        """DescribePackageVersion, which supply-chain rules read (``BENCH_SUPPLY_CHAIN``): an old publish
+        time, origin INTERNAL."""
+        self.server.requests.append(self.path)
+        payload = json.dumps(
+            {
+                "packageVersion": {
+                    "version": "0",
+                    "revision": "AAAA",
+                    "status": "Published",
+                    "publishedTime": 1767225600,
+                    "origin": {"originType": "INTERNAL"},
+                }
+            }
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the benchmark prints its own table."""
 

@@ -8,6 +8,7 @@ defaults, and ``Settings.source`` says which were used.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -106,3 +107,10 @@ def rules_file(settings: Settings) -> Path:
     name = settings.environment.get("PROMOTION_RULES_FILE") or "promotion-rules.yaml"
     p = Path(name)
     return p if p.is_absolute() else FUNCTION_DIR / p
+
+
+def with_rules_file(settings: Settings, path: Path) -> Settings:
+    """``settings`` with the function reading its rules from ``path``."""
+    return dataclasses.replace(
+        settings, environment={**settings.environment, "PROMOTION_RULES_FILE": str(path)}
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import random
 import uuid
 from collections.abc import Iterable, Mapping
@@ -108,8 +109,49 @@ def make_rules(count: int) -> list[Json]:
 
 
 def rules_document(rules: list[Json]) -> str:
-    """The rules as a JSON document (JSON is valid YAML too, and loads faster with PyYAML absent)."""
-    return json.dumps({"rules": rules}, indent=1)
+    """The rules as a JSON document (JSON is valid YAML too, and loads faster with PyYAML absent); with
+    ``BENCH_SUPPLY_CHAIN=1``, carrying every supply-chain control (``with_supply_chain``)."""
+    document: Json = {"rules": rules}
+    if supply_chain_enabled():
+        document = with_supply_chain(document)
+    return json.dumps(document, indent=1)
+
+
+def supply_chain_enabled() -> bool:
+    return os.environ.get("BENCH_SUPPLY_CHAIN", "") == "1"
+
+
+def with_supply_chain(document: Json) -> Json:
+    """``document`` with every supply-chain control in force, none of them holding a version back: a
+    cooldown for EXTERNAL versions (the fake's publish times are old enough), an ``origins`` filter
+    accepting both, a freeze of versions published after 2099, ten exceptions and ten deny entries
+    naming packages the workload does not have. What the figures then measure is their checks' cost
+    (and the publish-time and origin lookups they need), not versions they stop."""
+    rules = [
+        dict(
+            rule, minimumReleaseAge="1d", minimumReleaseAgeFor=["EXTERNAL"], origins=["INTERNAL", "EXTERNAL"]
+        )
+        for rule in document.get("rules") or []
+    ]
+    return dict(
+        document,
+        rules=rules,
+        freeze={"publishedAfter": "2099-01-01T00:00:00Z"},
+        exceptions=[
+            {
+                "format": "npm",
+                "package": f"hotfix-{n}",
+                "versions": "1.0.0",
+                "reason": "benchmark",
+                "expires": "2099-01-01T00:00:00Z",
+            }
+            for n in range(10)
+        ],
+        denyVersions=[
+            {"format": "npm", "package": f"revoked-{n}", "versions": "1.0.0", "reason": "benchmark"}
+            for n in range(10)
+        ],
+    )
 
 
 def _namespace(fmt: str, team: int, index: int) -> str | None:
