@@ -76,15 +76,22 @@ def test_successes_recover_toward_the_ceiling_by_time_spent_calling() -> None:
     limiter = AdaptiveRateLimiter(2.5, clock=clock)
     limiter.penalize()
     assert limiter.rate == 1.25
-    # When calls succeed for 10 s, paced by it
+    # When calls succeed for 5 s, paced by it
     drive(limiter, clock, calls=1)
     start, rate = clock.now, limiter.rate
     while clock.now - start < 5.0:
         drive(limiter, clock, calls=1)
-    # Then the rate grew by about 5% of the ceiling a second (additive, whatever the call rate)
-    assert limiter.rate - rate == pytest.approx(0.05 * 2.5 * (clock.now - start), rel=0.01)
-    # And after long enough it is back at the ceiling, never above it
-    drive(limiter, clock, calls=60)
+    # Then the rate grew by 1% of the ceiling a second, times 1 + (seconds since the throttle) / 10
+    elapsed = clock.now - start
+    quiet_then, quiet_now = start, clock.now  # the throttle was at 0
+    expected = 0.01 * 2.5 * (elapsed + (quiet_now**2 - quiet_then**2) / 20)
+    assert limiter.rate - rate == pytest.approx(expected, rel=0.15)
+    # And it grows faster the longer the quota keeps answering: back at the ceiling within a minute
+    drive(limiter, clock, calls=1)
+    while limiter.rate < 2.5:
+        drive(limiter, clock, calls=1)
+    assert clock.now < 45.0
+    drive(limiter, clock, calls=10)
     assert limiter.rate == 2.5
 
 
@@ -94,7 +101,7 @@ def test_idle_time_earns_no_rate() -> None:
     limiter.penalize()
     clock.sleep(30.0)  # idle (between invocations): nothing learnt about the quota
     limiter.succeeded()
-    assert limiter.rate <= 1.25 + 0.05 * 2.5 * 2.0 / 1.25
+    assert limiter.rate <= 1.25 + 0.07 * 2.5 * 2.0 / 1.25  # at most 2/rate seconds count
 
 
 def test_a_rate_learnt_long_ago_is_forgotten() -> None:
@@ -174,8 +181,8 @@ def test_processes_sharing_a_quota_use_it_with_few_throttles(processes: int, oth
     # calls stay a fraction of fixed pacing's (a throttled call is retried at once here, with no backoff)
     free = (5.0 - other) * 120
     assert sum(granted) >= 0.95 * free
-    assert throttled <= 0.12 * (sum(granted) + throttled)
-    assert min(granted) >= 0.2 * max(granted)
+    assert throttled <= 0.06 * (sum(granted) + throttled)
+    assert min(granted) >= 0.25 * max(granted)
 
 
 def test_fixed_pacing_throttles_far_more_in_the_same_setting() -> None:
@@ -183,7 +190,7 @@ def test_fixed_pacing_throttles_far_more_in_the_same_setting() -> None:
     quota = TokenBucket(5.0, clock=clock)
     limiters = [RateLimiter(2.5, clock=clock) for _ in range(4)]
     granted, throttled = shared_quota(limiters, clock, quota, 120.0)
-    assert throttled >= 0.4 * (sum(granted) + throttled)
+    assert throttled >= 0.3 * (sum(granted) + throttled)
 
 
 def test_copy_limiter_and_settings_choose_the_pacing() -> None:

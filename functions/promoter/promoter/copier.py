@@ -132,14 +132,16 @@ class AdaptiveRateLimiter(RateLimiter):
     The quota (5 CopyPackageVersions a second per account and region) is shared with whatever else calls
     in the account: another promoter stack, a migration script, this function's other execution
     environments. None of them can see the others; each sees only its own throttles. So each process
-    paces itself: it starts at ``ceiling`` (PROMOTER_COPY_RATE, the most it may ever use, so a raised quota
-    is used fully), multiplies its rate by ``decrease`` on a throttle (at most once per ``calm`` seconds:
-    the calls of one round that met the same empty bucket are one signal), and adds
-    ``increase * ceiling * streak`` after each call that was not throttled, ``streak`` counting those calls
-    since the last throttle: slow just after a throttle (near the share that caused it), faster the
-    longer the service keeps accepting (the quota freed up). Growth follows calls, not time, so an idle
-    process does not claim a rate it never tested; a rate learnt ``forget`` seconds before the next call
-    is forgotten (another burst, another competition). ``floor`` keeps the rate from reaching zero.
+    paces itself: it starts at ``ceiling`` (PROMOTER_COPY_RATE, the most it may ever use, so a promoter
+    alone or a raised quota is used fully), multiplies its rate by ``decrease`` on a throttle (at most once
+    per ``calm`` seconds: the calls of one round that met the same empty bucket are one signal), and while
+    calls are answered adds ``increase * ceiling`` per second spent calling, times ``1 + quiet / speedup``
+    (``quiet``: seconds since its last decrease, at most 60): slow just after a throttle, near the share that
+    caused it, so that the processes sharing a quota throttle rarely (about 5% of calls); faster the longer
+    the service keeps accepting, so that a quota another client stopped using is taken back within tens of
+    seconds. Growth is per second, not per call, so that a faster process does not grow faster (AIMD's
+    fairness), and idle time earns nothing; a rate learnt ``forget`` seconds before the next call is
+    forgotten (another burst, another competition). ``floor`` (a share of the ceiling) keeps it above zero.
 
     botocore's own ``adaptive`` retry mode was tried first and does not serve (see tests/performance
     /README.md): it paces one client without a ceiling, is off until the first throttle (so every process
@@ -153,7 +155,8 @@ class AdaptiveRateLimiter(RateLimiter):
         ceiling: float,
         *,
         decrease: float = 0.5,
-        increase: float = 0.05,
+        increase: float = 0.01,
+        speedup: float = 10.0,
         calm: float = 0.5,
         floor: float = 0.05,
         forget: float = 60.0,
@@ -163,6 +166,7 @@ class AdaptiveRateLimiter(RateLimiter):
         self.ceiling = ceiling
         self.decrease = decrease
         self.increase = increase
+        self.speedup = speedup
         self.calm = calm
         self.floor = floor * ceiling
         self.forget = forget
@@ -204,7 +208,9 @@ class AdaptiveRateLimiter(RateLimiter):
         # Per second of calling, not per call: per call, a faster process would grow faster and never
         # give back its share (AIMD is fair because every process grows alike and shrinks in proportion).
         busy = min(since, 2.0 / self.rate)
-        self.rate = min(self.ceiling, self.rate + self.increase * self.ceiling * busy)
+        quiet = now - self.last_decrease if self.last_decrease > float("-inf") else self.speedup
+        gain = self.increase * (1.0 + min(quiet, 60.0) / self.speedup)
+        self.rate = min(self.ceiling, self.rate + gain * self.ceiling * busy)
 
 
 def copy_limiter(rate: float, pacing: str = "adaptive") -> RateLimiter:
