@@ -425,6 +425,7 @@ def test_scale(report: Report) -> None:
         quota=SCALE.scale_quota,
         deadline_s=SCALE.scale_deadline_seconds,
         naive_step=SCALE.scale_steps[0],
+        naive_deadline_s=2 * SCALE.naive_drain_deadline_seconds,
     )
     report.details["scale"] = r
     naive = r["naive"]

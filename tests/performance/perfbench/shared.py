@@ -270,7 +270,8 @@ def cost(per_stack: list[Json], settings: template.Settings, copy_calls: int) ->
         "eventbridge": 0.0,
         "codeartifact": copy_calls * PRICES["codeartifact_request"],
     }
-    versions = sum(s["expected_versions"] for s in per_stack)
+    # Per version promoted: a run stopped at its deadline (the naive one) is priced by what it delivered.
+    versions = sum(s["expected_versions"] - s["missing_at_stop"] for s in per_stack)
     return {
         "dollars": sum(parts.values()),
         "parts": parts,
@@ -347,6 +348,7 @@ def scale_series(
     quota: float,
     deadline_s: float,
     naive_step: tuple[int, int] | None,
+    naive_deadline_s: float = 60.0,
 ) -> Json:
     """The same burst shape at growing sizes ((packages, events) per step), one stack, the quota raised to
     ``quota`` and CopyRatePerInvocation to quota / concurrency (a raised quota, used fully). The naive
@@ -365,7 +367,7 @@ def scale_series(
             packages, events = naive_step
             plan = _plan(packages, events, 5)
             naive = StackRun("naive", "acme-a", plan, handler="perfbench.naive.lambda_handler")
-            run = run_stacks(local, settings, [naive], quota=quota, deadline_s=deadline_s)
+            run = run_stacks(local, settings, [naive], quota=quota, deadline_s=naive_deadline_s)
             run["packages"], run["events"] = packages, run["stacks"][0]["events"]
             out["naive"] = run
     finally:
