@@ -23,12 +23,13 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from perfbench import template, workload
-from perfbench.drain import Local, _clients, _prepare, _present, _queue, _queue_empty, _stderr_tail
+from perfbench.drain import Local, _clients, _prepare, _present, _queue_empty, _stderr_tail
 from perfbench.runner import child_env
 from perfbench.template import FUNCTION_DIR
 
@@ -105,6 +106,58 @@ class OtherClient(threading.Thread):
                 due = time.monotonic() + 0.05
 
 
+QUEUE_DEPTH = 400
+"""Events kept waiting in a stack's queue at most: moto's SQS scans every message of a queue on each
+ReceiveMessage (``Queue.messages``), so a queue of thousands made each poll take seconds, an emulator cost
+real SQS does not have. A feeder tops the queue up to this depth as the mapping drains it (40 batches
+ahead of 2 pollers: the queue never runs dry before the burst is all sent)."""
+
+
+class Feeder(threading.Thread):
+    """Sends a burst's events to its queue, keeping at most ``QUEUE_DEPTH`` waiting."""
+
+    def __init__(self, url: str, queue_url: str, events: list[Json]) -> None:
+        super().__init__(daemon=True)
+        self.queue_url, self.events = queue_url, events
+        _, self.sqs = _clients(url)
+        self.sent = 0
+        self.stop = threading.Event()
+
+    def top_up(self) -> None:
+        waiting = int(
+            self.sqs.get_queue_attributes(
+                QueueUrl=self.queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+            )["Attributes"]["ApproximateNumberOfMessages"]
+        )
+        room = QUEUE_DEPTH - waiting
+        while room > 0 and self.sent < len(self.events):
+            chunk = self.events[self.sent : self.sent + min(10, room)]
+            self.sqs.send_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(j), "MessageBody": json.dumps(e)} for j, e in enumerate(chunk)],
+            )
+            self.sent += len(chunk)
+            room -= len(chunk)
+
+    @property
+    def done(self) -> bool:
+        return self.sent >= len(self.events)
+
+    def run(self) -> None:
+        while not self.done and not self.stop.is_set():
+            self.top_up()
+            time.sleep(0.1)
+
+
+def _empty_queue(local: Local, settings: template.Settings) -> str:
+    _, sqs = _clients(local.url)
+    url: str = sqs.create_queue(
+        QueueName=f"promoter-bench-{time.monotonic_ns()}",
+        Attributes={"VisibilityTimeout": str(settings.visibility_timeout_seconds)},
+    )["QueueUrl"]
+    return url
+
+
 def run_stacks(
     local: Local,
     settings: template.Settings,
@@ -122,6 +175,7 @@ def run_stacks(
     if other is not None:
         other.setup(local)
     prepared = []
+    feeders: list[Feeder] = []
     for stack in stacks:
         revisions = _prepare(local, stack.plan, stack.domain, reset=False)
         burst = workload.build_burst(stack.plan, events=0, revisions=revisions)
@@ -129,7 +183,11 @@ def run_stacks(
             stack.plan, events=len(burst.events) + len(burst.events) // 10, revisions=revisions
         )
         burst.events = [_in_domain(e, stack.domain) for e in burst.events]
-        prepared.append((stack, revisions, burst, _queue(local, settings, burst)))
+        queue_url = _empty_queue(local, settings)
+        feeder = Feeder(local.url, queue_url, burst.events)
+        feeder.top_up()
+        feeders.append(feeder)
+        prepared.append((stack, revisions, burst, queue_url))
     _, sqs = _clients(local.url)
     with tempfile.TemporaryDirectory(prefix="bench-shared-") as tmp:
         go, stop = Path(tmp, "go"), Path(tmp, "stop")
@@ -155,12 +213,15 @@ def run_stacks(
                 }
                 spec_file = Path(tmp, f"spec{index}-{n}.json")
                 spec_file.write_text(json.dumps(spec))
-                with Path(tmp, f"stderr{index}-{n}").open("wb") as err:
+                with (
+                    Path(tmp, f"stderr{index}-{n}").open("wb") as err,
+                    Path(tmp, f"log{index}-{n}").open("wb") as log,
+                ):
                     proc = subprocess.Popen(
                         [sys.executable, "-m", "perfbench.child", str(spec_file), str(result)],
                         cwd=FUNCTION_DIR,
                         env=env,
-                        stdout=subprocess.DEVNULL,
+                        stdout=log,
                         stderr=err,
                     )
                 procs.append((index, proc, ready, result))
@@ -177,14 +238,18 @@ def run_stacks(
                 other.start()
             start = time.time()
             go.touch()
+            for feeder in feeders:
+                feeder.start()
             while time.time() - start < deadline_s and len(drained_at) < len(prepared):
                 time.sleep(0.25)
                 for index, (_, _, _, queue_url) in enumerate(prepared):
-                    if index not in drained_at and _queue_empty(sqs, queue_url):
+                    if index not in drained_at and feeders[index].done and _queue_empty(sqs, queue_url):
                         drained_at[index] = time.time()
         finally:
             stop.touch()
             other_stop.set()
+            for feeder in feeders:
+                feeder.stop.set()
             for _, p, _, _ in procs:
                 try:
                     p.wait(timeout=60)
@@ -194,9 +259,13 @@ def run_stacks(
         after = local.control.stats().get("CopyPackageVersions", {})
         local.control.set_rate_limit("CopyPackageVersions", None)
         results: dict[int, list[Json]] = {}
+        failures: dict[int, Counter[str]] = {}
         for index, _, _, result in procs:
             if result.exists():
                 results.setdefault(index, []).append(json.loads(result.read_text()))
+        for log_file in Path(tmp).glob("log*"):
+            index = int(log_file.name[3:].split("-")[0])
+            failures.setdefault(index, Counter()).update(_failed_outcomes(log_file))
     other_calls = other.calls if other is not None else 0
     other_throttled = other.throttled if other is not None else 0
     per_stack: list[Json] = []
@@ -225,6 +294,7 @@ def run_stacks(
                 "invocations": len(invocations),
                 "invocation_errors": sum(1 for i in invocations if i["error"]),
                 "records_failed": sum(i["failed"] for i in invocations),
+                "failed_outcomes": dict(failures.get(index, Counter()).most_common(5)),
                 "peak_rss_mb": max((w["peak_rss_kb"] for w in workers), default=0) / 1024,
                 "billed_ms": sum(math.ceil((i["end"] - i["start"]) * 1000) for i in invocations),
                 # EventBridge -> SQS delivers each event with one SendMessage; the mapping's polls and deletes
@@ -255,6 +325,23 @@ def run_stacks(
         "peak_rss_mb": max(s["peak_rss_mb"] for s in per_stack),
         "cost": cost(per_stack, settings, copy_calls),
     }
+
+
+def _failed_outcomes(log_file: Path) -> Counter[str]:
+    """The function's ``failed`` outcome lines in one environment's log, by error code and message start
+    (why records went back to the queue)."""
+    counts: Counter[str] = Counter()
+    with log_file.open("rb") as lines:
+        for line in lines:
+            if b'"failed"' not in line:
+                continue
+            try:
+                fields = json.loads(line)
+            except ValueError:
+                continue
+            if fields.get("outcome") == "failed":
+                counts[f"{fields.get('errorCode')}: {str(fields.get('errorMessage'))[:80]}"] += 1
+    return counts
 
 
 def cost(per_stack: list[Json], settings: template.Settings, copy_calls: int) -> Json:
