@@ -454,17 +454,16 @@ def test_scale(report: Report) -> None:
         report.add(
             Row(
                 "9 scale",
-                f"cost of the {step['events']:,}-event run",
-                round(step["cost"]["dollars"], 5),
-                None,
-                "",
+                f"cost per million versions, {step['events']:,}-event run",
+                round(step["cost"]["per_1000_versions"] * 1000, 2),
+                round(naive_per_1000 * 1000, 2),
+                f"naive, {naive['events']:,} events"
+                + ("" if naive["drained"] else f", stopped with {naive['missing_at_stop']} missing"),
                 "$",
                 "-",
                 None,
-                f"${step['cost']['per_1000_versions']:.5f} per 1,000 versions (naive "
-                f"${naive_per_1000:.5f}, {naive['events']:,} events"
-                + ("" if naive["drained"] else f", stopped with {naive['missing_at_stop']} missing")
-                + f"); Lambda {step['cost']['gb_seconds']:.1f} GB-s; prices of {step['cost']['prices_date']}",
+                f"run: ${step['cost']['dollars']:.5f}, Lambda {step['cost']['gb_seconds']:.1f} GB-s, "
+                f"{step['copy_calls']} copy calls; list prices of {step['cost']['prices_date']} (README)",
             )
         )
         # Then every version of every step arrived with its revision, and no invocation grew past 128 MB
@@ -504,8 +503,8 @@ def test_reconcile_at_scale(report: Report) -> None:
             "copy calls",
             "= minimum, every run within its timeout",
             r["copyCalls"] == r["minimumCopyCalls"] and r["everyRunWithinTimeout"],
-            f"{r['runs']} runs (quota floor {r['quotaFloorRuns']}; longest {r['longestRunSeconds']:.0f} s "
-            f"of {timeout:g}); "
+            f"{r['runs']} runs (quota floor {r['quotaFloorRuns']:.1f}; "
+            f"longest {r['longestRunSeconds']:.0f} s of {timeout:g}); "
             f"{r['wallSeconds']:.0f} s of wall time on a virtual clock",
         )
     )

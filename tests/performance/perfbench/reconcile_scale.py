@@ -15,7 +15,6 @@ holds the cursor between runs (passed from one run to the next here).
 
 from __future__ import annotations
 
-import math
 import time
 from typing import Any
 
@@ -146,7 +145,7 @@ def figure(
         "longestRunSeconds": max(r["seconds"] for r in runs),
         # Each run may start copies only while the copier's and reconcile's reserves are left.
         "usableSecondsPerRun": usable,
-        "quotaFloorRuns": math.ceil(packages / (copy_rate * usable)) if usable > 0 else None,
+        "quotaFloorRuns": packages / (copy_rate * usable) if usable > 0 else None,
         "wallSeconds": round(time.monotonic() - wall, 1),
         "seedSeconds": round(seed_seconds, 1),
         "perRun": runs,
