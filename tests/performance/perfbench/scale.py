@@ -26,7 +26,7 @@ class Scale:
     """Issue 21's shared-quota and third-client figures: packages and events of each stack's burst."""
     shared_events: int = 300
     shared_deadline_seconds: float = 300.0
-    scale_steps: tuple[tuple[int, int], ...] = ((400, 2_000), (800, 4_000), (1_600, 8_000))
+    scale_steps: tuple[tuple[int, int], ...] = ((400, 2_000), (800, 4_000), (1_200, 6_000))
     """The scale figure's bursts, (packages, events), smallest first: growth is checked to be linear."""
     scale_quota: float = 10.0
     """The raised CopyPackageVersions quota of the scale figure (CopyRatePerInvocation = quota / 2)."""
