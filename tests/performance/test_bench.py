@@ -491,7 +491,8 @@ def test_reconcile_at_scale(report: Report) -> None:
     rate = float(SETTINGS.environment.get("PROMOTER_COPY_RATE") or 2.5)
     # Given a domain whose release lacks the newest version of each of its packages
     spec = {"kind": "reconcile_scale", "packages": packages, "versions": versions}
-    r = run_child("perfbench.child", spec | {"timeout": timeout, "copy_rate": rate}, child_env(SETTINGS))
+    spec |= {"timeout": timeout, "copy_rate": rate}
+    r = run_child("perfbench.child", spec, child_env(SETTINGS), timeout=1200)
     report.details["reconcile_scale"] = r
     report.add(
         Row(

@@ -31,7 +31,7 @@ class Scale:
     scale_quota: float = 10.0
     """The raised CopyPackageVersions quota of the scale figure (CopyRatePerInvocation = quota / 2)."""
     scale_deadline_seconds: float = 600.0
-    reconcile_scale: tuple[int, int, float] = (2_000, 5, 180.0)
+    reconcile_scale: tuple[int, int, float] = (20_000, 5, 180.0)
     """Reconcile at scale: (packages, versions per package, each run's timeout in seconds)."""
     drain_window_cap_seconds: float | None = None
     """Caps the template's batching window in the drain figure (small scale: CI only checks it runs)."""
