@@ -31,7 +31,7 @@ if _GC_HELD:
 import orjson  # noqa: E402 - after the collector is held
 from aws_lambda_powertools import Logger, Metrics  # noqa: E402
 from aws_lambda_powertools.metrics import MetricUnit, single_metric  # noqa: E402
-from promoter.copier import RateLimiter, RetryPolicy, no_deadline  # noqa: E402
+from promoter.copier import RateLimiter, RetryPolicy, copy_limiter, no_deadline  # noqa: E402
 from promoter.outcome_events import OutcomeEventPublisher  # noqa: E402
 from promoter.pipeline import Dependencies, process_event, process_sqs_records  # noqa: E402
 from promoter.report import Reporter  # noqa: E402
@@ -343,7 +343,9 @@ def _rules(own_account: str | None = None) -> RuleSet:
 
 def _limiter() -> RateLimiter:
     if _state.limiter is None:
-        _state.limiter = RateLimiter(_settings().copy_rate)
+        settings = _settings()
+        # One per execution environment, kept across invocations: what it learnt of the free quota stays.
+        _state.limiter = copy_limiter(settings.copy_rate, settings.copy_pacing)
     return _state.limiter
 
 

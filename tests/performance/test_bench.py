@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from perfbench import figures, scale, template
+from perfbench import figures, scale, shared, template
 from perfbench.drain import drain
 from perfbench.report import Report, Row
-from perfbench.runner import promoter_present
+from perfbench.runner import child_env, promoter_present, run_child
 
 pytestmark = pytest.mark.bench
 
@@ -294,3 +294,222 @@ def test_reconcile(report: Report) -> None:
     assert r["failed"] == 0, r
     assert r["promoted"] == r["missingVersions"], r
     assert r["steadyState"]["copyCalls"] == 0, r
+
+
+def _pacing_note(run: dict[str, Any]) -> str:
+    per_stack = ", ".join(f"{s['name']} {s['seconds']:.1f} s" for s in run["stacks"])
+    return (
+        f"{run['copy_calls']} copy calls (minimum {run['minimum_calls']}), {run['throttled']} throttled "
+        f"({run['throttled_share']:.1%}); stacks: {per_stack}"
+    )
+
+
+def test_shared_quota(report: Report) -> None:
+    pytest.importorskip("codeartifact_moto.server", reason="the local CodeArtifact backend is not there yet")
+    if not OURS:
+        pytest.skip("functions/promoter/app.py does not exist yet")
+    # Given two promoter stacks (two domains, two queues, each mapping with the template's concurrency)
+    # draining two bursts against one 5/s CopyPackageVersions quota, adaptive pacing then fixed
+    r = shared.shared_quota(
+        SETTINGS,
+        packages=SCALE.shared_packages,
+        events=SCALE.shared_events,
+        deadline_s=SCALE.shared_deadline_seconds,
+    )
+    report.details["shared_quota"] = r
+    ours, fixed = r["adaptive"], r["fixed"]
+    report.add(
+        Row(
+            "7 shared quota",
+            f"2 stacks x {ours['stacks'][0]['versions']} versions, both drained",
+            ours["seconds"],
+            fixed["seconds"],
+            "fixed pacing",
+            "s",
+            f"<= 1.15x ideal {ours['ideal_seconds']:.1f} s",
+            ours["drained"] and ours["ratio"] <= 1.15,
+            f"ratio {ours['ratio']:.2f} (fixed {fixed['ratio']:.2f}); " + _pacing_note(ours),
+        )
+    )
+    report.add(
+        Row(
+            "7 shared quota",
+            "throttled share of copy calls",
+            round(ours["throttled_share"] * 100, 1),
+            round(fixed["throttled_share"] * 100, 1),
+            "fixed pacing",
+            "%",
+            "<= 5%",
+            ours["throttled_share"] <= 0.05,
+            f"fixed: {_pacing_note(fixed)}",
+        )
+    )
+    report.add(
+        Row(
+            "7 shared quota",
+            "versions lost",
+            ours["lost"],
+            fixed["missing_at_stop"],
+            "fixed pacing, missing at stop",
+            "versions",
+            "0",
+            ours["lost"] == 0,
+        )
+    )
+    # Then nothing is lost under either pacing
+    for run in (ours, fixed):
+        assert run["drained"], run
+        assert run["lost"] == 0, run
+
+
+def _other_rate(run: dict[str, Any]) -> float:
+    accepted = float(run["other_client_calls"] - run["other_client_throttled"])
+    return accepted / max(float(run["seconds"]), 1e-9)
+
+
+def test_third_client(report: Report) -> None:
+    pytest.importorskip("codeartifact_moto.server", reason="the local CodeArtifact backend is not there yet")
+    if not OURS:
+        pytest.skip("functions/promoter/app.py does not exist yet")
+    # Given one stack draining a burst while an unrelated client spends 2 of the 5 calls/s
+    r = shared.third_client(
+        SETTINGS,
+        packages=SCALE.shared_packages,
+        events=SCALE.shared_events,
+        deadline_s=SCALE.shared_deadline_seconds,
+    )
+    report.details["third_client"] = r
+    ours, fixed = r["adaptive"], r["fixed"]
+    report.add(
+        Row(
+            "8 third client",
+            f"{ours['stacks'][0]['versions']} versions beside 2 calls/s of another client",
+            ours["seconds"],
+            fixed["seconds"],
+            "fixed pacing",
+            "s",
+            f"<= 1.15x ideal {ours['ideal_seconds']:.1f} s",
+            ours["drained"] and ours["ratio"] <= 1.15,
+            f"ratio {ours['ratio']:.2f} (fixed {fixed['ratio']:.2f}); "
+            f"throttled {ours['throttled_share']:.1%} (fixed {fixed['throttled_share']:.1%}); "
+            f"the other client got {_other_rate(ours):.2f} calls/s "
+            f"(beside fixed pacing {_other_rate(fixed):.2f})",
+        )
+    )
+    report.add(
+        Row(
+            "8 third client",
+            "versions lost",
+            ours["lost"],
+            fixed["missing_at_stop"],
+            "fixed pacing, missing at stop",
+            "versions",
+            "0",
+            ours["lost"] == 0,
+        )
+    )
+    for run in (ours, fixed):
+        assert run["drained"], run
+        assert run["lost"] == 0, run
+
+
+def test_scale(report: Report) -> None:
+    pytest.importorskip("codeartifact_moto.server", reason="the local CodeArtifact backend is not there yet")
+    if not OURS:
+        pytest.skip("functions/promoter/app.py does not exist yet")
+    # Given bursts of growing size through the emulated event source mapping, the quota raised to
+    # SCALE.scale_quota and CopyRatePerInvocation to half of it
+    r = shared.scale_series(
+        SETTINGS,
+        steps=list(SCALE.scale_steps),
+        quota=SCALE.scale_quota,
+        deadline_s=SCALE.scale_deadline_seconds,
+        naive_step=SCALE.scale_steps[0],
+        naive_deadline_s=2 * SCALE.naive_drain_deadline_seconds,
+    )
+    report.details["scale"] = r
+    naive = r["naive"]
+    naive_per_1000 = naive["cost"]["per_1000_versions"]
+    first = r["steps"][0]
+    for step in r["steps"]:
+        versions = step["stacks"][0]["expected_versions"]
+        made = step["copy_calls"] - step["throttled"]
+        report.add(
+            Row(
+                "9 scale",
+                f"{step['events']:,} events, {step['packages']:,} packages, "
+                f"quota {r['quota_per_second']:g}/s",
+                step["seconds"],
+                step["ideal_seconds"],
+                "ideal",
+                "s",
+                "<= 1.05x ideal, calls = minimum",
+                step["drained"] and step["ratio"] <= 1.05 and made == step["minimum_calls"],
+                f"ratio {step['ratio']:.2f}; {made} calls (minimum {step['minimum_calls']}), "
+                f"{step['throttled']} throttled; peak RSS {step['peak_rss_mb']:.0f} MB; "
+                f"{step['seconds'] / versions * 1000:.0f} ms/version "
+                f"(first step {first['seconds'] / first['stacks'][0]['expected_versions'] * 1000:.0f})",
+            )
+        )
+        report.add(
+            Row(
+                "9 scale",
+                f"cost per million versions, {step['events']:,}-event run",
+                round(step["cost"]["per_1000_versions"] * 1000, 2),
+                round(naive_per_1000 * 1000, 2),
+                f"naive, {naive['events']:,} events"
+                + ("" if naive["drained"] else f", stopped with {naive['missing_at_stop']} missing"),
+                "$",
+                "-",
+                None,
+                f"run: ${step['cost']['dollars']:.5f}, Lambda {step['cost']['gb_seconds']:.1f} GB-s, "
+                f"{step['copy_calls']} copy calls; list prices of {step['cost']['prices_date']} (README)",
+            )
+        )
+        # Then every version of every step arrived with its revision, and no invocation grew past 128 MB
+        assert step["drained"], step
+        assert step["lost"] == 0, step
+    report.add(
+        Row(
+            "9 scale",
+            "peak memory of any invocation",
+            max(s["peak_rss_mb"] for s in r["steps"]),
+            naive["peak_rss_mb"],
+            "naive",
+            "MB",
+            "< 128 MB",
+            max(s["peak_rss_mb"] for s in r["steps"]) < 128,
+            "VmHWM of each emulated execution environment (includes the mapping's own SQS client)",
+        )
+    )
+
+
+def test_reconcile_at_scale(report: Report) -> None:
+    if not (template.FUNCTION_DIR / "promoter" / "reconcile.py").exists():
+        pytest.skip("this copy of the function has no reconcile")
+    packages, versions, timeout = SCALE.reconcile_scale
+    rate = float(SETTINGS.environment.get("PROMOTER_COPY_RATE") or 2.5)
+    # Given a domain whose release lacks the newest version of each of its packages
+    spec = {"kind": "reconcile_scale", "packages": packages, "versions": versions}
+    spec |= {"timeout": timeout, "copy_rate": rate}
+    r = run_child("perfbench.child", spec, child_env(SETTINGS), timeout=1200)
+    report.details["reconcile_scale"] = r
+    report.add(
+        Row(
+            "10 reconcile at scale",
+            f"{packages:,} packages x {versions}, runs of {timeout:g} s at {rate:g} copies/s",
+            r["copyCalls"],
+            r["minimumCopyCalls"],
+            "minimum",
+            "copy calls",
+            "= minimum, every run within its timeout",
+            r["copyCalls"] == r["minimumCopyCalls"] and r["everyRunWithinTimeout"],
+            f"{r['runs']} runs (quota floor {r['quotaFloorRuns']:.1f}; "
+            f"longest {r['longestRunSeconds']:.0f} s of {timeout:g}); "
+            f"{r['wallSeconds']:.0f} s of wall time on a virtual clock",
+        )
+    )
+    # Then every missing version was promoted once, over runs that each kept their deadline
+    assert r["failed"] == 0, r
+    assert r["promoted"] == r["missingVersions"], r
+    assert r["everyRunWithinTimeout"], r

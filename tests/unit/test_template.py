@@ -110,6 +110,7 @@ def test_default_environment_is_the_functions_contract() -> None:
         "ALLOWED_DESTINATION_REPOSITORIES": "release",
         "OUTCOME_EVENT_BUS": "",
         "PROMOTER_COPY_RATE": "2.5",
+        "PROMOTER_COPY_PACING": "adaptive",
         "RECONCILE_CURSOR_PARAMETER": "/codeartifact-promoter/promo/reconcile-cursor",
     }
 

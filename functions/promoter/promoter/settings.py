@@ -61,12 +61,22 @@ def _bool(environ: Mapping[str, str], key: str, *, default: bool) -> bool:
     raise ValueError(f"{key} must be true or false, not {raw!r}")
 
 
+def _choice(environ: Mapping[str, str], key: str, allowed: tuple[str, ...], default: str) -> str:
+    raw = environ.get(key, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in allowed:
+        raise ValueError(f"{key} must be one of {', '.join(allowed)}, not {raw[:40]!r}")
+    return raw
+
+
 class Settings(Record):
     __slots__ = (
         "allowed_destinations",
         "allowed_sources",
         "call_timeout",
         "catch_up",
+        "copy_pacing",
         "copy_rate",
         "domain_name",
         "domain_owner",
@@ -93,6 +103,7 @@ class Settings(Record):
         "domain_name",
         "domain_owner",
         "region",
+        "copy_pacing",
     )
 
     def __init__(  # noqa: PLR0917 - positional too, as the NamedTuple's
@@ -111,6 +122,7 @@ class Settings(Record):
         domain_name: str | None = None,
         domain_owner: str | None = None,
         region: str | None = None,
+        copy_pacing: str = "adaptive",
     ) -> None:
         self.rules_file = rules_file
         self.rules_parameter = rules_parameter
@@ -119,8 +131,11 @@ class Settings(Record):
         self.outcome_event_bus = outcome_event_bus
         self.tracing = tracing
         self.copy_rate = copy_rate
-        """CopyPackageVersions calls per second this process starts at most (the account quota, 5 by
-        default)."""
+        """CopyPackageVersions calls per second this process starts at most (PROMOTER_COPY_RATE; 0: unpaced):
+        the ceiling adaptive pacing recovers toward, the constant rate of fixed pacing."""
+        self.copy_pacing = copy_pacing
+        """PROMOTER_COPY_PACING: ``adaptive`` (AIMD from the throttles the service answers, under
+        ``copy_rate``) or ``fixed`` (``copy_rate`` whatever the service answers)."""
         self.call_timeout = call_timeout
         """Read timeout of one API call; a call starts only when this plus a margin remains."""
         self.rules_cache_seconds = rules_cache_seconds
@@ -166,6 +181,7 @@ class Settings(Record):
             domain_name=_name(env, "DOMAIN_NAME", _DOMAIN_NAME, "a CodeArtifact domain name"),
             domain_owner=_name(env, "DOMAIN_OWNER", _ACCOUNT, "a 12-digit account id"),
             region=env.get("AWS_REGION", "").strip() or None,
+            copy_pacing=_choice(env, "PROMOTER_COPY_PACING", ("adaptive", "fixed"), "adaptive"),
         )
 
 

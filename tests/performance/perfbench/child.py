@@ -6,6 +6,7 @@ Kinds:
   reports the copy calls of the last repeat and whether they copied exactly what was expected.
 - ``memory``: peak resident memory of one invocation with a large batch (fake client).
 - ``reconcile``: ``promoter_dev.reconcile_bench.figure`` (list and copy calls of a reconcile).
+- ``reconcile_scale``: ``reconcile_scale.figure`` (a large domain over scheduled runs, each with a deadline).
 - ``worker``: one Lambda execution environment behind an emulated SQS event source mapping
   (see ``drain``), against a local CodeArtifact over HTTP.
 """
@@ -114,6 +115,12 @@ def main() -> None:
         from promoter_dev.reconcile_bench import figure  # noqa: PLC0415 - helper-4's figure, when present
 
         result = figure(int(spec["packages"]), int(spec["versions"]), float(spec["missing_fraction"]))
+    elif kind == "reconcile_scale":
+        from perfbench import reconcile_scale  # noqa: PLC0415
+
+        result = reconcile_scale.figure(
+            int(spec["packages"]), int(spec["versions"]), float(spec["timeout"]), float(spec["copy_rate"])
+        )
     elif kind == "worker":
         from perfbench import esm  # noqa: PLC0415 - only workers need boto3's SQS client
 

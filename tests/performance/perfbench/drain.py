@@ -82,17 +82,20 @@ def _clients(url: str) -> tuple[Any, Any]:
     return boto3.client("codeartifact", **kw), boto3.client("sqs", **kw)
 
 
-def _prepare(local: Local, plan: workload.Plan) -> dict[workload.Version, str]:
+def _prepare(
+    local: Local, plan: workload.Plan, domain: str = workload.DOMAIN, *, reset: bool = True
+) -> dict[workload.Version, str]:
     """A fresh domain with the source versions published; returns each version's revision."""
-    local.control.reset()
+    if reset:
+        local.control.reset()
     ca, _ = _clients(local.url)
-    ca.create_domain(domain=workload.DOMAIN)
+    ca.create_domain(domain=domain)
     for repo in (workload.SOURCE, workload.RELEASE, workload.MIRROR):
-        ca.create_repository(domain=workload.DOMAIN, repository=repo)
+        ca.create_repository(domain=domain, repository=repo)
     revisions: dict[workload.Version, str] = {}
     for v in plan.versions:
         seeded = local.control.seed_package_version(
-            workload.DOMAIN,
+            domain,
             workload.SOURCE,
             v.package.format,
             v.package.name,
@@ -104,7 +107,12 @@ def _prepare(local: Local, plan: workload.Plan) -> dict[workload.Version, str]:
     return revisions
 
 
-def _present(local: Local, plan: workload.Plan, revisions: dict[workload.Version, str]) -> tuple[int, int]:
+def _present(
+    local: Local,
+    plan: workload.Plan,
+    revisions: dict[workload.Version, str],
+    domain: str = workload.DOMAIN,
+) -> tuple[int, int]:
     """(versions present with the published revision, versions present with another revision)."""
     ca, _ = _clients(local.url)
     by_group: dict[tuple[str, str, str, str], dict[str, str]] = {}
@@ -114,7 +122,7 @@ def _present(local: Local, plan: workload.Plan, revisions: dict[workload.Version
     same = other = 0
     for (fmt, ns, name, dest), wanted in by_group.items():
         kw: dict[str, Any] = {
-            "domain": workload.DOMAIN,
+            "domain": domain,
             "repository": dest,
             "format": fmt,
             "package": name,

@@ -50,7 +50,9 @@ def _record(message: Json, queue_arn: str, region: str) -> Json:
     }
 
 
-def _gather(sqs: Any, queue_url: str, batch_size: int, window: float, stop: Path) -> list[Json]:
+def _gather(
+    sqs: Any, queue_url: str, batch_size: int, window: float, stop: Path, counts: dict[str, int]
+) -> list[Json]:
     messages: list[Json] = []
     first_at: float | None = None
     while len(messages) < batch_size and not stop.exists():
@@ -63,6 +65,7 @@ def _gather(sqs: Any, queue_url: str, batch_size: int, window: float, stop: Path
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
         )
+        counts["receive"] += 1
         got = response.get("Messages") or []
         if got and first_at is None:
             first_at = time.monotonic()
@@ -86,9 +89,10 @@ def run_worker(spec: Json, handler: Callable[[Json, Any], Any]) -> Json:
     while not go.exists():
         time.sleep(0.005)
     invocations: list[Json] = []
+    counts = {"receive": 0, "delete": 0}
     while not stop.exists():
         messages = _gather(
-            sqs, queue_url, int(spec["batch_size"]), float(spec["batching_window_seconds"]), stop
+            sqs, queue_url, int(spec["batch_size"]), float(spec["batching_window_seconds"]), stop, counts
         )
         if not messages:
             continue
@@ -109,6 +113,7 @@ def run_worker(spec: Json, handler: Callable[[Json, Any], Any]) -> Json:
         ended = time.time()
         done = [m for m in messages if m["MessageId"] not in failed]
         for i in range(0, len(done), 10):
+            counts["delete"] += 1
             sqs.delete_message_batch(
                 QueueUrl=queue_url,
                 Entries=[
@@ -119,4 +124,12 @@ def run_worker(spec: Json, handler: Callable[[Json, Any], Any]) -> Json:
         invocations.append(
             {"start": started, "end": ended, "records": len(messages), "failed": len(failed), "error": error}
         )
-    return {"invocations": invocations}
+    return {"invocations": invocations, "sqs_requests": counts, "peak_rss_kb": _peak_rss_kb()}
+
+
+def _peak_rss_kb() -> int:
+    """VmHWM: the most this execution environment held, what Lambda reports as Max Memory Used."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0

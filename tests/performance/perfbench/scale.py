@@ -22,6 +22,17 @@ class Scale:
     naive_drain_deadline_seconds: float
     memory_records: int
     reconcile_packages: int
+    shared_packages: int = 100
+    """Issue 21's shared-quota and third-client figures: packages and events of each stack's burst."""
+    shared_events: int = 300
+    shared_deadline_seconds: float = 300.0
+    scale_steps: tuple[tuple[int, int], ...] = ((400, 2_000), (800, 4_000), (1_200, 6_000))
+    """The scale figure's bursts, (packages, events), smallest first: growth is checked to be linear."""
+    scale_quota: float = 10.0
+    """The raised CopyPackageVersions quota of the scale figure (CopyRatePerInvocation = quota / 2)."""
+    scale_deadline_seconds: float = 600.0
+    reconcile_scale: tuple[int, int, float] = (20_000, 5, 180.0)
+    """Reconcile at scale: (packages, versions per package, each run's timeout in seconds)."""
     drain_window_cap_seconds: float | None = None
     """Caps the template's batching window in the drain figure (small scale: CI only checks it runs)."""
 
@@ -58,6 +69,12 @@ SMALL = Scale(
     naive_drain_deadline_seconds=6.0,
     memory_records=2_000,
     reconcile_packages=30,
+    shared_packages=12,
+    shared_events=36,
+    shared_deadline_seconds=60.0,
+    scale_steps=((40, 200), (80, 400)),
+    scale_deadline_seconds=120.0,
+    reconcile_scale=(200, 5, 30.0),
     drain_window_cap_seconds=1.0,
 )
 
