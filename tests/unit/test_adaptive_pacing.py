@@ -39,8 +39,11 @@ def test_alone_it_paces_at_the_ceiling_and_never_above() -> None:
     limiter = AdaptiveRateLimiter(2.5, clock=clock)
     # When it starts 26 calls
     starts = drive(limiter, clock, calls=26)
-    # Then they start 0.4 s apart from the first: the ceiling, used fully, and no faster
-    assert starts[-1] - starts[0] == pytest.approx(10.0)
+    # Then they start exactly as under fixed pacing at the ceiling (the same burst, then 0.4 s apart): the
+    # ceiling, used fully, and no faster
+    fixed_clock = FakeClock()
+    assert starts == pytest.approx(drive(RateLimiter(2.5, clock=fixed_clock), fixed_clock, calls=26))
+    assert starts[-1] - starts[2] == pytest.approx(0.4 * 23)
     assert limiter.rate == 2.5
 
 

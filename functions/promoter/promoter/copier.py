@@ -167,7 +167,7 @@ class AdaptiveRateLimiter(RateLimiter):
         forget: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__(ceiling, burst=1.0, clock=clock)
+        super().__init__(ceiling, clock=clock)  # the same burst as fixed pacing: a quiet start
         self.ceiling = ceiling
         self.decrease = decrease
         self.increase = increase
