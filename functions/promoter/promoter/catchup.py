@@ -33,7 +33,7 @@ from datetime import datetime
 from typing import Any
 
 from promoter.copier import ReadFailed, call_error
-from promoter.destination import IDENTICAL, compare, package_versions
+from promoter.destination import IDENTICAL, compare, package_versions, revisions
 from promoter.events import Candidate
 from promoter.outcomes import ALREADY_PRESENT, SUPERSEDED, Outcome
 from promoter.planner import MAX_VERSIONS_PER_CALL, CopyRequest, PlannedVersion, plan
@@ -83,7 +83,7 @@ class CatchUp:
         present = self._versions(request, request.destination_repository, status=None)
         if present is None:
             return request, []
-        held = {version: revision for version, (revision, _) in present.items()}
+        held = revisions(present)
         source = self._source(request)
         outcomes: list[Outcome] = []
         keep: list[PlannedVersion] = []

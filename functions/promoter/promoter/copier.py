@@ -45,7 +45,7 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from promoter.destination import IDENTICAL, OTHER_REVISION, compare, package_versions
+from promoter.destination import IDENTICAL, OTHER_REVISION, compare, package_versions, revisions
 from promoter.events import Candidate
 from promoter.origin_controls import not_allowed_note, package_restrictions
 from promoter.outcomes import (
@@ -175,7 +175,6 @@ class AdaptiveRateLimiter(RateLimiter):
         self.calm = calm
         self.floor = floor * ceiling
         self.forget = forget
-        self.streak = 0
         self.throttles = 0
         """Decreases so far (for logs and tests)."""
         self.last_decrease = float("-inf")
@@ -187,7 +186,6 @@ class AdaptiveRateLimiter(RateLimiter):
         if self.ceiling > 0 and self.rate < self.ceiling and self.clock() - learnt >= self.forget:
             self._refill()
             self.rate = self.ceiling
-            self.streak = 0
         return super().wait_time()
 
     def take(self) -> None:
@@ -196,7 +194,6 @@ class AdaptiveRateLimiter(RateLimiter):
 
     def penalize(self) -> None:
         super().penalize()
-        self.streak = 0
         now = self.clock()
         if self.ceiling > 0 and now - self.last_decrease >= self.calm:
             self.rate = max(self.floor, self.rate * self.decrease)
@@ -209,7 +206,6 @@ class AdaptiveRateLimiter(RateLimiter):
         if self.ceiling <= 0 or self.rate >= self.ceiling:
             return
         self._refill()  # tokens earned so far at the old rate
-        self.streak += 1
         # Per second of calling, not per call: per call, a faster process would grow faster and never
         # give back its share (AIMD is fair because every process grows alike and shrinks in proportion).
         busy = min(since, 2.0 / self.rate)
@@ -523,29 +519,24 @@ class Copier:
         listed, read_error = self._read(
             lambda: package_versions(self.client, request, where, on_page=self._count_verify_read)
         )
-        outcomes: list[Outcome] = []
-        for item, why, named in items:
-            candidate = item.candidate
-            pinned = candidate.revision
-            unsettled = _unsettled(why, named, pinned, where)
-            if listed is None:
-                assert read_error is not None
-                problem = f"reading {where} to verify failed: {read_error.code}: {read_error.message}"
-                outcome = _outcome(
+        if listed is None:
+            assert read_error is not None
+            problem = f"reading {where} to verify failed: {read_error.code}: {read_error.message}"
+            return [
+                _outcome(
                     request,
-                    candidate,
+                    item.candidate,
                     item.rule,
                     FAILED,
                     code=why,
-                    message=f"{unsettled}; {problem}",
+                    message=f"{_unsettled(why, named, item.candidate.revision, where)}; {problem}",
                     retryable=True,
                     revision=named,
                 )
-            else:
-                held = {version: revision for version, (revision, _) in listed.items()}
-                outcome = _verdict(request, item, why, named, held)
-            outcomes.append(outcome)
-        return outcomes
+                for item, why, named in items
+            ]
+        held = revisions(listed)
+        return [_verdict(request, item, why, named, held) for item, why, named in items]
 
     def _count_verify_read(self) -> None:
         self.stats.verify_reads += 1

@@ -55,6 +55,11 @@ Listed = dict[str, tuple[str | None, str]]
 """version -> (revision, status), as ListPackageVersions names them."""
 
 
+def revisions(listed: Listed) -> dict[str, str | None]:
+    """version -> revision, what ``compare`` reads, from a listing."""
+    return {version: revision for version, (revision, _) in listed.items()}
+
+
 def read_versions(
     client: Any,
     *,
