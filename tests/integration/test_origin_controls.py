@@ -9,15 +9,15 @@ else when that read fails.
 
 from __future__ import annotations
 
-import io
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
-from promoter.cli import EXIT_FAILED, EXIT_OK, main
+from promoter.cli import EXIT_FAILED, EXIT_OK
+
+from .test_cli import run
 
 DOMAIN = "acme"
 RULES = """
@@ -28,13 +28,6 @@ rules:
     destinationRepositories: [release]
     formats: [npm]
 """
-NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
-
-
-def run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), stdout=out, stderr=err, clock=lambda: NOW)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture
