@@ -102,8 +102,10 @@ from promoter.revoke import (
     routes,
 )
 from promoter.rules import (
+    ACCOUNT_PATTERN,
     AGE,
     DENIED,
+    DOMAIN_PATTERN,
     FREEZE,
     ORIGIN,
     PRERELEASE,
@@ -125,7 +127,6 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_ENVIRONMENT = 3
-_DOMAIN_PATTERN = r"[a-z][a-z0-9\-]{0,48}[a-z0-9]"
 
 Clock = Callable[[], datetime]
 
@@ -208,11 +209,11 @@ def stack_scope(args: argparse.Namespace | None = None, *, require_domain: bool 
     (except in ``rules check``, which then checks it as written); a rule naming another is refused."""
     domain = getattr(args, "domain", None) or os.environ.get("DOMAIN_NAME", "") or None
     owner = getattr(args, "domain_owner", None) or os.environ.get("DOMAIN_OWNER", "") or None
-    if domain is not None and not re.fullmatch(_DOMAIN_PATTERN, domain):
+    if domain is not None and not re.fullmatch(DOMAIN_PATTERN, domain):
         raise CliError(
             f"--domain / DOMAIN_NAME {domain[:80]!r} is not a CodeArtifact domain name", EXIT_USAGE
         )
-    if owner is not None and not re.fullmatch(r"[0-9]{12}", owner):
+    if owner is not None and not re.fullmatch(ACCOUNT_PATTERN, owner):
         raise CliError(
             f"--domain-owner / DOMAIN_OWNER {owner[:80]!r} is not a 12-digit account id", EXIT_USAGE
         )

@@ -80,9 +80,10 @@ FREEZE_KEYS: frozenset[str] = frozenset({"publishedAfter", "until"})
 # (~0.4M instructions each), and the account and duration ones only for rules with those keys.
 # Always applied with re.fullmatch: "$" alone also matches before a trailing newline (what a YAML "|" block
 # gives), and a name accepted with it would never equal an event's field.
-_DOMAIN_RE = r"[a-z][a-z0-9\-]{0,48}[a-z0-9]"
+DOMAIN_PATTERN = r"[a-z][a-z0-9\-]{0,48}[a-z0-9]"
+"""A CodeArtifact domain name (also what settings and the CLI check DOMAIN_NAME and --domain against)."""
 _REPOSITORY_RE = r"[A-Za-z0-9][A-Za-z0-9._\-]{1,99}"
-_ACCOUNT_RE = r"[0-9]{12}"
+ACCOUNT_PATTERN = r"[0-9]{12}"
 _DURATION_RE = r"(\d+)\s*([smhdw])"
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 MAX_RELEASE_AGE = timedelta(days=365)
@@ -953,7 +954,7 @@ def _domain_and_owner(label: str, raw: Mapping[str, Any], scope: StackScope) -> 
             raise RulesError(f"is required: {scope.unset_hint}", rule=label, field="domain")
         else:
             domain = ""  # `promoter rules check` without a stack domain: whichever domain the stack names
-    elif not isinstance(domain, str) or not re.fullmatch(_DOMAIN_RE, domain):
+    elif not isinstance(domain, str) or not re.fullmatch(DOMAIN_PATTERN, domain):
         raise RulesError(
             f"{quote(domain)} is not a valid CodeArtifact domain name", rule=label, field="domain"
         )
@@ -967,7 +968,7 @@ def _domain_and_owner(label: str, raw: Mapping[str, Any], scope: StackScope) -> 
     owner = raw.get("domainOwner")
     if owner is None:
         return domain, scope.owner
-    if not isinstance(owner, str) or not re.fullmatch(_ACCOUNT_RE, owner):
+    if not isinstance(owner, str) or not re.fullmatch(ACCOUNT_PATTERN, owner):
         raise RulesError(
             f"{quote(owner)} is not a 12-digit account id (quote it in YAML)", rule=label, field="domainOwner"
         )

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from promoter.record import Record
+from promoter.rules import ACCOUNT_PATTERN, DOMAIN_PATTERN
 
 DEFAULT_RULES_FILE = "promotion-rules.yaml"
 _MODULE_FILE = os.path.abspath(__file__)  # absolute now (the working directory may change), resolved later
@@ -34,10 +35,6 @@ def _float(environ: Mapping[str, str], key: str, default: float) -> float:
     if value < 0:
         raise ValueError(f"{key} must not be negative")
     return value
-
-
-_DOMAIN_NAME = r"[a-z][a-z0-9\-]{0,48}[a-z0-9]"
-_ACCOUNT = r"[0-9]{12}"
 
 
 def _name(environ: Mapping[str, str], key: str, pattern: str, what: str) -> str | None:
@@ -178,8 +175,8 @@ class Settings(Record):
             rules_cache_seconds=_float(env, "PROMOTION_RULES_CACHE_SECONDS", 60.0),
             max_attempts=max(1, int(_float(env, "PROMOTER_MAX_ATTEMPTS", 20))),
             catch_up=_bool(env, "PROMOTER_CATCH_UP", default=True),
-            domain_name=_name(env, "DOMAIN_NAME", _DOMAIN_NAME, "a CodeArtifact domain name"),
-            domain_owner=_name(env, "DOMAIN_OWNER", _ACCOUNT, "a 12-digit account id"),
+            domain_name=_name(env, "DOMAIN_NAME", DOMAIN_PATTERN, "a CodeArtifact domain name"),
+            domain_owner=_name(env, "DOMAIN_OWNER", ACCOUNT_PATTERN, "a 12-digit account id"),
             region=env.get("AWS_REGION", "").strip() or None,
             copy_pacing=_choice(env, "PROMOTER_COPY_PACING", ("adaptive", "fixed"), "adaptive"),
         )
