@@ -217,7 +217,7 @@ class CatchUp:
             return None
         try:
             return package_versions(self.client, request, repository, status=status)
-        except Exception as exc:  # any failure of a read only turns catch-up off for this call
+        except Exception as exc:  # a read never fails the call: it yields its turn or leaves catch-up out
             error = call_error(exc)
             if error.transient:
                 raise ReadFailed(error) from None
