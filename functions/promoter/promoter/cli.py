@@ -49,6 +49,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -72,11 +73,12 @@ from promoter.events import (
     parse_event,
     parse_sqs_body,
 )
+from promoter.holds import VersionFacts
 from promoter.origin_controls import read_controls, refusal
 from promoter.outcome_events import ENV_BUS, OutcomeEventPublisher
 from promoter.outcomes import DEFERRED, FAILED, Outcome
 from promoter.pipeline import Dependencies
-from promoter.planner import VersionFacts, plan
+from promoter.planner import plan
 from promoter.reconcile import (
     COPY,
     FAILING_CODES,
@@ -495,7 +497,7 @@ def _explain_events(
                 detail = f"denyVersions[{entry.position}] {entry.name}: {entry.reason}" if entry else ""
                 print(f"  rule {rule.name}: rejected by {DENIED}: {detail}", file=out)
             elif explanation.rejected_by == ORIGIN:
-                detail = rejection_detail(rule, candidate._replace(origin_type=origin_type), ORIGIN)
+                detail = rejection_detail(rule, replace(candidate, origin_type=origin_type), ORIGIN)
                 print(f"  rule {rule.name}: rejected by {detail}", file=out)
             elif explanation.rejected_by is not None:
                 detail = rejection_detail(rule, candidate, explanation.rejected_by)
@@ -507,7 +509,7 @@ def _explain_events(
             print("  copy requests:", file=out)
             for request in decided.requests:
                 print(f"    {_copy_call(request)}", file=out)
-                used = decided.exceptions.get((candidate[:7], request.destination_repository))
+                used = decided.exceptions.get((candidate.version_key, request.destination_repository))
                 if used is not None:
                     print(
                         f"      exception {used.name} ({used.reason}, expires {used.expires.isoformat()})",
@@ -689,13 +691,16 @@ def _explain_version(  # noqa: PLR0917 - the command's own pieces, as the other 
             print(f"  rule {rule.name}: cannot read {where}: {described}", file=out)
             continue
         published = described.get("publishedTime")
-        candidate = _coordinate_candidate(
-            coordinate,
-            rule,
-            str(described.get("status") or ""),
-            described.get("revision"),
-            published if isinstance(published, datetime) else None,
-        )._replace(origin_type=_origin(described))
+        candidate = replace(
+            _coordinate_candidate(
+                coordinate,
+                rule,
+                str(described.get("status") or ""),
+                described.get("revision"),
+                published if isinstance(published, datetime) else None,
+            ),
+            origin_type=_origin(described),
+        )
         reason = rule.rejection(candidate)
         eligible = rule.eligible_at(candidate.published_time)
         detail = ""

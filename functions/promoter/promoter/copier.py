@@ -39,7 +39,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -47,6 +47,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from promoter.destination import IDENTICAL, OTHER_REVISION, compare, package_versions, revisions
 from promoter.events import Candidate
+from promoter.holds import LookupFailed, VersionFacts
 from promoter.origin_controls import not_allowed_note, package_restrictions
 from promoter.outcomes import (
     ALREADY_EXISTS,
@@ -60,7 +61,7 @@ from promoter.outcomes import (
     UNVERIFIED,
     Outcome,
 )
-from promoter.planner import CopyRequest, LookupFailed, PlannedVersion, VersionFacts
+from promoter.planner import CopyRequest, PlannedVersion
 from promoter.record import Record
 
 THROTTLING_CODES = frozenset(
@@ -504,7 +505,7 @@ class Copier:
         else:
             note = not_allowed_note(restrictions)
         return [
-            o._replace(error_message=f"{o.error_message}; {note}"[:500])
+            replace(o, error_message=f"{o.error_message}; {note}"[:500])
             if o.error_code == "NOT_ALLOWED"
             else o
             for o in outcomes
