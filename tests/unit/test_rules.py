@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -566,7 +565,7 @@ def test_a_rule_without_owner_means_the_functions_own_account() -> None:
     assert [r.name for r in ruleset.candidate_rules(candidate(), own)[0]] == ["to-release"]
     foreign = candidate(domain_owner="999999999999")
     assert ruleset.candidate_rules(foreign, own) == ([], DOMAIN)
-    assert [r.name for r in ruleset.candidate_rules(replace(foreign, package="partner-x"), own)[0]] == [
+    assert [r.name for r in ruleset.candidate_rules(foreign._replace(package="partner-x"), own)[0]] == [
         "partner"
     ]
     # without a known own account, an unnamed owner accepts any

@@ -49,7 +49,6 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -497,7 +496,7 @@ def _explain_events(
                 detail = f"denyVersions[{entry.position}] {entry.name}: {entry.reason}" if entry else ""
                 print(f"  rule {rule.name}: rejected by {DENIED}: {detail}", file=out)
             elif explanation.rejected_by == ORIGIN:
-                detail = rejection_detail(rule, replace(candidate, origin_type=origin_type), ORIGIN)
+                detail = rejection_detail(rule, candidate._replace(origin_type=origin_type), ORIGIN)
                 print(f"  rule {rule.name}: rejected by {detail}", file=out)
             elif explanation.rejected_by is not None:
                 detail = rejection_detail(rule, candidate, explanation.rejected_by)
@@ -691,16 +690,13 @@ def _explain_version(  # noqa: PLR0917 - the command's own pieces, as the other 
             print(f"  rule {rule.name}: cannot read {where}: {described}", file=out)
             continue
         published = described.get("publishedTime")
-        candidate = replace(
-            _coordinate_candidate(
-                coordinate,
-                rule,
-                str(described.get("status") or ""),
-                described.get("revision"),
-                published if isinstance(published, datetime) else None,
-            ),
-            origin_type=_origin(described),
-        )
+        candidate = _coordinate_candidate(
+            coordinate,
+            rule,
+            str(described.get("status") or ""),
+            described.get("revision"),
+            published if isinstance(published, datetime) else None,
+        )._replace(origin_type=_origin(described))
         reason = rule.rejection(candidate)
         eligible = rule.eligible_at(candidate.published_time)
         detail = ""

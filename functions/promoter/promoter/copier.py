@@ -39,7 +39,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -505,7 +505,7 @@ class Copier:
         else:
             note = not_allowed_note(restrictions)
         return [
-            replace(o, error_message=f"{o.error_message}; {note}"[:500])
+            o._replace(error_message=f"{o.error_message}; {note}"[:500])
             if o.error_code == "NOT_ALLOWED"
             else o
             for o in outcomes

@@ -11,9 +11,7 @@ Parsing is hand-written because arbitrary JSON must end in ``MalformedEvent`` or
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -29,7 +27,6 @@ OPERATIONS: frozenset[str] = frozenset({"Created", "Updated", "Deleted"})
 _MAX_NAME = 255
 # CopyPackageVersions' model: namespaces, package names and versions match [^#/\s]+. A name the API
 # cannot take is bad input: retrying its copy could only end in the dead-letter queue.
-_NOT_IN_NAMES = re.compile(r"[#/\s]", re.ASCII)
 _NAME_FIELDS = frozenset({"packageNamespace", "packageName", "packageVersion"})
 _MAX_BODY = 256 * 1024
 
@@ -56,24 +53,16 @@ class OtherRegionEvent(ValueError):
         self.region = region
 
 
-class VersionKey(NamedTuple):
-    """A package version's identity across events and revisions (``Candidate.version_key``)."""
-
-    domain: str
-    domain_owner: str
-    source_repository: str
-    format: str
-    namespace: str | None
-    package: str
-    version: str
+VersionKey = tuple[str, str, str, str, str | None, str, str]
+"""``Candidate.version_key``: domain, owner, source repository, format, namespace, package, version."""
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """One package version in one source repository that rules may promote.
+class Candidate(NamedTuple):
+    """One package version in one source repository that rules may promote, read by field name only.
 
-    ``revision`` pins the copy to the exact build that was seen; ``published_time`` is
-    known from listings and DescribePackageVersion, not from events.
+    A NamedTuple rather than a frozen dataclass because one is made per event, and a frozen dataclass's
+    ``__init__`` costs several times as much. ``revision`` pins the copy to the exact build that was seen;
+    ``published_time`` is known from listings and DescribePackageVersion, not from events.
     """
 
     domain: str
@@ -97,8 +86,9 @@ class Candidate:
 
     @property
     def version_key(self) -> VersionKey:
-        """Every producer folds an empty namespace to None, so the key needs no folding of its own."""
-        return VersionKey(
+        """The package version's identity across events and revisions. Every producer folds an empty
+        namespace to None, so the key needs no folding of its own."""
+        return (
             self.domain,
             self.domain_owner,
             self.source_repository,
@@ -117,7 +107,7 @@ def parse_event(event: Any, *, origin: Any = None, region: str | None = None) ->
     too: the copy API could not be called for them. With ``region`` (the function's), an event
     whose ``region`` is another raises OtherRegionEvent carrying its candidate.
     """
-    if not isinstance(event, Mapping):
+    if not isinstance(event, dict):  # what a JSON object decodes to, from SQS and the Lambda runtime alike
         raise MalformedEvent(f"event must be a JSON object, not {type(event).__name__}")
     source = event.get("source")
     detail_type = event.get("detail-type")
@@ -126,7 +116,7 @@ def parse_event(event: Any, *, origin: Any = None, region: str | None = None) ->
             raise NotCodeArtifactEvent(f"source {source[:64]!r}, detail-type {detail_type[:64]!r}")
         raise MalformedEvent("event has no string source and detail-type", "source")
     detail = event.get("detail")
-    if not isinstance(detail, Mapping):
+    if not isinstance(detail, dict):
         raise MalformedEvent("detail must be a JSON object", "detail")
     domain = _text(detail, "domainName")
     owner = _text(detail, "domainOwner")
@@ -193,11 +183,14 @@ def parse_sqs_body(body: Any, *, origin: Any = None, region: str | None = None) 
 
 def _text(detail: Mapping[str, Any], key: str) -> str:
     value = detail.get(key)
-    if value is None:
-        raise MalformedEvent(f"detail.{key} is missing", key)
-    if value == "":
-        raise MalformedEvent(f"detail.{key} is empty", key)
-    return _checked_text(key, value)
+    if not (isinstance(value, str) and 0 < len(value) <= _MAX_NAME and value.isprintable()):
+        raise _text_fault(key, value)
+    # Of the whitespace \s matches, printable text can only hold the space.
+    if key in _NAME_FIELDS and ("#" in value or "/" in value or " " in value):
+        raise MalformedEvent(
+            f"detail.{key} contains '#', '/' or whitespace, which CodeArtifact does not allow", key
+        )
+    return value
 
 
 def _optional_text(detail: Mapping[str, Any], key: str) -> str | None:
@@ -205,21 +198,20 @@ def _optional_text(detail: Mapping[str, Any], key: str) -> str | None:
     value = detail.get(key)
     if value is None or value == "":
         return None
-    return _checked_text(key, value)
+    return _text(detail, key)
 
 
-def _checked_text(key: str, value: object) -> str:
+def _text_fault(key: str, value: object) -> MalformedEvent:
+    """Why ``value`` is not acceptable text, the first of its faults in a fixed order."""
+    if value is None:
+        return MalformedEvent(f"detail.{key} is missing", key)
     if not isinstance(value, str):
-        raise MalformedEvent(f"detail.{key} must be a string, not {type(value).__name__}", key)
+        return MalformedEvent(f"detail.{key} must be a string, not {type(value).__name__}", key)
+    if not value:
+        return MalformedEvent(f"detail.{key} is empty", key)
     if len(value) > _MAX_NAME:
-        raise MalformedEvent(f"detail.{key} is longer than {_MAX_NAME} characters", key)
-    if not value.isprintable():
-        raise MalformedEvent(f"detail.{key} contains control characters", key)
-    if key in _NAME_FIELDS and _NOT_IN_NAMES.search(value):
-        raise MalformedEvent(
-            f"detail.{key} contains '#', '/' or whitespace, which CodeArtifact does not allow", key
-        )
-    return value
+        return MalformedEvent(f"detail.{key} is longer than {_MAX_NAME} characters", key)
+    return MalformedEvent(f"detail.{key} contains control characters", key)
 
 
 def _check_region(event: Mapping[str, Any], candidate: Candidate, region: str) -> None:

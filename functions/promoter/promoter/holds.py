@@ -8,8 +8,9 @@ where DescribePackageVersion is called (through an injected lookup) for the vers
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from promoter.events import Candidate
 from promoter.outcomes import DEFERRED, FAILED, ExceptionUse, Outcome
@@ -43,9 +44,9 @@ _Held = tuple[tuple[str, datetime | None, Freeze | None], Rule]
 """``RuleSet.held_back``'s answer for a rule that waits, and the rule."""
 
 
-@dataclass(frozen=True, slots=True)
-class CopyNow:
-    """A destination the version goes to now, under the first rule that allows it there."""
+class CopyNow(NamedTuple):
+    """A destination the version goes to now, under the first rule that allows it there (one per planned
+    version, so a NamedTuple as ``Candidate``)."""
 
     candidate: Candidate
     """The version as known when this destination was decided (read further only if it had to be)."""
@@ -72,8 +73,7 @@ def read_facts(candidate: Candidate, lookup: VersionLookup | None) -> tuple[Cand
         except LookupFailed as exc:
             return candidate, exc
     return (
-        replace(
-            candidate,
+        candidate._replace(
             published_time=candidate.published_time or facts.published_time,
             origin_type=candidate.origin_type or facts.origin_type or UNKNOWN_ORIGIN,
         ),

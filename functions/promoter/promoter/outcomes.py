@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from promoter.events import Candidate
 
@@ -49,9 +49,9 @@ class ExceptionUse:
     expires: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What happened to one version (for one destination, once a destination is known).
+class Outcome(NamedTuple):
+    """What happened to one version (for one destination, once a destination is known); a NamedTuple read
+    by field name, as ``Candidate``, because one is made per version.
 
     ``retryable`` failures are handed back to the queue (SQS batch item failures) so the
     queue retries them and its dead-letter queue keeps them; other failures are final.

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -156,7 +155,7 @@ def _own(outcome: Outcome) -> Outcome | None:
     (with reason ``catch-up``); otherwise its own event, or reconcile, still owns it."""
     if outcome.candidate is None or outcome.candidate.origin != CATCH_UP_REASON:
         return outcome
-    return replace(outcome, reason=CATCH_UP_REASON) if outcome.status == PROMOTED else None
+    return outcome._replace(reason=CATCH_UP_REASON) if outcome.status == PROMOTED else None
 
 
 def retry_keys(outcomes: Iterable[Outcome]) -> set[VersionKey]:

@@ -62,8 +62,9 @@ _FILTER_RANK = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedVersion:
+class PlannedVersion(NamedTuple):
+    """A version in a copy request, and the rule that chose its copy options (one per planned version)."""
+
     candidate: Candidate
     rule: str
 
@@ -113,21 +114,6 @@ class CopyRequest:
         return replace(self, items=tuple(i for i in self.items if i.candidate.version in keep))
 
 
-class _CallKey(NamedTuple):
-    """What the versions of one CopyPackageVersions call share (pinned and unpinned never mix)."""
-
-    domain: str
-    domain_owner: str
-    source_repository: str
-    destination_repository: str
-    format: str
-    namespace: str | None
-    package: str
-    allow_overwrite: bool
-    include_from_upstream: bool
-    pinned: bool
-
-
 @dataclass(frozen=True, slots=True)
 class Plan:
     """The planner's answer: copy requests to make, and outcomes decided without a copy."""
@@ -142,7 +128,7 @@ class Plan:
         if not self.exceptions or outcome.candidate is None or outcome.destination is None:
             return outcome
         used = self.exceptions.get((outcome.candidate.version_key, outcome.destination))
-        return outcome if used is None else replace(outcome, exception=used)
+        return outcome if used is None else outcome._replace(exception=used)
 
     @property
     def versions_to_copy(self) -> int:
@@ -177,7 +163,8 @@ def plan(
     either, both are unknown: too young, frozen and EXTERNAL (fail closed)."""
     lookup = describe if describe is not None else as_version_lookup(published_time)
     result = Plan()
-    calls: dict[_CallKey, list[PlannedVersion]] = {}
+    # Keyed by everything one CopyPackageVersions call shares (pinned and unpinned versions never mix).
+    calls: dict[tuple[Any, ...], list[CopyNow]] = {}
     # Read once per plan: most rule files use neither, and then no candidate pays a test for them.
     deny = rules.deny if rules.deny.entries else None
     origin_rules = rules.needs_origin
@@ -263,9 +250,9 @@ def plan(
         )
         for copy in copies:
             _add_copy(copy, calls, result)
-    for key, items in calls.items():
-        for start in range(0, len(items), max_versions_per_call):
-            result.requests.append(_request(key, items[start : start + max_versions_per_call]))
+    for copies in calls.values():
+        for start in range(0, len(copies), max_versions_per_call):
+            result.requests.append(_request(copies[start : start + max_versions_per_call]))
     return result
 
 
@@ -288,11 +275,11 @@ def _origin_detail(rule: Rule, candidate: Candidate) -> str:
     return rejection_detail(rule, candidate, ORIGIN)
 
 
-def _add_copy(copy: CopyNow, calls: dict[_CallKey, list[PlannedVersion]], result: Plan) -> None:
-    candidate = copy.candidate
+def _add_copy(copy: CopyNow, calls: dict[tuple[Any, ...], list[CopyNow]], result: Plan) -> None:
+    candidate, rule = copy.candidate, copy.rule
     if copy.exception is not None:
         result.exceptions[(candidate.version_key, copy.destination)] = copy.exception
-    key = _CallKey(
+    key = (
         candidate.domain,
         candidate.domain_owner,
         candidate.source_repository,
@@ -300,23 +287,26 @@ def _add_copy(copy: CopyNow, calls: dict[_CallKey, list[PlannedVersion]], result
         candidate.format,
         candidate.namespace,
         candidate.package,
-        copy.rule.allow_overwrite,
-        copy.rule.include_from_upstream,
+        rule.allow_overwrite,
+        rule.include_from_upstream,
         bool(candidate.revision),
     )
-    calls.setdefault(key, []).append(PlannedVersion(candidate, copy.rule.name))
+    calls.setdefault(key, []).append(copy)
 
 
-def _request(key: _CallKey, items: list[PlannedVersion]) -> CopyRequest:
+def _request(copies: list[CopyNow]) -> CopyRequest:
+    """The call for ``copies``, which share everything but the version (and the rule's name)."""
+    first = copies[0]
+    candidate = first.candidate
     return CopyRequest(
-        domain=key.domain,
-        domain_owner=key.domain_owner,
-        source_repository=key.source_repository,
-        destination_repository=key.destination_repository,
-        format=key.format,
-        namespace=key.namespace,
-        package=key.package,
-        allow_overwrite=key.allow_overwrite,
-        include_from_upstream=key.include_from_upstream,
-        items=tuple(items),
+        domain=candidate.domain,
+        domain_owner=candidate.domain_owner,
+        source_repository=candidate.source_repository,
+        destination_repository=first.destination,
+        format=candidate.format,
+        namespace=candidate.namespace,
+        package=candidate.package,
+        allow_overwrite=first.rule.allow_overwrite,
+        include_from_upstream=first.rule.include_from_upstream,
+        items=tuple(PlannedVersion(copy.candidate, copy.rule.name) for copy in copies),
     )

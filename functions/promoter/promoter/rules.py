@@ -15,7 +15,6 @@ import json
 import re
 import reprlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from fnmatch import translate
 from functools import lru_cache
@@ -707,7 +706,7 @@ class RuleSet:
         """
         published = published_time or candidate.published_time
         if origin_type is not None and candidate.origin_type is None:
-            candidate = replace(candidate, origin_type=origin_type)
+            candidate = candidate._replace(origin_type=origin_type)
         denied = self.deny.find(candidate) if self.deny else None
         exception = self.exceptions.find(candidate, now) if self.exceptions and now is not None else None
         explained = []
