@@ -45,8 +45,8 @@ _Held = tuple[tuple[str, datetime | None, Freeze | None], Rule]
 
 
 class CopyNow(NamedTuple):
-    """A destination the version goes to now, under the first rule that allows it there (one per planned
-    version, so a NamedTuple as ``Candidate``)."""
+    """A destination the version goes to now, under the first rule that allows it there; a NamedTuple read
+    by field name, as ``Candidate``, because one is made per planned version."""
 
     candidate: Candidate
     """The version as known when this destination was decided (read further only if it had to be)."""

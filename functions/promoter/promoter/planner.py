@@ -63,7 +63,8 @@ _FILTER_RANK = {
 
 
 class PlannedVersion(NamedTuple):
-    """A version in a copy request, and the rule that chose its copy options (one per planned version)."""
+    """A version in a copy request, and the rule that chose its copy options; a NamedTuple read by field
+    name, as ``Candidate``, because one is made per planned version."""
 
     candidate: Candidate
     rule: str
