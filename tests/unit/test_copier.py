@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 from promoter.copier import Copier, RateLimiter, RetryPolicy
+from promoter.holds import LookupFailed
 from promoter.outcomes import ALREADY_PRESENT, FAILED, NOT_ATTEMPTED, PROMOTED, SUPERSEDED
-from promoter.planner import CopyRequest, LookupFailed, plan
+from promoter.planner import CopyRequest, plan
 
 from .conftest import NOW, FakeClock, candidate, rules
 from .fake_codeartifact import IDENTICAL_OMITTED, FakeCodeArtifact, client_error

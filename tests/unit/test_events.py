@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,36 @@ def test_bad_details_are_malformed_with_the_field(detail: dict[str, Any], field:
     with pytest.raises(MalformedEvent) as info:
         parse_event(event(**detail))
     assert info.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("detail", "message"),
+    [
+        ({"packageName": None}, "detail.packageName is missing"),
+        ({"packageName": 7}, "detail.packageName must be a string, not int"),
+        ({"packageName": ""}, "detail.packageName is empty"),
+        ({"packageName": "x" * 256}, "detail.packageName is longer than 255 characters"),
+        ({"packageName": "a\tb"}, "detail.packageName contains control characters"),
+        ({"packageName": "a b"}, "detail.packageName contains '#', '/' or whitespace"),
+        ({"packageVersion": "1#2"}, "detail.packageVersion contains '#', '/' or whitespace"),
+        ({"packageNamespace": "a/b"}, "detail.packageNamespace contains '#', '/' or whitespace"),
+        ({"packageFormat": "conda"}, "detail.packageFormat 'conda' is not a known format"),
+        ({"packageFormat": "maven"}, "detail.packageNamespace is required for maven packages"),
+        ({"packageVersionState": "Gone"}, "detail.packageVersionState 'Gone' is not a known state"),
+        ({"operationType": "Renamed"}, "detail.operationType 'Renamed' is not a known operation"),
+        ({"sequenceNumber": 1.5}, "detail.sequenceNumber must be a non-negative integer"),
+        # Several faults: the first in the documented field order is the one reported
+        ({"domainName": 1, "packageName": None}, "detail.domainName must be a string"),
+    ],
+)
+def test_each_fault_is_reported_with_its_own_message(detail: dict[str, Any], message: str) -> None:
+    with pytest.raises(MalformedEvent, match=re.escape(message)):
+        parse_event(event(**detail))
+
+
+def test_a_name_may_be_exactly_255_characters_and_a_deleted_version_have_no_revision() -> None:
+    assert parse_event(event(packageName="x" * 255)).package == "x" * 255
+    assert parse_event(event(operationType="Deleted", packageVersionRevision="")).revision is None
 
 
 @pytest.mark.parametrize(

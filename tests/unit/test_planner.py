@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from promoter.events import Candidate
+from promoter.holds import LookupFailed
 from promoter.outcomes import DEFERRED, FAILED, IGNORED
-from promoter.planner import LookupFailed, coalesce, plan
+from promoter.planner import coalesce, plan
 
 from .conftest import NOW, candidate, rules
 
@@ -85,6 +87,20 @@ def test_unpinned_candidates_use_versions_never_both() -> None:
         tuple(sorted(k for k in r.api_kwargs() if k.startswith("version"))) for r in result.requests
     )
     assert shapes == [("versionRevisions",), ("versions",)]
+
+
+def test_a_follow_up_call_keeps_everything_but_the_versions_it_drops() -> None:
+    # Given one call for two versions of a package
+    (request,) = plan([candidate(version="1.0.0"), candidate(version="2.0.0")], rules(), now=NOW).requests
+    # When it is restricted to one of them (the follow-up after SKIPPED)
+    only = request.only(["2.0.0"])
+    # Then only the versions differ
+    assert [i.candidate.version for i in only.items] == ["2.0.0"]
+    assert only == replace(request, items=request.items[1:])
+    assert {k: v for k, v in only.api_kwargs().items() if k != "versionRevisions"} == {
+        k: v for k, v in request.api_kwargs().items() if k != "versionRevisions"
+    }
+    assert only.api_kwargs()["versionRevisions"] == {"2.0.0": "rev-1"}
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,10 @@ import app
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from promoter.events import STATES, MalformedEvent, NotCodeArtifactEvent, parse_event
 from promoter.outcomes import STATUSES
 from promoter.planner import MAX_VERSIONS_PER_CALL, plan
+from promoter.versions import FORMATS
 
 from .conftest import NOW, candidate, load_event, rules, sqs_record
 from .fake_codeartifact import FakeCodeArtifact
@@ -90,6 +92,18 @@ def test_any_sqs_body_fails_nothing(handler: FakeCodeArtifact, body: Any) -> Non
 def test_damaged_details_never_raise(handler: FakeCodeArtifact, changes: dict[str, Any]) -> None:
     response = app.lambda_handler({"Records": [sqs_record(mutated_event(changes), "m")]}, Context())
     assert response == {"batchItemFailures": []}
+
+
+@PROPERTY
+@given(raw=json_values, changes=st.dictionaries(st.sampled_from(DETAIL_KEYS), json_values, max_size=4))
+def test_the_parser_raises_only_its_own_errors(raw: Any, changes: dict[str, Any]) -> None:
+    for value in (raw, mutated_event(changes)):
+        try:
+            candidate = parse_event(value)
+        except (MalformedEvent, NotCodeArtifactEvent):
+            continue
+        assert candidate.format in FORMATS
+        assert candidate.state in STATES
 
 
 versions = st.from_regex(r"\A[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{1,2}(-rc\.[0-9])?\Z")

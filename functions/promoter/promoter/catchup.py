@@ -29,6 +29,7 @@ depends on it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -117,7 +118,7 @@ class CatchUp:
         room = MAX_VERSIONS_PER_CALL - len(keep)
         if keep and room > 0 and request.pinned:
             keep.extend(self._join(request, present, room))
-        return request.with_items(tuple(keep)), outcomes
+        return replace(request, items=tuple(keep)), outcomes
 
     # ----------------------------------------------------------------- siblings
 
@@ -192,7 +193,11 @@ class CatchUp:
                 destination = sibling.destination_repository
                 # A version an exception lets through is left to its own event and reconcile too, whose
                 # outcome line names the exception (ExceptionUsed); a joined version's would not.
-                items = [i for i in sibling.items if (i.candidate[:7], destination) not in decided.exceptions]
+                items = [
+                    i
+                    for i in sibling.items
+                    if (i.candidate.version_key, destination) not in decided.exceptions
+                ]
                 if items:
                     by_options.setdefault(options, []).extend(items)
         return by_options

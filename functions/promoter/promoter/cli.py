@@ -72,11 +72,12 @@ from promoter.events import (
     parse_event,
     parse_sqs_body,
 )
+from promoter.holds import VersionFacts
 from promoter.origin_controls import read_controls, refusal
 from promoter.outcome_events import ENV_BUS, OutcomeEventPublisher
 from promoter.outcomes import DEFERRED, FAILED, Outcome
 from promoter.pipeline import Dependencies
-from promoter.planner import VersionFacts, plan
+from promoter.planner import plan
 from promoter.reconcile import (
     COPY,
     FAILING_CODES,
@@ -507,7 +508,7 @@ def _explain_events(
             print("  copy requests:", file=out)
             for request in decided.requests:
                 print(f"    {_copy_call(request)}", file=out)
-                used = decided.exceptions.get((candidate[:7], request.destination_repository))
+                used = decided.exceptions.get((candidate.version_key, request.destination_repository))
                 if used is not None:
                     print(
                         f"      exception {used.name} ({used.reason}, expires {used.expires.isoformat()})",

@@ -47,6 +47,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from promoter.destination import IDENTICAL, OTHER_REVISION, compare, package_versions, revisions
 from promoter.events import Candidate
+from promoter.holds import LookupFailed, VersionFacts
 from promoter.origin_controls import not_allowed_note, package_restrictions
 from promoter.outcomes import (
     ALREADY_EXISTS,
@@ -60,7 +61,7 @@ from promoter.outcomes import (
     UNVERIFIED,
     Outcome,
 )
-from promoter.planner import CopyRequest, LookupFailed, PlannedVersion, VersionFacts
+from promoter.planner import CopyRequest, PlannedVersion
 from promoter.record import Record
 
 THROTTLING_CODES = frozenset(

@@ -4,15 +4,10 @@ Other systems (chat notifications, SBOM or provenance pipelines, audit stores) s
 ordinary EventBridge rule instead of parsing logs. The event's ``detail`` is the outcome's log line fields, so
 the two never disagree.
 
-Design choices:
-
-- Entries are buffered and sent at most 10 per PutEvents call (the API's limit), flushed when 10 are waiting
-  and at the end of each invocation (``flush``): a batch of 40 outcomes costs 4 calls, not 40.
-- Publishing is best effort by construction: a failed entry (``FailedEntryCount``) or a failed call (any
-  exception, including throttling after botocore's own retries) is logged and counted as
-  ``OutcomeEventsFailed`` and never raised, so it can never fail, retry or undo a copy.
-- The EventBridge client is created lazily on the first flush, so an invocation with nothing to publish (and
-  every invocation when the feature is off) pays nothing for it at cold start.
+Entries go out 10 per PutEvents call (the API's limit), when 10 are waiting and at the end of each
+invocation. Publishing is best effort: a failed entry or call is logged and counted as
+``OutcomeEventsFailed``, never raised, so it can never fail, retry or undo a copy. The EventBridge client is
+created on the first send, so an invocation with nothing to publish never creates it.
 """
 
 from __future__ import annotations
@@ -93,9 +88,6 @@ class OutcomeEventPublisher:
         if len(self._pending) >= MAX_ENTRIES_PER_CALL:
             self.flush()
 
-    add = publish
-    """The name ``report.Reporter`` calls."""
-
     def flush(self) -> tuple[int, int]:
         """Send everything buffered, 10 entries per PutEvents call.
 
@@ -120,20 +112,9 @@ class OutcomeEventPublisher:
         failed_count = int(response.get("FailedEntryCount", 0) or 0)
         self.sent += len(chunk) - failed_count
         if failed_count:
-            codes = sorted(
-                {
-                    str(result.get("ErrorCode"))
-                    for result in response.get("Entries", [])
-                    if result.get("ErrorCode")
-                }
-            )
-            messages = sorted(
-                {
-                    str(result.get("ErrorMessage"))
-                    for result in response.get("Entries", [])
-                    if result.get("ErrorMessage")
-                }
-            )
+            entries = response.get("Entries", [])
+            codes = sorted({str(e["ErrorCode"]) for e in entries if e.get("ErrorCode")})
+            messages = sorted({str(e["ErrorMessage"]) for e in entries if e.get("ErrorMessage")})
             self._record_failure(failed_count, ",".join(codes) or "Unknown", "; ".join(messages))
 
     def _record_failure(self, count: int, code: str, message: str) -> None:

@@ -6,6 +6,7 @@ into one log line, metrics and (optionally) an outcome event.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -39,7 +40,8 @@ UNKNOWN_ORIGIN_NOTE = "unknown origin counted as EXTERNAL (fail closed)"
 """The log line's ``originNote`` for a version whose origin CodeArtifact does not know (or did not say)."""
 
 
-class ExceptionUse(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class ExceptionUse:
     """The ``exceptions`` entry that let a version through a cooldown or a freeze."""
 
     name: str
@@ -48,7 +50,8 @@ class ExceptionUse(NamedTuple):
 
 
 class Outcome(NamedTuple):
-    """What happened to one version (for one destination, once a destination is known).
+    """What happened to one version (for one destination, once a destination is known); a NamedTuple read
+    by field name, as ``Candidate``, because one is made per version.
 
     ``retryable`` failures are handed back to the queue (SQS batch item failures) so the
     queue retries them and its dead-letter queue keeps them; other failures are final.
@@ -70,49 +73,43 @@ class Outcome(NamedTuple):
     """The exception that passed the version through a cooldown or freeze (``ExceptionUsed``)."""
 
     def log_fields(self) -> dict[str, Any]:
-        """The outcome's log line fields (and outcome event detail), in their documented order. Built as one
-        dict from unpacked slices (a NamedTuple attribute is a generic descriptor lookup): every outcome gets
-        a line, and this runs for each of them."""
-        status, candidate, destination, rule, reason, error_code, error_message, retryable, eligible_at = (
-            self[:9]
-        )
+        """The outcome's log line fields (and outcome event detail), in their documented order."""
+        candidate = self.candidate
+        fields: dict[str, Any]
         if candidate is None:
-            fields: dict[str, Any] = {"outcome": status}
+            fields = {"outcome": self.status}
         else:
-            domain, owner, source, fmt, namespace, package, version, revision, state, _, event_id = candidate[
-                :11
-            ]
             fields = {
-                "outcome": status,
-                "domain": domain,
-                "domainOwner": owner,
-                "sourceRepository": source,
-                "format": fmt,
-                "namespace": namespace,
-                "package": package,
-                "version": version,
-                "revision": revision,
-                "state": state,
+                "outcome": self.status,
+                "domain": candidate.domain,
+                "domainOwner": candidate.domain_owner,
+                "sourceRepository": candidate.source_repository,
+                "format": candidate.format,
+                "namespace": candidate.namespace,
+                "package": candidate.package,
+                "version": candidate.version,
+                "revision": candidate.revision,
+                "state": candidate.state,
             }
-            if event_id is not None:
-                fields["eventId"] = event_id
-        fields["destinationRepository"] = destination
-        fields["rule"] = rule
-        if reason is not None:
-            fields["reason"] = reason
-        if error_code is not None:
-            fields["errorCode"] = error_code
-            fields["errorMessage"] = error_message
-            fields["retryable"] = retryable
-        elif error_message is not None:  # an ignored version's detail (e.g. the event's region)
-            fields["errorMessage"] = error_message
-        if eligible_at is not None:
-            fields["eligibleAt"] = eligible_at.isoformat()
-        held = self.revision
-        if held is not None and candidate is not None and held != candidate.revision:
-            fields["destinationRevision"] = held  # the other build, beside the pinned one in "revision"
+            if candidate.event_id is not None:
+                fields["eventId"] = candidate.event_id
+        fields["destinationRepository"] = self.destination
+        fields["rule"] = self.rule
+        if self.reason is not None:
+            fields["reason"] = self.reason
+        if self.error_code is not None:
+            fields["errorCode"] = self.error_code
+            fields["errorMessage"] = self.error_message
+            fields["retryable"] = self.retryable
+        elif self.error_message is not None:  # an ignored version's detail (e.g. the event's region)
+            fields["errorMessage"] = self.error_message
+        if self.eligible_at is not None:
+            fields["eligibleAt"] = self.eligible_at.isoformat()
         if candidate is not None:
-            origin_type = candidate[14]
+            held = self.revision
+            if held is not None and held != candidate.revision:
+                fields["destinationRevision"] = held  # the other build, beside the pinned one in "revision"
+            origin_type = candidate.origin_type
             if origin_type is not None:
                 fields["originType"] = origin_type
                 if origin_type not in KNOWN_ORIGINS:

@@ -142,11 +142,11 @@ def _decided(candidates: Sequence[Candidate], outcomes: Sequence[Outcome]) -> se
     """The batch's versions whose decision catch-up must not revisit: all of them but those ignored for their
     state, which the source may list as Published by now (a Maven version's last event in another batch)."""
     waiting: set[VersionKey] = {
-        o.candidate[:7]
+        o.candidate.version_key
         for o in outcomes
         if o.status == IGNORED and o.reason == STATE and o.candidate is not None
     }
-    keys: set[VersionKey] = {c[:7] for c in candidates}  # version keys, without a Python call each
+    keys: set[VersionKey] = {c.version_key for c in candidates}
     return keys - waiting if waiting else keys
 
 
@@ -159,7 +159,7 @@ def _own(outcome: Outcome) -> Outcome | None:
 
 
 def retry_keys(outcomes: Iterable[Outcome]) -> set[VersionKey]:
-    return {o.candidate[:7] for o in outcomes if o.status == FAILED and o.retryable and o.candidate}
+    return {o.candidate.version_key for o in outcomes if o.status == FAILED and o.retryable and o.candidate}
 
 
 def _ignore_other_region(event: OtherRegionEvent, deps: Dependencies) -> None:
@@ -212,7 +212,7 @@ def process_sqs_records(records: Sequence[Any], deps: Dependencies) -> set[str]:
     if not retry:
         return set()
     # A candidate's origin is its record's message id (None: the record cannot be retried by id).
-    return {c.origin for c in candidates if c.origin is not None and c[:7] in retry}
+    return {c.origin for c in candidates if c.origin is not None and c.version_key in retry}
 
 
 def process_event(event: Any, deps: Dependencies) -> dict[str, Any]:

@@ -51,7 +51,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -60,6 +60,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 from promoter.copier import Copier, CopyStats
 from promoter.destination import IDENTICAL, MISSING, OTHER_REVISION, compare
 from promoter.events import Candidate
+from promoter.holds import UNKNOWN_ORIGIN
 from promoter.listing import (
     Lister,
     ListingStats,
@@ -73,7 +74,7 @@ from promoter.listing import (
 from promoter.origin_controls import Controls, read_controls, refusal
 from promoter.outcomes import DEFERRED, FAILED, IGNORED, Outcome
 from promoter.pipeline import Dependencies
-from promoter.planner import UNKNOWN_ORIGIN, CopyRequest, plan
+from promoter.planner import CopyRequest, plan
 from promoter.rules import (
     AGE,
     DENIED,
@@ -818,7 +819,7 @@ class Reconciler:
                         continue
                     keep.append(planned)
                     code = MISSING_CODE if state == MISSING else OVERWRITE
-                    used = decided.exceptions.get((candidate[:7], destination))
+                    used = decided.exceptions.get((candidate.version_key, destination))
                     why = f"exception {used.name}: {used.reason}" if used is not None else None
                     self._item(PlanItem(candidate, destination, COPY, why, planned.rule, code))
                 elif state == OTHER_REVISION:
@@ -840,13 +841,13 @@ class Reconciler:
                     )
                 # IDENTICAL: already listed as present above
             if keep:
-                requests.append(request.with_items(tuple(keep)))
-        wanted_by_key = {c[:7]: destinations for c, destinations in listed.wanted}
+                requests.append(replace(request, items=tuple(keep)))
+        wanted_by_key = {c.version_key: destinations for c, destinations in listed.wanted}
         for outcome in decided.outcomes:
             if outcome.status == IGNORED and outcome.reason == DENIED and outcome.candidate is not None:
                 # Denied (denyVersions): shown per destination that lacks it, reported once.
                 candidate = outcome.candidate
-                for destination in wanted_by_key.get(candidate[:7], ()):
+                for destination in wanted_by_key.get(candidate.version_key, ()):
                     if destination in held and (
                         compare(held[destination], candidate.version, candidate.revision) != IDENTICAL
                     ):

@@ -387,9 +387,9 @@ class Rule(NamedTuple):
 
     def rejection(self, candidate: Candidate) -> str | None:
         """The first filter (except age) that rejects ``candidate``, or None when the rule accepts it."""
-        # Runs for every candidate and rule: fields by unpacking (a NamedTuple's attributes are generic
-        # descriptor lookups, an unpacked slice is not).
-        domain, owner, source, fmt, namespace, package, version, _, state = candidate[:9]
+        domain, owner, source = candidate.domain, candidate.domain_owner, candidate.source_repository
+        fmt, namespace, package = candidate.format, candidate.namespace, candidate.package
+        version, state = candidate.version, candidate.state
         (
             _,
             _,
@@ -669,7 +669,8 @@ class RuleSet:
         the source passes: ``domain`` (no rule for the domain or its owner account), ``source``
         (no rule for the repository), ``format`` or ``package``.
         """
-        domain, owner, source, fmt, _, package = candidate[:6]
+        domain, owner, source = candidate.domain, candidate.domain_owner, candidate.source_repository
+        fmt, package = candidate.format, candidate.package
         key = (domain, source)
         owners = self._owners.get(key)  # exactly the keys of by_source
         if owners is None:
