@@ -94,7 +94,6 @@ from promoter.revoke import OUTCOME as REVOKED_OUTCOME
 from promoter.revoke import (
     REVOKED,
     TARGET_STATUSES,
-    Target,
     add_deny_entry,
     deny_entry,
     entry_yaml,
@@ -1198,7 +1197,7 @@ def cmd_revoke(args: argparse.Namespace, out: TextIO, err: TextIO, clock: Clock,
         raise CliError(f"--write: cannot write the rules file {args.rules!r}", EXIT_USAGE)
     ruleset = load_rules(args.rules, args)
     coordinate = parse_coordinate(args.version)
-    target = Target(coordinate.format, coordinate.namespace, coordinate.package, coordinate.version)
+    target = coordinate
     name = (
         f"{target.format} {_package_name(_coordinate_candidate(coordinate, None, '', ''))} {target.version}"
     )

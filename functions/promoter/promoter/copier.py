@@ -45,7 +45,7 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from promoter.destination import IDENTICAL, OTHER_REVISION, compare, package_versions, revisions
+from promoter.reader import IDENTICAL, OTHER_REVISION, compare, package_versions, revisions
 from promoter.events import Candidate
 from promoter.origin_controls import not_allowed_note, package_restrictions
 from promoter.outcomes import (

@@ -1,0 +1,536 @@
+"""The one CodeArtifact reader: packages, versions, and what a destination holds of a planned version.
+
+Catch-up, reconcile, the copier's verification, the CLI, revoke and the origin-control checks read through
+this module, so that every listing is paged by boto3's paginators, checks the time left before each call,
+retries transient failures the same way and is counted; and so that one function (``compare``) decides
+whether a destination holds a planned version (missing, identical, or another revision).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from promoter.events import Candidate
+
+PAGE_SIZE = 1000
+"""The largest page ListPackages and ListPackageVersions return."""
+
+MISSING = "missing"
+IDENTICAL = "identical"
+OTHER_REVISION = "other-revision"
+
+_OPERATIONS = {
+    "list_packages": "ListPackages",
+    "list_package_versions": "ListPackageVersions",
+    "list_allowed_repositories_for_group": "ListAllowedRepositoriesForGroup",
+}
+_GLOB_CHARS = frozenset("*?[")
+_FOLDED_FORMATS = frozenset({"pypi", "nuget", "swift"})
+"""Formats whose names the rules compare folded (PEP 503, case): a literal prefix is not safe for them."""
+
+
+class OutOfTime(Exception):
+    """Raised by a ``deadline`` check: not enough time is left to start another call."""
+
+
+# --------------------------------------------------------------------------- values
+
+
+@dataclass(frozen=True, slots=True)
+class PackageRef:
+    """A package of one repository, as ListPackages names it (namespace is None when the format has none)."""
+
+    format: str
+    namespace: str | None
+    package: str
+
+    def __lt__(self, other: PackageRef) -> bool:
+        """No namespace sorts first: one npm repository holds unscoped packages beside scoped ones."""
+        mine = (self.format, self.namespace or "", self.package)
+        return mine < (other.format, other.namespace or "", other.package)
+
+
+@dataclass(frozen=True, slots=True)
+class ListedVersion:
+    """One row of ListPackageVersions: enough to decide and to pin a copy without another call."""
+
+    version: str
+    revision: str | None
+    status: str
+    origin_type: str | None = None
+    entry_repository: str | None = None
+    external_connection: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    """Server-side filters for one ListPackages walk; None means "do not filter on this"."""
+
+    format: str | None = None
+    namespace: str | None = None
+    prefix: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PackagePage:
+    """One ListPackages page: the token it was requested with (for a cursor) and the next page's token."""
+
+    token: str | None
+    packages: list[PackageRef]
+    next_token: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Coordinate:
+    """One package version, ``FORMAT/[NAMESPACE/]PACKAGE@VERSION``, in no repository in particular."""
+
+    format: str
+    namespace: str | None
+    package: str
+    version: str
+
+
+@dataclass
+class ListingStats:
+    """Calls made, per CodeArtifact operation (one per page for the list operations); thread-safe."""
+
+    calls: Counter[str] = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, operation: str) -> None:
+        with self._lock:
+            self.calls[operation] += 1
+
+    def total(self) -> int:
+        return sum(self.calls.values())
+
+
+class PackageCall(Protocol):
+    """The package coordinates of a copy call (``planner.CopyRequest``)."""
+
+    @property
+    def domain(self) -> str: ...
+    @property
+    def domain_owner(self) -> str: ...
+    @property
+    def format(self) -> str: ...
+    @property
+    def namespace(self) -> str | None: ...
+    @property
+    def package(self) -> str: ...
+
+
+Listed = dict[str, tuple[str | None, str]]
+"""version -> (revision, status), as ListPackageVersions names them."""
+
+
+def listed_candidate(
+    domain: str,
+    domain_owner: str,
+    repository: str,
+    ref: PackageRef,
+    listed: ListedVersion,
+    *,
+    origin: str,
+    origin_type: str | None = None,
+) -> Candidate:
+    """A version read from a source's listing, pinned to the revision listed: what the rules and planner
+    take from catch-up and reconcile, as they take a version from an event."""
+    return Candidate(
+        domain=domain,
+        domain_owner=domain_owner,
+        source_repository=repository,
+        format=ref.format,
+        namespace=ref.namespace,
+        package=ref.package,
+        version=listed.version,
+        revision=listed.revision,
+        state=listed.status,
+        origin=origin,
+        origin_type=origin_type,
+    )
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def error_code(error: BaseException) -> str:
+    """The service's error code (``AccessDeniedException``), or the botocore error's class name."""
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code") or "ClientError")
+    return type(error).__name__
+
+
+def error_line(error: BaseException) -> tuple[str, str]:
+    """(code, message) of a failed call, for one line a human reads."""
+    if isinstance(error, ClientError):
+        return error_code(error), str(error.response.get("Error", {}).get("Message") or error)
+    return type(error).__name__, str(error)
+
+
+def not_found_resource(error: BaseException) -> str | None:
+    """For a ResourceNotFoundException, what was not found (domain, repository, package, package-version;
+    from ``resourceType``, else the message's first words, "" when neither says); None for other errors."""
+    if not isinstance(error, ClientError) or error_code(error) != "ResourceNotFoundException":
+        return None
+    kind = str(error.response.get("resourceType") or "")
+    if kind:
+        return kind
+    message = str(error.response.get("Error", {}).get("Message") or "").lower()
+    for prefix in ("package version", "package", "repository", "domain"):
+        if message.startswith(prefix):
+            return prefix.replace(" ", "-")
+    return ""
+
+
+def lacks_package(error: BaseException) -> bool:
+    """The repository answered that it lacks the package or version (the repository itself exists)."""
+    return not_found_resource(error) in ("package", "package-version", "")
+
+
+def _transient(error: BaseException) -> bool:
+    # Imported here because the copier reads through this module: the import must go one way at load time.
+    from promoter.copier import call_error  # noqa: PLC0415
+
+    return isinstance(error, Exception) and call_error(error).transient
+
+
+def _backoff(attempt: int) -> float:
+    return min(2.0, 0.2 * 2**attempt) * (0.5 + random.random() / 2)
+
+
+# --------------------------------------------------------------------------- paging
+
+
+def coordinates(
+    domain: str,
+    domain_owner: str | None,
+    repository: str | None = None,
+    **package: str | None,
+) -> dict[str, Any]:
+    """Request parameters naming a domain (and a repository, a package...), leaving out the empty ones."""
+    params: dict[str, Any] = {"domain": domain}
+    if domain_owner:
+        params["domainOwner"] = domain_owner
+    if repository:
+        params["repository"] = repository
+    params.update({key: value for key, value in package.items() if value})
+    return params
+
+
+def pages(
+    client: Any,
+    operation: str,
+    params: Mapping[str, Any],
+    *,
+    token: str | None = None,
+    page_size: int | None = PAGE_SIZE,
+    before_call: Callable[[], None] | None = None,
+    attempts: int = 1,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[tuple[str | None, dict[str, Any]]]:
+    """Every page of a list operation from ``token`` on, each with the token it was requested with.
+
+    ``before_call`` runs before every call made (the deadline check and the call count); a transient
+    failure (throttling, 5xx, a broken connection) is tried again from the page that failed, up to
+    ``attempts`` calls in a row.
+    """
+    paginator = client.get_paginator(operation)
+    config = {"PaginationConfig": {"PageSize": page_size}} if page_size else {}
+    failures = 0
+    while True:
+        start = {"nextToken": token} if token else {}
+        iterator = iter(paginator.paginate(**params, **start, **config))
+        try:
+            while True:
+                if before_call is not None:
+                    before_call()
+                page = next(iterator, None)
+                if page is None:
+                    return
+                failures = 0
+                yield token, page
+                token = page.get("nextToken") or None
+                if token is None:
+                    return
+        except (ClientError, BotoCoreError) as error:
+            failures += 1
+            if failures >= attempts or not _transient(error):
+                raise
+            sleep(_backoff(failures - 1))
+
+
+def read_versions(
+    client: Any,
+    *,
+    domain: str,
+    domain_owner: str | None,
+    repository: str,
+    format: str,
+    namespace: str | None,
+    package: str,
+    status: str | None = None,
+    on_page: Callable[[], None] | None = None,
+) -> Listed:
+    """Every version of one package in ``repository`` (``{}`` when the repository lacks the package).
+
+    Raises whatever else the client raises (a missing repository included); ``on_page`` is called once per
+    call made, for the callers' call counts.
+    """
+    params = coordinates(
+        domain, domain_owner, repository, format=format, namespace=namespace, package=package, status=status
+    )
+    found: Listed = {}
+    try:
+        for _, page in pages(client, "list_package_versions", params, before_call=on_page):
+            for summary in page.get("versions") or ():
+                found[summary["version"]] = (summary.get("revision"), summary.get("status", ""))
+    except ClientError as error:
+        if lacks_package(error):
+            return {}
+        raise
+    return found
+
+
+def package_versions(
+    client: Any,
+    request: PackageCall,
+    repository: str,
+    *,
+    status: str | None = None,
+    on_page: Callable[[], None] | None = None,
+) -> Listed:
+    """``read_versions`` of the package a copy call is about, in ``repository`` (source or destination)."""
+    return read_versions(
+        client,
+        domain=request.domain,
+        domain_owner=request.domain_owner,
+        repository=repository,
+        format=request.format,
+        namespace=request.namespace,
+        package=request.package,
+        status=status,
+        on_page=on_page,
+    )
+
+
+def describe_version(
+    client: Any, domain: str, domain_owner: str | None, repository: str, coordinate: Coordinate
+) -> dict[str, Any] | None:
+    """DescribePackageVersion's ``packageVersion``; None when the repository lacks the package or version
+    (other errors, such as a missing repository, raise)."""
+    params = coordinates(
+        domain,
+        domain_owner,
+        repository,
+        format=coordinate.format,
+        namespace=coordinate.namespace,
+        package=coordinate.package,
+        packageVersion=coordinate.version,
+    )
+    try:
+        described: dict[str, Any] = client.describe_package_version(**params).get("packageVersion") or {}
+    except ClientError as error:
+        if lacks_package(error):
+            return None
+        raise
+    return described
+
+
+# --------------------------------------------------------------------------- comparing
+
+
+def revisions(listed: Listed) -> dict[str, str | None]:
+    """version -> revision, what ``compare`` reads, from a listing."""
+    return {version: revision for version, (revision, _) in listed.items()}
+
+
+def compare(held: Mapping[str, str | None], version: str, pinned: str | None) -> str:
+    """``MISSING``, ``IDENTICAL`` or ``OTHER_REVISION``: what ``held`` (version -> revision, as a read of
+    the destination gives it) says of ``version`` pinned to ``pinned``.
+
+    A version is done only when the destination holds the pinned revision (DESIGN.md); an unpinned version
+    (an event without a revision) has nothing to compare, so any revision there counts as identical.
+    """
+    if version not in held:
+        return MISSING
+    revision = held[version]
+    if pinned is None or revision == pinned:
+        return IDENTICAL
+    return OTHER_REVISION
+
+
+# --------------------------------------------------------------------------- listing a domain
+
+
+def literal_prefix(glob: str) -> str:
+    """The part of a glob before its first wildcard: what ListPackages' packagePrefix can filter on."""
+    for index, char in enumerate(glob):
+        if char in _GLOB_CHARS:
+            return glob[:index]
+    return glob
+
+
+def _common_prefix(values: Iterable[str]) -> str:
+    items = list(values)
+    if not items:
+        return ""
+    low, high = min(items), max(items)
+    size = 0
+    while size < min(len(low), len(high)) and low[size] == high[size]:
+        size += 1
+    return low[:size]
+
+
+def list_queries(
+    formats: Sequence[Sequence[str] | None],
+    namespaces: Sequence[Sequence[str] | None],
+    packages: Sequence[Sequence[str] | None],
+) -> list[ListQuery]:
+    """The fewest ListPackages walks that still return every package some rule of one source could match.
+
+    Each argument holds one entry per rule of the source (None = the rule does not restrict it). A filter
+    goes to the server only when it is exact for every rule: one literal namespace shared by all rules, the
+    common literal prefix of all package globs (never for formats whose names rules compare folded), and
+    one walk per format when every rule names its formats. The matcher still applies every filter
+    afterwards, so a query may return more than the rules accept, never less.
+    """
+    if any(f is None for f in formats):
+        format_values: list[str | None] = [None]
+    else:
+        named: list[str | None] = [*sorted({value for group in formats if group for value in group})]
+        format_values = named or [None]
+
+    namespace: str | None = None
+    if all(group is not None for group in namespaces):
+        names = {value for group in namespaces if group for value in group}
+        if len(names) == 1:
+            (only,) = names
+            if only and not (_GLOB_CHARS & set(only)):
+                namespace = only
+
+    prefix: str | None = None
+    folded = any(f is None or set(f) & _FOLDED_FORMATS for f in formats)
+    if not folded and all(group is not None for group in packages):
+        prefixes = [literal_prefix(glob) for group in packages if group for glob in group]
+        prefix = (_common_prefix(prefixes) if prefixes else "") or None
+
+    return [ListQuery(format=value, namespace=namespace, prefix=prefix) for value in format_values]
+
+
+class Reader:
+    """Paged, timed and counted reads of one domain; the boto3 client is passed in (tests hand in a fake)."""
+
+    def __init__(
+        self,
+        client: Any,
+        domain: str,
+        domain_owner: str | None = None,
+        *,
+        page_size: int = PAGE_SIZE,
+        stats: ListingStats | None = None,
+        deadline: Callable[[], None] | None = None,
+        attempts: int = 1,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client
+        self.domain = domain
+        self.domain_owner = domain_owner
+        self.page_size = page_size
+        self.stats = stats if stats is not None else ListingStats()
+        self.deadline = deadline
+        """Called before every call; raises ``OutOfTime`` when the run must not start another one."""
+        self.attempts = max(1, attempts)
+        self.sleep = sleep
+
+    def _pages(
+        self, operation: str, params: dict[str, Any], token: str | None = None
+    ) -> Iterator[tuple[str | None, dict[str, Any]]]:
+        def before_call() -> None:
+            if self.deadline is not None:
+                self.deadline()
+            self.stats.add(_OPERATIONS[operation])
+
+        return pages(
+            self.client,
+            operation,
+            params,
+            token=token,
+            page_size=self.page_size,
+            before_call=before_call,
+            attempts=self.attempts,
+            sleep=self.sleep,
+        )
+
+    def package_pages(
+        self, repository: str, query: ListQuery = ListQuery(), token: str | None = None
+    ) -> Iterator[PackagePage]:
+        """The ListPackages pages of the query, from the page ``token`` names (None: the first)."""
+        params = coordinates(
+            self.domain,
+            self.domain_owner,
+            repository,
+            format=query.format,
+            namespace=query.namespace,
+            packagePrefix=query.prefix,
+        )
+        for requested, page in self._pages("list_packages", params, token):
+            refs = [
+                PackageRef(
+                    format=summary.get("format", ""),
+                    namespace=summary.get("namespace") or None,
+                    package=summary.get("package", ""),
+                )
+                for summary in page.get("packages") or []
+            ]
+            yield PackagePage(requested, refs, page.get("nextToken") or None)
+
+    def packages(
+        self, repository: str, queries: Sequence[ListQuery] = (ListQuery(),)
+    ) -> Iterator[PackageRef]:
+        """Every package of the repository that one of the queries returns, each once."""
+        seen: set[PackageRef] = set()
+        for query in queries:
+            for page in self.package_pages(repository, query):
+                for ref in page.packages:
+                    if ref not in seen:
+                        seen.add(ref)
+                        yield ref
+
+    def versions(
+        self, repository: str, package: PackageRef, *, status: str | None = None
+    ) -> list[ListedVersion]:
+        """All versions of a package in a repository (optionally of one status), following every page."""
+        params = coordinates(
+            self.domain,
+            self.domain_owner,
+            repository,
+            format=package.format,
+            namespace=package.namespace,
+            package=package.package,
+            status=status,
+        )
+        found: list[ListedVersion] = []
+        for _, page in self._pages("list_package_versions", params):
+            for summary in page.get("versions") or []:
+                origin = summary.get("origin") or {}
+                entry = origin.get("domainEntryPoint") or {}
+                found.append(
+                    ListedVersion(
+                        version=summary["version"],
+                        revision=summary.get("revision"),
+                        status=summary["status"],
+                        origin_type=origin.get("originType"),
+                        entry_repository=entry.get("repositoryName"),
+                        external_connection=entry.get("externalConnectionName"),
+                    )
+                )
+        return found
