@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
 from promoter.cli import EXIT_ENVIRONMENT, EXIT_OK, main
-from promoter.listing import PackageRef
+from promoter.listed import PackageRef
 from promoter.outcomes import PROMOTED
 from promoter.pipeline import Dependencies
 from promoter.reconcile import METRIC_ERRORS, Cursor, SsmCursorStore, run

@@ -26,18 +26,10 @@ from datetime import datetime
 from typing import Any
 
 from promoter.copier import ReadFailed, call_error
+from promoter.listed import Listed, ListedVersion, PackageRef, listed_candidate
 from promoter.outcomes import ALREADY_PRESENT, SUPERSEDED, Outcome
 from promoter.planner import MAX_VERSIONS_PER_CALL, CopyRequest, PlannedVersion, plan
-from promoter.reader import (
-    IDENTICAL,
-    Listed,
-    ListedVersion,
-    PackageRef,
-    compare,
-    listed_candidate,
-    package_versions,
-    revisions,
-)
+from promoter.reader import IDENTICAL, compare, package_versions, revisions
 from promoter.rules import RuleSet, listing_status
 
 REASON = "catch-up"

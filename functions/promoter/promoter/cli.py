@@ -63,7 +63,6 @@ from botocore.exceptions import (
 )
 
 from promoter.copier import RateLimiter, RetryPolicy
-from promoter.destination import IDENTICAL, MISSING, compare
 from promoter.events import (
     Candidate,
     MalformedEvent,
@@ -77,6 +76,7 @@ from promoter.outcome_events import ENV_BUS, OutcomeEventPublisher
 from promoter.outcomes import DEFERRED, FAILED, Outcome
 from promoter.pipeline import Dependencies
 from promoter.planner import VersionFacts, plan
+from promoter.reader import IDENTICAL, MISSING, compare
 from promoter.reconcile import (
     COPY,
     FAILING_CODES,

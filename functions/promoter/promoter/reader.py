@@ -9,16 +9,22 @@ whether a destination holds a planned version (missing, identical, or another re
 from __future__ import annotations
 
 import random
-import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from promoter.events import Candidate
+from promoter.listed import (
+    Coordinate,
+    Listed,
+    ListedVersion,
+    ListingStats,
+    ListQuery,
+    PackageCall,
+    PackagePage,
+    PackageRef,
+)
 
 PAGE_SIZE = 1000
 """The largest page ListPackages and ListPackageVersions return."""
@@ -33,130 +39,13 @@ _OPERATIONS = {
     "list_allowed_repositories_for_group": "ListAllowedRepositoriesForGroup",
 }
 _GLOB_CHARS = frozenset("*?[")
-_FOLDED_FORMATS = frozenset({"pypi", "nuget", "swift"})
-"""Formats whose names the rules compare folded (PEP 503, case): a literal prefix is not safe for them."""
+
+
+_EVERY_PACKAGE = ListQuery()
 
 
 class OutOfTime(Exception):
     """Raised by a ``deadline`` check: not enough time is left to start another call."""
-
-
-# --------------------------------------------------------------------------- values
-
-
-@dataclass(frozen=True, slots=True)
-class PackageRef:
-    """A package of one repository, as ListPackages names it (namespace is None when the format has none)."""
-
-    format: str
-    namespace: str | None
-    package: str
-
-    def __lt__(self, other: PackageRef) -> bool:
-        """No namespace sorts first: one npm repository holds unscoped packages beside scoped ones."""
-        mine = (self.format, self.namespace or "", self.package)
-        return mine < (other.format, other.namespace or "", other.package)
-
-
-@dataclass(frozen=True, slots=True)
-class ListedVersion:
-    """One row of ListPackageVersions: enough to decide and to pin a copy without another call."""
-
-    version: str
-    revision: str | None
-    status: str
-    origin_type: str | None = None
-    entry_repository: str | None = None
-    external_connection: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ListQuery:
-    """Server-side filters for one ListPackages walk; None means "do not filter on this"."""
-
-    format: str | None = None
-    namespace: str | None = None
-    prefix: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PackagePage:
-    """One ListPackages page: the token it was requested with (for a cursor) and the next page's token."""
-
-    token: str | None
-    packages: list[PackageRef]
-    next_token: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Coordinate:
-    """One package version, ``FORMAT/[NAMESPACE/]PACKAGE@VERSION``, in no repository in particular."""
-
-    format: str
-    namespace: str | None
-    package: str
-    version: str
-
-
-@dataclass
-class ListingStats:
-    """Calls made, per CodeArtifact operation (one per page for the list operations); thread-safe."""
-
-    calls: Counter[str] = field(default_factory=Counter)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
-
-    def add(self, operation: str) -> None:
-        with self._lock:
-            self.calls[operation] += 1
-
-    def total(self) -> int:
-        return sum(self.calls.values())
-
-
-class PackageCall(Protocol):
-    """The package coordinates of a copy call (``planner.CopyRequest``)."""
-
-    @property
-    def domain(self) -> str: ...
-    @property
-    def domain_owner(self) -> str: ...
-    @property
-    def format(self) -> str: ...
-    @property
-    def namespace(self) -> str | None: ...
-    @property
-    def package(self) -> str: ...
-
-
-Listed = dict[str, tuple[str | None, str]]
-"""version -> (revision, status), as ListPackageVersions names them."""
-
-
-def listed_candidate(
-    domain: str,
-    domain_owner: str,
-    repository: str,
-    ref: PackageRef,
-    listed: ListedVersion,
-    *,
-    origin: str,
-    origin_type: str | None = None,
-) -> Candidate:
-    """A version read from a source's listing, pinned to the revision listed: what the rules and planner
-    take from catch-up and reconcile, as they take a version from an event."""
-    return Candidate(
-        domain=domain,
-        domain_owner=domain_owner,
-        source_repository=repository,
-        format=ref.format,
-        namespace=ref.namespace,
-        package=ref.package,
-        version=listed.version,
-        revision=listed.revision,
-        state=listed.status,
-        origin=origin,
-        origin_type=origin_type,
-    )
 
 
 # --------------------------------------------------------------------------- errors
@@ -379,53 +268,6 @@ def literal_prefix(glob: str) -> str:
     return glob
 
 
-def _common_prefix(values: Iterable[str]) -> str:
-    items = list(values)
-    if not items:
-        return ""
-    low, high = min(items), max(items)
-    size = 0
-    while size < min(len(low), len(high)) and low[size] == high[size]:
-        size += 1
-    return low[:size]
-
-
-def list_queries(
-    formats: Sequence[Sequence[str] | None],
-    namespaces: Sequence[Sequence[str] | None],
-    packages: Sequence[Sequence[str] | None],
-) -> list[ListQuery]:
-    """The fewest ListPackages walks that still return every package some rule of one source could match.
-
-    Each argument holds one entry per rule of the source (None = the rule does not restrict it). A filter
-    goes to the server only when it is exact for every rule: one literal namespace shared by all rules, the
-    common literal prefix of all package globs (never for formats whose names rules compare folded), and
-    one walk per format when every rule names its formats. The matcher still applies every filter
-    afterwards, so a query may return more than the rules accept, never less.
-    """
-    if any(f is None for f in formats):
-        format_values: list[str | None] = [None]
-    else:
-        named: list[str | None] = [*sorted({value for group in formats if group for value in group})]
-        format_values = named or [None]
-
-    namespace: str | None = None
-    if all(group is not None for group in namespaces):
-        names = {value for group in namespaces if group for value in group}
-        if len(names) == 1:
-            (only,) = names
-            if only and not (_GLOB_CHARS & set(only)):
-                namespace = only
-
-    prefix: str | None = None
-    folded = any(f is None or set(f) & _FOLDED_FORMATS for f in formats)
-    if not folded and all(group is not None for group in packages):
-        prefixes = [literal_prefix(glob) for group in packages if group for glob in group]
-        prefix = (_common_prefix(prefixes) if prefixes else "") or None
-
-    return [ListQuery(format=value, namespace=namespace, prefix=prefix) for value in format_values]
-
-
 class Reader:
     """Paged, timed and counted reads of one domain; the boto3 client is passed in (tests hand in a fake)."""
 
@@ -471,7 +313,7 @@ class Reader:
         )
 
     def package_pages(
-        self, repository: str, query: ListQuery = ListQuery(), token: str | None = None
+        self, repository: str, query: ListQuery = _EVERY_PACKAGE, token: str | None = None
     ) -> Iterator[PackagePage]:
         """The ListPackages pages of the query, from the page ``token`` names (None: the first)."""
         params = coordinates(
@@ -494,7 +336,7 @@ class Reader:
             yield PackagePage(requested, refs, page.get("nextToken") or None)
 
     def packages(
-        self, repository: str, queries: Sequence[ListQuery] = (ListQuery(),)
+        self, repository: str, queries: Sequence[ListQuery] = (_EVERY_PACKAGE,)
     ) -> Iterator[PackageRef]:
         """Every package of the repository that one of the queries returns, each once."""
         seen: set[PackageRef] = set()

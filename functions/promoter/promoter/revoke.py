@@ -33,10 +33,10 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from promoter.events import Candidate
+from promoter.listed import Coordinate
 from promoter.reader import (
     IDENTICAL,
     MISSING,
-    Coordinate,
     compare,
     coordinates,
     describe_version,
