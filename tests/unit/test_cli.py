@@ -330,16 +330,16 @@ def test_an_unreachable_endpoint_fails_within_seconds(
 
 
 def test_the_cli_defaults_are_short_timeouts_and_few_attempts(monkeypatch: pytest.MonkeyPatch) -> None:
-    from promoter import cli  # noqa: PLC0415
+    from promoter.cli import aws  # noqa: PLC0415
 
     for name in ("AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE", "PROMOTER_CONNECT_TIMEOUT", "PROMOTER_READ_TIMEOUT"):
         monkeypatch.delenv(name, raising=False)
-    config = cli._config()
+    config = aws.config()
     assert (config.connect_timeout, config.read_timeout) == (2.0, 30.0)
     assert config.retries == {"mode": "standard", "max_attempts": 3}
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "8")
     monkeypatch.setenv("PROMOTER_CONNECT_TIMEOUT", "5")
-    config = cli._config()
+    config = aws.config()
     assert (config.connect_timeout, config.retries["max_attempts"]) == (5.0, 8)
 
 
@@ -375,15 +375,15 @@ def test_on_a_terminal_stderr_shows_the_call_in_flight_then_clears_it() -> None:
     # Given a CodeArtifact client whose calls answer from a stub, watched for a terminal
     import boto3  # noqa: PLC0415
     from botocore.stub import Stubber  # noqa: PLC0415
-    from promoter.cli import _Waiting  # noqa: PLC0415
+    from promoter.cli.aws import Waiting  # noqa: PLC0415
 
     client = boto3.client(
         "codeartifact", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
     )
     terminal = _Terminal()
-    _Waiting(terminal).attach(client)
+    Waiting(terminal).attach(client)
     plain = io.StringIO()
-    _Waiting(plain).attach(client)  # not a terminal: never written to
+    Waiting(plain).attach(client)  # not a terminal: never written to
     with Stubber(client) as stub:
         stub.add_response("describe_domain", {"domain": {"name": "acme"}}, {"domain": "acme"})
         # When a call is made

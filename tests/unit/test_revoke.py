@@ -15,7 +15,7 @@ from promoter.revoke import add_deny_entry, exact_range
 from promoter.rules import RulesError, StackScope, load_rules_text
 from promoter.versions import compile_range
 
-from .fake_codeartifact import FakeCodeArtifact
+from .fake_codeartifact import FakeCodeArtifact, client_error
 
 RULES = """# the team's rules
 rules:
@@ -307,6 +307,16 @@ rules:
 """
 
 
+class NoOriginControls(FakeCodeArtifact):
+    """Answers the origin-control reads as a repository without package groups or the package does."""
+
+    def describe_package(self, **kwargs: Any) -> Any:
+        raise client_error("ResourceNotFoundException", 404, operation="DescribePackage")
+
+    def get_associated_package_group(self, **kwargs: Any) -> Any:
+        raise client_error("ResourceNotFoundException", 404, operation="GetAssociatedPackageGroup")
+
+
 def explain_version(tmp_path: Path, fake: FakeCodeArtifact, package: str) -> str:
     rules = tmp_path / "supply.yaml"
     rules.write_text(SUPPLY_RULES)
@@ -316,7 +326,7 @@ def explain_version(tmp_path: Path, fake: FakeCodeArtifact, package: str) -> str
 
 
 def test_explain_shows_freeze_exception_denial_and_origin(tmp_path: Path) -> None:
-    fake = FakeCodeArtifact()
+    fake = NoOriginControls()
     young = datetime(2026, 11, 25, tzinfo=UTC)
     for package in ("frozen", "fixed", "bad"):
         fake.publish(
