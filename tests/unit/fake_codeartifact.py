@@ -46,7 +46,7 @@ def _paging_models() -> tuple[ServiceModel, PaginatorModel]:
     return session.get_service_model("codeartifact"), session.get_paginator_model("codeartifact")
 
 
-def paginator(client: Any, operation: str) -> Paginator:
+def paginator(client: Any, operation: str) -> Paginator[Any]:
     """botocore's own paginator over a fake's method, as a real client's ``get_paginator`` builds it."""
     service, paging = _paging_models()
     name = next(op for op in service.operation_names if botocore.xform_name(op) == operation)
@@ -216,7 +216,7 @@ class FakeCodeArtifact:
                 successful[version] = {"revision": stored.revision, "status": stored.status}
         return {"successfulVersions": successful, "failedVersions": failed}
 
-    def get_paginator(self, operation: str) -> Paginator:
+    def get_paginator(self, operation: str) -> Paginator[Any]:
         return paginator(self, operation)
 
     def list_package_versions(self, **kwargs: Any) -> dict[str, Any]:

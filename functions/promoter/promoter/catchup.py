@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from promoter.copier import ReadFailed, call_error
-from promoter.listed import Listed, ListedVersion, PackageRef, listed_candidate
+from promoter.listed import Listed, ListedVersion, PackageAt, listed_candidate
 from promoter.outcomes import ALREADY_PRESENT, SUPERSEDED, Outcome
 from promoter.planner import MAX_VERSIONS_PER_CALL, CopyRequest, PlannedVersion, plan
 from promoter.reader import IDENTICAL, compare, package_versions, revisions
@@ -134,16 +134,9 @@ class CatchUp:
         key = _package_key(request)
         if not listed:
             return None
-        ref = PackageRef(request.format, request.namespace, request.package)
+        source = PackageAt.of(request, request.source_repository)
         candidates = [
-            listed_candidate(
-                request.domain,
-                request.domain_owner,
-                request.source_repository,
-                ref,
-                ListedVersion(version, revision, status),
-                origin=REASON,
-            )
+            listed_candidate(source, ListedVersion(version, revision, status), origin=REASON)
             for version, (revision, status) in listed.items()
             if revision and (*key, version) not in self.known
         ]

@@ -6,7 +6,8 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import datetime
+from typing import Any, Protocol
 
 from promoter.events import Candidate
 
@@ -18,6 +19,9 @@ class PackageRef:
     format: str
     namespace: str | None
     package: str
+
+    def at(self, domain: str, domain_owner: str | None, repository: str) -> PackageAt:
+        return PackageAt(domain, domain_owner, repository, self.format, self.namespace, self.package)
 
     def __lt__(self, other: PackageRef) -> bool:
         """No namespace sorts first: one npm repository holds unscoped packages beside scoped ones."""
@@ -64,6 +68,10 @@ class Coordinate:
     package: str
     version: str
 
+    @property
+    def ref(self) -> PackageRef:
+        return PackageRef(self.format, self.namespace, self.package)
+
 
 @dataclass
 class ListingStats:
@@ -80,13 +88,9 @@ class ListingStats:
         return sum(self.calls.values())
 
 
-class PackageCall(Protocol):
-    """The package coordinates of a copy call (``planner.CopyRequest``)."""
+class PackageName(Protocol):
+    """Anything that names a package: a candidate, a copy request, a coordinate."""
 
-    @property
-    def domain(self) -> str: ...
-    @property
-    def domain_owner(self) -> str: ...
     @property
     def format(self) -> str: ...
     @property
@@ -95,32 +99,92 @@ class PackageCall(Protocol):
     def package(self) -> str: ...
 
 
+class PackageCall(PackageName, Protocol):
+    """The package coordinates of a copy call (``planner.CopyRequest``) or of a candidate."""
+
+    @property
+    def domain(self) -> str: ...
+    @property
+    def domain_owner(self) -> str: ...
+
+
+def coordinates(
+    domain: str,
+    domain_owner: str | None,
+    repository: str | None = None,
+    **package: str | None,
+) -> dict[str, Any]:
+    """Request parameters naming a domain (and a repository, a package...), leaving out the empty ones."""
+    params: dict[str, Any] = {"domain": domain}
+    if domain_owner:
+        params["domainOwner"] = domain_owner
+    if repository:
+        params["repository"] = repository
+    params.update({key: value for key, value in package.items() if value})
+    return params
+
+
+@dataclass(frozen=True, slots=True)
+class PackageAt:
+    """One package in one repository: what a read of its versions or its origin controls names."""
+
+    domain: str
+    domain_owner: str | None
+    repository: str
+    format: str
+    namespace: str | None
+    package: str
+
+    @classmethod
+    def of(cls, package: PackageCall, repository: str) -> PackageAt:
+        """The package of a candidate or a copy call, in ``repository`` (its source or a destination)."""
+        return cls(
+            package.domain,
+            package.domain_owner,
+            repository,
+            package.format,
+            package.namespace,
+            package.package,
+        )
+
+    def params(self, **extra: str | None) -> dict[str, Any]:
+        """The request parameters naming the package (and ``extra`` ones, such as ``packageVersion``)."""
+        return coordinates(
+            self.domain,
+            self.domain_owner,
+            self.repository,
+            format=self.format,
+            namespace=self.namespace,
+            package=self.package,
+            **extra,
+        )
+
+
 Listed = dict[str, tuple[str | None, str]]
 """version -> (revision, status), as ListPackageVersions names them."""
 
 
 def listed_candidate(
-    domain: str,
-    domain_owner: str,
-    repository: str,
-    ref: PackageRef,
+    at: PackageAt,
     listed: ListedVersion,
     *,
-    origin: str,
+    origin: Any = None,
     origin_type: str | None = None,
+    published_time: datetime | None = None,
 ) -> Candidate:
-    """A version read from a source's listing, pinned to the revision listed: what the rules and planner
-    take from catch-up and reconcile, as they take a version from an event."""
+    """A version read in a source (``at``), pinned to the revision read: what the rules and planner take
+    from catch-up, reconcile and the CLI, as they take a version from an event."""
     return Candidate(
-        domain=domain,
-        domain_owner=domain_owner,
-        source_repository=repository,
-        format=ref.format,
-        namespace=ref.namespace,
-        package=ref.package,
+        domain=at.domain,
+        domain_owner=at.domain_owner or "",
+        source_repository=at.repository,
+        format=at.format,
+        namespace=at.namespace,
+        package=at.package,
         version=listed.version,
         revision=listed.revision,
         state=listed.status,
+        published_time=published_time,
         origin=origin,
         origin_type=origin_type,
     )

@@ -22,7 +22,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from promoter.reader import coordinates, error_code, not_found_resource, pages
+from promoter.listed import PackageAt, coordinates
+from promoter.reader import error_code, not_found_resource, pages
 
 MAX_GROUP_DEPTH = 32
 """Parents followed to resolve an INHERIT the service left unresolved (a guard against a loop)."""
@@ -68,10 +69,8 @@ def package_restrictions(
 
     Raises whatever else the client raises.
     """
-    params = coordinates(
-        domain, domain_owner, repository, format=format, namespace=namespace, package=package
-    )
-    return _restrictions(client, params)
+    at = PackageAt(domain, domain_owner, repository, format, namespace, package)
+    return _restrictions(client, at.params())
 
 
 def _restrictions(client: Any, params: Mapping[str, Any]) -> Mapping[str, str] | None:
@@ -85,27 +84,21 @@ def _restrictions(client: Any, params: Mapping[str, Any]) -> Mapping[str, str] |
     return dict(restrictions) if isinstance(restrictions, Mapping) else None
 
 
-def read_controls(
-    client: Any,
-    *,
-    domain: str,
-    domain_owner: str | None,
-    repository: str,
-    format: str,
-    namespace: str | None,
-    package: str,
-) -> Controls:
-    """Both controls of ``package`` in ``repository``; a failed read is named in ``errors``, not raised."""
+def read_controls(client: Any, at: PackageAt) -> Controls:
+    """Both controls of a package in its repository; a failed read is named in ``errors``, not raised."""
     errors: list[str] = []
     restrictions: Mapping[str, str] | None = None
-    where = coordinates(domain, domain_owner, format=format, namespace=namespace, package=package)
+    domain, domain_owner = at.domain, at.domain_owner
     try:
-        restrictions = _restrictions(client, where | {"repository": repository})
+        restrictions = _restrictions(client, at.params())
     except (ClientError, BotoCoreError) as error:
         errors.append(f"DescribePackage: {error_code(error)}")
     group: str | None = None
     resolved: dict[str, GroupRestriction] = {}
     try:
+        where = coordinates(
+            domain, domain_owner, format=at.format, namespace=at.namespace, package=at.package
+        )
         described = client.get_associated_package_group(**where).get("packageGroup") or {}
         group = described.get("pattern")
         parents: dict[str, Mapping[str, Any]] = {}  # one DescribePackageGroup per parent, for both kinds

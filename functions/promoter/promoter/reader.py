@@ -16,14 +16,15 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from promoter.listed import (
-    Coordinate,
     Listed,
     ListedVersion,
     ListingStats,
     ListQuery,
+    PackageAt,
     PackageCall,
     PackagePage,
     PackageRef,
+    coordinates,
 )
 
 PAGE_SIZE = 1000
@@ -93,26 +94,10 @@ def _transient(error: BaseException) -> bool:
 
 
 def _backoff(attempt: int) -> float:
-    return min(2.0, 0.2 * 2**attempt) * (0.5 + random.random() / 2)
+    return min(2.0, 0.2 * 2.0**attempt) * (0.5 + random.random() / 2)
 
 
 # --------------------------------------------------------------------------- paging
-
-
-def coordinates(
-    domain: str,
-    domain_owner: str | None,
-    repository: str | None = None,
-    **package: str | None,
-) -> dict[str, Any]:
-    """Request parameters naming a domain (and a repository, a package...), leaving out the empty ones."""
-    params: dict[str, Any] = {"domain": domain}
-    if domain_owner:
-        params["domainOwner"] = domain_owner
-    if repository:
-        params["repository"] = repository
-    params.update({key: value for key, value in package.items() if value})
-    return params
 
 
 def pages(
@@ -159,27 +144,19 @@ def pages(
 
 def read_versions(
     client: Any,
+    at: PackageAt,
     *,
-    domain: str,
-    domain_owner: str | None,
-    repository: str,
-    format: str,
-    namespace: str | None,
-    package: str,
     status: str | None = None,
     on_page: Callable[[], None] | None = None,
 ) -> Listed:
-    """Every version of one package in ``repository`` (``{}`` when the repository lacks the package).
+    """Every version of one package in its repository (``{}`` when the repository lacks the package).
 
     Raises whatever else the client raises (a missing repository included); ``on_page`` is called once per
     call made, for the callers' call counts.
     """
-    params = coordinates(
-        domain, domain_owner, repository, format=format, namespace=namespace, package=package, status=status
-    )
     found: Listed = {}
     try:
-        for _, page in pages(client, "list_package_versions", params, before_call=on_page):
+        for _, page in pages(client, "list_package_versions", at.params(status=status), before_call=on_page):
             for summary in page.get("versions") or ():
                 found[summary["version"]] = (summary.get("revision"), summary.get("status", ""))
     except ClientError as error:
@@ -198,40 +175,20 @@ def package_versions(
     on_page: Callable[[], None] | None = None,
 ) -> Listed:
     """``read_versions`` of the package a copy call is about, in ``repository`` (source or destination)."""
-    return read_versions(
-        client,
-        domain=request.domain,
-        domain_owner=request.domain_owner,
-        repository=repository,
-        format=request.format,
-        namespace=request.namespace,
-        package=request.package,
-        status=status,
-        on_page=on_page,
-    )
+    return read_versions(client, PackageAt.of(request, repository), status=status, on_page=on_page)
 
 
-def describe_version(
-    client: Any, domain: str, domain_owner: str | None, repository: str, coordinate: Coordinate
-) -> dict[str, Any] | None:
+def describe_version(client: Any, at: PackageAt, version: str) -> dict[str, Any] | None:
     """DescribePackageVersion's ``packageVersion``; None when the repository lacks the package or version
     (other errors, such as a missing repository, raise)."""
-    params = coordinates(
-        domain,
-        domain_owner,
-        repository,
-        format=coordinate.format,
-        namespace=coordinate.namespace,
-        package=coordinate.package,
-        packageVersion=coordinate.version,
-    )
     try:
-        described: dict[str, Any] = client.describe_package_version(**params).get("packageVersion") or {}
+        described = client.describe_package_version(**at.params(packageVersion=version))
     except ClientError as error:
         if lacks_package(error):
             return None
         raise
-    return described
+    found: dict[str, Any] = described.get("packageVersion") or {}
+    return found
 
 
 # --------------------------------------------------------------------------- comparing
@@ -351,15 +308,7 @@ class Reader:
         self, repository: str, package: PackageRef, *, status: str | None = None
     ) -> list[ListedVersion]:
         """All versions of a package in a repository (optionally of one status), following every page."""
-        params = coordinates(
-            self.domain,
-            self.domain_owner,
-            repository,
-            format=package.format,
-            namespace=package.namespace,
-            package=package.package,
-            status=status,
-        )
+        params = package.at(self.domain, self.domain_owner, repository).params(status=status)
         found: list[ListedVersion] = []
         for _, page in self._pages("list_package_versions", params):
             for summary in page.get("versions") or []:

@@ -32,13 +32,11 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from promoter.events import Candidate
-from promoter.listed import Coordinate
+from promoter.listed import Coordinate, ListedVersion, PackageAt, listed_candidate
 from promoter.reader import (
     IDENTICAL,
     MISSING,
     compare,
-    coordinates,
     describe_version,
     error_line,
     read_versions,
@@ -105,45 +103,23 @@ def routes(ruleset: RuleSet, target: Coordinate) -> list[Rule]:
     """The rules whose filters accept the version, its state aside, in file order."""
     found = []
     for rule in ruleset.rules:
-        candidate = Candidate(
-            domain=rule.domain,
-            domain_owner=rule.domain_owner or "",
-            source_repository=rule.source_repository,
-            format=target.format,
-            namespace=target.namespace,
-            package=target.package,
-            version=target.version,
-            revision=None,
-            state=next(iter(rule.states)),
-        )
+        # Any state the rule accepts: a revoked version may already be Unlisted in its source.
+        state = next(iter(rule.states))
+        listed = ListedVersion(target.version, None, state)
+        candidate = listed_candidate(_in(target, rule, rule.source_repository), listed)
         if rule.rejection(candidate) in (None, STATE):
             found.append(rule)
     return found
 
 
-def _params(target: Coordinate, rule: Rule, repository: str) -> dict[str, Any]:
-    return coordinates(
-        rule.domain,
-        rule.domain_owner,
-        repository,
-        format=target.format,
-        namespace=target.namespace,
-        package=target.package,
-    )
+def _in(target: Coordinate, rule: Rule, repository: str) -> PackageAt:
+    return target.ref.at(rule.domain, rule.domain_owner, repository)
 
 
 def _held(client: Any, target: Coordinate, rule: Rule, destination: str) -> tuple[str | None, str] | None:
     """The version's (revision, status) in a destination, from ListPackageVersions (what the stack's role
     may read in destinations), or None when the destination lacks the package or the version."""
-    return read_versions(
-        client,
-        domain=rule.domain,
-        domain_owner=rule.domain_owner,
-        repository=destination,
-        format=target.format,
-        namespace=target.namespace,
-        package=target.package,
-    ).get(target.version)
+    return read_versions(client, _in(target, rule, destination)).get(target.version)
 
 
 def _error_line(error: BaseException) -> str:
@@ -160,7 +136,7 @@ def revoke(client: Any, ruleset: RuleSet, target: Coordinate, *, status: str) ->
         if key not in sources:
             try:
                 sources[key] = describe_version(
-                    client, rule.domain, rule.domain_owner, rule.source_repository, target
+                    client, _in(target, rule, rule.source_repository), target.version
                 )
             except (ClientError, BotoCoreError) as error:
                 sources[key] = _error_line(error)
@@ -213,7 +189,7 @@ def _revoke_one(  # noqa: PLR0917 - one destination's pieces
         )
     if current == status:
         return step(ALREADY, f"already {status}", revision=pinned, previous_status=current, status=current)
-    params = _params(target, rule, destination) | {
+    params = _in(target, rule, destination).params() | {
         "versions": [target.version],
         "versionRevisions": {target.version: pinned},
         "expectedStatus": current,

@@ -169,10 +169,10 @@ class FakeCodeArtifactClient:
             "ResponseMetadata": {"HTTPStatusCode": 200, "RetryAttempts": 0},
         }
 
-    def get_paginator(self, operation: str) -> Paginator:
+    def get_paginator(self, operation: str) -> Paginator[Any]:
         """botocore's own paginator over this fake's method, as a real client builds it."""
         assert operation == "list_package_versions", f"the benchmark's fake does not page {operation}"
-        return Paginator(self.list_package_versions, *_list_versions_paging())
+        return Paginator(getattr(self, operation), *_list_versions_paging())
 
     def list_package_versions(self, **kw: Any) -> dict[str, Any]:
         """One page: a source's catalogued versions, or what was copied into a destination so far."""

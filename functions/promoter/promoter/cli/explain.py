@@ -27,6 +27,7 @@ from promoter.events import (
     parse_event,
     parse_sqs_body,
 )
+from promoter.listed import PackageAt
 from promoter.outcomes import DEFERRED
 from promoter.planner import VersionFacts, plan
 from promoter.rules import AGE, DENIED, FREEZE, ORIGIN, RuleSet, origin_text, rejection_detail
@@ -83,15 +84,8 @@ def explain_events(args: argparse.Namespace, ruleset: RuleSet, out: TextIO, cloc
         try:
             if clients[0] is None:
                 clients[0] = codeartifact_client(args)
-            described = clients[0].describe_package_version(
-                domain=candidate.domain,
-                domainOwner=candidate.domain_owner,
-                repository=candidate.source_repository,
-                format=candidate.format,
-                package=candidate.package,
-                packageVersion=candidate.version,
-                **({"namespace": candidate.namespace} if candidate.namespace else {}),
-            )
+            at = PackageAt.of(candidate, candidate.source_repository)
+            described = clients[0].describe_package_version(**at.params(packageVersion=candidate.version))
         except (ClientError, BotoCoreError, CliError) as error:
             notes[key] = f"publish time unknown: {one_line(error)}"
             return published[key]

@@ -19,7 +19,7 @@ from promoter.cli.aws import codeartifact_client
 from promoter.cli.errors import EXIT_OK, one_line
 from promoter.cli.output import package_name
 from promoter.events import Candidate
-from promoter.listed import Coordinate
+from promoter.listed import Coordinate, ListedVersion, PackageAt, listed_candidate
 from promoter.origin_controls import read_controls, refusal
 from promoter.reader import IDENTICAL, MISSING, compare, describe_version
 from promoter.rules import DENIED, FREEZE, PRERELEASE, RANGE, STATE, Rule, RuleSet, rejection_detail
@@ -62,7 +62,7 @@ def explain_version(  # noqa: PLR0917 - the command's own pieces, as the other c
         if source not in sources:
             try:
                 sources[source] = describe_version(
-                    reader, rule.domain, rule.domain_owner, rule.source_repository, coordinate
+                    reader, _in(coordinate, rule, rule.source_repository), coordinate.version
                 )
             except (ClientError, BotoCoreError) as error:
                 sources[source] = one_line(error)
@@ -125,6 +125,10 @@ def explain_version(  # noqa: PLR0917 - the command's own pieces, as the other c
     return EXIT_OK
 
 
+def _in(coordinate: Coordinate, rule: Rule, repository: str) -> PackageAt:
+    return coordinate.ref.at(rule.domain, rule.domain_owner, repository)
+
+
 def _candidate(
     coordinate: Coordinate,
     rule: Rule,
@@ -135,19 +139,9 @@ def _candidate(
     origin_type: str | None = None,
 ) -> Candidate:
     """The version as one rule's source holds it (what the rule's filters read)."""
-    return Candidate(
-        domain=rule.domain,
-        domain_owner=rule.domain_owner or "",
-        source_repository=rule.source_repository,
-        format=coordinate.format,
-        namespace=coordinate.namespace,
-        package=coordinate.package,
-        version=coordinate.version,
-        revision=revision,
-        state=state,
-        published_time=published,
-        origin_type=origin_type,
-    )
+    listed = ListedVersion(coordinate.version, revision, state)
+    at = _in(coordinate, rule, rule.source_repository)
+    return listed_candidate(at, listed, published_time=published, origin_type=origin_type)
 
 
 def _destination_line(  # noqa: PLR0917 - the command's own pieces
@@ -156,7 +150,7 @@ def _destination_line(  # noqa: PLR0917 - the command's own pieces
     """What the destination holds of the version (reader.compare), and so what a copy would do,
     including a copy the destination's origin controls would refuse (NOT_ALLOWED)."""
     try:
-        held_version = describe_version(reader, rule.domain, rule.domain_owner, destination, coordinate)
+        held_version = describe_version(reader, _in(coordinate, rule, destination), coordinate.version)
     except (ClientError, BotoCoreError) as error:
         return f"cannot read {rule.domain}/{destination}: {one_line(error)}"
     held = {coordinate.version: held_version.get("revision")} if held_version is not None else {}
@@ -189,15 +183,7 @@ def _origin_checked(  # noqa: PLR0917 - the command's own pieces
     """``line`` (a copy that would be made), or "would be refused: ..." when the destination's origin controls
     (package or package group) would answer it NOT_ALLOWED (promoter.origin_controls); a note when they
     could not be read."""
-    controls = read_controls(
-        reader,
-        domain=rule.domain,
-        domain_owner=rule.domain_owner,
-        repository=destination,
-        format=coordinate.format,
-        namespace=coordinate.namespace,
-        package=coordinate.package,
-    )
+    controls = read_controls(reader, _in(coordinate, rule, destination))
     why = refusal(controls, origin, destination)
     if why is not None:
         return f"would be refused: {why} (origin {origin}; the copy would fail NOT_ALLOWED)"

@@ -4,21 +4,12 @@ stand in for the function's logger, metrics and outcome-event log."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Protocol, TextIO
+from typing import Any, TextIO
+
+from promoter.listed import PackageName
 
 
-class Named(Protocol):
-    """Anything that names a package: a candidate, a coordinate."""
-
-    @property
-    def format(self) -> str: ...
-    @property
-    def namespace(self) -> str | None: ...
-    @property
-    def package(self) -> str: ...
-
-
-def package_name(named: Named) -> str:
+def package_name(named: PackageName) -> str:
     """The package as its own ecosystem writes it (an npm scope with its ``@``)."""
     if not named.namespace:
         return named.package

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -146,6 +148,8 @@ def _rich_available() -> bool:
 
 
 def cmd_reconcile(args: argparse.Namespace, out: TextIO, err: TextIO, clock: Clock, client: Any) -> int:
+    """Copy what the rules accept and a destination lacks; exit 3 when a source or destination could not be
+    read, else 1 when a version failed (stopping at ``--time-limit`` is not an error)."""
     ruleset = load_rules(args.rules, args)
     deps = _dependencies(args, ruleset, clock, client)
     store = FileCursorStore(Path(args.cursor)) if args.cursor else None
@@ -161,82 +165,17 @@ def cmd_reconcile(args: argparse.Namespace, out: TextIO, err: TextIO, clock: Clo
         deps.reporter.events = OutcomeEventPublisher(
             bus, client_factory=lambda: session(args).client("events"), logger=WarningsTo(err)
         )
-    fancy = not args.quiet and err.isatty() and _rich_available()
-    console: list[Any] = []
-
-    def print_outcome(outcome: Outcome) -> None:
-        c = outcome.candidate
-        if c is None:
-            return
-        detail = ""
-        if outcome.status == FAILED:
-            detail = f"  ({outcome.error_code}: {outcome.error_message})"
-        elif outcome.status == DEFERRED and outcome.eligible_at:
-            detail = f"  (until {outcome.eligible_at.isoformat()})"
-        elif outcome.reason:
-            detail = f"  ({outcome.reason})"
-        destination = outcome.destination or "-"  # none for a version ignored as denied
-        line = (
-            f"{outcome.status:<15} {c.domain}/{c.source_repository} -> {destination}  {c.format} "
-            f"{package_name(c)} {c.version}{detail}"
-        )
-        if console:
-            console[0].print(line, markup=False, highlight=False, soft_wrap=True)
-        elif not args.quiet or outcome.status == FAILED:
-            print(line, file=out, flush=True)
-
-    if fancy:
-        from rich.console import Console  # noqa: PLC0415
-        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn  # noqa: PLC0415
-        from rich.progress import Progress as Bar  # noqa: PLC0415
-
-        bar = Bar(
-            TextColumn("reconcile"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("packages"),
-            TimeElapsedColumn(),
-            console=Console(file=err),
-            transient=True,
-        )
-        console.append(bar.console)
-        task = bar.add_task("reconcile", total=None)
-        progress = Progress(
-            on_total=lambda total: bar.update(task, total=total),
-            on_package=lambda done, total: bar.update(task, completed=done),
-            on_outcome=print_outcome,
-        )
-        with bar:
-            result = reconcile(
-                deps, progress=progress, list_client=list_client(args, client), start=start, fail_fast=False
-            )
+    run = functools.partial(
+        reconcile, deps, list_client=list_client(args, client), start=start, fail_fast=False
+    )
+    if not args.quiet and err.isatty() and _rich_available():
+        result = _with_progress_bar(run, err, lambda console: _outcome_printer(args, out, console))
     else:
-        result = reconcile(
-            deps,
-            progress=Progress(on_outcome=print_outcome),
-            list_client=list_client(args, client),
-            start=start,
-            fail_fast=False,
-        )
+        result = run(progress=Progress(on_outcome=_outcome_printer(args, out, None)))
     deps.reporter.flush()
     if store is not None:
         store.save(result.cursor)
-    rows = _summary_rows(result)
-    if out.isatty() and _rich_available():
-        from rich.console import Console  # noqa: PLC0415
-        from rich.table import Table  # noqa: PLC0415
-
-        table = Table(title="reconcile summary")
-        table.add_column("")
-        table.add_column("count", justify="right")
-        for name, value in rows:
-            table.add_row(name, value)
-        Console(file=out).print(table)
-    else:
-        width = max(len(name) for name, _ in rows)
-        print("summary:", file=out)
-        for name, value in rows:
-            print(f"  {name:<{width}}  {value:>8}", file=out)
+    _print_summary(_summary_rows(result), out)
     for line in result.errors:
         print(f"promoter: not read: {line}", file=err)
     if result.out_of_time:
@@ -255,3 +194,77 @@ def cmd_reconcile(args: argparse.Namespace, out: TextIO, err: TextIO, clock: Clo
             EXIT_FAILED,
         )
     return EXIT_OK
+
+
+def _outcome_printer(args: argparse.Namespace, out: TextIO, console: Any) -> Callable[[Outcome], None]:
+    """One line per outcome: above the progress bar (``console``), else on ``out`` (only failures with
+    ``--quiet``)."""
+
+    def print_outcome(outcome: Outcome) -> None:
+        c = outcome.candidate
+        if c is None:
+            return
+        detail = ""
+        if outcome.status == FAILED:
+            detail = f"  ({outcome.error_code}: {outcome.error_message})"
+        elif outcome.status == DEFERRED and outcome.eligible_at:
+            detail = f"  (until {outcome.eligible_at.isoformat()})"
+        elif outcome.reason:
+            detail = f"  ({outcome.reason})"
+        destination = outcome.destination or "-"  # none for a version ignored as denied
+        line = (
+            f"{outcome.status:<15} {c.domain}/{c.source_repository} -> {destination}  {c.format} "
+            f"{package_name(c)} {c.version}{detail}"
+        )
+        if console is not None:
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+        elif not args.quiet or outcome.status == FAILED:
+            print(line, file=out, flush=True)
+
+    return print_outcome
+
+
+def _with_progress_bar(
+    run: Callable[..., ReconcileResult], err: TextIO, printer: Callable[[Any], Callable[[Outcome], None]]
+) -> ReconcileResult:
+    """``run`` under a rich progress bar on stderr, the outcome lines printed above it."""
+    from rich.console import Console  # noqa: PLC0415
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn  # noqa: PLC0415
+    from rich.progress import Progress as Bar  # noqa: PLC0415
+
+    bar = Bar(
+        TextColumn("reconcile"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("packages"),
+        TimeElapsedColumn(),
+        console=Console(file=err),
+        transient=True,
+    )
+    task = bar.add_task("reconcile", total=None)
+    progress = Progress(
+        on_total=lambda total: bar.update(task, total=total),
+        on_package=lambda done, total: bar.update(task, completed=done),
+        on_outcome=printer(bar.console),
+    )
+    with bar:
+        return run(progress=progress)
+
+
+def _print_summary(rows: list[tuple[str, str]], out: TextIO) -> None:
+    """A table on a terminal with rich, else aligned plain lines."""
+    if out.isatty() and _rich_available():
+        from rich.console import Console  # noqa: PLC0415
+        from rich.table import Table  # noqa: PLC0415
+
+        table = Table(title="reconcile summary")
+        table.add_column("")
+        table.add_column("count", justify="right")
+        for name, value in rows:
+            table.add_row(name, value)
+        Console(file=out).print(table)
+        return
+    width = max(len(name) for name, _ in rows)
+    print("summary:", file=out)
+    for name, value in rows:
+        print(f"  {name:<{width}}  {value:>8}", file=out)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from promoter.copier import Copier
 from promoter.events import Candidate
+from promoter.listed import PackageAt
 from promoter.origin_controls import Controls, read_controls, refusal
 from promoter.outcomes import DEFERRED, FAILED, IGNORED, Outcome
 from promoter.planner import CopyRequest, Plan, plan
@@ -189,15 +190,7 @@ class Decider:
         key = (candidate.domain, destination, candidate.format, candidate.namespace, candidate.package)
         controls = self._controls.get(key)
         if controls is None:
-            controls = read_controls(
-                self.state.list_client,
-                domain=candidate.domain,
-                domain_owner=candidate.domain_owner,
-                repository=destination,
-                format=candidate.format,
-                namespace=candidate.namespace,
-                package=candidate.package,
-            )
+            controls = read_controls(self.state.list_client, PackageAt.of(candidate, destination))
             self._controls[key] = controls
         origin = listed.origins.get(candidate.version) or "UNKNOWN"
         why = refusal(controls, origin, destination)

@@ -54,6 +54,7 @@ class PackageLister:
 
     def list(self, source: Source, ref: PackageRef) -> ListedPackage:
         reader = self.state.reader(source.domain, source.owner)
+        at = ref.at(source.domain, source.owner, source.repository)
         include_rejected = self.state.include_rejected
         wanted: list[tuple[Candidate, tuple[str, ...]]] = []
         rejected: list[PlanItem] = []
@@ -66,15 +67,8 @@ class PackageLister:
                 raise
             listed_versions = []  # deleted since it was listed (or no version of that status)
         for listed in listed_versions:
-            candidate = listed_candidate(
-                source.domain,
-                source.owner,
-                source.repository,
-                ref,
-                listed,
-                origin=ORIGIN,
-                origin_type=listed.origin_type or UNKNOWN_ORIGIN,
-            )
+            origin_type = listed.origin_type or UNKNOWN_ORIGIN
+            candidate = listed_candidate(at, listed, origin=ORIGIN, origin_type=origin_type)
             destinations = tuple(
                 dict.fromkeys(
                     d

@@ -15,8 +15,8 @@ from itertools import chain
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
-from promoter.listed import ListQuery, PackagePage, PackageRef
-from promoter.reader import OutOfTime, coordinates, error_code, error_line, literal_prefix, not_found_resource
+from promoter.listed import ListQuery, PackagePage, PackageRef, coordinates
+from promoter.reader import OutOfTime, error_code, error_line, literal_prefix, not_found_resource
 from promoter.reconcile.cursor import Cursor
 from promoter.reconcile.results import ReconcileError
 from promoter.reconcile.state import RunState
