@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from promoter.cli import EXIT_ENVIRONMENT, EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
@@ -32,10 +35,21 @@ rules:
 """
 
 
-def run(argv: list[str]) -> tuple[int, str, str]:
+def run(
+    argv: list[str], *, client: Any = None, clock: Callable[[], datetime] | None = None
+) -> tuple[int, str, str]:
+    """``promoter ARGV`` in-process: (exit code, stdout, stderr)."""
     out, err = io.StringIO(), io.StringIO()
-    code = main(argv, stdout=out, stderr=err)
+    code = main(argv, stdout=out, stderr=err, client=client, clock=clock)
     return code, out.getvalue(), err.getvalue()
+
+
+def unreachable_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Credentials and a region, and an endpoint nothing listens on."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
 
 
 @pytest.fixture
@@ -242,10 +256,7 @@ def test_plan_without_credentials_is_one_line(
 def test_plan_with_an_unreachable_endpoint_is_one_line(
     rules_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    unreachable_endpoint(monkeypatch)
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     code, _, err = run(["plan", "--rules", str(rules_file)])
     assert code == EXIT_ENVIRONMENT
@@ -315,10 +326,7 @@ def test_an_unreachable_endpoint_fails_within_seconds(
     # Given an endpoint nothing listens on and the CLI's default timeouts and attempts
     import time  # noqa: PLC0415
 
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    unreachable_endpoint(monkeypatch)
     monkeypatch.delenv("AWS_MAX_ATTEMPTS", raising=False)
     started = time.monotonic()
     code, _, err = run(["plan", "--rules", str(rules_file)])

@@ -16,6 +16,7 @@ from promoter.rules import RulesError, StackScope, load_rules_text
 from promoter.versions import compile_range
 
 from .fake_codeartifact import FakeCodeArtifact, client_error
+from .test_cli import run as run_cli
 
 RULES = """# the team's rules
 rules:
@@ -38,9 +39,7 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
 def run(argv: list[str], client: Any) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(argv, stdout=out, stderr=err, client=client, clock=lambda: NOW)
-    return code, out.getvalue(), err.getvalue()
+    return run_cli(argv, client=client, clock=lambda: NOW)
 
 
 @pytest.fixture
@@ -106,19 +105,8 @@ def test_archived_status_and_already_revoked(rules_file: Path) -> None:
     published(fake, "staging")
     published(fake, "release", status="Archived")
     published(fake, "mirror", status="Unlisted")
-    code, out, _ = run(
-        [
-            "revoke",
-            "--rules",
-            str(rules_file),
-            "npm/acme/widgets@1.2.3",
-            "--reason",
-            "x",
-            "--status",
-            "Archived",
-        ],
-        fake,
-    )
+    argv = ["revoke", "--rules", str(rules_file), "npm/acme/widgets@1.2.3", "--reason", "x"]
+    code, out, _ = run([*argv, "--status", "Archived"], fake)
     assert code == EXIT_OK, out
     assert "release: already" in out
     mirror = fake.get("acme", "mirror", "npm", "widgets", "1.2.3", "acme")
@@ -210,19 +198,8 @@ def test_usage_errors(rules_file: Path) -> None:
     )
     assert code == EXIT_USAGE
     assert "--reason" in err
-    code, _, err = run(
-        [
-            "revoke",
-            "--rules",
-            str(rules_file),
-            "npm/acme/widgets@1.2.3",
-            "--reason",
-            "x",
-            "--status",
-            "Disposed",
-        ],
-        fake,
-    )
+    argv = ["revoke", "--rules", str(rules_file), "npm/acme/widgets@1.2.3", "--reason", "x"]
+    code, _, err = run([*argv, "--status", "Disposed"], fake)
     assert code == EXIT_USAGE
     only_npm = rules_file.parent / "npm.yaml"
     only_npm.write_text(RULES.split("  - name: release-to-public", maxsplit=1)[0])

@@ -192,14 +192,10 @@ class CatchUp:
             return None
 
 
-def _outcome(
-    status: str,
-    request: CopyRequest,
-    item: PlannedVersion,
-    code: str | None = None,
-    message: str | None = None,
-) -> Outcome:
-    """The outcome of a version of the call that catch-up settles without copying it."""
+def _outcome(status: str, request: CopyRequest, item: PlannedVersion, *error: str) -> Outcome:
+    """The outcome of a version of the call that catch-up settles without copying it (``error``: the code
+    and message the copy would have answered)."""
+    code, message = error if error else (None, None)
     return Outcome(
         status,
         item.candidate,

@@ -149,15 +149,8 @@ class PackageAt:
 
     def params(self, **extra: str | None) -> dict[str, Any]:
         """The request parameters naming the package (and ``extra`` ones, such as ``packageVersion``)."""
-        return coordinates(
-            self.domain,
-            self.domain_owner,
-            self.repository,
-            format=self.format,
-            namespace=self.namespace,
-            package=self.package,
-            **extra,
-        )
+        named = {"format": self.format, "namespace": self.namespace, "package": self.package} | extra
+        return coordinates(self.domain, self.domain_owner, self.repository, **named)
 
 
 Listed = dict[str, tuple[str | None, str]]

@@ -122,6 +122,15 @@ def _held(client: Any, target: Coordinate, rule: Rule, destination: str) -> tupl
     return read_versions(client, _in(target, rule, destination)).get(target.version)
 
 
+def _in_source(client: Any, target: Coordinate, rule: Rule) -> dict[str, Any] | str | None:
+    """The version as the rule's source describes it (its revision is the pinned one), None when the source
+    lacks it, or the error line when the source cannot be read."""
+    try:
+        return describe_version(client, _in(target, rule, rule.source_repository), target.version)
+    except (ClientError, BotoCoreError) as error:
+        return _error_line(error)
+
+
 def _error_line(error: BaseException) -> str:
     return ": ".join(error_line(error))
 
@@ -134,12 +143,7 @@ def revoke(client: Any, ruleset: RuleSet, target: Coordinate, *, status: str) ->
     for rule in routes(ruleset, target):
         key = (rule.domain, rule.domain_owner, rule.source_repository)
         if key not in sources:
-            try:
-                sources[key] = describe_version(
-                    client, _in(target, rule, rule.source_repository), target.version
-                )
-            except (ClientError, BotoCoreError) as error:
-                sources[key] = _error_line(error)
+            sources[key] = _in_source(client, target, rule)
         source = sources[key]
         for destination in rule.destination_repositories:
             where = (rule.domain, rule.domain_owner, destination)

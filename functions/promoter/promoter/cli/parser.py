@@ -41,33 +41,43 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", metavar="FILE", help="a rules file, or ssm:PARAMETER_NAME")
     aws_options(check)
 
-    rules_help = "a rules file, or ssm:PARAMETER_NAME (read as the function reads it)"
+    def rules_option(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--rules",
+            required=True,
+            metavar="FILE",
+            help="a rules file, or ssm:PARAMETER_NAME (read as the function reads it)",
+        )
+
+    def at_option(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--at", type=parse_time, metavar="TIME", help="evaluate release ages at TIME")
+
     explain = commands.add_parser(
         "explain", help="why a version is (not) promoted: each rule's answer, and the copies it would make"
     )
-    explain.add_argument("--rules", required=True, metavar="FILE", help=rules_help)
+    rules_option(explain)
     explain.add_argument(
         "event",
         metavar="VERSION|EVENT.json",
         help="FORMAT/[NAMESPACE/]PACKAGE@VERSION (read from each rule's source), or an EventBridge event "
         "file, or an SQS batch of them",
     )
-    explain.add_argument("--at", type=parse_time, metavar="TIME", help="evaluate release ages at TIME")
+    at_option(explain)
     aws_options(explain)
 
     plan_parser = commands.add_parser("plan", help="dry run of reconcile: what would be copied, and why not")
-    plan_parser.add_argument("--rules", required=True, metavar="FILE", help=rules_help)
+    rules_option(plan_parser)
     plan_parser.add_argument("--json", action="store_true", help="one JSON array of plan items")
     plan_parser.add_argument(
         "--all",
         action="store_true",
         help="also list versions already present and those rejected by range, prerelease, exclude or state",
     )
-    plan_parser.add_argument("--at", type=parse_time, metavar="TIME", help="evaluate release ages at TIME")
+    at_option(plan_parser)
     aws_options(plan_parser)
 
     run = commands.add_parser("reconcile", help="copy what the rules accept and a destination lacks")
-    run.add_argument("--rules", required=True, metavar="FILE", help=rules_help)
+    rules_option(run)
     run.add_argument("--quiet", action="store_true", help="no progress, only failures and the summary")
     run.add_argument(
         "--cursor",
@@ -87,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="take a promoted version back: set its status in every destination the rules send it to, "
         "and record it in denyVersions",
     )
-    revoke_parser.add_argument("--rules", required=True, metavar="FILE", help=rules_help)
+    rules_option(revoke_parser)
     revoke_parser.add_argument("version", metavar="FORMAT/[NAMESPACE/]PACKAGE@VERSION")
     revoke_parser.add_argument("--reason", required=True, help="why (kept in the denyVersions entry)")
     revoke_parser.add_argument(

@@ -11,58 +11,29 @@ Read in the order the data flows: ``walk`` (sources and their packages, from a `
 what a run decided and did.
 """
 
-from promoter.reconcile.cursor import RESET, Cursor, CursorStore, FileCursorStore, SsmCursorStore
-from promoter.reconcile.reconciler import DEFAULT_CONCURRENCY, DEFAULT_RESERVE_SECONDS, Reconciler, reconcile
+from promoter.reconcile.cursor import Cursor, CursorStore, FileCursorStore, SsmCursorStore
+from promoter.reconcile.reconciler import DEFAULT_RESERVE_SECONDS, reconcile
 from promoter.reconcile.results import (
-    ALREADY_EXISTS,
-    ALREADY_PRESENT,
-    CONFLICT,
     COPY,
     FAILING_CODES,
     JSON_KEYS,
-    MISSING_CODE,
-    NOT_ALLOWED,
-    ORIGIN,
-    OVERWRITE,
-    PLAN_FAILED,
     PRESENT,
     SKIP,
-    UNREADABLE,
     PlanItem,
     Progress,
     ReconcileError,
     ReconcileResult,
 )
-from promoter.reconcile.scheduled import (
-    ENV_CURSOR_PARAMETER,
-    LIST_ATTEMPTS,
-    METRIC_ERRORS,
-    cursor_store,
-    handle_scheduled,
-    run,
-)
+from promoter.reconcile.scheduled import METRIC_ERRORS, handle_scheduled, run
 
 __all__ = [
-    "ALREADY_EXISTS",
-    "ALREADY_PRESENT",
-    "CONFLICT",
     "COPY",
-    "DEFAULT_CONCURRENCY",
     "DEFAULT_RESERVE_SECONDS",
-    "ENV_CURSOR_PARAMETER",
     "FAILING_CODES",
     "JSON_KEYS",
-    "LIST_ATTEMPTS",
     "METRIC_ERRORS",
-    "MISSING_CODE",
-    "NOT_ALLOWED",
-    "ORIGIN",
-    "OVERWRITE",
-    "PLAN_FAILED",
     "PRESENT",
-    "RESET",
     "SKIP",
-    "UNREADABLE",
     "Cursor",
     "CursorStore",
     "FileCursorStore",
@@ -70,9 +41,7 @@ __all__ = [
     "Progress",
     "ReconcileError",
     "ReconcileResult",
-    "Reconciler",
     "SsmCursorStore",
-    "cursor_store",
     "handle_scheduled",
     "reconcile",
     "run",
