@@ -148,7 +148,7 @@ def explain_events(args: argparse.Namespace, ruleset: RuleSet, out: TextIO, cloc
             print("  copy requests:", file=out)
             for request in decided.requests:
                 print(f"    {_copy_call(request)}", file=out)
-                used = decided.exceptions.get((candidate[:7], request.destination_repository))
+                used = decided.exceptions.get((candidate.version_key, request.destination_repository))
                 if used is not None:
                     print(
                         f"      exception {used.name} ({used.reason}, expires {used.expires.isoformat()})",
