@@ -39,9 +39,8 @@ _OPERATIONS = {
     "list_package_versions": "ListPackageVersions",
     "list_allowed_repositories_for_group": "ListAllowedRepositoriesForGroup",
 }
-_GLOB_CHARS = frozenset("*?[")
-
-
+GLOB_CHARS = frozenset("*?[")
+"""The characters that make a package or namespace glob more than a literal name."""
 _EVERY_PACKAGE = ListQuery()
 
 
@@ -82,7 +81,8 @@ def not_found_resource(error: BaseException) -> str | None:
 
 
 def lacks_package(error: BaseException) -> bool:
-    """The repository answered that it lacks the package or version (the repository itself exists)."""
+    """The repository answered that it lacks the package or version (the repository itself exists); an
+    answer that does not say what it lacks is read so too, as a missing repository or domain says so."""
     return not_found_resource(error) in ("package", "package-version", "")
 
 
@@ -220,7 +220,7 @@ def compare(held: Mapping[str, str | None], version: str, pinned: str | None) ->
 def literal_prefix(glob: str) -> str:
     """The part of a glob before its first wildcard: what ListPackages' packagePrefix can filter on."""
     for index, char in enumerate(glob):
-        if char in _GLOB_CHARS:
+        if char in GLOB_CHARS:
             return glob[:index]
     return glob
 

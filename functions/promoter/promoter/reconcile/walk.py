@@ -16,13 +16,12 @@ from itertools import chain
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
 from promoter.listed import ListQuery, PackagePage, PackageRef, coordinates
-from promoter.reader import OutOfTime, error_code, error_line, literal_prefix, not_found_resource
+from promoter.reader import GLOB_CHARS, OutOfTime, error_code, error_line, literal_prefix, not_found_resource
 from promoter.reconcile.cursor import Cursor
 from promoter.reconcile.results import ReconcileError
 from promoter.reconcile.state import RunState
 from promoter.rules import Rule, listing_status
 
-_GLOB_CHARS = frozenset("*?[")
 _FOLDED_FORMATS = frozenset({"pypi", "nuget", "swift"})
 """Formats whose names the rules compare folded (PEP 503, case): a literal prefix is not safe for them."""
 RUN_WIDE = (NoCredentialsError, NoRegionError)
@@ -106,7 +105,7 @@ def list_queries(
         names = {value for group in namespaces if group for value in group}
         if len(names) == 1:
             (only,) = names
-            if only and not (_GLOB_CHARS & set(only)):
+            if only and not (GLOB_CHARS & set(only)):
                 namespace = only
 
     prefix: str | None = None
