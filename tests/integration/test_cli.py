@@ -13,6 +13,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
@@ -64,6 +65,18 @@ def rules_file(tmp_path: Path) -> Path:
     return path
 
 
+def copy_by_hand(env: AwsEnv, fmt: str, package: str, **versions: Any) -> None:
+    """A copy from staging to release made outside the promoter (``versions=`` or ``versionRevisions=``)."""
+    env.client("codeartifact").copy_package_versions(
+        domain=DOMAIN,
+        sourceRepository="staging",
+        destinationRepository="release",
+        format=fmt,
+        package=package,
+        **versions,
+    )
+
+
 def seed(env: AwsEnv, package: str, *versions: str) -> dict[str, str]:
     return {
         v: env.control.seed_package_version(DOMAIN, "staging", "npm", package, v)["revision"]
@@ -74,14 +87,7 @@ def seed(env: AwsEnv, package: str, *versions: str) -> dict[str, str]:
 def test_plan_json_then_reconcile_then_nothing_left(env: AwsEnv, rules_file: Path) -> None:
     # Given two packages in staging, one version already promoted
     revisions = seed(env, "left-pad", "1.0.0", "1.1.0") | {"r2.0.0": seed(env, "right-pad", "2.0.0")["2.0.0"]}
-    env.client("codeartifact").copy_package_versions(
-        domain=DOMAIN,
-        sourceRepository="staging",
-        destinationRepository="release",
-        format="npm",
-        package="left-pad",
-        versions=["1.0.0"],
-    )
+    copy_by_hand(env, "npm", "left-pad", versions=["1.0.0"])
 
     # When an operator runs plan --json (the console script, over HTTP)
     planned = run_subprocess(env, "plan", "--rules", str(rules_file), "--json")
@@ -158,14 +164,7 @@ def test_reconcile_exits_1_when_a_version_fails(env: AwsEnv, rules_file: Path) -
 def test_a_conflict_is_a_skip_in_plan_and_a_failure_in_reconcile(env: AwsEnv, rules_file: Path) -> None:
     # Given release holds another build of left-pad 1.0.0 (staging's changed after the copy)
     old = seed(env, "left-pad", "1.0.0")["1.0.0"]
-    env.client("codeartifact").copy_package_versions(
-        domain=DOMAIN,
-        sourceRepository="staging",
-        destinationRepository="release",
-        format="npm",
-        package="left-pad",
-        versions=["1.0.0"],
-    )
+    copy_by_hand(env, "npm", "left-pad", versions=["1.0.0"])
     env.control.seed_package_version(DOMAIN, "staging", "npm", "left-pad", "1.0.0", assets={"x": b"new"})
 
     # When an operator plans: a skip that says why, and exit 1 as reconcile (the copy would fail)
@@ -380,14 +379,7 @@ def test_explain_an_accepted_version_reads_the_destination(env: AwsEnv, why_rule
     ) in out
 
     # When release holds the same build: already present
-    env.client("codeartifact").copy_package_versions(
-        domain=DOMAIN,
-        sourceRepository="staging",
-        destinationRepository="release",
-        format="pypi",
-        package="requests",
-        versionRevisions={"1.5.0": revision},
-    )
+    copy_by_hand(env, "pypi", "requests", versionRevisions={"1.5.0": revision})
     code, out, _ = run("explain", "--rules", str(why_rules), "pypi/requests@1.5.0")
     assert f"  rule pypi-1x: accepted -> release: already present (revision {revision})" in out
 
@@ -436,14 +428,7 @@ def test_plan_all_lists_rejected_versions_with_reason_codes(env: AwsEnv, tmp_pat
     seed(env, "left-pad", "1.0.0", "2.0.0", "1.1.0-beta.1")
     seed(env, "secret-internal", "1.0.0")
     env.control.seed_package_version(DOMAIN, "staging", "npm", "left-pad", "1.2.0", status="Unfinished")
-    env.client("codeartifact").copy_package_versions(
-        domain=DOMAIN,
-        sourceRepository="staging",
-        destinationRepository="release",
-        format="npm",
-        package="left-pad",
-        versions=["1.0.0"],
-    )
+    copy_by_hand(env, "npm", "left-pad", versions=["1.0.0"])
 
     # When an operator runs plan --all --json
     code, out, err = run("plan", "--rules", str(path), "--all", "--json")

@@ -19,6 +19,8 @@ from promoter.reconcile import COPY, PRESENT, SKIP, Progress, ReconcileError, re
 from promoter.report import MemoryMetrics, Reporter
 from promoter.rules import RuleSet, build_ruleset
 
+from .test_cli import copy_by_hand
+
 DOMAIN = "acme"
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -250,14 +252,7 @@ def test_plan_lists_exactly_what_reconcile_copies_and_nothing_after(env: AwsEnv)
         env.control.seed_package_version(DOMAIN, "staging", "pypi", "requests-lite", version)
     env.control.seed_package_version(DOMAIN, "staging", "pypi", "requests-lite", "2.0.0rc1")
     env.control.seed_package_version(DOMAIN, "staging", "npm", "only-npm", "0.1.0")
-    env.client("codeartifact").copy_package_versions(
-        domain=DOMAIN,
-        sourceRepository="staging",
-        destinationRepository="release",
-        format="pypi",
-        package="requests-lite",
-        versions=["1.0.0"],
-    )
+    copy_by_hand(env, "pypi", "requests-lite", versions=["1.0.0"])
     ruleset = rules()
 
     # When plan runs, then reconcile

@@ -15,12 +15,14 @@ from typing import Any
 import pytest
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
 from promoter.cli import EXIT_ENVIRONMENT, EXIT_OK, main
-from promoter.listing import PackageRef
+from promoter.listed import PackageRef
 from promoter.outcomes import PROMOTED
 from promoter.pipeline import Dependencies
 from promoter.reconcile import METRIC_ERRORS, Cursor, SsmCursorStore, run
 from promoter.report import MemoryMetrics, Reporter
 from promoter.rules import RuleSet, build_ruleset
+
+from .test_cli import copy_by_hand
 
 DOMAIN = "acme"
 PARAMETER = "/codeartifact-promoter/test/reconcile-cursor"
@@ -109,14 +111,7 @@ def test_one_missing_version_is_promoted_in_a_run_too_short_to_list_the_release(
     for i in range(300):
         env.control.seed_package_version(DOMAIN, "release", "npm", f"cached-{i:03d}", "1.0.0")
     old = env.control.seed_package_version(DOMAIN, "staging", "npm", "app", "1.0.0")["revision"]
-    env.client("codeartifact").copy_package_versions(
-        domain=DOMAIN,
-        sourceRepository="staging",
-        destinationRepository="release",
-        format="npm",
-        package="app",
-        versionRevisions={"1.0.0": old},
-    )
+    copy_by_hand(env, "npm", "app", versionRevisions={"1.0.0": old})
     new = env.control.seed_package_version(DOMAIN, "staging", "npm", "app", "1.1.0")["revision"]
     deps, calls = deps_for(env, rules(), budget=5)
 

@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
-from promoter.listing import Lister, ListQuery, PackageRef
+from promoter.listed import ListQuery, PackageRef
 from promoter.outcomes import FAILED, PROMOTED
 from promoter.pipeline import Dependencies
+from promoter.reader import Reader
 from promoter.reconcile import COPY, PRESENT, SKIP, reconcile
 from promoter.report import MemoryMetrics, Reporter
 from promoter.rules import RuleSet, build_ruleset
@@ -166,7 +167,7 @@ def test_every_page_is_read(env: AwsEnv) -> None:
     for index in range(5):
         for minor in range(5):
             seed(env, f"pkg-{index}", f"1.{minor}.0")
-    lister = Lister(env.client("codeartifact"), DOMAIN, page_size=2)
+    lister = Reader(env.client("codeartifact"), DOMAIN, page_size=2)
 
     packages = sorted(lister.packages("staging", [ListQuery(format="npm")]))
     versions = lister.versions("staging", PackageRef("npm", None, "pkg-0"), status="Published")

@@ -271,7 +271,9 @@ def test_memory(report: Report) -> None:
 
 def test_reconcile(report: Report) -> None:
     pytest.importorskip("promoter_dev.reconcile_bench", reason="the reconcile figure is not there yet")
-    if not (template.FUNCTION_DIR / "promoter" / "reconcile.py").exists():
+    if not any(
+        (template.FUNCTION_DIR / "promoter" / name).exists() for name in ("reconcile", "reconcile.py")
+    ):
         pytest.skip("this copy of the function has no reconcile")
     # Given a source of 10 versions per package of which 10% are missing from the destination
     r = figures.reconcile(SCALE, SETTINGS)
@@ -485,7 +487,9 @@ def test_scale(report: Report) -> None:
 
 
 def test_reconcile_at_scale(report: Report) -> None:
-    if not (template.FUNCTION_DIR / "promoter" / "reconcile.py").exists():
+    if not any(
+        (template.FUNCTION_DIR / "promoter" / name).exists() for name in ("reconcile", "reconcile.py")
+    ):
         pytest.skip("this copy of the function has no reconcile")
     packages, versions, timeout = SCALE.reconcile_scale
     rate = float(SETTINGS.environment.get("PROMOTER_COPY_RATE") or 2.5)

@@ -12,12 +12,16 @@ neither map instead, as the local CodeArtifact's variant of the same name does.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import botocore.session
 from botocore.exceptions import ClientError
+from botocore.model import ServiceModel
+from botocore.paginate import Paginator, PaginatorModel
 
 COPYABLE = {"Published", "Unlisted", "Archived"}
 DOCUMENTED = "documented"
@@ -34,6 +38,19 @@ def client_error(
         "ResponseMetadata": {"HTTPStatusCode": status},
     }
     return ClientError(response, operation)
+
+
+@functools.cache
+def _paging_models() -> tuple[ServiceModel, PaginatorModel]:
+    session = botocore.session.get_session()
+    return session.get_service_model("codeartifact"), session.get_paginator_model("codeartifact")
+
+
+def paginator(client: Any, operation: str) -> Paginator[Any]:
+    """botocore's own paginator over a fake's method, as a real client's ``get_paginator`` builds it."""
+    service, paging = _paging_models()
+    name = next(op for op in service.operation_names if botocore.xform_name(op) == operation)
+    return Paginator(getattr(client, operation), paging.get_paginator(name), service.operation_model(name))
 
 
 @dataclass
@@ -198,6 +215,9 @@ class FakeCodeArtifact:
                 stored.status = kwargs["targetStatus"]
                 successful[version] = {"revision": stored.revision, "status": stored.status}
         return {"successfulVersions": successful, "failedVersions": failed}
+
+    def get_paginator(self, operation: str) -> Paginator[Any]:
+        return paginator(self, operation)
 
     def list_package_versions(self, **kwargs: Any) -> dict[str, Any]:
         """One page holds everything (the promoter follows nextToken; paging is tested against moto)."""

@@ -139,63 +139,29 @@ def test_no_call_is_made_for_siblings_alone(fake: FakeCodeArtifact, make_deps: M
 
 # ----------------------------------------------------------------------------- siblings that are not joined
 
-ONES_AND_AGED = """
-rules:
-  - name: ones
-    domain: acme
-    sourceRepository: staging
-    destinationRepositories: [release]
-    formats: [npm]
-    versions: "^1"
-  - name: aged
-    domain: acme
-    sourceRepository: staging
-    destinationRepositories: [release]
-    minimumReleaseAge: 3d
-"""
 
-ONES_ONLY = """
-rules:
-  - name: ones
-    domain: acme
-    sourceRepository: staging
-    destinationRepositories: [release]
-    formats: [npm]
-    versions: "^1"
-"""
+def rule(name: str, *lines: str, destination: str = "release") -> str:
+    """One rule of acme/staging in YAML, with ``lines`` (its filters and options) added."""
+    head = f"  - name: {name}\n    domain: acme\n    sourceRepository: staging\n"
+    return (
+        head + f"    destinationRepositories: [{destination}]\n" + "".join(f"    {line}\n" for line in lines)
+    )
 
-ONES_AND_EXCLUDED = """
-rules:
-  - name: ones
-    domain: acme
-    sourceRepository: staging
-    destinationRepositories: [release]
-    packages: [widgets]
-    formats: [npm]
-    versions: "<2"
-  - name: all-but-widgets
-    domain: acme
-    sourceRepository: staging
-    destinationRepositories: [release]
-    excludePackages: [widgets]
-"""
 
-ONES_AND_TWOS_WITH_OVERWRITE = """
-rules:
-  - name: ones
-    domain: acme
-    sourceRepository: staging
-    destinationRepositories: [release]
-    formats: [npm]
-    versions: "^1"
-  - name: twos-overwrite
-    domain: acme
-    sourceRepository: staging
-    destinationRepositories: [release]
-    formats: [npm]
-    versions: "^2"
-    allowOverwrite: true
-"""
+def rules_text(*items: str) -> str:
+    return "\nrules:\n" + "".join(items)
+
+
+ONES = rule("ones", "formats: [npm]", 'versions: "^1"')
+ONES_AND_AGED = rules_text(ONES, rule("aged", "minimumReleaseAge: 3d"))
+ONES_ONLY = rules_text(ONES)
+ONES_AND_EXCLUDED = rules_text(
+    rule("ones", "packages: [widgets]", "formats: [npm]", 'versions: "<2"'),
+    rule("all-but-widgets", "excludePackages: [widgets]"),
+)
+ONES_AND_TWOS_WITH_OVERWRITE = rules_text(
+    ONES, rule("twos-overwrite", "formats: [npm]", 'versions: "^2"', "allowOverwrite: true")
+)
 
 
 @pytest.mark.parametrize(
@@ -237,14 +203,7 @@ def test_a_sibling_in_a_state_the_rule_does_not_accept_is_not_joined(
     assert source_listing["status"] == "Published"
 
 
-BASIC_WITH_STATES = """
-rules:
-  - name: to-release
-    domain: acme
-    sourceRepository: staging
-    destinationRepositories: [release]
-    states: [Published, Archived]
-"""
+BASIC_WITH_STATES = rules_text(rule("to-release", "states: [Published, Archived]"))
 
 
 def test_with_several_accepted_states_the_planner_filters_the_siblings_state(
@@ -262,21 +221,7 @@ def test_with_several_accepted_states_the_planner_filters_the_siblings_state(
     assert "status" not in source_listing
 
 
-TWO_DESTINATIONS = """
-rules:
-  - name: ones
-    domain: acme
-    sourceRepository: staging
-    destinationRepositories: [release]
-    formats: [npm]
-    versions: "^1"
-  - name: twos
-    domain: acme
-    sourceRepository: staging
-    destinationRepositories: [archive]
-    formats: [npm]
-    versions: "^2"
-"""
+TWO_DESTINATIONS = rules_text(ONES, rule("twos", "formats: [npm]", 'versions: "^2"', destination="archive"))
 
 
 def test_a_sibling_for_a_destination_without_a_call_in_this_batch_is_not_copied(

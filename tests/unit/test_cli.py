@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from promoter.cli import EXIT_ENVIRONMENT, EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
@@ -32,10 +35,21 @@ rules:
 """
 
 
-def run(argv: list[str]) -> tuple[int, str, str]:
+def run(
+    argv: list[str], *, client: Any = None, clock: Callable[[], datetime] | None = None
+) -> tuple[int, str, str]:
+    """``promoter ARGV`` in-process: (exit code, stdout, stderr)."""
     out, err = io.StringIO(), io.StringIO()
-    code = main(argv, stdout=out, stderr=err)
+    code = main(argv, stdout=out, stderr=err, client=client, clock=clock)
     return code, out.getvalue(), err.getvalue()
+
+
+def unreachable_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Credentials and a region, and an endpoint nothing listens on."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
 
 
 @pytest.fixture
@@ -242,10 +256,7 @@ def test_plan_without_credentials_is_one_line(
 def test_plan_with_an_unreachable_endpoint_is_one_line(
     rules_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    unreachable_endpoint(monkeypatch)
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     code, _, err = run(["plan", "--rules", str(rules_file)])
     assert code == EXIT_ENVIRONMENT
@@ -315,10 +326,7 @@ def test_an_unreachable_endpoint_fails_within_seconds(
     # Given an endpoint nothing listens on and the CLI's default timeouts and attempts
     import time  # noqa: PLC0415
 
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    unreachable_endpoint(monkeypatch)
     monkeypatch.delenv("AWS_MAX_ATTEMPTS", raising=False)
     started = time.monotonic()
     code, _, err = run(["plan", "--rules", str(rules_file)])
@@ -330,16 +338,16 @@ def test_an_unreachable_endpoint_fails_within_seconds(
 
 
 def test_the_cli_defaults_are_short_timeouts_and_few_attempts(monkeypatch: pytest.MonkeyPatch) -> None:
-    from promoter import cli  # noqa: PLC0415
+    from promoter.cli import aws  # noqa: PLC0415
 
     for name in ("AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE", "PROMOTER_CONNECT_TIMEOUT", "PROMOTER_READ_TIMEOUT"):
         monkeypatch.delenv(name, raising=False)
-    config = cli._config()
+    config = aws.config()
     assert (config.connect_timeout, config.read_timeout) == (2.0, 30.0)
     assert config.retries == {"mode": "standard", "max_attempts": 3}
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "8")
     monkeypatch.setenv("PROMOTER_CONNECT_TIMEOUT", "5")
-    config = cli._config()
+    config = aws.config()
     assert (config.connect_timeout, config.retries["max_attempts"]) == (5.0, 8)
 
 
@@ -375,15 +383,15 @@ def test_on_a_terminal_stderr_shows_the_call_in_flight_then_clears_it() -> None:
     # Given a CodeArtifact client whose calls answer from a stub, watched for a terminal
     import boto3  # noqa: PLC0415
     from botocore.stub import Stubber  # noqa: PLC0415
-    from promoter.cli import _Waiting  # noqa: PLC0415
+    from promoter.cli.aws import Waiting  # noqa: PLC0415
 
     client = boto3.client(
         "codeartifact", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
     )
     terminal = _Terminal()
-    _Waiting(terminal).attach(client)
+    Waiting(terminal).attach(client)
     plain = io.StringIO()
-    _Waiting(plain).attach(client)  # not a terminal: never written to
+    Waiting(plain).attach(client)  # not a terminal: never written to
     with Stubber(client) as stub:
         stub.add_response("describe_domain", {"domain": {"name": "acme"}}, {"domain": "acme"})
         # When a call is made

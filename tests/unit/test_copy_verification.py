@@ -27,7 +27,7 @@ from promoter.planner import CopyRequest, plan
 from promoter.report import Reporter
 
 from .conftest import NOW, FakeClock, RecordingLogger, candidate, event, rules, sqs_record
-from .fake_codeartifact import FakeCodeArtifact, client_error
+from .fake_codeartifact import FakeCodeArtifact, client_error, paginator
 
 PINNED = "rev-pinned"
 
@@ -58,6 +58,9 @@ class Answering:
 
     def list_package_versions(self, **kwargs: Any) -> Any:
         return self.fake.list_package_versions(**kwargs)
+
+    def get_paginator(self, operation: str) -> Any:
+        return paginator(self, operation)
 
     def describe_package_version(self, **kwargs: Any) -> Any:
         return self.fake.describe_package_version(**kwargs)
@@ -276,6 +279,9 @@ class StuckPackage:
     def list_package_versions(self, **kwargs: Any) -> Any:
         self._maybe_fail(kwargs)
         return self.fake.list_package_versions(**kwargs)
+
+    def get_paginator(self, operation: str) -> Any:
+        return paginator(self, operation)
 
     def describe_package_version(self, **kwargs: Any) -> Any:
         self._maybe_fail(kwargs)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from promoter.listed import PackageAt
 from promoter.origin_controls import Controls, GroupRestriction, not_allowed_note, read_controls, refusal
 
 
@@ -97,15 +98,7 @@ class Groups:
 
 def test_inherit_is_resolved_up_the_tree_and_a_failed_read_is_named() -> None:
     fake = Groups()
-    read = read_controls(
-        fake,
-        domain="acme",
-        domain_owner=None,
-        repository="release",
-        format="npm",
-        namespace=None,
-        package="ui",
-    )
+    read = read_controls(fake, PackageAt("acme", None, "release", "npm", None, "ui"))
     assert read.package is None
     assert read.errors == ("DescribePackage: AccessDeniedException",)
     assert read.group_restrictions["PUBLISH"] == GroupRestriction("BLOCK", "/*")

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from promoter.copier import RetryPolicy
-from promoter.listing import PackageRef
+from promoter.listed import PackageRef
 from promoter.outcomes import FAILED, PROMOTED
 from promoter.pipeline import Dependencies
 from promoter.reconcile import (

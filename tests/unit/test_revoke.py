@@ -15,7 +15,8 @@ from promoter.revoke import add_deny_entry, exact_range
 from promoter.rules import RulesError, StackScope, load_rules_text
 from promoter.versions import compile_range
 
-from .fake_codeartifact import FakeCodeArtifact
+from .fake_codeartifact import FakeCodeArtifact, client_error
+from .test_cli import run as run_cli
 
 RULES = """# the team's rules
 rules:
@@ -38,9 +39,7 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
 def run(argv: list[str], client: Any) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(argv, stdout=out, stderr=err, client=client, clock=lambda: NOW)
-    return code, out.getvalue(), err.getvalue()
+    return run_cli(argv, client=client, clock=lambda: NOW)
 
 
 @pytest.fixture
@@ -106,19 +105,8 @@ def test_archived_status_and_already_revoked(rules_file: Path) -> None:
     published(fake, "staging")
     published(fake, "release", status="Archived")
     published(fake, "mirror", status="Unlisted")
-    code, out, _ = run(
-        [
-            "revoke",
-            "--rules",
-            str(rules_file),
-            "npm/acme/widgets@1.2.3",
-            "--reason",
-            "x",
-            "--status",
-            "Archived",
-        ],
-        fake,
-    )
+    argv = ["revoke", "--rules", str(rules_file), "npm/acme/widgets@1.2.3", "--reason", "x"]
+    code, out, _ = run([*argv, "--status", "Archived"], fake)
     assert code == EXIT_OK, out
     assert "release: already" in out
     mirror = fake.get("acme", "mirror", "npm", "widgets", "1.2.3", "acme")
@@ -210,19 +198,8 @@ def test_usage_errors(rules_file: Path) -> None:
     )
     assert code == EXIT_USAGE
     assert "--reason" in err
-    code, _, err = run(
-        [
-            "revoke",
-            "--rules",
-            str(rules_file),
-            "npm/acme/widgets@1.2.3",
-            "--reason",
-            "x",
-            "--status",
-            "Disposed",
-        ],
-        fake,
-    )
+    argv = ["revoke", "--rules", str(rules_file), "npm/acme/widgets@1.2.3", "--reason", "x"]
+    code, _, err = run([*argv, "--status", "Disposed"], fake)
     assert code == EXIT_USAGE
     only_npm = rules_file.parent / "npm.yaml"
     only_npm.write_text(RULES.split("  - name: release-to-public", maxsplit=1)[0])
@@ -307,6 +284,16 @@ rules:
 """
 
 
+class NoOriginControls(FakeCodeArtifact):
+    """Answers the origin-control reads as a repository without package groups or the package does."""
+
+    def describe_package(self, **kwargs: Any) -> Any:
+        raise client_error("ResourceNotFoundException", 404, operation="DescribePackage")
+
+    def get_associated_package_group(self, **kwargs: Any) -> Any:
+        raise client_error("ResourceNotFoundException", 404, operation="GetAssociatedPackageGroup")
+
+
 def explain_version(tmp_path: Path, fake: FakeCodeArtifact, package: str) -> str:
     rules = tmp_path / "supply.yaml"
     rules.write_text(SUPPLY_RULES)
@@ -316,7 +303,7 @@ def explain_version(tmp_path: Path, fake: FakeCodeArtifact, package: str) -> str
 
 
 def test_explain_shows_freeze_exception_denial_and_origin(tmp_path: Path) -> None:
-    fake = FakeCodeArtifact()
+    fake = NoOriginControls()
     young = datetime(2026, 11, 25, tzinfo=UTC)
     for package in ("frozen", "fixed", "bad"):
         fake.publish(

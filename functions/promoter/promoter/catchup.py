@@ -1,29 +1,22 @@
 """Catch-up: one copy call per package and destination, even when the package's events arrive in many batches.
 
-Why it exists: CopyPackageVersions calls are the scarce resource (5 requests/s per account by default) and the
-planner can only coalesce what one batch holds. A release publishes many versions of a package at once; the
-event source mapping spreads their events over batches and over concurrent invocations, so planning per batch
-alone spends one call per package *per batch* (the drain benchmark: 166 calls for 109 package-destination
-groups). Just before each copy this module reads the package in the destination and in the source
-(ListPackageVersions: its own quota, 200 requests/s by default against the copy's 5) and
+Copy calls are the scarce resource (5 requests/s per account by default) and the planner can only coalesce
+what one batch holds, while a release spreads one package's events over many batches. So just before each
+copy this module reads the package in the destination and in the source (ListPackageVersions, which has its
+own, much larger quota) and
 
-- takes out of the call the versions already identical in the destination (an earlier batch's catch-up copied
-  them): they are reported ``already_present`` and, when nothing is left, the call is not made;
-- takes out the versions whose event names a revision the source no longer holds (a later build of the same
-  version, as Maven and PyPI publish more assets): reported ``superseded``, exactly what the copy would answer
-  (MISMATCHED_REVISION), without spending the call on it;
-- adds to the call the package's other versions in the source that the same rules send to the same destination
-  with the same options, that the destination lacks and that need no waiting (no ``minimumReleaseAge``),
-  pinned to the revision the source lists, up to the call's 100 versions. Their own events, when their batch
-  comes, find them present and cost no call.
+- takes out of the call the versions already identical in the destination: ``already_present``, and when
+  nothing is left the call is not made;
+- takes out the versions whose event names a revision the source no longer holds: ``superseded``, exactly
+  what the copy would answer (MISMATCHED_REVISION), without spending the call on it;
+- adds the package's other versions in the source that the same rules send to the same destination with the
+  same options, that the destination lacks and that need no waiting, pinned to the listed revision, up to
+  the call's 100 versions (reported ``promoted`` with reason ``catch-up``; their own events then find them
+  present).
 
-It never adds a call, it only fills calls the batch makes anyway; it takes the same decisions reconcile takes
-for the package (same rules, same planner), only earlier. A version it copies is reported ``promoted`` with
-reason ``catch-up``; if it cannot be copied, nothing is reported for it here: its own event (or reconcile)
-still owns it. A listing the service refuses (denied) or no time left leaves the call exactly as planned; a
-transient listing failure (throttled, 5xx, a hung connection) makes the package yield its turn to the batch's
-other packages and copy as planned in the copier's next round: catch-up saves calls, correctness never
-depends on it.
+It never adds a call and takes the decisions reconcile would take for the package, only earlier. A refused
+listing or no time left leaves the call as planned; a transient listing failure makes the package yield its
+turn and copy as planned in the copier's next round: correctness never depends on catch-up.
 """
 
 from __future__ import annotations
@@ -34,10 +27,10 @@ from datetime import datetime
 from typing import Any
 
 from promoter.copier import ReadFailed, call_error
-from promoter.destination import IDENTICAL, compare, package_versions, revisions
-from promoter.events import Candidate
+from promoter.listed import Listed, ListedVersion, PackageAt, listed_candidate
 from promoter.outcomes import ALREADY_PRESENT, SUPERSEDED, Outcome
 from promoter.planner import MAX_VERSIONS_PER_CALL, CopyRequest, PlannedVersion, plan
+from promoter.reader import IDENTICAL, compare, package_versions, revisions
 from promoter.rules import RuleSet, listing_status
 
 REASON = "catch-up"
@@ -73,7 +66,7 @@ class CatchUp:
         self.known = set(known)
         """Version keys the batch decided already (``pipeline._decided``): planning them again as siblings
         would only cost CPU, and a listing is not trusted over the batch's own events (a deleted version)."""
-        self._sources: dict[_PackageKey, dict[str, tuple[str | None, str]] | None] = {}
+        self._sources: dict[_PackageKey, Listed | None] = {}
         self._siblings: dict[_PackageKey, dict[_Options, list[PlannedVersion]] | None] = {}
         self._taken: set[tuple[_PackageKey, str, str]] = set()
         self._status: dict[tuple[str, str], str | None] = {}
@@ -92,27 +85,12 @@ class CatchUp:
             version, revision = item.candidate.version, item.candidate.revision
             current = source.get(version) if source is not None else None
             if compare(held, version, revision) == IDENTICAL:
-                outcomes.append(
-                    Outcome(
-                        ALREADY_PRESENT,
-                        item.candidate,
-                        destination=request.destination_repository,
-                        rule=item.rule,
-                    )
-                )
+                outcomes.append(_outcome(ALREADY_PRESENT, request, item))
             elif current is not None and revision and current[0] and current[0] != revision:
                 # What the copy would answer (MISMATCHED_REVISION): the source moved on to a newer build,
                 # whose own event promotes it (or did: an earlier batch's catch-up may have copied it).
-                outcomes.append(
-                    Outcome(
-                        SUPERSEDED,
-                        item.candidate,
-                        destination=request.destination_repository,
-                        rule=item.rule,
-                        error_code="MISMATCHED_REVISION",
-                        error_message=f"the source now holds revision {current[0]} of this version",
-                    )
-                )
+                message = f"the source now holds revision {current[0]} of this version"
+                outcomes.append(_outcome(SUPERSEDED, request, item, "MISMATCHED_REVISION", message))
             else:
                 keep.append(item)
         room = MAX_VERSIONS_PER_CALL - len(keep)
@@ -122,9 +100,7 @@ class CatchUp:
 
     # ----------------------------------------------------------------- siblings
 
-    def _join(
-        self, request: CopyRequest, present: dict[str, tuple[str | None, str]], room: int
-    ) -> list[PlannedVersion]:
+    def _join(self, request: CopyRequest, present: Listed, room: int) -> list[PlannedVersion]:
         key = _package_key(request)
         if key not in self._siblings:
             self._siblings[key] = self._plan_siblings(request, self._source(request))
@@ -145,7 +121,7 @@ class CatchUp:
                 break
         return joined
 
-    def _source(self, request: CopyRequest) -> dict[str, tuple[str | None, str]] | None:
+    def _source(self, request: CopyRequest) -> Listed | None:
         """The package's versions in the source, read once per invocation (its events are older than that)."""
         key = _package_key(request)
         if key not in self._sources:
@@ -154,24 +130,14 @@ class CatchUp:
         return self._sources[key]
 
     def _plan_siblings(
-        self, request: CopyRequest, listed: dict[str, tuple[str | None, str]] | None
+        self, request: CopyRequest, listed: Listed | None
     ) -> dict[_Options, list[PlannedVersion]] | None:
         key = _package_key(request)
         if not listed:
             return None
+        source = PackageAt.of(request, request.source_repository)
         candidates = [
-            Candidate(
-                domain=request.domain,
-                domain_owner=request.domain_owner,
-                source_repository=request.source_repository,
-                format=request.format,
-                namespace=request.namespace,
-                package=request.package,
-                version=version,
-                revision=revision,
-                state=status,
-                origin=REASON,
-            )
+            listed_candidate(source, ListedVersion(version, revision, status), origin=REASON)
             for version, (revision, status) in listed.items()
             if revision and (*key, version) not in self.known
         ]
@@ -211,9 +177,7 @@ class CatchUp:
 
     # ----------------------------------------------------------------- listing
 
-    def _versions(
-        self, request: CopyRequest, repository: str, *, status: str | None
-    ) -> dict[str, tuple[str | None, str]] | None:
+    def _versions(self, request: CopyRequest, repository: str, *, status: str | None) -> Listed | None:
         """The package's versions in ``repository``, version -> (revision, status) ({} when it lacks the
         package); None when catch-up must stay out of this call (no time left, or a read the service
         refuses). A transient failure (throttling, 5xx, a broken or hung connection) raises ``ReadFailed``:
@@ -227,6 +191,20 @@ class CatchUp:
             if error.transient:
                 raise ReadFailed(error) from None
             return None
+
+
+def _outcome(status: str, request: CopyRequest, item: PlannedVersion, *error: str) -> Outcome:
+    """The outcome of a version of the call that catch-up settles without copying it (``error``: the code
+    and message the copy would have answered)."""
+    code, message = error if error else (None, None)
+    return Outcome(
+        status,
+        item.candidate,
+        destination=request.destination_repository,
+        rule=item.rule,
+        error_code=code,
+        error_message=message,
+    )
 
 
 def _package_key(request: CopyRequest) -> _PackageKey:

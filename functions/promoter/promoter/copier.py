@@ -45,7 +45,6 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from promoter.destination import IDENTICAL, OTHER_REVISION, compare, package_versions, revisions
 from promoter.events import Candidate
 from promoter.holds import LookupFailed, VersionFacts
 from promoter.origin_controls import not_allowed_note, package_restrictions
@@ -62,6 +61,7 @@ from promoter.outcomes import (
     Outcome,
 )
 from promoter.planner import CopyRequest, PlannedVersion
+from promoter.reader import IDENTICAL, OTHER_REVISION, compare, package_versions, revisions
 from promoter.record import Record
 
 THROTTLING_CODES = frozenset(

@@ -22,6 +22,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from promoter.listed import PackageAt, coordinates
+from promoter.reader import error_code, not_found_resource, pages
+
 MAX_GROUP_DEPTH = 32
 """Parents followed to resolve an INHERIT the service left unresolved (a guard against a loop)."""
 
@@ -29,7 +32,7 @@ _WAYS = {"INTERNAL": (("publish", "PUBLISH"),), "EXTERNAL": (("upstream", "EXTER
 _BOTH = (("publish", "PUBLISH"), ("upstream", "EXTERNAL_UPSTREAM"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GroupRestriction:
     """The effective mode of one restriction of the package's group, and where it comes from."""
 
@@ -40,7 +43,7 @@ class GroupRestriction:
     """The allowed repository list, when ``mode`` is ALLOW_SPECIFIC_REPOSITORIES."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Controls:
     """The origin controls read for one destination package; ``errors`` names what could not be read."""
 
@@ -66,49 +69,37 @@ def package_restrictions(
 
     Raises whatever else the client raises.
     """
-    kwargs = _where(domain, domain_owner, format=format, namespace=namespace, package=package)
+    at = PackageAt(domain, domain_owner, repository, format, namespace, package)
+    return _restrictions(client, at.params())
+
+
+def _restrictions(client: Any, params: Mapping[str, Any]) -> Mapping[str, str] | None:
     try:
-        described = client.describe_package(repository=repository, **kwargs)
+        described = client.describe_package(**params)
     except ClientError as error:
-        if _not_found(error, "package"):
+        if not_found_resource(error) == "package":
             return None
         raise
     restrictions = ((described.get("package") or {}).get("originConfiguration") or {}).get("restrictions")
     return dict(restrictions) if isinstance(restrictions, Mapping) else None
 
 
-def read_controls(
-    client: Any,
-    *,
-    domain: str,
-    domain_owner: str | None,
-    repository: str,
-    format: str,
-    namespace: str | None,
-    package: str,
-) -> Controls:
-    """Both controls of ``package`` in ``repository``; a failed read is named in ``errors``, not raised."""
+def read_controls(client: Any, at: PackageAt) -> Controls:
+    """Both controls of a package in its repository; a failed read is named in ``errors``, not raised."""
     errors: list[str] = []
     restrictions: Mapping[str, str] | None = None
+    domain, domain_owner = at.domain, at.domain_owner
     try:
-        restrictions = package_restrictions(
-            client,
-            domain=domain,
-            domain_owner=domain_owner,
-            repository=repository,
-            format=format,
-            namespace=namespace,
-            package=package,
-        )
+        restrictions = _restrictions(client, at.params())
     except (ClientError, BotoCoreError) as error:
-        errors.append(f"DescribePackage: {_code(error)}")
+        errors.append(f"DescribePackage: {error_code(error)}")
     group: str | None = None
     resolved: dict[str, GroupRestriction] = {}
     try:
-        answer = client.get_associated_package_group(
-            **_where(domain, domain_owner, format=format, namespace=namespace, package=package)
+        where = coordinates(
+            domain, domain_owner, format=at.format, namespace=at.namespace, package=at.package
         )
-        described = answer.get("packageGroup") or {}
+        described = client.get_associated_package_group(**where).get("packageGroup") or {}
         group = described.get("pattern")
         parents: dict[str, Mapping[str, Any]] = {}  # one DescribePackageGroup per parent, for both kinds
         for kind in ("PUBLISH", "EXTERNAL_UPSTREAM"):
@@ -116,7 +107,7 @@ def read_controls(
             if found is not None:
                 resolved[kind] = found
     except (ClientError, BotoCoreError) as error:
-        errors.append(f"GetAssociatedPackageGroup: {_code(error)}")
+        errors.append(f"GetAssociatedPackageGroup: {error_code(error)}")
     return Controls(restrictions, group, resolved, tuple(errors))
 
 
@@ -147,7 +138,7 @@ def _effective(  # noqa: PLR0917 - one walk's pieces
             return None
         if parent not in parents:
             parents[parent] = client.describe_package_group(
-                **_where(domain, domain_owner), packageGroup=parent
+                **coordinates(domain, domain_owner), packageGroup=parent
             )["packageGroup"]
         current = parents[parent]
     return None
@@ -158,17 +149,13 @@ def _with_allowed(
 ) -> GroupRestriction:
     if found.mode != "ALLOW_SPECIFIC_REPOSITORIES":
         return found
-    names: list[str] = []
-    params: dict[str, Any] = _where(domain, domain_owner) | {
-        "packageGroup": found.source,
-        "originRestrictionType": kind,
-    }
-    while True:
-        page = client.list_allowed_repositories_for_group(**params)
-        names.extend(page.get("allowedRepositories") or ())
-        if not page.get("nextToken"):
-            return GroupRestriction(found.mode, found.source, tuple(names))
-        params["nextToken"] = page["nextToken"]
+    params = coordinates(domain, domain_owner) | {"packageGroup": found.source, "originRestrictionType": kind}
+    names = [
+        name
+        for _, page in pages(client, "list_allowed_repositories_for_group", params, page_size=None)
+        for name in page.get("allowedRepositories") or ()
+    ]
+    return GroupRestriction(found.mode, found.source, tuple(names))
 
 
 def refusal(controls: Controls, origin_type: str | None, repository: str) -> str | None:
@@ -214,27 +201,3 @@ def _refused_by(controls: Controls, ways: tuple[str, str], repository: str) -> s
         allowed = ", ".join(found.allowed) or "no repository"
         return f"{group} allows {package_key} only into {allowed}"
     return None
-
-
-def _where(domain: str, domain_owner: str | None, **kwargs: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"domain": domain}
-    if domain_owner:
-        out["domainOwner"] = domain_owner
-    out.update({k: v for k, v in kwargs.items() if v is not None})
-    return out
-
-
-def _not_found(error: ClientError, kind: str) -> bool:
-    """A ResourceNotFoundException about ``kind`` (its ``resourceType``; else the message's first word)."""
-    if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
-        return False
-    resource = str(error.response.get("resourceType") or "")
-    if resource:
-        return resource == kind
-    return str(error.response.get("Error", {}).get("Message") or "").lower().startswith(f"{kind} not found")
-
-
-def _code(error: BaseException) -> str:
-    if isinstance(error, ClientError):
-        return str(error.response.get("Error", {}).get("Code") or "ClientError")
-    return type(error).__name__

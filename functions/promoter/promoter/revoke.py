@@ -26,12 +26,21 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from promoter.events import Candidate
+from promoter.listed import Coordinate, ListedVersion, PackageAt, listed_candidate
+from promoter.reader import (
+    IDENTICAL,
+    MISSING,
+    compare,
+    describe_version,
+    error_line,
+    read_versions,
+)
 from promoter.rules import STATE, Rule, RulesError, RuleSet, parse_rules_text
 
 TARGET_STATUSES = ("Unlisted", "Archived")
@@ -62,16 +71,8 @@ def exact_range(fmt: str, version: str) -> str:
     return EXACT_RANGE.get(fmt, "{}").format(version)
 
 
-class Target(NamedTuple):
-    """The coordinate to revoke (``FORMAT/[NAMESPACE/]PACKAGE@VERSION``)."""
-
-    format: str
-    namespace: str | None
-    package: str
-    version: str
-
-
-class Step(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Step:
     """What revoke did (or found) in one destination."""
 
     domain: str
@@ -92,88 +93,49 @@ class Step(NamedTuple):
     def ok(self) -> bool:
         return self.action in (REVOKED, ALREADY, ABSENT)
 
+    @property
+    def where(self) -> tuple[str, str | None, str]:
+        """(domain, owner, destination): a destination revoke acts on once, whichever rules lead there."""
+        return (self.domain, self.domain_owner, self.destination)
 
-def routes(ruleset: RuleSet, target: Target) -> list[Rule]:
+
+def routes(ruleset: RuleSet, target: Coordinate) -> list[Rule]:
     """The rules whose filters accept the version, its state aside, in file order."""
     found = []
     for rule in ruleset.rules:
-        candidate = Candidate(
-            domain=rule.domain,
-            domain_owner=rule.domain_owner or "",
-            source_repository=rule.source_repository,
-            format=target.format,
-            namespace=target.namespace,
-            package=target.package,
-            version=target.version,
-            revision=None,
-            state=next(iter(rule.states)),
-        )
+        # Any state the rule accepts: a revoked version may already be Unlisted in its source.
+        state = next(iter(rule.states))
+        listed = ListedVersion(target.version, None, state)
+        candidate = listed_candidate(_in(target, rule, rule.source_repository), listed)
         if rule.rejection(candidate) in (None, STATE):
             found.append(rule)
     return found
 
 
-def _coordinates(target: Target, rule: Rule, repository: str) -> dict[str, Any]:
-    params: dict[str, Any] = {
-        "domain": rule.domain,
-        "repository": repository,
-        "format": target.format,
-        "package": target.package,
-    }
-    if rule.domain_owner:
-        params["domainOwner"] = rule.domain_owner
-    if target.namespace:
-        params["namespace"] = target.namespace
-    return params
+def _in(target: Coordinate, rule: Rule, repository: str) -> PackageAt:
+    return target.ref.at(rule.domain, rule.domain_owner, repository)
 
 
-def _describe(client: Any, target: Target, rule: Rule, repository: str) -> dict[str, Any] | None:
-    """The version in ``repository`` (DescribePackageVersion), or None when the repository lacks it."""
-    try:
-        answer = client.describe_package_version(
-            **_coordinates(target, rule, repository), packageVersion=target.version
-        )
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException" and str(
-            error.response.get("resourceType") or "package"
-        ) in ("package", "package-version"):
-            return None
-        raise
-    described: dict[str, Any] = answer.get("packageVersion") or {}
-    return described
-
-
-def _held(client: Any, target: Target, rule: Rule, destination: str) -> dict[str, Any] | None:
-    """The version's revision and status in a destination, from ListPackageVersions (what the stack's role
+def _held(client: Any, target: Coordinate, rule: Rule, destination: str) -> tuple[str | None, str] | None:
+    """The version's (revision, status) in a destination, from ListPackageVersions (what the stack's role
     may read in destinations), or None when the destination lacks the package or the version."""
-    params = _coordinates(target, rule, destination) | {"maxResults": 1000}
-    while True:
-        try:
-            page = client.list_package_versions(**params)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException" and str(
-                error.response.get("resourceType") or "package"
-            ) in ("package", "package-version"):
-                return None
-            raise
-        for summary in page.get("versions") or []:
-            if summary.get("version") == target.version:
-                found: dict[str, Any] = summary
-                return found
-        token = page.get("nextToken")
-        if not token:
-            return None
-        params["nextToken"] = token
+    return read_versions(client, _in(target, rule, destination)).get(target.version)
+
+
+def _in_source(client: Any, target: Coordinate, rule: Rule) -> dict[str, Any] | str | None:
+    """The version as the rule's source describes it (its revision is the pinned one), None when the source
+    lacks it, or the error line when the source cannot be read."""
+    try:
+        return describe_version(client, _in(target, rule, rule.source_repository), target.version)
+    except (ClientError, BotoCoreError) as error:
+        return _error_line(error)
 
 
 def _error_line(error: BaseException) -> str:
-    if isinstance(error, ClientError):
-        detail = error.response.get("Error", {})
-        return f"{detail.get('Code')}: {detail.get('Message')}"
-    return f"{type(error).__name__}: {error}"
+    return ": ".join(error_line(error))
 
 
-def revoke(client: Any, ruleset: RuleSet, target: Target, *, status: str) -> list[Step]:
+def revoke(client: Any, ruleset: RuleSet, target: Coordinate, *, status: str) -> list[Step]:
     """Set ``status`` on the pinned revision of ``target`` in every destination the rules send it to."""
     steps: list[Step] = []
     sources: dict[tuple[str, str | None, str], dict[str, Any] | str | None] = {}
@@ -181,10 +143,7 @@ def revoke(client: Any, ruleset: RuleSet, target: Target, *, status: str) -> lis
     for rule in routes(ruleset, target):
         key = (rule.domain, rule.domain_owner, rule.source_repository)
         if key not in sources:
-            try:
-                sources[key] = _describe(client, target, rule, rule.source_repository)
-            except (ClientError, BotoCoreError) as error:
-                sources[key] = _error_line(error)
+            sources[key] = _in_source(client, target, rule)
         source = sources[key]
         for destination in rule.destination_repositories:
             where = (rule.domain, rule.domain_owner, destination)
@@ -205,12 +164,12 @@ def revoke(client: Any, ruleset: RuleSet, target: Target, *, status: str) -> lis
             pinned = str(source["revision"])
             steps.append(_revoke_one(client, target, rule, destination, pinned, status, step))
     # A destination another rule could revoke (its source knew the pinned revision) is not left alone.
-    return [step for step in steps if step.action != NO_SOURCE or step[:3] not in done]
+    return [step for step in steps if step.action != NO_SOURCE or step.where not in done]
 
 
 def _revoke_one(  # noqa: PLR0917 - one destination's pieces
     client: Any,
-    target: Target,
+    target: Coordinate,
     rule: Rule,
     destination: str,
     pinned: str,
@@ -221,10 +180,11 @@ def _revoke_one(  # noqa: PLR0917 - one destination's pieces
         held = _held(client, target, rule, destination)
     except (ClientError, BotoCoreError) as error:
         return step(FAILED, f"cannot read {destination}: {_error_line(error)}", revision=pinned)
-    if held is None:
+    revision, current = held if held is not None else (None, "")
+    found = compare({target.version: revision} if held is not None else {}, target.version, pinned)
+    if found == MISSING:
         return step(ABSENT, f"{destination} does not hold the version: nothing to revoke", revision=pinned)
-    revision, current = held.get("revision"), str(held.get("status") or "")
-    if revision != pinned:
+    if found != IDENTICAL:
         return step(
             OTHER_REVISION,
             f"{destination} holds revision {revision}, not the pinned {pinned}: another build, left alone",
@@ -233,7 +193,7 @@ def _revoke_one(  # noqa: PLR0917 - one destination's pieces
         )
     if current == status:
         return step(ALREADY, f"already {status}", revision=pinned, previous_status=current, status=current)
-    params = _coordinates(target, rule, destination) | {
+    params = _in(target, rule, destination).params() | {
         "versions": [target.version],
         "versionRevisions": {target.version: pinned},
         "expectedStatus": current,
@@ -263,14 +223,15 @@ def _revoke_one(  # noqa: PLR0917 - one destination's pieces
     except (ClientError, BotoCoreError) as error:
         why = f"unverified, and cannot read {destination}: {_error_line(error)}"
         return step(FAILED, why, revision=pinned)
-    if after is not None and after.get("status") == status:
+    revision_after, status_after = after if after is not None else (None, None)
+    if status_after == status:
         return step(
             REVOKED,
             f"{current} -> {status} (read back)",
             revision=pinned,
             previous_status=current,
             status=status,
-            new_revision=_other(after.get("revision"), pinned),
+            new_revision=_other(revision_after, pinned),
         )
     why = "Unverified: the answer did not name the version, and a read of the destination does not show it"
     return step(FAILED, why, revision=pinned)
@@ -281,7 +242,7 @@ def _other(revision: Any, pinned: str) -> str | None:
     return revision if isinstance(revision, str) and revision and revision != pinned else None
 
 
-def deny_entry(target: Target, reason: str) -> dict[str, str]:
+def deny_entry(target: Coordinate, reason: str) -> dict[str, str]:
     """The ``denyVersions`` entry that records the revocation."""
     entry = {"format": target.format}
     if target.namespace:

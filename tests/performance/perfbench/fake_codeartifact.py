@@ -9,6 +9,7 @@ the way the service would reject it.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.hooks import HierarchicalEmitter
+from botocore.paginate import Paginator
 
 NEEDS_NAMESPACE = {"maven", "swift", "generic"}
 PUBLISHED = datetime(2026, 1, 1, tzinfo=UTC)
@@ -108,6 +110,14 @@ class _Meta:
     partition: str = "aws"
 
 
+@functools.cache
+def _list_versions_paging() -> tuple[Any, Any]:
+    session = botocore.session.get_session()
+    name = "ListPackageVersions"
+    config = session.get_paginator_model("codeartifact").get_paginator(name)
+    return config, session.get_service_model("codeartifact").operation_model(name)
+
+
 class FakeCodeArtifactClient:
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
@@ -158,6 +168,11 @@ class FakeCodeArtifactClient:
             "failedVersions": {},
             "ResponseMetadata": {"HTTPStatusCode": 200, "RetryAttempts": 0},
         }
+
+    def get_paginator(self, operation: str) -> Paginator[Any]:
+        """botocore's own paginator over this fake's method, as a real client builds it."""
+        assert operation == "list_package_versions", f"the benchmark's fake does not page {operation}"
+        return Paginator(getattr(self, operation), *_list_versions_paging())
 
     def list_package_versions(self, **kw: Any) -> dict[str, Any]:
         """One page: a source's catalogued versions, or what was copied into a destination so far."""
