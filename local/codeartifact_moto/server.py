@@ -31,6 +31,7 @@ from . import install
 from .control import CONTROL_PREFIX, INVALID_REQUEST, handle_control
 from .exceptions import ERROR_STATUS, CodeArtifactError
 from .models import DEFAULT_SERVICE_VARIANT, SERVICE_VARIANTS, set_process_default_service_variant
+from .registry import RegistryMiddleware
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -72,10 +73,10 @@ def _json(start_response: StartResponse, status: int, body: Any) -> list[bytes]:
     return [data]
 
 
-def make_app() -> ControlMiddleware:
+def make_app() -> RegistryMiddleware:
     """moto's dispatcher for all services, with CodeArtifact installed and the control layer."""
     install()
-    return ControlMiddleware(DomainDispatcherApplication(create_backend_app))
+    return RegistryMiddleware(ControlMiddleware(DomainDispatcherApplication(create_backend_app)))
 
 
 class QuietRequestHandler(MotoRequestHandler):
