@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import unquote
 
-from . import registry_pypi
+from . import registry_npm, registry_pypi
 from .registry_store import (
     MAX_BODY_BYTES,
     RegistryError,
@@ -45,6 +45,7 @@ WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 _CHUNK = 1024 * 1024
 # The formats whose package managers' protocols are served here.
 PROTOCOLS: dict[str, Callable[[Request], Response]] = {
+    "npm": registry_npm.handle,
     "pypi": registry_pypi.handle,
 }
 _FORMATS = "npm|pypi|maven|nuget|generic|ruby|swift|cargo"

@@ -29,6 +29,7 @@ def test_endpoints_are_path_based_urls_on_the_same_server(registry: Registry) ->
     assert registry.endpoint("pypi") == f"{url}/{DOMAIN}-{OWNER}/pypi/staging/"
     assert registry.endpoint("npm", "release") == f"{url}/{DOMAIN}-{OWNER}/npm/release/"
     assert registry.request("GET", registry.endpoint("pypi") + "simple/").status == 200
+    assert registry.request("GET", registry.endpoint("npm") + "-/ping", scheme="Bearer").status == 200
 
 
 @pytest.mark.parametrize(
@@ -43,7 +44,7 @@ def test_a_missing_or_wrong_token_is_401_and_stores_nothing(
     upload = registry.request(
         "POST", registry.endpoint("pypi"), body, {"Content-Type": content_type}, token=token, scheme=scheme
     )
-    read = registry.request("GET", registry.endpoint("pypi") + "simple/", token=token, scheme=scheme)
+    read = registry.request("GET", registry.endpoint("npm") + "left-pad", token=token, scheme=scheme)
 
     assert (upload.status, read.status) == (401, 401)
     assert "GetAuthorizationToken" in upload.body.decode()
@@ -67,7 +68,7 @@ def test_a_token_of_another_domain_or_user_is_refused(registry: Registry) -> Non
 
 
 def test_a_deleted_domain_takes_its_tokens_with_it(registry: Registry) -> None:
-    url = registry.endpoint("pypi") + "simple/"
+    url = registry.endpoint("npm") + "-/ping"
     for name in ("staging", "release"):
         registry.client.delete_repository(domain=DOMAIN, repository=name)
     registry.client.delete_domain(domain=DOMAIN)
@@ -86,7 +87,7 @@ def test_a_missing_repository_is_404_with_a_valid_token(registry: Registry) -> N
 def test_formats_without_a_protocol_here_say_so(registry: Registry) -> None:
     answer = registry.request("GET", registry.endpoint("maven") + "com/acme/app/1.0/app-1.0.jar")
     assert answer.status == 501
-    assert "serves the pypi protocols" in answer.body.decode()
+    assert "serves the npm and pypi protocols" in answer.body.decode()
 
 
 def test_a_body_over_the_limit_is_413_stores_nothing_and_the_server_keeps_serving(registry: Registry) -> None:
