@@ -6,7 +6,8 @@ foreground until interrupted; point boto3 at it with ``AWS_ENDPOINT_URL``. Tests
 :func:`start_server`, which runs the same application on a background thread.
 
 The control endpoints (``/_codeartifact_moto/...``, see :mod:`codeartifact_moto.control`) are a
-thin WSGI layer in front of moto's dispatcher, which would otherwise route unknown paths to S3.
+thin WSGI layer in front of moto's dispatcher, which would otherwise route unknown paths to S3; the
+repository endpoints that twine, pip and npm use (:mod:`codeartifact_moto.registry`) another.
 """
 
 from __future__ import annotations
@@ -141,6 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Local AWS (moto + CodeArtifact) listening on {url}", flush=True)
     print(f"  export AWS_ENDPOINT_URL={url}", flush=True)
     print(f"  control endpoints: {url}{CONTROL_PREFIX}/...   (Ctrl-C stops)", flush=True)
+    print(
+        f"  pypi and npm for twine, pip and npm: {url}/<domain>-<account>/<format>/<repository>/ "
+        "(aws codeartifact get-repository-endpoint; token: get-authorization-token)",
+        flush=True,
+    )
     print(f"  service variant: {args.service_variant}", flush=True)
     server.serve_forever()
     return 0

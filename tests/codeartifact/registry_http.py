@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 from codeartifact_moto.real_clients import Clients
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
 
@@ -87,40 +88,24 @@ class Registry:
         return found
 
     def version(self, repository: str, fmt: str, package: str, version: str, **kwargs: Any) -> dict[str, Any]:
-        answer: dict[str, Any] = self.client.describe_package_version(
-            domain=DOMAIN,
-            repository=repository,
-            format=fmt,
-            package=package,
-            packageVersion=version,
-            **kwargs,
-        )["packageVersion"]
-        return answer
+        where = {"repository": repository, "format": fmt, "package": package, "packageVersion": version}
+        answer: dict[str, Any] = self.client.describe_package_version(domain=DOMAIN, **where, **kwargs)
+        return dict(answer["packageVersion"])
 
     def assets(
         self, repository: str, fmt: str, package: str, version: str, **kwargs: Any
     ) -> list[dict[str, Any]]:
-        answer: list[dict[str, Any]] = self.client.list_package_version_assets(
-            domain=DOMAIN,
-            repository=repository,
-            format=fmt,
-            package=package,
-            packageVersion=version,
-            **kwargs,
-        )["assets"]
-        return answer
+        where = {"repository": repository, "format": fmt, "package": package, "packageVersion": version}
+        answer: dict[str, Any] = self.client.list_package_version_assets(domain=DOMAIN, **where, **kwargs)
+        return list(answer["assets"])
 
-    def copy(self, fmt: str, package: str, versions: list[str], **kwargs: Any) -> dict[str, Any]:
-        answer: dict[str, Any] = self.client.copy_package_versions(
-            domain=DOMAIN,
-            sourceRepository="staging",
-            destinationRepository="release",
-            format=fmt,
-            package=package,
-            versions=versions,
-            **kwargs,
+    def copy(self, fmt: str, package: str, versions: list[str], **kwargs: Any) -> None:
+        """CopyPackageVersions from staging to release; every version must be copied."""
+        repositories = {"sourceRepository": "staging", "destinationRepository": "release"}
+        answer = self.client.copy_package_versions(
+            domain=DOMAIN, format=fmt, package=package, versions=versions, **repositories, **kwargs
         )
-        return answer
+        assert set(answer["successfulVersions"]) == set(versions), answer
 
     def set_status(self, fmt: str, package: str, version: str, status: str, **kwargs: Any) -> None:
         self.client.update_package_versions_status(
@@ -132,6 +117,22 @@ class Registry:
             targetStatus=status,
             **kwargs,
         )
+
+
+@pytest.fixture(name="registry")
+def registry_fixture(aws_server: AwsEnv) -> Registry:
+    """Domain acme with staging and release on the local server, and a token for it."""
+    return Registry.create(aws_server)
+
+
+@pytest.fixture(name="clients")
+def clients_fixture(registry: Registry) -> Iterator[Clients]:
+    """twine, pip and npm with the registry's token, in a temporary home removed afterwards."""
+    clients = Clients.in_temporary_home(registry.token)
+    try:
+        yield clients
+    finally:
+        clients.cleanup()
 
 
 def multipart(
@@ -153,14 +154,6 @@ def multipart(
         chunks.append(head.encode() + data + b"\r\n")
     chunks.append(f"--{boundary}--\r\n".encode())
     return b"".join(chunks), f"multipart/form-data; boundary={boundary}"
-
-
-def clients_for(registry: Registry) -> Iterator[Clients]:
-    clients = Clients.in_temporary_home(registry.token)
-    try:
-        yield clients
-    finally:
-        clients.cleanup()
 
 
 def files_under(root: Path) -> dict[str, bytes]:

@@ -12,16 +12,13 @@ import base64
 import pytest
 from botocore.config import Config
 from codeartifact_moto.registry_store import MAX_BODY_BYTES
-from codeartifact_moto.testing import AwsEnv
 
+from . import registry_http
 from .registry_http import DOMAIN, OWNER, Registry, multipart
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
-
-
-@pytest.fixture
-def registry(aws_server: AwsEnv) -> Registry:
-    return Registry.create(aws_server)
+# The shared fixtures (registry_http.py): the local registry with a token, and the real clients.
+registry, clients = registry_http.registry_fixture, registry_http.clients_fixture
 
 
 def test_endpoints_are_path_based_urls_on_the_same_server(registry: Registry) -> None:

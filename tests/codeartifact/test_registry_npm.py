@@ -7,30 +7,21 @@ import hashlib
 import io
 import json
 import tarfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from codeartifact_moto.real_clients import ClientFailed, Clients, npm_package_dir
-from codeartifact_moto.testing import AwsEnv
 
-from .registry_http import Registry, clients_for, files_under
+from . import registry_http
+from .registry_http import Registry, files_under
 from .test_events import Inbox
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
+# The shared fixtures (registry_http.py): the local registry with a token, and the real clients.
+registry, clients = registry_http.registry_fixture, registry_http.clients_fixture
 
 SOURCE = {"index.js": b"module.exports = 'vetted';\n"}
-
-
-@pytest.fixture
-def registry(aws_server: AwsEnv) -> Registry:
-    return Registry.create(aws_server)
-
-
-@pytest.fixture
-def clients(registry: Registry) -> Iterator[Clients]:
-    yield from clients_for(registry)
 
 
 def publish(

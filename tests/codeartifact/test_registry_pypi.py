@@ -6,29 +6,20 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from codeartifact_moto.real_clients import ClientFailed, Clients, build_sdist, build_wheel
-from codeartifact_moto.testing import AwsEnv
 
-from .registry_http import Registry, clients_for, multipart
+from . import registry_http
+from .registry_http import Registry, multipart
 from .test_events import Inbox
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
+# The shared fixtures (registry_http.py): the local registry with a token, and the real clients.
+registry, clients = registry_http.registry_fixture, registry_http.clients_fixture
 
 MODULE = {"acme_utils/__init__.py": b"VALUE = 'vetted'\n"}
-
-
-@pytest.fixture
-def registry(aws_server: AwsEnv) -> Registry:
-    return Registry.create(aws_server)
-
-
-@pytest.fixture
-def clients(registry: Registry) -> Iterator[Clients]:
-    yield from clients_for(registry)
 
 
 @pytest.fixture

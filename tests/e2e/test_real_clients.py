@@ -19,10 +19,11 @@ from typing import Any
 
 import pytest
 from codeartifact_moto.real_clients import ClientFailed, Clients, build_wheel, npm_package_dir
-from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
-from moto.server import ThreadedMotoServer
+from codeartifact_moto.testing import AwsEnv
 from promoter_dev import esm, stack
 from promoter_dev.invoke import Emulator
+
+from . import test_promotion_flow as flow
 
 pytestmark = [
     pytest.mark.e2e,
@@ -35,17 +36,8 @@ MODULE = b"VALUE = 'built by CI'\n"
 SCRIPT = b"module.exports = 'built by CI';\n"
 
 
-@pytest.fixture(scope="module")
-def promoter(moto_server: tuple[ThreadedMotoServer, str]) -> Iterator[Emulator]:
-    _, url = moto_server
-    with Emulator(endpoint_url=url) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def wiring(aws_server: AwsEnv) -> stack.EventWiring:
-    create_domain_with_repositories(aws_server.client("codeartifact"), DOMAIN, [STAGING, RELEASE])
-    return stack.deploy_event_wiring(aws_server.client("cloudformation"), aws_server.client("sqs"))
+# The template's wiring in the local AWS and the promoter under the emulator, as the promotion-flow tests use.
+wiring, promoter = flow.wiring, flow.promoter
 
 
 @pytest.fixture
