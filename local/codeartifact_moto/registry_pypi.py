@@ -40,7 +40,9 @@ from . import registry_store as store
 from .registry_store import MAX_BODY_BYTES, RegistryError, Request, Response
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
-HTML_TYPES = ("application/vnd.pypi.simple.v1+html", "text/html")
+HTML_TYPE = "application/vnd.pypi.simple.v1+html"
+# PEP 691's forms, the legacy one last: it wins ties and is what a client that asks nothing gets.
+FORMS = (JSON_TYPE, HTML_TYPE, "text/html")
 _NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 _FILETYPES = {"sdist": (".tar.gz", ".zip"), "bdist_wheel": (".whl",)}
 
@@ -76,8 +78,8 @@ def handle(request: Request) -> Response:
 # -- reading -----------------------------------------------------------------------------------
 
 
-def _wants_json(request: Request) -> bool:
-    """PEP 691 content negotiation: the JSON form when the client ranks it above every HTML form."""
+def _negotiate(request: Request) -> str:
+    """PEP 691 content negotiation: the form the client's Accept header ranks highest."""
     ranks: dict[str, float] = {}
     for item in request.headers.get("accept", "").split(","):
         kind, _, params = item.strip().partition(";")
@@ -90,18 +92,22 @@ def _wants_json(request: Request) -> bool:
                 except ValueError:
                     quality = 0.0
         ranks[kind.strip().lower()] = quality
-    best_html = max((ranks.get(t, 0.0) for t in (*HTML_TYPES, "*/*")), default=0.0)
-    return ranks.get(JSON_TYPE, 0.0) > best_html
+    if not request.headers.get("accept", "").strip():
+        return "text/html"
+    scored = [(ranks.get(form, ranks.get("*/*", 0.0)), position) for position, form in enumerate(FORMS)]
+    quality, position = max(scored)
+    return FORMS[position] if quality > 0 else "text/html"
 
 
 def _index(request: Request) -> Response:
     names = [name for _, name in store.package_names(request.where)]
-    if _wants_json(request):
+    form = _negotiate(request)
+    if form == JSON_TYPE:
         body = {"meta": {"api-version": "1.0"}, "projects": [{"name": n} for n in names]}
         return Response(200, json.dumps(body).encode(), JSON_TYPE)
     links = "".join(f'<a href="{html.escape(n)}/">{html.escape(n)}</a>\n' for n in names)
     head = "<!DOCTYPE html>\n<html><head><title>Simple index</title></head><body>\n"
-    return _html(f"{head}{links}</body></html>\n")
+    return Response(200, f"{head}{links}</body></html>\n".encode(), form)
 
 
 def _project_page(request: Request, project: str) -> Response:
@@ -120,7 +126,8 @@ def _project_page(request: Request, project: str) -> Response:
                     **({"requires-python": requires_python} if requires_python else {}),
                 }
             )
-    if _wants_json(request):
+    form = _negotiate(request)
+    if form == JSON_TYPE:
         body = {"meta": {"api-version": "1.0"}, "name": project, "files": files}
         return Response(200, json.dumps(body).encode(), JSON_TYPE)
     links = []
@@ -133,10 +140,11 @@ def _project_page(request: Request, project: str) -> Response:
             f"{html.escape(file['filename'])}</a><br/>\n"
         )
     title = html.escape(project)
-    return _html(
+    page = (
         f"<!DOCTYPE html>\n<html><head><title>Links for {title}</title></head><body>\n"
         f"<h1>Links for {title}</h1>\n{''.join(links)}</body></html>\n"
     )
+    return Response(200, page.encode(), form)
 
 
 def _sort_key(version: str) -> tuple[int, Any]:
@@ -144,10 +152,6 @@ def _sort_key(version: str) -> tuple[int, Any]:
         return 0, Version(version)
     except InvalidVersion:
         return 1, version
-
-
-def _html(text: str) -> Response:
-    return Response(200, text.encode(), "application/vnd.pypi.simple.v1+html")
 
 
 def _redirect(location: str) -> Response:

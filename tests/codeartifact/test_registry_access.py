@@ -8,9 +8,11 @@ endpoint with ``//host/path/:_authToken=TOKEN``. A wrong or missing token is 401
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.config import Config
+from codeartifact_moto.models import codeartifact_backends
 from codeartifact_moto.registry_store import MAX_BODY_BYTES
 
 from . import registry_http
@@ -62,6 +64,16 @@ def test_a_token_of_another_domain_or_user_is_refused(registry: Registry) -> Non
         == 401
     )
     assert registry.request("GET", url, token=registry.token, scheme="Bearer").status == 200
+
+
+def test_an_expired_token_is_refused(registry: Registry) -> None:
+    # Given the token's expiry has passed (the server shares this process's backends; no waiting 15 minutes)
+    domain = codeartifact_backends[OWNER]["us-east-1"].domains[DOMAIN]
+    domain.tokens[registry.token] = datetime.now(UTC) - timedelta(seconds=1)
+
+    answer = registry.request("GET", registry.endpoint("pypi") + "simple/")
+
+    assert answer.status == 401
 
 
 def test_a_deleted_domain_takes_its_tokens_with_it(registry: Registry) -> None:

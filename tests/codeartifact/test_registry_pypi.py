@@ -94,6 +94,34 @@ def test_the_simple_api_lists_files_with_hashes_and_requires_python(
     assert hashlib.sha256(download.body).hexdigest() == sha256
 
 
+@pytest.mark.parametrize(
+    ("accept", "content_type"),
+    [
+        (None, "text/html"),
+        ("*/*", "text/html"),
+        ("text/html", "text/html"),
+        ("application/vnd.pypi.simple.v1+html", "application/vnd.pypi.simple.v1+html"),
+        (
+            "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, "
+            "text/html; q=0.01",
+            "application/vnd.pypi.simple.v1+json",
+        ),
+        ("application/vnd.pypi.simple.v1+json; q=0.2, text/html", "text/html"),
+    ],
+    ids=["none", "any", "legacy", "v1-html", "pip", "html-preferred"],
+)
+def test_the_form_follows_the_accept_header(
+    registry: Registry, accept: str | None, content_type: str
+) -> None:
+    """PEP 691: the server answers the form the client ranks highest, HTML when it asks nothing."""
+    headers = {} if accept is None else {"Accept": accept}
+    answer = registry.request("GET", registry.endpoint("pypi") + "simple/", headers=headers)
+    assert answer.status == 200
+    assert answer.headers["content-type"] == content_type
+    if content_type.endswith("json"):
+        assert answer.json() == {"meta": {"api-version": "1.0"}, "projects": []}
+
+
 def test_other_spellings_of_a_project_redirect_to_its_normalized_page(
     registry: Registry, clients: Clients, wheel: Path
 ) -> None:
