@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from . import registry_npm, registry_pypi
+from .models import FORMATS
 from .registry_store import (
     MAX_BODY_BYTES,
     RegistryError,
@@ -48,7 +49,7 @@ PROTOCOLS: dict[str, Callable[[Request], Response]] = {
     "npm": registry_npm.handle,
     "pypi": registry_pypi.handle,
 }
-_FORMATS = "npm|pypi|maven|nuget|generic|ruby|swift|cargo"
+_FORMATS = "|".join(FORMATS)
 # /<domain>-<owner>/<format>/<repository>/<rest>: domain names are lowercase letters, digits and dashes.
 _ENDPOINT_PATH = re.compile(
     rf"^/(?P<domain>[a-z][a-z0-9-]{{0,49}})-(?P<owner>\d{{12}})/(?P<fmt>{_FORMATS})/(?P<repository>[A-Za-z0-9._-]+)(?P<rest>/.*)?$"
