@@ -51,7 +51,8 @@ bench: setup
 bench-small: setup
 	BENCH_SCALE=small $(PY) -m pytest -q -s -m bench tests/performance
 
-## A local AWS (moto + our CodeArtifact) on http://127.0.0.1:$(PORT), in the foreground.
+## A local AWS (moto + our CodeArtifact) on http://127.0.0.1:$(PORT), in the foreground; its CodeArtifact
+## repository endpoints serve twine, pip and npm (README, "pip, twine and npm against the local CodeArtifact").
 local-aws: setup
 	$(PY) -m codeartifact_moto.server --port $(PORT)
 

@@ -118,16 +118,18 @@ UntagResource "Removes tags from a resource in CodeArtifact.")
     AWS's tagging guidance, and keys starting ``aws:`` are reserved (ValidationException).
 
 GetAuthorizationToken and GetRepositoryEndpoint
-    A token is a fresh opaque string for an existing domain; nothing checks it (no authentication
-    here). ``durationSeconds``: "Valid values are 0 and any number between 900 (15 minutes) and
-    43200 (12 hours)" (ValidationException otherwise); not given, the token lasts 12 hours ("valid
+    A token is a fresh opaque string for an existing domain, kept with the domain until it
+    expires; the package managers' protocols (``registry.py``) check it on every request.
+    ``durationSeconds``: "Valid values are 0 and any number between 900 (15 minutes) and 43200 (12
+    hours)" (ValidationException otherwise); not given, the token lasts 12 hours ("valid
     for a period of 12 hours when created with the login command"; *Choice* for the API call).
     *Choice*: 0, "the same expiration of the user's role's temporary credentials", also gives 12
     hours, since the local account's credentials never expire. A repository's endpoint is the
     service's URL form ``https://<domain>-<owner>.d.codeartifact.<region>.amazonaws.com/<format>/
     <repository>/`` for any existing repository and format (*Choice*: also for ``endpointType``
-    dualstack, whose host the docs do not give). It names AWS, not the local server: package
-    managers' protocols are not emulated.
+    dualstack, whose host the docs do not give). Asked over HTTP of the local server (moto's server
+    mode), it is that server's own path-based URL ``http://<host>/<domain>-<owner>/<format>/
+    <repository>/``, where ``registry.py`` serves the package managers' protocols (pypi and npm).
 
 Permissions policies (Put/Get/Delete Domain/RepositoryPermissionsPolicy)
     The policy document is stored and returned exactly as given, with a fresh opaque ``revision``
@@ -509,6 +511,8 @@ class Domain:
     policy: Policy | None = None
     repositories: dict[str, Repository] = field(default_factory=dict)
     package_groups: dict[str, PackageGroup] = field(default_factory=dict)
+    # Authorization tokens issued for this domain and when each expires (the registry checks them).
+    tokens: dict[str, datetime] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # "The root package group, /*, cannot be deleted": every domain has it, allowing every origin.
@@ -951,11 +955,28 @@ class CodeArtifactBackend(BaseBackend):
                 )
             seconds = duration_seconds or MAX_TOKEN_SECONDS
             token = base64.urlsafe_b64encode(uuid.uuid4().bytes + uuid.uuid4().bytes).decode("ascii")
-            return token.rstrip("="), utcnow() + timedelta(seconds=seconds)
+            token = token.rstrip("=")
+            expiration = utcnow() + timedelta(seconds=seconds)
+            self._domain(domain, owner).tokens[token] = expiration
+            return token, expiration
 
-    def get_repository_endpoint(self, domain: str, owner: str | None, repository: str, fmt: str) -> str:
+    def token_is_valid(self, domain: str, owner: str, token: str) -> bool:
+        """Whether ``token`` was issued for this domain and has not expired (the registry protocols)."""
+        with self.lock:
+            found = self.domains.get(domain)
+            if found is None or owner != self.account_id:
+                return False
+            expiration = found.tokens.get(token)
+            return expiration is not None and utcnow() < expiration
+
+    def get_repository_endpoint(
+        self, domain: str, owner: str | None, repository: str, fmt: str, base_url: str | None = None
+    ) -> str:
+        """The service's URL, or with ``base_url`` the same path-based URL on the local server."""
         with self.lock:
             repo = self._repository(domain, owner, repository)
+            if base_url is not None:
+                return f"{base_url}/{repo.domain_name}-{repo.domain_owner}/{fmt}/{repo.name}/"
             return (
                 f"https://{repo.domain_name}-{repo.domain_owner}.d.codeartifact.{self.region_name}"
                 f".amazonaws.com/{fmt}/{repo.name}/"

@@ -224,9 +224,19 @@ class CodeArtifactResponse(BaseResponse):
 
     def get_repository_endpoint(self) -> ActionResult:
         endpoint = self.backend.get_repository_endpoint(
-            repository=self._p("repository"), fmt=self._p("format"), **self._coords()
+            repository=self._p("repository"),
+            fmt=self._p("format"),
+            base_url=self._local_base_url(),
+            **self._coords(),
         )
         return ActionResult({"repositoryEndpoint": endpoint})
+
+    def _local_base_url(self) -> str | None:
+        """This server's scheme and host when the call came over HTTP to it (None under mock_aws)."""
+        parts = self.parsed_url
+        if (parts.hostname or "").endswith(".amazonaws.com"):
+            return None
+        return f"{parts.scheme}://{parts.netloc}"
 
     # -- permissions policies ------------------------------------------------------------------
 

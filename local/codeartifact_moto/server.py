@@ -6,7 +6,8 @@ foreground until interrupted; point boto3 at it with ``AWS_ENDPOINT_URL``. Tests
 :func:`start_server`, which runs the same application on a background thread.
 
 The control endpoints (``/_codeartifact_moto/...``, see :mod:`codeartifact_moto.control`) are a
-thin WSGI layer in front of moto's dispatcher, which would otherwise route unknown paths to S3.
+thin WSGI layer in front of moto's dispatcher, which would otherwise route unknown paths to S3; the
+repository endpoints that twine, pip and npm use (:mod:`codeartifact_moto.registry`) another.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from . import install
 from .control import CONTROL_PREFIX, INVALID_REQUEST, handle_control
 from .exceptions import ERROR_STATUS, CodeArtifactError
 from .models import DEFAULT_SERVICE_VARIANT, SERVICE_VARIANTS, set_process_default_service_variant
+from .registry import RegistryMiddleware
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -72,10 +74,10 @@ def _json(start_response: StartResponse, status: int, body: Any) -> list[bytes]:
     return [data]
 
 
-def make_app() -> ControlMiddleware:
+def make_app() -> RegistryMiddleware:
     """moto's dispatcher for all services, with CodeArtifact installed and the control layer."""
     install()
-    return ControlMiddleware(DomainDispatcherApplication(create_backend_app))
+    return RegistryMiddleware(ControlMiddleware(DomainDispatcherApplication(create_backend_app)))
 
 
 class QuietRequestHandler(MotoRequestHandler):
@@ -140,6 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Local AWS (moto + CodeArtifact) listening on {url}", flush=True)
     print(f"  export AWS_ENDPOINT_URL={url}", flush=True)
     print(f"  control endpoints: {url}{CONTROL_PREFIX}/...   (Ctrl-C stops)", flush=True)
+    print(
+        f"  pypi and npm for twine, pip and npm: {url}/<domain>-<account>/<format>/<repository>/ "
+        "(aws codeartifact get-repository-endpoint; token: get-authorization-token)",
+        flush=True,
+    )
     print(f"  service variant: {args.service_variant}", flush=True)
     server.serve_forever()
     return 0

@@ -4,22 +4,30 @@ It starts a local AWS (moto with our CodeArtifact) on a free loopback port, crea
 the staging and release repositories the template's defaults name, deploys the template's own
 EventBridge rule, queue and dead-letter queue into it, publishes a handful of versions to staging
 (some the bundled example rules promote, some they reject, one that conflicts with a different
-build already in release), lets EventBridge route their events into the queue, delivers the queue
-to the function running under the Lambda runtime emulator as SQS batches, and prints what was
-promoted, skipped and failed, and why. Everything it started is stopped on the way out.
+build already in release; the pypi and npm ones with the real twine and npm, through the local
+CodeArtifact's repository endpoints), lets EventBridge route their events into the queue, delivers
+the queue to the function running under the Lambda runtime emulator as SQS batches, prints what was
+promoted, skipped and failed, and why, and ends by installing the promoted pypi and npm versions
+from release with pip and npm. Everything it started is stopped on the way out.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
+import shutil
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from codeartifact_moto.real_clients import Clients, build_wheel, npm_package_dir
 
 from promoter_dev import cfn, esm, stack
 from promoter_dev.invoke import Emulator, Invocation, summary_table, table
@@ -51,6 +59,52 @@ PUBLISHES = (
     Publish("generic", "build-tools", "1.0.0", "failed: release has another build", namespace="acme"),
 )
 CONFLICT = Publish("generic", "build-tools", "1.0.0", "", namespace="acme", content=b"built on a laptop")
+# Published with the package managers themselves; the other formats are put in place by Control.
+REAL_CLIENT_FORMATS = ("pypi", "npm")
+
+
+def _module(package: str) -> str:
+    return package.replace("-", "_")
+
+
+def _publish_with_client(clients: Clients, endpoints: dict[str, str], workdir: Path, item: Publish) -> str:
+    """twine upload (a wheel built here) or npm publish (a directory); returns the command shown."""
+    if item.format == "pypi":
+        module = {f"{_module(item.package)}/__init__.py": item.content}
+        wheel = build_wheel(workdir, item.package, item.version, module)
+        clients.twine_upload(endpoints["pypi"], wheel)
+        return f"twine upload {wheel.name}"
+    directory = npm_package_dir(workdir, item.package, item.version, {"index.js": item.content})
+    tag = "next" if "-" in item.version else None  # npm publishes a prerelease only with a tag
+    clients.npm_publish(endpoints["npm"], directory, tag=tag)
+    return "npm publish" + (f" --tag {tag}" if tag else "")
+
+
+def _install_from(clients: Clients, endpoints: dict[str, str], workdir: Path) -> list[str]:
+    """pip/npm install every promoted pypi/npm version from release; the installed bytes must be
+    the published ones. Returns the surprises."""
+    surprises = []
+    for item in PUBLISHES:
+        if item.format not in REAL_CLIENT_FORMATS or not item.expect.startswith("promoted"):
+            continue
+        if item.format == "pypi":
+            command = f"pip install --index-url {endpoints['pypi']}simple/ {item.package}=={item.version}"
+            clients.pip_install(endpoints["pypi"], f"{item.package}=={item.version}", workdir / "site")
+            installed = workdir / "site" / _module(item.package) / "__init__.py"
+        else:
+            command = f"npm install --registry {endpoints['npm']} {item.package}@{item.version}"
+            clients.npm_install(endpoints["npm"], f"{item.package}@{item.version}", workdir / "app")
+            installed = workdir / "app" / "node_modules" / item.package / "index.js"
+        digest = hashlib.sha256(installed.read_bytes()).hexdigest()
+        same = digest == hashlib.sha256(item.content).hexdigest()
+        print(f"   $ {command}")
+        print(
+            f"     {installed.relative_to(workdir)} sha256 {digest[:16]}... "
+            + ("= the bytes published to staging" if same else "DIFFERS from what was published")
+        )
+        if not same:
+            surprises.append(f"{item.format} {item.package} {item.version}: installed bytes differ")
+    return surprises
 
 
 def _seed(control: Any, domain: str, repository: str, item: Publish) -> dict[str, Any]:
@@ -116,11 +170,26 @@ def run(verbose: bool = False) -> int:
 
     print("1. starting a local AWS (moto + the CodeArtifact backend) ...", flush=True)
     server, url = start_server(port=0)
+    workdir = Path(tempfile.mkdtemp(prefix="promoter-demo-"))
+    clients: Clients | None = None
     try:
         aws = AwsEnv(endpoint_url=url, control=Control(endpoint_url=url))
         codeartifact, sqs = aws.client("codeartifact"), aws.client("sqs")
         print(f"   {url}; domain {domain!r} with repositories {source!r} and {destination!r}")
         create_domain_with_repositories(codeartifact, domain, [source, destination])
+        clients = Clients.in_temporary_home(
+            codeartifact.get_authorization_token(domain=domain)["authorizationToken"]
+        )
+        endpoints = {
+            (fmt, repository): codeartifact.get_repository_endpoint(
+                domain=domain, repository=repository, format=fmt
+            )["repositoryEndpoint"]
+            for fmt in REAL_CLIENT_FORMATS
+            for repository in (source, destination)
+        }
+        staging_endpoints = {fmt: endpoints[(fmt, source)] for fmt in REAL_CLIENT_FORMATS}
+        release_endpoints = {fmt: endpoints[(fmt, destination)] for fmt in REAL_CLIENT_FORMATS}
+        print(f"   pypi: {staging_endpoints['pypi']}   npm: {staging_endpoints['npm']}")
 
         print(
             "2. deploying template.yaml's EventBridge rule, queue and dead-letter queue (moto CloudFormation)"
@@ -133,9 +202,16 @@ def run(verbose: bool = False) -> int:
         print(f"   {destination!r}; publishing {len(PUBLISHES)} versions to {source!r}:")
         _seed(aws.control, domain, destination, CONFLICT)
         for item in PUBLISHES:
-            _seed(aws.control, domain, source, item)
+            if item.format in REAL_CLIENT_FORMATS:
+                how = _publish_with_client(clients, staging_endpoints, workdir, item)
+            else:
+                _seed(aws.control, domain, source, item)
+                how = "seeded"
             name = f"{item.namespace}/{item.package}" if item.namespace else item.package
-            print(f"   - {item.format:8} {name:22} {item.version:14} {item.status:11} expect {item.expect}")
+            print(
+                f"   - {item.format:8} {name:22} {item.version:14} {item.status:11} expect {item.expect}"
+                f"  ({how})"
+            )
         waiting = esm.queue_depth(sqs, wiring.queue_url)
         print(f"   EventBridge routed {waiting} events into the queue")
 
@@ -163,6 +239,9 @@ def run(verbose: bool = False) -> int:
         ]
         _summary(invocations, release, destination, source)
         surprises = unexpected(outcome_lines(invocations))
+        print(f"7. installing the promoted pypi and npm versions from {destination!r} with pip and npm:")
+        surprises += _install_from(clients, release_endpoints, workdir)
+        print()
         for surprise in surprises:
             print(f"UNEXPECTED: {surprise}")
         if not surprises:
@@ -170,6 +249,9 @@ def run(verbose: bool = False) -> int:
         print(f"done in {time.monotonic() - began:.1f} s; the local AWS and the emulator are stopped.")
         return 1 if surprises else 0
     finally:
+        if clients is not None:
+            clients.cleanup()
+        shutil.rmtree(workdir, ignore_errors=True)
         server.stop()
 
 

@@ -537,6 +537,10 @@ def test_repository_endpoint_has_the_documented_form(contract: Contract) -> None
     endpoint = contract.client.get_repository_endpoint(
         **contract.where(repository=contract.destination, format="npm")
     )["repositoryEndpoint"]
+    service = str(contract.client.meta.endpoint_url)
+    if not service.endswith(".amazonaws.com"):  # the local server names itself: it serves npm there
+        assert endpoint == f"{service}/{contract.domain}-{owner}/npm/{contract.destination}/"
+        return
     assert endpoint == (
         f"https://{contract.domain}-{owner}.d.codeartifact.{region}.amazonaws.com/npm/{contract.destination}/"
     )

@@ -24,6 +24,14 @@ def test_demo_promotes_skips_and_fails_as_the_example_rules_say(capsys: pytest.C
     assert "prerelease" in out
     assert "NO (another build)" in out
     assert "the local AWS and the emulator are stopped" in out
+    # ... the pypi and npm versions went in with twine and npm, and the last step installs the promoted
+    # ones from release with pip and npm, byte for byte what was published
+    assert "(twine upload acme_utils-2.3.1-py3-none-any.whl)" in out
+    assert "(npm publish --tag next)" in out
+    last_step = out[out.index("7. installing the promoted pypi and npm versions from 'release'") :]
+    assert "npm install --registry" in last_step
+    assert "pip install --index-url" in last_step
+    assert last_step.count("= the bytes published to staging") == 2
 
 
 def test_unexpected_names_each_version_that_ended_otherwise() -> None:
