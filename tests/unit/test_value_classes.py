@@ -12,7 +12,8 @@ from promoter.pipeline import Dependencies
 from promoter.planner import CopyRequest, PlannedVersion
 from promoter.rules import GlobSet, Rule, RulesError, build_ruleset
 from promoter.settings import Settings
-from promoter.versions import SemverRange, compile_range
+from promoter.semver_ranges import SemverRange
+from promoter.versions import compile_range
 
 from .conftest import candidate, rules
 

@@ -10,7 +10,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from promoter.versions import InvalidRange, compile_range
+from promoter.version_syntax import InvalidRange
+from promoter.versions import compile_range
 
 NODE = shutil.which("node")
 SEMVER = next(

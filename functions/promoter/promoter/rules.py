@@ -23,7 +23,8 @@ from typing import Any, NamedTuple
 from promoter.events import STATES, Candidate
 from promoter.outcomes import UNKNOWN_ORIGIN_NOTE
 from promoter.record import Record
-from promoter.versions import FORMATS, GRAMMARS, InvalidRange, VersionRange, compile_range, is_prerelease
+from promoter.version_syntax import InvalidRange
+from promoter.versions import FORMATS, GRAMMARS, VersionRange, compile_range, is_prerelease
 
 RULE_KEYS: frozenset[str] = frozenset(
     {
