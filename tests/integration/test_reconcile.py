@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
+from promoter.matching import RuleSet
 from promoter.outcomes import DEFERRED, PROMOTED
 from promoter.pipeline import Dependencies, process_sqs_records
 from promoter.reconcile import COPY, PRESENT, SKIP, Progress, ReconcileError, reconcile, run
 from promoter.report import MemoryMetrics, Reporter
-from promoter.rules import RuleSet, build_ruleset
+from promoter.rules import build_ruleset
 
 DOMAIN = "acme"
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ import pytest
 from promoter.outcomes import DEFERRED, FAILED, IGNORED, PROMOTED, Outcome
 from promoter.planner import LookupFailed, VersionFacts, plan
 from promoter.report import MemoryMetrics, Reporter
-from promoter.rules import RulesError
+from promoter.rules_document import RulesError
 
 from .conftest import NOW, RecordingLogger, candidate, rules
 

@@ -8,11 +8,14 @@ from fnmatch import translate
 
 import pytest
 from promoter.copier import RetryPolicy
+from promoter.globs import GlobSet
 from promoter.pipeline import Dependencies
 from promoter.planner import CopyRequest, PlannedVersion
-from promoter.rules import GlobSet, Rule, RulesError, build_ruleset
-from promoter.settings import Settings
+from promoter.rule_filters import Rule
+from promoter.rules import build_ruleset
+from promoter.rules_document import RulesError
 from promoter.semver_ranges import SemverRange
+from promoter.settings import Settings
 from promoter.versions import compile_range
 
 from .conftest import candidate, rules
@@ -132,8 +135,7 @@ def test_globs_fold_names_per_format_with_regexes_compiled_on_first_use(
     fmt: str, name: str, expected: bool
 ) -> None:
     globs = GlobSet.compile(["Foo.Bar_*", "other"])
-    assert globs.pypi is None
-    assert globs.lower is None
+    assert globs.folded == {}
     assert globs.matches(fmt, name) is expected
     assert globs.matches(fmt, name) is expected  # again, through the regex now compiled
     assert globs == GlobSet.compile(["Foo.Bar_*", "other"])
@@ -143,7 +145,7 @@ def test_globs_fold_names_per_format_with_regexes_compiled_on_first_use(
 def test_the_first_bad_glob_in_list_order_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a regex fault in the first glob and a length fault in the second (the translation is forced to
     # fail for "[bad]": fnmatch itself always produces a valid regex)
-    monkeypatch.setattr("promoter.rules.translate", lambda p: "(" if p == "[bad]" else translate(p))
+    monkeypatch.setattr("promoter.globs.translate", lambda p: "(" if p == "[bad]" else translate(p))
     doc = {
         "rules": [
             {

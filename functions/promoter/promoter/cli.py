@@ -72,6 +72,7 @@ from promoter.events import (
     parse_event,
     parse_sqs_body,
 )
+from promoter.matching import RuleSet
 from promoter.origin_controls import read_controls, refusal
 from promoter.outcome_events import ENV_BUS, OutcomeEventPublisher
 from promoter.outcomes import DEFERRED, FAILED, Outcome
@@ -101,26 +102,21 @@ from promoter.revoke import (
     revoke,
     routes,
 )
-from promoter.rules import (
-    ACCOUNT_PATTERN,
+from promoter.rule_filters import (
     AGE,
     DENIED,
-    DOMAIN_PATTERN,
     FREEZE,
     ORIGIN,
     PRERELEASE,
     RANGE,
     STATE,
     Rule,
-    RulesError,
-    RuleSet,
-    StackScope,
-    load_rules_file,
-    load_rules_parameter,
-    load_rules_text,
     origin_text,
     rejection_detail,
 )
+from promoter.rules import StackScope, load_rules_file, load_rules_parameter, load_rules_text
+from promoter.rules_document import RulesError
+from promoter.rules_fields import ACCOUNT_PATTERN, DOMAIN_PATTERN
 from promoter.versions import FORMATS
 
 EXIT_OK = 0

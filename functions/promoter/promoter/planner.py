@@ -17,9 +17,10 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from promoter.events import Candidate, VersionKey
+from promoter.matching import RuleSet
 from promoter.outcomes import DEFERRED, FAILED, IGNORED, ExceptionUse, Outcome
 from promoter.record import Record
-from promoter.rules import (
+from promoter.rule_filters import (
     AGE,
     DENIED,
     DOMAIN,
@@ -32,12 +33,10 @@ from promoter.rules import (
     PRERELEASE,
     RANGE,
     STATE,
-    Freeze,
     Rule,
-    RuleSet,
-    VersionEntry,
     rejection_detail,
 )
+from promoter.version_entries import Freeze, VersionEntry
 
 MAX_VERSIONS_PER_CALL = 100
 

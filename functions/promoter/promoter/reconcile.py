@@ -70,11 +70,12 @@ from promoter.listing import (
     list_queries,
     not_found_resource,
 )
+from promoter.matching import listing_status
 from promoter.origin_controls import Controls, read_controls, refusal
 from promoter.outcomes import DEFERRED, FAILED, IGNORED, Outcome
 from promoter.pipeline import Dependencies
 from promoter.planner import UNKNOWN_ORIGIN, CopyRequest, plan
-from promoter.rules import (
+from promoter.rule_filters import (
     AGE,
     DENIED,
     EXCLUDE,
@@ -85,11 +86,10 @@ from promoter.rules import (
     RANGE,
     STATE,
     Rule,
-    listing_status,
     origin_text,
     rejection_detail,
 )
-from promoter.rules import ORIGIN as ORIGIN_FILTER
+from promoter.rule_filters import ORIGIN as ORIGIN_FILTER
 
 ORIGIN = "reconcile"
 """``Candidate.origin`` of versions that reconcile found (events carry the SQS message id there)."""

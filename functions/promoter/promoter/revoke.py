@@ -32,7 +32,9 @@ from typing import Any, NamedTuple
 from botocore.exceptions import BotoCoreError, ClientError
 
 from promoter.events import Candidate
-from promoter.rules import STATE, Rule, RulesError, RuleSet, parse_rules_text
+from promoter.matching import RuleSet
+from promoter.rule_filters import STATE, Rule
+from promoter.rules_document import RulesError, parse_rules_text
 
 TARGET_STATUSES = ("Unlisted", "Archived")
 """``--status``: Unlisted (installs by exact version keep working, resolution skips it) or Archived (no
