@@ -27,7 +27,8 @@ _QUOTE.maxlist = _QUOTE.maxtuple = _QUOTE.maxdict = _QUOTE.maxset = 5
 def quote(value: Any, limit: int = 80) -> str:
     """``repr(value)`` for an error message, shortened (nested and long values elided, at most ``limit``
     characters): never the whole of a value that may be megabytes, or a structure aliases make huge."""
-    return shorten(repr(value) if isinstance(value, str) and len(value) <= limit else _QUOTE.repr(value), limit)
+    text = repr(value) if isinstance(value, str) and len(value) <= limit else _QUOTE.repr(value)
+    return shorten(text, limit)
 
 
 class RulesError(ValueError):
