@@ -158,7 +158,7 @@ def test_an_exception_passes_the_cooldown_and_is_named() -> None:
     ruleset = rules(with_top(EXCEPTION))
     result = plan([candidate()], ruleset, now=NOW, describe=facts(NEW, "EXTERNAL"))
     assert len(result.requests) == 1
-    used = result.exceptions[(candidate()[:7], "release")]
+    used = result.exceptions[(candidate().version_key, "release")]
     assert used.name == "npm/widgets@1.0.0"
     promoted = result.annotate(Outcome(PROMOTED, candidate(), destination="release", rule="npm"))
     fields = promoted.log_fields()
@@ -308,7 +308,7 @@ def test_exceptions_pass_a_freeze() -> None:
     ruleset = rules(with_top(FREEZE + EXCEPTION, PLAIN))
     result = plan([candidate()], ruleset, now=NOW, describe=facts(NEW))
     assert len(result.requests) == 1
-    assert result.exceptions[(candidate()[:7], "release")].reason.startswith("CVE")
+    assert result.exceptions[(candidate().version_key, "release")].reason.startswith("CVE")
 
 
 @pytest.mark.parametrize(
