@@ -132,36 +132,33 @@ class Rule(NamedTuple):
         return published_time + self.minimum_release_age
 
     def describe(self) -> str:
-        """One line, for ``promoter rules check`` and logs."""
-        parts = [
-            f"{self.name}: {self.domain or '<stack domain>'}/{self.source_repository} -> "
-            + ",".join(self.destination_repositories),
-            f"formats={','.join(sorted(self.formats)) if self.formats else '*'}",
-            f"packages={','.join(self.packages.patterns)}",
+        """One line, for ``promoter rules check`` and logs: the rule's route, then each filter it sets
+        (``key=value``, or ``key`` alone for a switch that is on)."""
+        namespaces, exclude, freeze = self.namespaces, self.exclude_packages, self.freeze
+        age, age_for = self.minimum_release_age, self.minimum_release_age_for
+        settings: list[tuple[str, str | bool | None]] = [
+            ("formats", ",".join(sorted(self.formats)) if self.formats else "*"),
+            ("packages", ",".join(self.packages.patterns)),
+            ("namespaces", None if namespaces is None else ",".join(repr(p) for p in namespaces.patterns)),
+            ("exclude", None if exclude is None else ",".join(exclude.patterns)),
+            ("versions", None if self.versions_text is None else json.dumps(self.versions_text)),
+            ("states", ",".join(sorted(self.states))),
+            ("prerelease", self.include_prerelease),
+            ("minimumReleaseAge", None if age is None else format_duration(age)),
+            ("minimumReleaseAgeFor", None if age_for is None else ",".join(sorted(age_for))),
+            ("origins", None if self.origins is None else ",".join(sorted(self.origins))),
+            ("freeze", None if freeze is None else freeze.published_after.isoformat() + _until(freeze.until)),
+            ("allowOverwrite", self.allow_overwrite),
+            ("includeFromUpstream", self.include_from_upstream),
         ]
-        if self.namespaces is not None:
-            parts.append(f"namespaces={','.join(repr(p) for p in self.namespaces.patterns)}")
-        if self.exclude_packages is not None:
-            parts.append(f"exclude={','.join(self.exclude_packages.patterns)}")
-        if self.versions_text is not None:
-            parts.append(f"versions={json.dumps(self.versions_text)}")
-        parts.append(f"states={','.join(sorted(self.states))}")
-        if self.include_prerelease:
-            parts.append("prerelease")
-        if self.minimum_release_age is not None:
-            parts.append(f"minimumReleaseAge={format_duration(self.minimum_release_age)}")
-        if self.minimum_release_age_for is not None:
-            parts.append(f"minimumReleaseAgeFor={','.join(sorted(self.minimum_release_age_for))}")
-        if self.origins is not None:
-            parts.append(f"origins={','.join(sorted(self.origins))}")
-        if self.freeze is not None:
-            until = f"..{self.freeze.until.isoformat()}" if self.freeze.until is not None else ""
-            parts.append(f"freeze={self.freeze.published_after.isoformat()}{until}")
-        if self.allow_overwrite:
-            parts.append("allowOverwrite")
-        if self.include_from_upstream:
-            parts.append("includeFromUpstream")
+        route = f"{self.name}: {self.domain or '<stack domain>'}/{self.source_repository} -> "
+        parts = [route + ",".join(self.destination_repositories)]
+        parts += [f"{key}={value}" if isinstance(value, str) else key for key, value in settings if value]
         return " ".join(parts)
+
+
+def _until(until: datetime | None) -> str:
+    return f"..{until.isoformat()}" if until is not None else ""
 
 
 def rejection_detail(

@@ -78,6 +78,43 @@ class StackScope:
     """Says, in the error for a rule without ``domain``, where the stack's domain comes from."""
 
 
+@dataclass(frozen=True, slots=True)
+class _StackField:
+    """``domain`` or ``domainOwner``: how a valid one is written, and what the stack calls its own."""
+
+    key: str
+    pattern: str
+    valid: str
+    what: str
+    variable: str
+    otherwise: str = ""
+
+    def check(self, label: str, value: Any, stack_value: str | None) -> None:
+        """Refuse ``value`` when it is not well formed, or not the stack's when the stack names one."""
+        if not isinstance(value, str) or not re.fullmatch(self.pattern, value):
+            raise RulesError(f"{quote(value)} is not {self.valid}", rule=label, field=self.key)
+        if stack_value is not None and value != stack_value:
+            raise RulesError(
+                f"{quote(value)} is not the stack's {self.what} {quote(stack_value)} ({self.variable}): omit "
+                f"{self.key!r} to mean the stack's{self.otherwise}",
+                rule=label,
+                field=self.key,
+            )
+
+
+_DOMAIN = _StackField(
+    "domain",
+    DOMAIN_PATTERN,
+    "a valid CodeArtifact domain name",
+    "domain",
+    "DOMAIN_NAME",
+    ", or deploy a stack for that domain",
+)
+_OWNER = _StackField(
+    "domainOwner", ACCOUNT_PATTERN, "a 12-digit account id (quote it in YAML)", "domain owner", "DOMAIN_OWNER"
+)
+
+
 def _domain_and_owner(label: str, raw: Mapping[str, Any], scope: StackScope) -> tuple[str, str | None]:
     """The rule's domain and owner: its own, which must be the stack's, or the stack's when it names none."""
     domain = raw.get("domain")
@@ -89,26 +126,11 @@ def _domain_and_owner(label: str, raw: Mapping[str, Any], scope: StackScope) -> 
         else:
             domain = ""  # `promoter rules check` without a stack domain: whichever domain the stack names
     else:
-        _check_stack_value(
-            label,
-            "domain",
-            domain,
-            pattern=DOMAIN_PATTERN,
-            valid="a valid CodeArtifact domain name",
-            stack=(scope.domain, "domain", "DOMAIN_NAME"),
-            otherwise=", or deploy a stack for that domain",
-        )
+        _DOMAIN.check(label, domain, scope.domain)
     owner = raw.get("domainOwner")
     if owner is None:
         return domain, scope.owner
-    _check_stack_value(
-        label,
-        "domainOwner",
-        owner,
-        pattern=ACCOUNT_PATTERN,
-        valid="a 12-digit account id (quote it in YAML)",
-        stack=(scope.owner, "domain owner", "DOMAIN_OWNER"),
-    )
+    _OWNER.check(label, owner, scope.owner)
     if scope.owner is None and scope.own_account is not None and owner != scope.own_account:
         raise RulesError(
             f"{quote(owner)} is not the function's own account {quote(scope.own_account)}, whose domain "
@@ -118,30 +140,6 @@ def _domain_and_owner(label: str, raw: Mapping[str, Any], scope: StackScope) -> 
             field="domainOwner",
         )
     return domain, owner
-
-
-def _check_stack_value(
-    label: str,
-    key: str,
-    value: Any,
-    *,
-    pattern: str,
-    valid: str,
-    stack: tuple[str | None, str, str],
-    otherwise: str = "",
-) -> None:
-    """Refuse a ``domain`` or ``domainOwner`` that is not well formed, or not the stack's when the stack
-    names one (``stack``: the stack's value, what it is called, the variable it comes from)."""
-    if not isinstance(value, str) or not re.fullmatch(pattern, value):
-        raise RulesError(f"{quote(value)} is not {valid}", rule=label, field=key)
-    stack_value, what, variable = stack
-    if stack_value is not None and value != stack_value:
-        raise RulesError(
-            f"{quote(value)} is not the stack's {what} {quote(stack_value)} ({variable}): omit {key!r} "
-            f"to mean the stack's{otherwise}",
-            rule=label,
-            field=key,
-        )
 
 
 def compile_rule(raw: Any, index: int, scope: StackScope | None = None) -> Rule:
