@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from promoter.events import STATES
 from promoter.matching import RuleSet
@@ -76,6 +76,15 @@ class StackScope:
     """False for ``promoter rules check`` without a domain: a rule without ``domain`` is checked as it is."""
     unset_hint: str = "DOMAIN_NAME (the stack's DomainName) is not set"
     """Says, in the error for a rule without ``domain``, where the stack's domain comes from."""
+
+
+class Within(TypedDict, total=False):
+    """Where rules may reach, as ``build_ruleset`` takes it: the stack's ``scope`` (its domain and owner)
+    and the repositories it may read and write (``allowed_*``; empty: any)."""
+
+    allowed_sources: Sequence[str]
+    allowed_destinations: Sequence[str]
+    scope: StackScope | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,25 +355,16 @@ def load_rules_text(
     text: str,
     *,
     source: str = "rules",
-    allowed_sources: Sequence[str] = (),
-    allowed_destinations: Sequence[str] = (),
-    scope: StackScope | None = None,
+    **within: Unpack[Within],
 ) -> RuleSet:
-    return build_ruleset(
-        parse_rules_text(text, source=source),
-        allowed_sources=allowed_sources,
-        allowed_destinations=allowed_destinations,
-        scope=scope,
-    )
+    return build_ruleset(parse_rules_text(text, source=source), **within)
 
 
 def load_rules_parameter(
     text: str,
     *,
     name: str,
-    allowed_sources: Sequence[str] = (),
-    allowed_destinations: Sequence[str] = (),
-    scope: StackScope | None = None,
+    **within: Unpack[Within],
 ) -> RuleSet:
     """Rules from the value of the SSM parameter ``name``.
 
@@ -384,17 +384,12 @@ def load_rules_parameter(
             "parameter (not SecureString, whose value arrives encrypted, nor StringList) whose value "
             "is the rules as YAML or JSON text"
         ) from None
-    return build_ruleset(
-        document, allowed_sources=allowed_sources, allowed_destinations=allowed_destinations, scope=scope
-    )
+    return build_ruleset(document, **within)
 
 
 def load_rules_file(
     path: str,
-    *,
-    allowed_sources: Sequence[str] = (),
-    allowed_destinations: Sequence[str] = (),
-    scope: StackScope | None = None,
+    **within: Unpack[Within],
 ) -> RuleSet:
     try:
         with open(path, encoding="utf-8") as handle:
@@ -403,10 +398,4 @@ def load_rules_file(
         raise RulesError(f"cannot read rules file {quote(path, 300)}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise RulesError(f"rules file {quote(path, 300)} is not UTF-8 text") from None
-    return load_rules_text(
-        text,
-        source=path,
-        allowed_sources=allowed_sources,
-        allowed_destinations=allowed_destinations,
-        scope=scope,
-    )
+    return load_rules_text(text, source=path, **within)
