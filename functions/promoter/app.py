@@ -32,16 +32,12 @@ import orjson  # noqa: E402 - after the collector is held
 from aws_lambda_powertools import Logger, Metrics  # noqa: E402
 from aws_lambda_powertools.metrics import MetricUnit, single_metric  # noqa: E402
 from promoter.copier import RateLimiter, RetryPolicy, copy_limiter, no_deadline  # noqa: E402
+from promoter.matching import RuleSet  # noqa: E402
 from promoter.outcome_events import OutcomeEventPublisher  # noqa: E402
 from promoter.pipeline import Dependencies, process_event, process_sqs_records  # noqa: E402
 from promoter.report import Reporter  # noqa: E402
-from promoter.rules import (  # noqa: E402
-    RulesError,
-    RuleSet,
-    StackScope,
-    load_rules_file,
-    load_rules_parameter,
-)
+from promoter.rules import StackScope, load_rules_file, load_rules_parameter  # noqa: E402
+from promoter.rules_document import RulesError  # noqa: E402
 from promoter.settings import Settings  # noqa: E402
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "codeartifact-promoter"

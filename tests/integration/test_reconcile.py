@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
+from promoter.matching import RuleSet
 from promoter.outcomes import DEFERRED, PROMOTED
 from promoter.pipeline import Dependencies, process_sqs_records
 from promoter.reconcile import COPY, PRESENT, SKIP, Progress, ReconcileError, reconcile, run
 from promoter.report import MemoryMetrics, Reporter
-from promoter.rules import RuleSet, build_ruleset
+from promoter.rules import build_ruleset
 
 from .test_cli import copy_by_hand
 

@@ -16,11 +16,12 @@ import pytest
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
 from promoter.cli import EXIT_ENVIRONMENT, EXIT_OK, main
 from promoter.listed import PackageRef
+from promoter.matching import RuleSet
 from promoter.outcomes import PROMOTED
 from promoter.pipeline import Dependencies
 from promoter.reconcile import METRIC_ERRORS, Cursor, SsmCursorStore, run
 from promoter.report import MemoryMetrics, Reporter
-from promoter.rules import RuleSet, build_ruleset
+from promoter.rules import build_ruleset
 
 from .test_cli import copy_by_hand
 

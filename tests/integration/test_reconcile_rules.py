@@ -7,12 +7,13 @@ from typing import Any
 import pytest
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
 from promoter.listed import ListQuery, PackageRef
+from promoter.matching import RuleSet
 from promoter.outcomes import FAILED, PROMOTED
 from promoter.pipeline import Dependencies
 from promoter.reader import Reader
 from promoter.reconcile import COPY, PRESENT, SKIP, reconcile
 from promoter.report import MemoryMetrics, Reporter
-from promoter.rules import RuleSet, build_ruleset
+from promoter.rules import build_ruleset
 
 DOMAIN = "acme"
 

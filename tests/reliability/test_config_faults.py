@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
-from promoter.rules import RulesError
+from promoter.rules_document import RulesError
 
 from .conftest import DOMAIN, RULES
 from .harness import LambdaContext, Output, invoke

@@ -21,9 +21,11 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from promoter.copier import Copier
 from promoter.events import Candidate
+from promoter.matching import RuleSet
 from promoter.outcomes import DEFERRED, FAILED, IGNORED, STATUSES
 from promoter.planner import MAX_VERSIONS_PER_CALL, coalesce, plan
-from promoter.rules import RulesError, RuleSet, build_ruleset, load_rules_text
+from promoter.rules import build_ruleset, load_rules_text
+from promoter.rules_document import RulesError
 
 from .conftest import DOMAIN
 from .harness import LambdaContext, Output, invoke

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 from promoter.events import Candidate
+from promoter.matching import RuleSet
 from promoter.pipeline import Dependencies
 from promoter.report import MemoryMetrics, Reporter
-from promoter.rules import RuleSet, load_rules_text
+from promoter.rules import load_rules_text
 
 from .fake_codeartifact import VARIANTS, FakeCodeArtifact
 

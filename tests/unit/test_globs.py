@@ -5,7 +5,9 @@ from __future__ import annotations
 from fnmatch import translate
 
 import pytest
-from promoter.rules import GlobSet, RulesError, build_ruleset
+from promoter.globs import GlobSet
+from promoter.rules import build_ruleset
+from promoter.rules_document import RulesError
 
 
 @pytest.mark.parametrize(
@@ -29,7 +31,7 @@ def test_globs_fold_names_per_format(fmt: str, name: str, expected: bool) -> Non
 def test_the_first_bad_glob_in_list_order_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a regex fault in the first glob and a length fault in the second (the translation is forced to
     # fail for "[bad]": fnmatch itself always produces a valid regex)
-    monkeypatch.setattr("promoter.rules.translate", lambda p: "(" if p == "[bad]" else translate(p))
+    monkeypatch.setattr("promoter.globs.translate", lambda p: "(" if p == "[bad]" else translate(p))
     doc = {
         "rules": [
             {

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 from promoter.events import Candidate
+from promoter.globs import literal_prefix
 from promoter.listed import ListQuery
-from promoter.reader import literal_prefix
 from promoter.reconcile import COPY, JSON_KEYS, SKIP, PlanItem
 from promoter.reconcile.walk import list_queries
 

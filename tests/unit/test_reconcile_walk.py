@@ -18,6 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 from promoter.copier import RetryPolicy
 from promoter.listed import PackageRef
+from promoter.matching import RuleSet
 from promoter.outcomes import FAILED, PROMOTED
 from promoter.pipeline import Dependencies
 from promoter.reconcile import (
@@ -31,7 +32,7 @@ from promoter.reconcile import (
     reconcile,
 )
 from promoter.report import MemoryMetrics, Reporter
-from promoter.rules import RuleSet, build_ruleset
+from promoter.rules import build_ruleset
 
 from .fake_codeartifact import FakeCodeArtifact, client_error
 

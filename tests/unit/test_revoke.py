@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from promoter.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
 from promoter.revoke import add_deny_entry, exact_range
-from promoter.rules import RulesError, StackScope, load_rules_text
+from promoter.rules import StackScope, load_rules_text
+from promoter.rules_document import RulesError
 from promoter.versions import compile_range
 
 from .fake_codeartifact import FakeCodeArtifact, client_error

@@ -9,24 +9,10 @@ from typing import Any
 
 import pytest
 import yaml
-from promoter.rules import (
-    AGE,
-    DOMAIN,
-    EXCLUDE,
-    FORMAT,
-    NAMESPACE,
-    PACKAGE,
-    PRERELEASE,
-    RANGE,
-    STATE,
-    RulesError,
-    StackScope,
-    build_ruleset,
-    load_rules_file,
-    load_rules_text,
-    parse_duration,
-    parse_rules_text,
-)
+from promoter.rule_filters import AGE, DOMAIN, EXCLUDE, FORMAT, NAMESPACE, PACKAGE, PRERELEASE, RANGE, STATE
+from promoter.rules import StackScope, build_ruleset, load_rules_file, load_rules_text
+from promoter.rules_document import RulesError, parse_rules_text
+from promoter.rules_fields import parse_duration
 
 from .conftest import BASIC_RULES as BASIC
 from .conftest import NOW, candidate, rules

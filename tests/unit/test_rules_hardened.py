@@ -13,14 +13,8 @@ from pathlib import Path
 
 import pytest
 from promoter.cli import main
-from promoter.rules import (
-    MAX_ERROR,
-    RulesError,
-    StackScope,
-    load_rules_file,
-    load_rules_parameter,
-    load_rules_text,
-)
+from promoter.rules import StackScope, load_rules_file, load_rules_parameter, load_rules_text
+from promoter.rules_document import MAX_ERROR, RulesError
 from promoter.settings import Settings
 
 from .conftest import candidate

@@ -10,7 +10,7 @@ from promoter.holds import LookupFailed, VersionFacts
 from promoter.outcomes import DEFERRED, FAILED, IGNORED, PROMOTED, Outcome
 from promoter.planner import plan
 from promoter.report import MemoryMetrics, Reporter
-from promoter.rules import RulesError
+from promoter.rules_document import RulesError
 
 from .conftest import NOW, RecordingLogger, candidate, rules
 

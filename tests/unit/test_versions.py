@@ -6,7 +6,8 @@ import random
 
 import pytest
 from packaging.version import InvalidVersion, Version
-from promoter.versions import InvalidRange, compile_range, is_prerelease
+from promoter.version_syntax import InvalidRange
+from promoter.versions import compile_range, is_prerelease
 
 RANGE_CASES = [
     # npm (node-semver)

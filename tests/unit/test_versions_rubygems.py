@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import random
 
-from promoter.versions import compile_range, gem_version
+from promoter.gem_ranges import gem_version
+from promoter.versions import compile_range
 from univers.gem import GemRequirement, GemVersion
 
 PARTS = ["0", "0", "1", "2", "10", "a", "b", "pre", "rc1", "a10", "a9", "alpha2", "0a", "1b2", "Z"]

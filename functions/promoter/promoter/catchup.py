@@ -28,10 +28,10 @@ from typing import Any
 
 from promoter.copier import ReadFailed, call_error
 from promoter.listed import Listed, ListedVersion, PackageAt, listed_candidate
+from promoter.matching import RuleSet, listing_status
 from promoter.outcomes import ALREADY_PRESENT, SUPERSEDED, Outcome
 from promoter.planner import MAX_VERSIONS_PER_CALL, CopyRequest, PlannedVersion, plan
 from promoter.reader import IDENTICAL, compare, package_versions, revisions
-from promoter.rules import RuleSet, listing_status
 
 REASON = "catch-up"
 """``Outcome.reason`` of a version promoted along with another version's copy, and its candidates' origin."""

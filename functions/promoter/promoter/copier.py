@@ -1,29 +1,9 @@
-"""CopyPackageVersions calls: pacing, fair retries, follow-ups, and one verified Outcome per version.
+"""CopyPackageVersions calls: pacing, fair retries and follow-ups, and the reads that verify an answer.
 
-A version is reported done only when the answer names it with the pinned revision, or a read of the
-destination (ListPackageVersions) shows that revision there. What each answer means here:
-
-- ``successfulVersions[v]`` with the pinned revision      -> promoted
-- ``successfulVersions[v]`` with another or no revision   -> destination read: pinned revision there ->
-                                                              already_present; else failed, retryable
-- ``failedVersions[v].errorCode == ALREADY_EXISTS``       -> destination read: pinned revision there ->
-                                                              already_present; another revision -> failed,
-                                                              final; unreadable or absent -> retryable
-- ``failedVersions[v].errorCode == MISMATCHED_REVISION``  -> superseded (a newer event follows)
-- ``failedVersions[v].errorCode == SKIPPED``              -> retried in a follow-up call without the failures
-- ``MISMATCHED_STATUS``, ``NOT_ALLOWED``, ``NOT_FOUND``    -> failed, final (retrying cannot change it);
-                                                              after a NOT_ALLOWED one DescribePackage of the
-                                                              destination package says which control refused
-                                                              it (its own origin controls, or else a package
-                                                              group's); a failed read only says so
-- any other code (unknown, missing, null)                  -> failed, retryable, with the raw code and message
-- in neither map (an empty, ``{}``, ``null`` or unparsable body, a proxy's page)
-                                                           -> destination read, as for ALREADY_EXISTS, but
-                                                              another revision there is retryable
-
-A call-level error that is not transient (AccessDenied, ResourceNotFound, validation) fails every version of
-the call as *retryable*: the handler gives their records back to the queue, so nothing is lost and the
-dead-letter queue keeps what never succeeds.
+What an answer means for each version is ``promoter.copy_answers``; this module makes the calls. A call-level
+error that is not transient (AccessDenied, ResourceNotFound, validation) fails every version of the call as
+*retryable*: the handler gives their records back to the queue, so nothing is lost and the dead-letter queue
+keeps what never succeeds.
 
 Fair time: throttling, 5xx and broken or hung connections are retried in rounds. Every request of a batch
 gets its first attempt before any request's second, and each round retries every request still waiting once,
@@ -45,24 +25,20 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from promoter.copy_answers import (
+    Unsettled,
+    fail_all,
+    read_answer,
+    settle,
+    unverifiable,
+    with_not_allowed_note,
+)
 from promoter.events import Candidate
 from promoter.holds import LookupFailed, VersionFacts
 from promoter.origin_controls import not_allowed_note, package_restrictions
-from promoter.outcomes import (
-    ALREADY_EXISTS,
-    ALREADY_PRESENT,
-    FAILED,
-    NOT_ATTEMPTED,
-    PROMOTED,
-    SUPERSEDED,
-    UNEXPECTED_REVISION,
-    UNKNOWN_CODE,
-    UNVERIFIED,
-    Outcome,
-)
-from promoter.planner import CopyRequest, PlannedVersion
-from promoter.reader import IDENTICAL, OTHER_REVISION, compare, package_versions, revisions
-from promoter.record import Record
+from promoter.outcomes import NOT_ATTEMPTED, Outcome
+from promoter.planner import CopyRequest
+from promoter.reader import package_versions, revisions
 
 THROTTLING_CODES = frozenset(
     {
@@ -224,28 +200,19 @@ def copy_limiter(rate: float, pacing: str = "adaptive") -> RateLimiter:
     raise ValueError(f"copy pacing must be 'adaptive' or 'fixed', not {pacing!r}")
 
 
-class RetryPolicy(Record):
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
     """Retries of throttling and 5xx: exponential backoff with equal jitter, 0.2 s doubling to 2 s.
 
     The cap is low on purpose: the quota refills 5 tokens a second, so a long backoff leaves it
     unused, while a throttled call costs nothing. Time left, not attempts, is the real bound.
     """
 
-    __slots__ = ("base_delay", "call_reserve", "max_attempts", "max_delay")
-    _fields = ("max_attempts", "base_delay", "max_delay", "call_reserve")
-
-    def __init__(
-        self,
-        max_attempts: int = 20,
-        base_delay: float = 0.2,
-        max_delay: float = 2.0,
-        call_reserve: float = 12.0,
-    ) -> None:
-        self.max_attempts = max_attempts
-        self.base_delay = base_delay
-        self.max_delay = max_delay
-        self.call_reserve = call_reserve
-        """Seconds that must remain before a call starts (connect + read timeout + margin)."""
+    max_attempts: int = 20
+    base_delay: float = 0.2
+    max_delay: float = 2.0
+    call_reserve: float = 12.0
+    """Seconds that must remain before a call starts (connect + read timeout + margin)."""
 
 
 @dataclass(slots=True)
@@ -291,7 +258,6 @@ Prepare = Callable[[CopyRequest], tuple[CopyRequest, list[Outcome]]]
 """Turns a planned request into the call to make and outcomes decided without it (catch-up); may raise
 ``ReadFailed``."""
 
-_DOCUMENTED_FINAL = frozenset({"MISMATCHED_STATUS", "NOT_ALLOWED", "NOT_FOUND"})
 _READ_ATTEMPTS = 3
 """Attempts of one read (publish time, verification): few, since a record that fails one goes back to the
 queue and nothing is lost."""
@@ -374,12 +340,8 @@ class Copier:
                     still.append(left)
             waiting = still
         for unfinished in waiting:
-            yield _all(
-                unfinished.request,
-                FAILED,
-                unfinished.error.code,
-                unfinished.error.message,
-                retryable=True,
+            yield fail_all(
+                unfinished.request, unfinished.error.code, unfinished.error.message, retryable=True
             )
 
     def _back_off(self, round_: int) -> bool:
@@ -405,7 +367,7 @@ class Copier:
                     if error.code == NOT_ATTEMPTED and previous is not None:
                         error = previous  # the reason it still waits is what went wrong before
                     return outcomes, Unfinished(pending, error)
-                outcomes.extend(_all(pending, FAILED, error.code, error.message, retryable=True))
+                outcomes.extend(fail_all(pending, error.code, error.message, retryable=True))
                 return outcomes, None
             decided, skipped = self._decide(pending, response)
             outcomes.extend(decided)
@@ -414,9 +376,8 @@ class Copier:
             if len(skipped) == len(pending.items):
                 # Every version skipped and none failed: no progress is possible in this call.
                 outcomes.extend(
-                    _all(
+                    fail_all(
                         pending,
-                        FAILED,
                         "SKIPPED",
                         "every version was skipped without another failing",
                         retryable=True,
@@ -426,62 +387,18 @@ class Copier:
             pending = pending.only(skipped)
         return outcomes, None
 
-    # ----------------------------------------------------------------- what an answer means
+    # ----------------------------------------------------------------- reading what an answer leaves open
 
     def _decide(self, request: CopyRequest, response: Any) -> tuple[list[Outcome], list[str]]:
         """Outcomes of the versions the answer settles (reading the destination where it does not), and
         the versions it skipped."""
-        succeeded = _answer_map(response, "successfulVersions")
-        failed = _answer_map(response, "failedVersions")
-        outcomes: list[Outcome] = []
-        skipped: list[str] = []
-        to_verify: list[tuple[PlannedVersion, str, str | None]] = []  # (item, why, revision named)
-        for item in request.items:
-            candidate = item.candidate
-            version, pinned = candidate.version, candidate.revision
-            success = succeeded.get(version)
-            failure = failed.get(version)
-            if isinstance(success, Mapping):
-                named = success.get("revision")
-                named = named if isinstance(named, str) and named else None
-                if named is not None and (pinned is None or named == pinned):
-                    outcomes.append(_outcome(request, candidate, item.rule, PROMOTED, revision=named))
-                else:
-                    to_verify.append((item, UNEXPECTED_REVISION if named else UNVERIFIED, named))
-            elif version in failed:
-                code = failure.get("errorCode") if isinstance(failure, Mapping) else None
-                message = failure.get("errorMessage") if isinstance(failure, Mapping) else None
-                text = str(message)[:500] if message is not None else ""
-                if code == "SKIPPED":
-                    skipped.append(version)
-                elif code == "MISMATCHED_REVISION":
-                    outcomes.append(
-                        _outcome(request, candidate, item.rule, SUPERSEDED, code=code, message=text)
-                    )
-                elif code == ALREADY_EXISTS:
-                    to_verify.append((item, ALREADY_EXISTS, None))
-                elif code in _DOCUMENTED_FINAL:
-                    outcomes.append(_outcome(request, candidate, item.rule, FAILED, code=code, message=text))
-                else:
-                    raw = code if isinstance(code, str) and code else UNKNOWN_CODE
-                    outcomes.append(
-                        _outcome(
-                            request,
-                            candidate,
-                            item.rule,
-                            FAILED,
-                            code=raw[:100],
-                            message=f"errorCode {code!r}, errorMessage {message!r}"[:500],
-                            retryable=True,
-                        )
-                    )
-            else:
-                to_verify.append((item, UNVERIFIED, None))
-        if any(o.error_code == "NOT_ALLOWED" for o in outcomes):
+        answer = read_answer(request, response)
+        outcomes = answer.outcomes
+        if answer.not_allowed:
             outcomes = self._explain_not_allowed(request, outcomes)
-        if to_verify:
-            outcomes.extend(self._verify(request, to_verify))
-        return outcomes, skipped
+        if answer.unsettled:
+            outcomes.extend(self._verify(request, answer.unsettled))
+        return outcomes, answer.skipped
 
     def _explain_not_allowed(self, request: CopyRequest, outcomes: list[Outcome]) -> list[Outcome]:
         """Add to each NOT_ALLOWED outcome which origin control refused it: one DescribePackage of the
@@ -504,18 +421,10 @@ class Copier:
             note = f"the destination package's origin controls could not be read: {error.code}"
         else:
             note = not_allowed_note(restrictions)
-        return [
-            o._replace(error_message=f"{o.error_message}; {note}"[:500])
-            if o.error_code == "NOT_ALLOWED"
-            else o
-            for o in outcomes
-        ]
+        return with_not_allowed_note(outcomes, note)
 
-    def _verify(
-        self, request: CopyRequest, items: Sequence[tuple[PlannedVersion, str, str | None]]
-    ) -> list[Outcome]:
-        """Decide versions the answer did not settle by what the destination holds (``destination.compare``,
-        the rule every path shares): the pinned revision there is success, whatever the answer said."""
+    def _verify(self, request: CopyRequest, unsettled: Sequence[Unsettled]) -> list[Outcome]:
+        """Decide versions the answer did not settle by one read of what the destination holds."""
         where = request.destination_repository
         listed, read_error = self._read(
             lambda: package_versions(self.client, request, where, on_page=self._count_verify_read)
@@ -523,21 +432,8 @@ class Copier:
         if listed is None:
             assert read_error is not None
             problem = f"reading {where} to verify failed: {read_error.code}: {read_error.message}"
-            return [
-                _outcome(
-                    request,
-                    item.candidate,
-                    item.rule,
-                    FAILED,
-                    code=why,
-                    message=f"{_unsettled(why, named, item.candidate.revision, where)}; {problem}",
-                    retryable=True,
-                    revision=named,
-                )
-                for item, why, named in items
-            ]
-        held = revisions(listed)
-        return [_verdict(request, item, why, named, held) for item, why, named in items]
+            return unverifiable(request, unsettled, problem)
+        return settle(request, unsettled, revisions(listed))
 
     def _count_verify_read(self) -> None:
         self.stats.verify_reads += 1
@@ -656,82 +552,3 @@ def call_error(exc: Exception) -> CallError:
         transient = timed_out or "Connect" in name or "ConnectionClosed" in name
         return CallError(name, str(exc)[:500], transient=transient, timed_out=timed_out)
     return CallError(name, str(exc)[:500])
-
-
-def _verdict(
-    request: CopyRequest, item: PlannedVersion, why: str, named: str | None, held: Mapping[str, str | None]
-) -> Outcome:
-    """The outcome of one unsettled version, given what the destination holds (version -> revision)."""
-    candidate = item.candidate
-    where = request.destination_repository
-    state = compare(held, candidate.version, candidate.revision)
-    there = held.get(candidate.version)
-    if state == IDENTICAL:
-        return _outcome(request, candidate, item.rule, ALREADY_PRESENT, revision=there)
-    if state == OTHER_REVISION and why == ALREADY_EXISTS and not request.allow_overwrite:
-        code, retryable = ALREADY_EXISTS, False
-        message = f"{where} holds revision {there} of this version, not {candidate.revision}, "
-        message += "and allowOverwrite is off"
-    else:
-        code, retryable = why, True
-        found = (
-            f"{where} holds revision {there}"
-            if state == OTHER_REVISION
-            else f"{where} does not hold this version"
-        )
-        message = f"{_unsettled(why, named, candidate.revision, where)}; {found}"
-    revision = there if state == OTHER_REVISION else named
-    return _outcome(
-        request,
-        candidate,
-        item.rule,
-        FAILED,
-        code=code,
-        message=message,
-        retryable=retryable,
-        revision=revision,
-    )
-
-
-def _answer_map(response: Any, key: str) -> Mapping[str, Any]:
-    """One map of a CopyPackageVersions answer, or ``{}`` for anything that is not a map (null, a string)."""
-    value = response.get(key) if isinstance(response, Mapping) else None
-    return value if isinstance(value, Mapping) else {}
-
-
-def _unsettled(why: str, named: str | None, pinned: str | None, where: str) -> str:
-    if why == ALREADY_EXISTS:
-        return f"the copy answered ALREADY_EXISTS for revision {pinned}"
-    if why == UNEXPECTED_REVISION:
-        return f"the copy answered success with revision {named}, not the pinned {pinned}"
-    return f"the copy's answer did not name this version as copied to {where}"
-
-
-def _outcome(
-    request: CopyRequest,
-    candidate: Candidate,
-    rule: str,
-    status: str,
-    *,
-    code: str | None = None,
-    message: str | None = None,
-    retryable: bool = False,
-    revision: str | None = None,
-) -> Outcome:
-    return Outcome(
-        status,
-        candidate,
-        destination=request.destination_repository,
-        rule=rule,
-        error_code=code,
-        error_message=message,
-        retryable=retryable,
-        revision=revision if isinstance(revision, str) else None,
-    )
-
-
-def _all(request: CopyRequest, status: str, code: str, message: str, *, retryable: bool) -> list[Outcome]:
-    return [
-        _outcome(request, item.candidate, item.rule, status, code=code, message=message, retryable=retryable)
-        for item in request.items
-    ]

@@ -13,8 +13,10 @@ from datetime import datetime
 from typing import NamedTuple
 
 from promoter.events import Candidate
+from promoter.matching import RuleSet
 from promoter.outcomes import DEFERRED, FAILED, ExceptionUse, Outcome
-from promoter.rules import Freeze, Rule, RuleSet, VersionEntry
+from promoter.rule_filters import Rule
+from promoter.version_entries import Freeze, VersionEntry
 
 UNKNOWN_ORIGIN = "UNKNOWN"
 """``Candidate.origin_type`` once read and not reported (CodeArtifact's own word for it): counted EXTERNAL."""

@@ -24,11 +24,12 @@ from promoter.events import (
     parse_event,
     parse_sqs_body,
 )
+from promoter.matching import RuleSet
 from promoter.outcomes import FAILED, IGNORED, PROMOTED, Outcome
 from promoter.planner import plan
 from promoter.record import Record
 from promoter.report import MALFORMED, NOT_CODEARTIFACT, REGION, Reporter
-from promoter.rules import STATE, RuleSet
+from promoter.rule_filters import STATE
 
 
 def utc_now() -> datetime:

@@ -26,8 +26,9 @@ from promoter.holds import (
     lookup_failed,
     read_facts,
 )
+from promoter.matching import RuleSet
 from promoter.outcomes import IGNORED, ExceptionUse, Outcome
-from promoter.rules import (
+from promoter.rule_filters import (
     AGE,
     DENIED,
     DOMAIN,
@@ -41,7 +42,6 @@ from promoter.rules import (
     RANGE,
     STATE,
     Rule,
-    RuleSet,
     rejection_detail,
 )
 

@@ -39,7 +39,6 @@ _OPERATIONS = {
     "list_package_versions": "ListPackageVersions",
     "list_allowed_repositories_for_group": "ListAllowedRepositoriesForGroup",
 }
-GLOB_CHARS = frozenset("*?[")
 """The characters that make a package or namespace glob more than a literal name."""
 _EVERY_PACKAGE = ListQuery()
 
@@ -215,14 +214,6 @@ def compare(held: Mapping[str, str | None], version: str, pinned: str | None) ->
 
 
 # --------------------------------------------------------------------------- listing a domain
-
-
-def literal_prefix(glob: str) -> str:
-    """The part of a glob before its first wildcard: what ListPackages' packagePrefix can filter on."""
-    for index, char in enumerate(glob):
-        if char in GLOB_CHARS:
-            return glob[:index]
-    return glob
 
 
 class Reader:

@@ -33,6 +33,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from promoter.listed import Coordinate, ListedVersion, PackageAt, listed_candidate
+from promoter.matching import RuleSet
 from promoter.reader import (
     IDENTICAL,
     MISSING,
@@ -41,7 +42,8 @@ from promoter.reader import (
     error_line,
     read_versions,
 )
-from promoter.rules import STATE, Rule, RulesError, RuleSet, parse_rules_text
+from promoter.rule_filters import STATE, Rule
+from promoter.rules_document import RulesError, parse_rules_text
 
 TARGET_STATUSES = ("Unlisted", "Archived")
 """``--status``: Unlisted (installs by exact version keep working, resolution skips it) or Archived (no

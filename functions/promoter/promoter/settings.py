@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from promoter.record import Record
-from promoter.rules import ACCOUNT_PATTERN, DOMAIN_PATTERN
+from promoter.rules_fields import ACCOUNT_PATTERN, DOMAIN_PATTERN
 
 DEFAULT_RULES_FILE = "promotion-rules.yaml"
 _MODULE_FILE = os.path.abspath(__file__)  # absolute now (the working directory may change), resolved later

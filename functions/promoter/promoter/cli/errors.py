@@ -15,7 +15,7 @@ from botocore.exceptions import (
 )
 
 from promoter.reconcile import ReconcileError
-from promoter.rules import RulesError
+from promoter.rules_document import RulesError
 
 EXIT_OK = 0
 EXIT_FAILED = 1

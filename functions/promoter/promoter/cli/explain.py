@@ -29,9 +29,12 @@ from promoter.events import (
 )
 from promoter.holds import VersionFacts
 from promoter.listed import PackageAt
+from promoter.matching import RuleSet
 from promoter.outcomes import DEFERRED
 from promoter.planner import plan
-from promoter.rules import AGE, DENIED, FREEZE, ORIGIN, RuleSet, origin_text, rejection_detail
+from promoter.reconcile.results import ORIGIN
+from promoter.report import FREEZE
+from promoter.rule_filters import AGE, DENIED, origin_text, rejection_detail
 
 
 def event_candidates(path: str) -> tuple[list[Candidate], list[str]]:

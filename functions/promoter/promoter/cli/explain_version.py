@@ -20,9 +20,11 @@ from promoter.cli.errors import EXIT_OK, one_line
 from promoter.cli.output import package_name
 from promoter.events import Candidate
 from promoter.listed import Coordinate, ListedVersion, PackageAt, listed_candidate
+from promoter.matching import RuleSet
 from promoter.origin_controls import read_controls, refusal
 from promoter.reader import IDENTICAL, MISSING, compare, describe_version
-from promoter.rules import DENIED, FREEZE, PRERELEASE, RANGE, STATE, Rule, RuleSet, rejection_detail
+from promoter.report import FREEZE
+from promoter.rule_filters import DENIED, PRERELEASE, RANGE, STATE, Rule, rejection_detail
 
 
 def origin_of(described: Mapping[str, Any]) -> str:

@@ -17,14 +17,9 @@ from botocore.exceptions import (
 from promoter.cli.aws import config, session
 from promoter.cli.errors import EXIT_ENVIRONMENT, EXIT_OK, EXIT_USAGE, CliError
 from promoter.listed import Coordinate
-from promoter.rules import (
-    ACCOUNT_PATTERN,
-    DOMAIN_PATTERN,
-    RuleSet,
-    StackScope,
-    load_rules_file,
-    load_rules_parameter,
-)
+from promoter.matching import RuleSet
+from promoter.rules import StackScope, load_rules_file, load_rules_parameter
+from promoter.rules_fields import ACCOUNT_PATTERN, DOMAIN_PATTERN
 from promoter.versions import FORMATS
 
 SSM_PREFIX = "ssm:"

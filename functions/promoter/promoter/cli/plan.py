@@ -18,6 +18,7 @@ from promoter.cli.errors import EXIT_ENVIRONMENT, EXIT_FAILED, EXIT_OK, EXIT_USA
 from promoter.cli.inputs import Clock, load_rules
 from promoter.cli.output import Metrics, QuietLog, WarningsTo, package_name, short
 from promoter.copier import RateLimiter, RetryPolicy
+from promoter.matching import RuleSet
 from promoter.outcome_events import ENV_BUS, OutcomeEventPublisher
 from promoter.outcomes import DEFERRED, FAILED, Outcome
 from promoter.pipeline import Dependencies
@@ -32,7 +33,6 @@ from promoter.reconcile import (
     reconcile,
 )
 from promoter.report import Reporter
-from promoter.rules import RuleSet
 
 
 def _copy_rate() -> float:

@@ -35,7 +35,8 @@ from promoter.reconcile.results import (
     PlanItem,
 )
 from promoter.reconcile.state import RunState
-from promoter.rules import AGE, DENIED, EXTERNAL, FREEZE, INTERNAL, origin_text
+from promoter.report import FREEZE
+from promoter.rule_filters import AGE, DENIED, EXTERNAL, INTERNAL, origin_text
 
 RETRY_ROUNDS = 2
 """Retry rounds of one package's copies: a package whose copies keep failing must not spend the run the

@@ -18,10 +18,10 @@ from promoter.holds import UNKNOWN_ORIGIN
 from promoter.listed import PackageRef, listed_candidate
 from promoter.reader import error_code, error_line, lacks_package, not_found_resource
 from promoter.reconcile.results import ORIGIN, SKIP, PlanItem
+from promoter.reconcile.results import ORIGIN as ORIGIN_FILTER
 from promoter.reconcile.state import RunState
 from promoter.reconcile.walk import Source
-from promoter.rules import EXCLUDE, PRERELEASE, RANGE, STATE, Rule, rejection_detail
-from promoter.rules import ORIGIN as ORIGIN_FILTER
+from promoter.rule_filters import EXCLUDE, PRERELEASE, RANGE, STATE, Rule, rejection_detail
 
 _SHOWN_REJECTIONS = frozenset({EXCLUDE, RANGE, PRERELEASE, STATE, ORIGIN_FILTER})
 """The filters ``plan --all`` reports: those that turn away a version of a package the rule is about (its

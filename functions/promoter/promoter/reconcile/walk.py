@@ -15,12 +15,14 @@ from itertools import chain
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
+from promoter.globs import GLOB_CHARS, literal_prefix
 from promoter.listed import ListQuery, PackagePage, PackageRef, coordinates
-from promoter.reader import GLOB_CHARS, OutOfTime, error_code, error_line, literal_prefix, not_found_resource
+from promoter.matching import listing_status
+from promoter.reader import OutOfTime, error_code, error_line, not_found_resource
 from promoter.reconcile.cursor import Cursor
 from promoter.reconcile.results import ReconcileError
 from promoter.reconcile.state import RunState
-from promoter.rules import Rule, listing_status
+from promoter.rule_filters import Rule
 
 _FOLDED_FORMATS = frozenset({"pypi", "nuget", "swift"})
 """Formats whose names the rules compare folded (PEP 503, case): a literal prefix is not safe for them."""
