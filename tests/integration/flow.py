@@ -7,6 +7,7 @@ delivers them (failed records become visible again, the rest are deleted).
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,15 +16,36 @@ from typing import Any
 import app
 import pytest
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
+from promoter_dev.lambda_context import LambdaContext
 
 DOMAIN = "acme"
 DETAIL_TYPE = "CodeArtifact Package Version State Change"
 
 
-def configure_function(monkeypatch: pytest.MonkeyPatch, rules: Path) -> None:
-    """The function's environment for these tests: ``rules`` as its rules file, no pacing, three attempts,
-    and none of the optional settings a developer's shell might carry; its cached state forgotten."""
-    monkeypatch.setenv("PROMOTION_RULES_FILE", str(rules))
+STAGING_TO_RELEASE = """rules:
+  - {name: staging-to-release, domain: acme, sourceRepository: staging, destinationRepositories: [release]}
+"""
+SCHEDULED = {
+    "version": "0",
+    "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+    "detail-type": "Scheduled Event",
+    "source": "aws.events",
+    "account": "123456789012",
+    "time": "2026-11-26T13:00:00Z",
+    "region": "us-east-1",
+    "resources": ["arn:aws:events:us-east-1:123456789012:rule/codeartifact-promoter-reconcile"],
+    "detail": {},
+}
+"""The event of the reconcile schedule (an EventBridge scheduled rule)."""
+
+
+def configure_function(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, rules: str) -> Path:
+    """The function's environment for these tests: ``rules`` in its rules file (returned), no pacing,
+    three attempts, and none of the optional settings a developer's shell might carry; its cached state
+    forgotten."""
+    path = tmp_path / "rules.yaml"
+    path.write_text(rules)
+    monkeypatch.setenv("PROMOTION_RULES_FILE", str(path))
     monkeypatch.setenv("PROMOTER_COPY_RATE", "0")
     monkeypatch.setenv("PROMOTER_MAX_ATTEMPTS", "3")
     for name in (
@@ -35,19 +57,19 @@ def configure_function(monkeypatch: pytest.MonkeyPatch, rules: Path) -> None:
     ):
         monkeypatch.delenv(name, raising=False)
     app.reset_state()
+    return path
 
 
-class Context:
-    function_name = "codeartifact-promoter"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:codeartifact-promoter"
-    aws_request_id = "req-integration"
+def capture_log(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
+    """The function's log lines from now on (Powertools' Logger writes to this stream)."""
+    log = io.StringIO()
+    monkeypatch.setattr(app.logger.registered_handler, "stream", log)
+    return log
 
-    def __init__(self, remaining_ms: int = 120_000) -> None:
-        self.remaining_ms = remaining_ms
 
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
+def json_lines(text: str) -> list[dict[str, Any]]:
+    """The JSON objects among printed lines (log lines, EMF metric documents)."""
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
 
 
 @dataclass
@@ -82,7 +104,7 @@ class Pipeline:
         ).get("Messages", [])
         return messages
 
-    def invoke(self, messages: list[dict[str, Any]], context: Context | None = None) -> dict[str, Any]:
+    def invoke(self, messages: list[dict[str, Any]], context: LambdaContext | None = None) -> dict[str, Any]:
         """One invocation with an SQS batch, then what the event source mapping does with the answer."""
         arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])[
             "Attributes"
@@ -101,7 +123,7 @@ class Pipeline:
             }
             for m in messages
         ]
-        response: dict[str, Any] = app.lambda_handler({"Records": records}, context or Context())
+        response: dict[str, Any] = app.lambda_handler({"Records": records}, context or LambdaContext(120.0))
         self.responses.append(response)
         failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
         for m in messages:
@@ -113,7 +135,7 @@ class Pipeline:
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
         return response
 
-    def drain(self, *, rounds: int = 20, context: Context | None = None) -> int:
+    def drain(self, *, rounds: int = 20, context: LambdaContext | None = None) -> int:
         """Deliver batches until the queue stays empty (polling with a bound, never sleeping blindly)."""
         delivered = 0
         for _ in range(rounds):

@@ -20,15 +20,16 @@ import app
 import pytest
 from codeartifact_moto.testing import AwsEnv
 
-from .flow import DOMAIN, Pipeline, build_pipeline, configure_function
+from .flow import (
+    DOMAIN,
+    STAGING_TO_RELEASE,
+    Pipeline,
+    build_pipeline,
+    capture_log,
+    configure_function,
+    json_lines,
+)
 
-RULES = """
-rules:
-  - name: staging-to-release
-    domain: acme
-    sourceRepository: staging
-    destinationRepositories: [release]
-"""
 VERSIONS = [f"2.0.{patch}" for patch in range(6)]
 
 
@@ -57,8 +58,7 @@ class Flow(Pipeline):
         text = self.log.getvalue()
         self.log.seek(0)
         self.log.truncate()
-        lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
-        return [line for line in lines if "outcome" in line]
+        return [line for line in json_lines(text) if "outcome" in line]
 
     def version_of(self, message: dict[str, Any]) -> str:
         version: str = json.loads(message["Body"])["detail"]["packageVersion"]
@@ -86,11 +86,8 @@ class Flow(Pipeline):
 
 @pytest.fixture
 def flow(aws_server: AwsEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flow]:
-    rules = tmp_path / "rules.yaml"
-    rules.write_text(RULES)
-    configure_function(monkeypatch, rules)
-    log = io.StringIO()
-    monkeypatch.setattr(app.logger.registered_handler, "stream", log)
+    configure_function(monkeypatch, tmp_path, STAGING_TO_RELEASE)
+    log = capture_log(monkeypatch)
     wired = build_pipeline(aws_server, ["staging"])
     yield Flow(wired.env, wired.queue_url, wired.dlq_url, log=log)
     app.reset_state()

@@ -22,20 +22,9 @@ import app
 import pytest
 from codeartifact_moto.testing import AwsEnv
 from promoter.cli import EXIT_OK, main
+from promoter_dev.lambda_context import LambdaContext
 
-from .flow import DOMAIN, Context, Pipeline, build_pipeline, configure_function
-
-SCHEDULED = {
-    "version": "0",
-    "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
-    "detail-type": "Scheduled Event",
-    "source": "aws.events",
-    "account": "123456789012",
-    "time": "2026-11-26T13:00:00Z",
-    "region": "us-east-1",
-    "resources": ["arn:aws:events:us-east-1:123456789012:rule/codeartifact-promoter-reconcile"],
-    "detail": {},
-}
+from .flow import DOMAIN, SCHEDULED, Pipeline, build_pipeline, capture_log, configure_function, json_lines
 
 ORIGIN_COOLDOWN = """
 rules:
@@ -50,23 +39,17 @@ rules:
 
 @pytest.fixture
 def rules_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    path = tmp_path / "rules.yaml"
-    path.write_text(ORIGIN_COOLDOWN)
-    configure_function(monkeypatch, path)
-    yield path
+    yield configure_function(monkeypatch, tmp_path, ORIGIN_COOLDOWN)
     app.reset_state()
 
 
 @pytest.fixture
 def log(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
-    stream = io.StringIO()
-    monkeypatch.setattr(app.logger.registered_handler, "stream", stream)
-    return stream
+    return capture_log(monkeypatch)
 
 
 def lines(log: io.StringIO, printed: str = "") -> list[dict[str, Any]]:
-    text = log.getvalue() + printed
-    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    return json_lines(log.getvalue() + printed)
 
 
 def outcomes(log: io.StringIO, package: str) -> list[dict[str, Any]]:
@@ -115,7 +98,7 @@ def test_origin_aware_cooldown_over_http(
     assert unknown["originNote"] == "unknown origin counted as EXTERNAL (fail closed)"
 
     # When the scheduled reconcile runs (origins from ListPackageVersions)
-    result = app.lambda_handler(dict(SCHEDULED), Context())["reconcile"]
+    result = app.lambda_handler(dict(SCHEDULED), LambdaContext())["reconcile"]
 
     # Then it promotes nothing more: the cooldown still holds for the two
     assert result["complete"] is True, result
@@ -133,7 +116,7 @@ def test_an_old_external_version_is_promoted_by_reconcile(
     old = datetime.now(UTC) - timedelta(days=4)
     flow.publish("staging", "npm", "aged-upstream", "2.0.0", published_time=old, origin_type="EXTERNAL")
     flow.receive()  # the event is lost (say, it outlived the dead-letter queue)
-    app.lambda_handler(dict(SCHEDULED), Context())
+    app.lambda_handler(dict(SCHEDULED), LambdaContext())
     held = flow.version("release", "npm", "aged-upstream", "2.0.0")
     assert held is not None
     assert held["origin"]["originType"] == "EXTERNAL"
@@ -179,7 +162,7 @@ rules:
 """
     )
     app.reset_state()
-    app.lambda_handler(dict(SCHEDULED), Context())
+    app.lambda_handler(dict(SCHEDULED), LambdaContext())
 
     # Then only the excepted version passes the freeze, and its line names the exception
     assert flow.version("release", "pypi", "security-fix", "2.0.1") is not None
@@ -191,7 +174,7 @@ rules:
     # When the freeze is lifted (removed from the rules), the next reconcile promotes the rest
     rules_path.write_text(rules.split("rules:", 1)[1].join(["rules:", ""]))
     app.reset_state()
-    app.lambda_handler(dict(SCHEDULED), Context())
+    app.lambda_handler(dict(SCHEDULED), LambdaContext())
     assert flow.version("release", "pypi", "worm-target", "1.0") is not None
 
 
@@ -306,6 +289,6 @@ def test_revoke_over_http_unlists_records_and_keeps_it_out(
     [item] = [i for i in json.loads(out.getvalue()) if i["package"] == "widgets"]
     assert (item["action"], item["reason"]) == ("skip", "denied")
     before = flow.copy_calls()
-    app.lambda_handler(dict(SCHEDULED), Context())
+    app.lambda_handler(dict(SCHEDULED), LambdaContext())
     assert flow.copy_calls() == before
     capsys.readouterr()

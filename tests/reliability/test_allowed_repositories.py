@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
 from promoter.rules import RulesError
+from promoter_dev.lambda_context import LambdaContext
 
 from .conftest import DOMAIN, RULES
-from .harness import LambdaContext, Output, invoke
+from .harness import Output, invoke
 
 
 def rules_with(**changes: Any) -> dict[str, Any]:

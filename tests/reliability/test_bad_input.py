@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 from codeartifact_moto.answers import ANSWER_KINDS
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
+from promoter_dev.lambda_context import LambdaContext
 
 from .conftest import DOMAIN
-from .harness import LambdaContext, Output, invoke
+from .harness import Output, invoke
 
 CATALOGUE = Path(__file__).resolve().parents[2] / "events" / "bad-input"
 MALFORMED, OTHER_KIND = "malformed", "not-codeartifact"

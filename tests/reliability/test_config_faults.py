@@ -16,9 +16,10 @@ import pytest
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
 from promoter.rules import RulesError
+from promoter_dev.lambda_context import LambdaContext
 
 from .conftest import DOMAIN, RULES
-from .harness import LambdaContext, Output, invoke
+from .harness import Output, invoke
 
 
 @pytest.fixture

@@ -24,9 +24,10 @@ from promoter.events import Candidate
 from promoter.outcomes import DEFERRED, FAILED, IGNORED, STATUSES
 from promoter.planner import MAX_VERSIONS_PER_CALL, coalesce, plan
 from promoter.rules import RulesError, RuleSet, build_ruleset, load_rules_text
+from promoter_dev.lambda_context import LambdaContext
 
 from .conftest import DOMAIN
-from .harness import LambdaContext, Output, invoke
+from .harness import Output, invoke
 
 PROPERTY = settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

@@ -18,8 +18,9 @@ import app
 import pytest
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
 from promoter_dev import cfn
+from promoter_dev.lambda_context import LambdaContext
 
-from .harness import LambdaContext, Output, invoke
+from .harness import Output, invoke
 
 DOMAIN = "corp"
 DOMAIN_OWNER = "123456789012"  # the local AWS's account owns the domain
@@ -52,9 +53,7 @@ def stack_env(aws: AwsEnv, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str
 
 
 def context() -> LambdaContext:
-    ctx = LambdaContext(60.0)
-    ctx.invoked_function_arn = FUNCTION_ARN
-    return ctx
+    return LambdaContext(invoked_function_arn=FUNCTION_ARN)
 
 
 def published(aws: AwsEnv, package: str, version: str, *, region: str | None = None) -> dict[str, Any]:

@@ -127,10 +127,10 @@ def lambda_python() -> str:
 
 
 def on_lambda_site(env: dict[str, str], site: Path, task: Path) -> dict[str, str]:
-    """``env`` for a child that sees the function's code (``task``), the benchmark's own modules and
-    ``site``, nothing else."""
+    """``env`` for a child that sees the function's code (``task``), ``site``, the benchmark's own modules
+    and the shared Lambda context (``local/promoter_dev``), nothing else."""
     return env | {
-        "PYTHONPATH": os.pathsep.join([str(task), str(site), str(PERF_DIR)]),
+        "PYTHONPATH": os.pathsep.join([str(task), str(site), str(PERF_DIR), str(ROOT / "local")]),
         "LAMBDA_TASK_ROOT": str(task),
     }
 
