@@ -7,15 +7,15 @@ every call (publish, routing, copy) goes over HTTP to the local AWS.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
 from moto.server import ThreadedMotoServer
 from promoter_dev import esm, stack
 from promoter_dev.invoke import Emulator
+
+from .conftest import describe, publish_generic
 
 pytestmark = [
     pytest.mark.e2e,
@@ -38,39 +38,6 @@ def promoter(moto_server: tuple[ThreadedMotoServer, str]) -> Iterator[Emulator]:
 def wiring(aws_server: AwsEnv) -> stack.EventWiring:
     create_domain_with_repositories(aws_server.client("codeartifact"), DOMAIN, [STAGING, RELEASE, "scratch"])
     return stack.deploy_event_wiring(aws_server.client("cloudformation"), aws_server.client("sqs"))
-
-
-def publish_generic(aws: AwsEnv, repository: str, package: str, version: str, content: bytes) -> str:
-    """PublishPackageVersion, the real API, over HTTP; returns the new revision."""
-    response = aws.client("codeartifact").publish_package_version(
-        domain=DOMAIN,
-        repository=repository,
-        format="generic",
-        namespace="acme",
-        package=package,
-        packageVersion=version,
-        assetContent=content,
-        assetName=f"{package}-{version}.tar.gz",
-        assetSHA256=hashlib.sha256(content).hexdigest(),
-    )
-    revision: str = response["versionRevision"]
-    return revision
-
-
-def describe(aws: AwsEnv, repository: str, package: str, version: str) -> dict[str, Any] | None:
-    client = aws.client("codeartifact")
-    try:
-        found: dict[str, Any] = client.describe_package_version(
-            domain=DOMAIN,
-            repository=repository,
-            format="generic",
-            namespace="acme",
-            package=package,
-            packageVersion=version,
-        )["packageVersion"]
-    except client.exceptions.ResourceNotFoundException:
-        return None
-    return found
 
 
 def test_a_published_version_reaches_release_with_the_same_revision(

@@ -8,19 +8,19 @@ local CodeArtifact's seed with origin EXTERNAL), the copy, and ``promoter revoke
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
 from moto.server import ThreadedMotoServer
 from promoter_dev import esm, stack
 from promoter_dev.invoke import Emulator
+
+from .conftest import describe, publish_generic
 
 pytestmark = [
     pytest.mark.e2e,
@@ -36,37 +36,6 @@ rules:
     minimumReleaseAge: 3d
     minimumReleaseAgeFor: [EXTERNAL]
 """
-
-
-def describe(aws: AwsEnv, repository: str, fmt: str, package: str, version: str, namespace: str) -> Any:
-    client = aws.client("codeartifact")
-    try:
-        return client.describe_package_version(
-            domain=DOMAIN,
-            repository=repository,
-            format=fmt,
-            namespace=namespace,
-            package=package,
-            packageVersion=version,
-        )["packageVersion"]
-    except client.exceptions.ResourceNotFoundException:
-        return None
-
-
-def publish_generic(aws: AwsEnv, package: str, version: str, content: bytes) -> str:
-    response = aws.client("codeartifact").publish_package_version(
-        domain=DOMAIN,
-        repository=STAGING,
-        format="generic",
-        namespace="acme",
-        package=package,
-        packageVersion=version,
-        assetContent=content,
-        assetName=f"{package}-{version}.tar.gz",
-        assetSHA256=hashlib.sha256(content).hexdigest(),
-    )
-    revision: str = response["versionRevision"]
-    return revision
 
 
 def promoter_script() -> list[str]:
@@ -90,7 +59,7 @@ def test_origin_aware_cooldown_then_revoke_under_the_emulator(
     rules.write_text(RULES)
 
     # When an internal build is published and a fresh version is ingested from npmjs
-    revision = publish_generic(aws_server, "build-tools", "1.2.0", b"the vetted build")
+    revision = publish_generic(aws_server, STAGING, "build-tools", "1.2.0", b"the vetted build")
     aws_server.control.seed_package_version(
         DOMAIN,
         STAGING,
@@ -109,10 +78,10 @@ def test_origin_aware_cooldown_then_revoke_under_the_emulator(
     # Then the internal build is promoted at once; the external one waits for its cooldown
     invocation = delivery.invocation
     assert invocation.payload == {"batchItemFailures": []}, invocation.payload
-    promoted = describe(aws_server, RELEASE, "generic", "build-tools", "1.2.0", "acme")
+    promoted = describe(aws_server, RELEASE, "build-tools", "1.2.0")
     assert promoted is not None
     assert promoted["revision"] == revision
-    assert describe(aws_server, RELEASE, "npm", "left-pad", "9.9.9", "acme") is None
+    assert describe(aws_server, RELEASE, "left-pad", "9.9.9", fmt="npm") is None
     by_package = {r["package"]: r for r in invocation.log_records() if r.get("outcome")}
     assert (by_package["build-tools"]["outcome"], by_package["build-tools"]["originType"]) == (
         "promoted",
@@ -150,9 +119,11 @@ def test_origin_aware_cooldown_then_revoke_under_the_emulator(
 
     # Then release holds it Archived, staging keeps it, and the rules deny it from now on
     assert done.returncode == 0, done.stdout + done.stderr
-    revoked = describe(aws_server, RELEASE, "generic", "build-tools", "1.2.0", "acme")
-    assert revoked["status"] == "Archived"
-    assert describe(aws_server, STAGING, "generic", "build-tools", "1.2.0", "acme")["status"] == "Published"
+    revoked = describe(aws_server, RELEASE, "build-tools", "1.2.0")
+    staged = describe(aws_server, STAGING, "build-tools", "1.2.0")
+    assert revoked is not None
+    assert staged is not None
+    assert (revoked["status"], staged["status"]) == ("Archived", "Published")
     assert "denyVersions:" in rules.read_text()
     # ... and the status change's own event in release is not routed to the function (release is no source)
     assert esm.receive_batch(sqs, wiring, expected=1, timeout=1.0) == []
@@ -169,5 +140,6 @@ def test_origin_aware_cooldown_then_revoke_under_the_emulator(
     records = [r for r in delivery.invocation.log_records() if r.get("package") == "build-tools"]
     assert [(r["outcome"], r["reason"]) for r in records] == [("ignored", "denied")]
     assert delivery.invocation.dimensioned_metrics().get(("VersionsIgnored", "Reason", "denied")) == 1
-    kept = describe(aws_server, RELEASE, "generic", "build-tools", "1.2.0", "acme")
+    kept = describe(aws_server, RELEASE, "build-tools", "1.2.0")
+    assert kept is not None
     assert (kept["revision"], kept["status"]) == (revoked["revision"], "Archived")

@@ -11,13 +11,14 @@ import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import app
 import pytest
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
 from promoter_dev.lambda_context import LambdaContext
 
+ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = "acme"
 DETAIL_TYPE = "CodeArtifact Package Version State Change"
 
@@ -25,17 +26,7 @@ DETAIL_TYPE = "CodeArtifact Package Version State Change"
 STAGING_TO_RELEASE = """rules:
   - {name: staging-to-release, domain: acme, sourceRepository: staging, destinationRepositories: [release]}
 """
-SCHEDULED = {
-    "version": "0",
-    "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
-    "detail-type": "Scheduled Event",
-    "source": "aws.events",
-    "account": "123456789012",
-    "time": "2026-11-26T13:00:00Z",
-    "region": "us-east-1",
-    "resources": ["arn:aws:events:us-east-1:123456789012:rule/codeartifact-promoter-reconcile"],
-    "detail": {},
-}
+SCHEDULED: dict[str, Any] = json.loads((ROOT / "events" / "scheduled-reconcile.json").read_text())
 """The event of the reconcile schedule (an EventBridge scheduled rule)."""
 
 
@@ -80,6 +71,49 @@ class Pipeline:
     queue_url: str
     dlq_url: str
     responses: list[dict[str, Any]] = field(default_factory=list)
+    log: io.StringIO = field(default_factory=io.StringIO)
+    """The function's log lines, when ``build_pipeline`` was given a monkeypatch to capture them."""
+
+    def log_lines(self) -> list[dict[str, Any]]:
+        return json_lines(self.log.getvalue())
+
+    @classmethod
+    def deploy(
+        cls, env: AwsEnv, repositories: list[str], monkeypatch: pytest.MonkeyPatch | None = None
+    ) -> Self:
+        """The wiring whose EventBridge rule routes ``repositories``' events; with ``monkeypatch``, the
+        function's log lines go to the pipeline's ``log``."""
+        create_domain_with_repositories(env.client("codeartifact"), DOMAIN, ["dev", "staging", "release"])
+        sqs, events = env.client("sqs"), env.client("events")
+        dlq_url = sqs.create_queue(QueueName="promoter-dlq")["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        queue_url = sqs.create_queue(
+            QueueName="promoter-events",
+            Attributes={
+                "VisibilityTimeout": "60",
+                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}),
+            },
+        )["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        events.put_rule(
+            Name="codeartifact-promoter",
+            EventPattern=json.dumps(
+                {
+                    "source": ["aws.codeartifact"],
+                    "detail-type": [DETAIL_TYPE],
+                    "detail": {"domainName": [DOMAIN], "repositoryName": repositories},
+                }
+            ),
+        )
+        events.put_targets(Rule="codeartifact-promoter", Targets=[{"Id": "queue", "Arn": arn}])
+        pipeline = cls(env, queue_url, dlq_url)
+        if monkeypatch is not None:
+            monkeypatch.setattr(app.logger.registered_handler, "stream", pipeline.log)
+        return pipeline
 
     @property
     def codeartifact(self) -> Any:
@@ -172,29 +206,4 @@ class Pipeline:
 
 
 def build_pipeline(env: AwsEnv, repositories: list[str]) -> Pipeline:
-    create_domain_with_repositories(env.client("codeartifact"), DOMAIN, ["dev", "staging", "release"])
-    sqs, events = env.client("sqs"), env.client("events")
-    dlq_url = sqs.create_queue(QueueName="promoter-dlq")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    queue_url = sqs.create_queue(
-        QueueName="promoter-events",
-        Attributes={
-            "VisibilityTimeout": "60",
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}),
-        },
-    )["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(
-        Name="codeartifact-promoter",
-        EventPattern=json.dumps(
-            {
-                "source": ["aws.codeartifact"],
-                "detail-type": [DETAIL_TYPE],
-                "detail": {"domainName": [DOMAIN], "repositoryName": repositories},
-            }
-        ),
-    )
-    events.put_targets(Rule="codeartifact-promoter", Targets=[{"Id": "queue", "Arn": arn}])
-    return Pipeline(env, queue_url, dlq_url)
+    return Pipeline.deploy(env, repositories)

@@ -8,11 +8,10 @@ counted by the emulator.
 
 from __future__ import annotations
 
-import io
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +19,7 @@ import app
 import pytest
 from codeartifact_moto.testing import AwsEnv
 
-from .flow import (
-    DOMAIN,
-    STAGING_TO_RELEASE,
-    Pipeline,
-    build_pipeline,
-    capture_log,
-    configure_function,
-    json_lines,
-)
+from .flow import DOMAIN, STAGING_TO_RELEASE, Pipeline, configure_function
 
 VERSIONS = [f"2.0.{patch}" for patch in range(6)]
 
@@ -36,8 +27,6 @@ VERSIONS = [f"2.0.{patch}" for patch in range(6)]
 @dataclass
 class Flow(Pipeline):
     """The shared pipeline, plus what these tests read: staging's one package, the log, the queues."""
-
-    log: io.StringIO = field(default_factory=io.StringIO)
 
     def publish_burst(self, version: str) -> str:
         return self.publish("staging", "npm", "burst", version)
@@ -55,10 +44,10 @@ class Flow(Pipeline):
 
     def outcomes(self) -> list[dict[str, Any]]:
         """The outcome log lines written since the last call."""
-        text = self.log.getvalue()
+        lines = self.log_lines()
         self.log.seek(0)
         self.log.truncate()
-        return [line for line in json_lines(text) if "outcome" in line]
+        return [line for line in lines if "outcome" in line]
 
     def version_of(self, message: dict[str, Any]) -> str:
         version: str = json.loads(message["Body"])["detail"]["packageVersion"]
@@ -87,9 +76,7 @@ class Flow(Pipeline):
 @pytest.fixture
 def flow(aws_server: AwsEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flow]:
     configure_function(monkeypatch, tmp_path, STAGING_TO_RELEASE)
-    log = capture_log(monkeypatch)
-    wired = build_pipeline(aws_server, ["staging"])
-    yield Flow(wired.env, wired.queue_url, wired.dlq_url, log=log)
+    yield Flow.deploy(aws_server, ["staging"], monkeypatch)
     app.reset_state()
 
 

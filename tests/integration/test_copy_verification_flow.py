@@ -10,10 +10,9 @@ failing with a 5xx, another invocation that copied it first, and reconcile that 
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,26 +21,16 @@ import pytest
 from codeartifact_moto.testing import AwsEnv
 from promoter_dev.lambda_context import LambdaContext
 
-from .flow import (
-    DOMAIN,
-    STAGING_TO_RELEASE,
-    Pipeline,
-    build_pipeline,
-    capture_log,
-    configure_function,
-    json_lines,
-)
+from .flow import DOMAIN, STAGING_TO_RELEASE, Pipeline, configure_function
 
 
 @dataclass
 class Flow(Pipeline):
-    log: io.StringIO = field(default_factory=io.StringIO)
-
     def outcomes(self) -> list[tuple[str, str | None, bool | None]]:
         """(outcome, errorCode, retryable) of every outcome line so far."""
         return [
             (line["outcome"], line.get("errorCode"), line.get("retryable"))
-            for line in json_lines(self.log.getvalue())
+            for line in self.log_lines()
             if "outcome" in line and "package" in line
         ]
 
@@ -54,9 +43,7 @@ def flow(
     assert aws_server.control.service_variant() == service_variant
     configure_function(monkeypatch, tmp_path, STAGING_TO_RELEASE)
     monkeypatch.setenv("PROMOTER_CALL_TIMEOUT_SECONDS", "1")
-    log = capture_log(monkeypatch)
-    wired = build_pipeline(aws_server, ["staging"])
-    yield Flow(wired.env, wired.queue_url, wired.dlq_url, log=log)
+    yield Flow.deploy(aws_server, ["staging"], monkeypatch)
     app.reset_state()
 
 

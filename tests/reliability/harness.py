@@ -21,9 +21,52 @@ from typing import Any
 import app
 from promoter_dev.lambda_context import LambdaContext
 
+from .conftest import DOMAIN
+
 Json = dict[str, Any]
 EVENT_PATTERN_SOURCE = "aws.codeartifact"
 EVENT_DETAIL_TYPE = "CodeArtifact Package Version State Change"
+
+
+def version_event(
+    package: str,
+    version: str = "1.0.0",
+    revision: str = "rev-1",
+    *,
+    sequence: int = 1,
+    repository: str = "staging",
+    domain: str = DOMAIN,
+    owner: str = "123456789012",
+    region: str = "us-east-1",
+) -> Json:
+    """The EventBridge event CodeArtifact emits when an npm version is published (every documented field)."""
+    return {
+        "version": "0",
+        "id": f"id-{package}-{version}",
+        "detail-type": EVENT_DETAIL_TYPE,
+        "source": EVENT_PATTERN_SOURCE,
+        "account": owner,
+        "time": "2026-11-26T12:00:00Z",
+        "region": region,
+        "resources": [],
+        "detail": {
+            "domainName": domain,
+            "domainOwner": owner,
+            "repositoryName": repository,
+            "repositoryAdministrator": owner,
+            "packageFormat": "npm",
+            "packageNamespace": None,
+            "packageName": package,
+            "packageVersion": version,
+            "packageVersionState": "Published",
+            "packageVersionRevision": revision,
+            "operationType": "Created",
+            "sequenceNumber": sequence,
+            "eventDeduplicationId": "dedup",
+            "changes": {},
+        },
+    }
+
 
 # --------------------------------------------------------------------------- the function's output
 
