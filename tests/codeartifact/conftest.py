@@ -79,11 +79,10 @@ class World:
         return response
 
     def copy(self, fmt: str, package: str, **kwargs: Any) -> dict[str, Any]:
+        kwargs.setdefault("domain", self.domain)
         kwargs.setdefault("sourceRepository", "staging")
         kwargs.setdefault("destinationRepository", "release")
-        response: dict[str, Any] = self.client.copy_package_versions(
-            domain=self.domain, format=fmt, package=package, **kwargs
-        )
+        response: dict[str, Any] = self.client.copy_package_versions(format=fmt, package=package, **kwargs)
         return response
 
 

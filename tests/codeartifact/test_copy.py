@@ -171,14 +171,7 @@ def test_missing_repository_or_package_is_not_found(world: World) -> None:
     with rejected("ResourceNotFoundException", 404):
         world.copy("npm", "absent", versions=["1.0.0"])
     with rejected("ResourceNotFoundException", 404):
-        world.client.copy_package_versions(
-            domain="other-domain",
-            sourceRepository="staging",
-            destinationRepository="release",
-            format="npm",
-            package="ui",
-            versions=["1.0.0"],
-        )
+        world.copy("npm", "ui", versions=["1.0.0"], domain="other-domain")
 
 
 def test_copy_into_the_source_itself_is_invalid(world: World) -> None:

@@ -17,15 +17,11 @@ from .conftest import DOMAIN, World, error_of, post_control, rejected
 
 
 def copy_call(client: Any, package: str = "ui", **options: object) -> Any:
-    """One CopyPackageVersions call of ``package`` 1.0.0 (npm) from staging to release."""
+    """One CopyPackageVersions call of ``package`` 1.0.0 (npm, unless ``options`` say otherwise) from staging
+    to release."""
+    request = {"sourceRepository": "staging", "destinationRepository": "release", "format": "npm"}
     return client.copy_package_versions(
-        domain=DOMAIN,
-        sourceRepository="staging",
-        destinationRepository="release",
-        format="npm",
-        package=package,
-        versions=["1.0.0"],
-        **options,
+        **(request | {"domain": DOMAIN, "package": package, "versions": ["1.0.0"]} | options)
     )
 
 
@@ -286,14 +282,7 @@ def test_a_package_scope_follows_the_services_name_normalization(world: World) -
         "CopyPackageVersions", "ThrottlingException", count=1, package="NEWTONSOFT.json"
     )
     with pytest.raises(ClientError) as excinfo:
-        world.raw_client().copy_package_versions(
-            domain=DOMAIN,
-            sourceRepository="staging",
-            destinationRepository="release",
-            format="nuget",
-            package="newtonsoft.json",
-            versions=["13.0.1"],
-        )
+        copy_call(world.raw_client(), "newtonsoft.json", format="nuget", versions=["13.0.1"])
     assert error_of(excinfo)[0] == "ThrottlingException"
 
 

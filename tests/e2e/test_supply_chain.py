@@ -8,9 +8,6 @@ local CodeArtifact's seed with origin EXTERNAL), the copy, and ``promoter revoke
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +15,7 @@ import pytest
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
 from moto.server import ThreadedMotoServer
 from promoter_dev import esm, stack
+from promoter_dev.console import run_promoter
 from promoter_dev.invoke import Emulator
 
 from .conftest import describe, publish_generic
@@ -36,11 +34,6 @@ rules:
     minimumReleaseAge: 3d
     minimumReleaseAgeFor: [EXTERNAL]
 """
-
-
-def promoter_script() -> list[str]:
-    script = Path(sys.executable).with_name("promoter")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "promoter.cli"]
 
 
 def test_origin_aware_cooldown_then_revoke_under_the_emulator(
@@ -96,25 +89,11 @@ def test_origin_aware_cooldown_then_revoke_under_the_emulator(
     assert invocation.metrics().get("VersionsDeferred") == 1
 
     # When the promoted build is revoked with the console script, recorded in the rules with --write
-    environ = dict(os.environ, AWS_ENDPOINT_URL=url, DOMAIN_NAME=DOMAIN)
-    done = subprocess.run(
-        [
-            *promoter_script(),
-            "revoke",
-            "--rules",
-            str(rules),
-            "generic/acme/build-tools@1.2.0",
-            "--reason",
-            "INC-7 bad build",
-            "--status",
-            "Archived",
-            "--write",
-        ],
-        capture_output=True,
-        text=True,
-        env=environ,
-        timeout=120,
-        check=False,
+    done = run_promoter(
+        *("revoke", "--rules", str(rules), "generic/acme/build-tools@1.2.0", "--reason", "INC-7 bad build"),
+        *("--status", "Archived", "--write"),
+        endpoint_url=url,
+        DOMAIN_NAME=DOMAIN,
     )
 
     # Then release holds it Archived, staging keeps it, and the rules deny it from now on

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
@@ -183,17 +184,12 @@ class Pipeline:
     def version(
         self, repository: str, fmt: str, package: str, version: str, namespace: str | None = None
     ) -> Any:
-        kwargs: dict[str, Any] = {
-            "domain": DOMAIN,
-            "repository": repository,
-            "format": fmt,
-            "package": package,
-            "packageVersion": version,
-        }
-        if namespace:
-            kwargs["namespace"] = namespace
+        named: dict[str, Any] = {"repository": repository, "format": fmt, "package": package}
+        named |= {"namespace": namespace} if namespace else {}
         try:
-            return self.codeartifact.describe_package_version(**kwargs)["packageVersion"]
+            return self.codeartifact.describe_package_version(domain=DOMAIN, packageVersion=version, **named)[
+                "packageVersion"
+            ]
         except self.codeartifact.exceptions.ResourceNotFoundException:
             return None
 
@@ -207,3 +203,28 @@ class Pipeline:
 
 def build_pipeline(env: AwsEnv, repositories: list[str]) -> Pipeline:
     return Pipeline.deploy(env, repositories)
+
+
+def subscribe_queue(env: AwsEnv, bus: str, pattern: dict[str, Any], name: str) -> str:
+    """An event bus, and a rule on it (both named ``name``'s way) sending what ``pattern`` matches to a new
+    queue; returns the queue's URL."""
+    events, sqs = env.client("events"), env.client("sqs")
+    events.create_event_bus(Name=bus)
+    queue_url: str = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern))
+    events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
+    return queue_url
+
+
+def poll_events(env: AwsEnv, queue_url: str, expected: int, deadline_seconds: float = 10.0) -> list[Any]:
+    """Take events off the queue until ``expected`` arrived or the deadline passed (no sleeping blind)."""
+    sqs = env.client("sqs")
+    received: list[Any] = []
+    deadline = time.monotonic() + deadline_seconds
+    while len(received) < expected and time.monotonic() < deadline:
+        page = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        for message in page.get("Messages", []):
+            received.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return received

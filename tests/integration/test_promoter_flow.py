@@ -23,12 +23,8 @@ from promoter_dev.lambda_context import LambdaContext
 
 from .flow import Pipeline, build_pipeline, capture_log, configure_function, json_lines
 
-RULES = """
-rules:
-  - name: dev-to-staging
-    domain: acme
-    sourceRepository: dev
-    destinationRepositories: [staging]
+RULES = """rules:
+  - {name: dev-to-staging, domain: acme, sourceRepository: dev, destinationRepositories: [staging]}
   - name: staging-to-release
     domain: acme
     sourceRepository: staging

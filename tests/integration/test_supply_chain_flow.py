@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,9 +18,20 @@ import app
 import pytest
 from codeartifact_moto.testing import AwsEnv
 from promoter.cli import EXIT_OK, main
+from promoter_dev.console import run_promoter
 from promoter_dev.lambda_context import LambdaContext
 
-from .flow import DOMAIN, SCHEDULED, Pipeline, build_pipeline, capture_log, configure_function, json_lines
+from .flow import (
+    DOMAIN,
+    SCHEDULED,
+    Pipeline,
+    build_pipeline,
+    capture_log,
+    configure_function,
+    json_lines,
+    poll_events,
+    subscribe_queue,
+)
 
 ORIGIN_COOLDOWN = """
 rules:
@@ -178,11 +185,6 @@ rules:
     assert flow.version("release", "pypi", "worm-target", "1.0") is not None
 
 
-def promoter_script() -> list[str]:
-    script = Path(sys.executable).with_name("promoter")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "promoter.cli"]
-
-
 REVOKE_RULES = """# promotion rules
 rules:
   - name: npm-release
@@ -192,28 +194,6 @@ rules:
     formats: [npm]
 """
 BUS = "promotion-outcomes"
-
-
-def outcome_queue(env: AwsEnv) -> str:
-    events, sqs = env.client("events"), env.client("sqs")
-    events.create_event_bus(Name=BUS)
-    queue_url: str = sqs.create_queue(QueueName="revocations")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(
-        Name="revocations", EventBusName=BUS, EventPattern=json.dumps({"source": ["codeartifact-promoter"]})
-    )
-    events.put_targets(Rule="revocations", EventBusName=BUS, Targets=[{"Id": "q", "Arn": arn}])
-    return queue_url
-
-
-def received(env: AwsEnv, queue_url: str, deadline_seconds: float = 10.0) -> list[dict[str, Any]]:
-    sqs = env.client("sqs")
-    found: list[dict[str, Any]] = []
-    deadline = time.monotonic() + deadline_seconds
-    while not found and time.monotonic() < deadline:
-        page = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
-        found.extend(json.loads(m["Body"]) for m in page.get("Messages", []))
-    return found
 
 
 def test_revoke_over_http_unlists_records_and_keeps_it_out(
@@ -226,26 +206,14 @@ def test_revoke_over_http_unlists_records_and_keeps_it_out(
     revision = flow.publish("staging", "npm", "widgets", "1.2.3", namespace="acme")
     flow.drain()
     assert flow.version("release", "npm", "widgets", "1.2.3", "acme")["status"] == "Published"
-    queue_url = outcome_queue(aws_server)
+    queue_url = subscribe_queue(aws_server, BUS, {"source": ["codeartifact-promoter"]}, "revocations")
 
     # When an operator revokes it with the console script (--write records it in the rules file)
-    environ = dict(os.environ, AWS_ENDPOINT_URL=str(aws_server.endpoint_url), OUTCOME_EVENT_BUS=BUS)
-    done = subprocess.run(
-        [
-            *promoter_script(),
-            "revoke",
-            "--rules",
-            str(rules_path),
-            "npm/@acme/widgets@1.2.3",
-            "--reason",
-            "INC-42: compromised maintainer token",
-            "--write",
-        ],
-        capture_output=True,
-        text=True,
-        env=environ,
-        timeout=120,
-        check=False,
+    done = run_promoter(
+        *("revoke", "--rules", str(rules_path), "npm/@acme/widgets@1.2.3", "--write"),
+        *("--reason", "INC-42: compromised maintainer token"),
+        endpoint_url=str(aws_server.endpoint_url),
+        OUTCOME_EVENT_BUS=BUS,
     )
 
     # Then release holds it Unlisted (staging untouched), and the run says so
@@ -255,7 +223,7 @@ def test_revoke_over_http_unlists_records_and_keeps_it_out(
     assert revoked["status"] == "Unlisted"
     assert flow.version("staging", "npm", "widgets", "1.2.3", "acme")["status"] == "Published"
     # and a Revoked outcome event reached the outcome bus
-    [event] = received(aws_server, queue_url)
+    [event] = poll_events(aws_server, queue_url, expected=1)
     assert event["detail"]["outcome"] == "Revoked"
     assert event["detail"]["destinationRepository"] == "release"
     assert event["detail"]["revision"] == revision
