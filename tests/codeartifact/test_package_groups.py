@@ -40,6 +40,11 @@ def associated(world: World, fmt: str, package: str, namespace: str | None = Non
     return answer["packageGroup"]["pattern"], answer["associationType"]
 
 
+def allow_only(repository: str, restriction: str) -> list[dict[str, str]]:
+    """The one repository that a restriction set to ALLOW_SPECIFIC_REPOSITORIES lets through."""
+    return [{"repositoryName": repository, "originRestrictionType": restriction}]
+
+
 def restrict(world: World, pattern: str, **kwargs: Any) -> dict[str, Any]:
     answer: dict[str, Any] = world.client.update_package_group_origin_configuration(
         domain=DOMAIN, packageGroup=pattern, **kwargs
@@ -361,20 +366,12 @@ def test_allowed_repository_lists(world: World) -> None:
     assert allowed("EXTERNAL_UPSTREAM") == []
     # *choice*: a deleted repository leaves the lists, so a namesake created later is not allowed by accident
     world.client.create_repository(domain=DOMAIN, repository="scratch")
-    restrict(
-        world,
-        "/generic/*",
-        addAllowedRepositories=[{"repositoryName": "scratch", "originRestrictionType": "PUBLISH"}],
-    )
+    restrict(world, "/generic/*", addAllowedRepositories=allow_only("scratch", "PUBLISH"))
     world.client.delete_repository(domain=DOMAIN, repository="scratch")
     world.client.create_repository(domain=DOMAIN, repository="scratch")
     assert allowed("PUBLISH") == ["staging"]
     with rejected("ResourceNotFoundException", 404):
-        restrict(
-            world,
-            "/generic/*",
-            addAllowedRepositories=[{"repositoryName": "missing", "originRestrictionType": "PUBLISH"}],
-        )
+        restrict(world, "/generic/*", addAllowedRepositories=allow_only("missing", "PUBLISH"))
 
 
 def test_an_unknown_restriction_mode_is_invalid(world: World) -> None:
@@ -400,7 +397,7 @@ def test_publish_restriction_applies_to_publishing(world: World) -> None:
         world,
         "/generic/acme/*",
         restrictions={"PUBLISH": "ALLOW_SPECIFIC_REPOSITORIES"},
-        addAllowedRepositories=[{"repositoryName": "staging", "originRestrictionType": "PUBLISH"}],
+        addAllowedRepositories=allow_only("staging", "PUBLISH"),
     )
     assert world.publish("staging", "tool", "1.0.0")["status"] == "Published"
     with rejected("AccessDeniedException", 403):
@@ -444,15 +441,11 @@ def test_internal_upstream_restriction_keeps_upstream_versions_out_of_copies(wor
         world,
         "/npm/*",
         restrictions={"INTERNAL_UPSTREAM": "ALLOW_SPECIFIC_REPOSITORIES"},
-        addAllowedRepositories=[{"repositoryName": "release", "originRestrictionType": "INTERNAL_UPSTREAM"}],
+        addAllowedRepositories=allow_only("release", "INTERNAL_UPSTREAM"),
     )
     refused = world.copy("npm", "ui", versions=["1.0.0"], includeFromUpstream=True)
     assert {v: e["errorCode"] for v, e in refused["failedVersions"].items()} == {"1.0.0": "NOT_FOUND"}
-    restrict(
-        world,
-        "/npm/*",
-        addAllowedRepositories=[{"repositoryName": "staging", "originRestrictionType": "INTERNAL_UPSTREAM"}],
-    )
+    restrict(world, "/npm/*", addAllowedRepositories=allow_only("staging", "INTERNAL_UPSTREAM"))
     copied = world.copy("npm", "ui", versions=["1.0.0"], includeFromUpstream=True)
     assert list(copied["successfulVersions"]) == ["1.0.0"]
 
@@ -468,7 +461,7 @@ def test_a_copy_into_a_repository_the_group_blocks_is_not_allowed(world: World) 
         world,
         "/npm/*",
         restrictions={"PUBLISH": "ALLOW_SPECIFIC_REPOSITORIES"},
-        addAllowedRepositories=[{"repositoryName": "staging", "originRestrictionType": "PUBLISH"}],
+        addAllowedRepositories=allow_only("staging", "PUBLISH"),
     )
     refused = world.copy("npm", "ui", versions=["1.0.0", "1.1.0"])
     codes = {v: e["errorCode"] for v, e in refused["failedVersions"].items()}
@@ -477,11 +470,7 @@ def test_a_copy_into_a_repository_the_group_blocks_is_not_allowed(world: World) 
         e["errorMessage"] for e in refused["failedVersions"].values() if e["errorCode"] == "NOT_ALLOWED"
     )
     assert "package group /npm/*" in message
-    restrict(
-        world,
-        "/npm/*",
-        addAllowedRepositories=[{"repositoryName": "release", "originRestrictionType": "PUBLISH"}],
-    )
+    restrict(world, "/npm/*", addAllowedRepositories=allow_only("release", "PUBLISH"))
     assert sorted(world.copy("npm", "ui", versions=["1.0.0", "1.1.0"])["successfulVersions"]) == [
         "1.0.0",
         "1.1.0",

@@ -44,3 +44,11 @@ def describe(
     except client.exceptions.ResourceNotFoundException:
         return None
     return found
+
+
+def revision_in(
+    aws: AwsEnv, repository: str, package: str, version: str, *, domain: str = "acme"
+) -> str | None:
+    """The revision of a generic version in ``repository``, or None where it is absent."""
+    found = describe(aws, repository, package, version, domain=domain)
+    return None if found is None else str(found["revision"])

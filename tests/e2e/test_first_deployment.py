@@ -17,7 +17,7 @@ from moto.server import ThreadedMotoServer
 from promoter_dev import esm, stack
 from promoter_dev.invoke import Emulator
 
-from .conftest import describe, publish_generic
+from .conftest import publish_generic, revision_in
 
 pytestmark = [
     pytest.mark.e2e,
@@ -70,9 +70,7 @@ def test_a_first_deployment_for_its_own_domain_promotes_with_the_bundled_rules(
     assert [(o["outcome"], o["domain"], o["rule"]) for o in outcomes] == [
         ("promoted", DOMAIN, "generic-to-release")
     ]
-    copied = describe(aws_server, "release", "build-tools", "1.0.0", domain=DOMAIN)
-    assert copied is not None
-    assert copied["revision"] == revision
+    assert revision_in(aws_server, "release", "build-tools", "1.0.0", domain=DOMAIN) == revision
 
 
 def test_the_rule_target_keeps_undeliverable_events_in_their_own_queue(

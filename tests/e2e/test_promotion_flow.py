@@ -15,7 +15,7 @@ from moto.server import ThreadedMotoServer
 from promoter_dev import esm, stack
 from promoter_dev.invoke import Emulator
 
-from .conftest import describe, publish_generic
+from .conftest import publish_generic, revision_in
 
 pytestmark = [
     pytest.mark.e2e,
@@ -56,9 +56,7 @@ def test_a_published_version_reaches_release_with_the_same_revision(
     invocation = delivery.invocation
     assert not invocation.failed, invocation.payload
     assert invocation.payload == {"batchItemFailures": []}
-    promoted = describe(aws_server, RELEASE, "build-tools", "1.2.0")
-    assert promoted is not None
-    assert promoted["revision"] == revision
+    assert revision_in(aws_server, RELEASE, "build-tools", "1.2.0") == revision
     # ... the function said so in one log line and in its EMF metrics
     outcomes = [r for r in invocation.log_records() if r.get("outcome") == "promoted"]
     assert [(o["package"], o["version"], o["destinationRepository"]) for o in outcomes] == [
@@ -93,9 +91,7 @@ def test_a_conflicting_build_in_release_fails_with_its_error_code_and_is_not_ove
     assert (
         delivery.invocation.dimensioned_metrics().get(("VersionsFailed", "ErrorCode", "ALREADY_EXISTS")) == 1
     )
-    kept = describe(aws_server, RELEASE, "cli", "2.0.0")
-    assert kept is not None
-    assert kept["revision"] == existing
+    assert revision_in(aws_server, RELEASE, "cli", "2.0.0") == existing
 
 
 def test_the_rule_only_routes_the_source_repositories_of_the_domain(

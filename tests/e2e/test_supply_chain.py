@@ -18,7 +18,7 @@ from promoter_dev import esm, stack
 from promoter_dev.console import run_promoter
 from promoter_dev.invoke import Emulator
 
-from .conftest import describe, publish_generic
+from .conftest import describe, publish_generic, revision_in
 
 pytestmark = [
     pytest.mark.e2e,
@@ -71,9 +71,7 @@ def test_origin_aware_cooldown_then_revoke_under_the_emulator(
     # Then the internal build is promoted at once; the external one waits for its cooldown
     invocation = delivery.invocation
     assert invocation.payload == {"batchItemFailures": []}, invocation.payload
-    promoted = describe(aws_server, RELEASE, "build-tools", "1.2.0")
-    assert promoted is not None
-    assert promoted["revision"] == revision
+    assert revision_in(aws_server, RELEASE, "build-tools", "1.2.0") == revision
     assert describe(aws_server, RELEASE, "left-pad", "9.9.9", fmt="npm") is None
     by_package = {r["package"]: r for r in invocation.log_records() if r.get("outcome")}
     assert (by_package["build-tools"]["outcome"], by_package["build-tools"]["originType"]) == (

@@ -187,11 +187,8 @@ rules:
 
 REVOKE_RULES = """# promotion rules
 rules:
-  - name: npm-release
-    domain: acme
-    sourceRepository: staging
-    destinationRepositories: [release]
-    formats: [npm]
+  - {name: npm-release, domain: acme, formats: [npm],
+     sourceRepository: staging, destinationRepositories: [release]}
 """
 BUS = "promotion-outcomes"
 
