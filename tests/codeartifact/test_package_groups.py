@@ -45,6 +45,16 @@ def allow_only(repository: str, restriction: str) -> list[dict[str, str]]:
     return [{"repositoryName": repository, "originRestrictionType": restriction}]
 
 
+def restrict_to(world: World, pattern: str, restriction: str, repository: str) -> None:
+    """``restriction`` of the group set to ALLOW_SPECIFIC_REPOSITORIES, with ``repository`` allowed."""
+    restrict(
+        world,
+        pattern,
+        restrictions={restriction: "ALLOW_SPECIFIC_REPOSITORIES"},
+        addAllowedRepositories=allow_only(repository, restriction),
+    )
+
+
 def restrict(world: World, pattern: str, **kwargs: Any) -> dict[str, Any]:
     answer: dict[str, Any] = world.client.update_package_group_origin_configuration(
         domain=DOMAIN, packageGroup=pattern, **kwargs
@@ -393,12 +403,7 @@ def test_publish_restriction_applies_to_publishing(world: World) -> None:
     assert "/generic/acme/*" in excinfo.value.response["Error"]["Message"]
     world.publish("staging", "tool", "1.0.0", namespace="other")  # another group: the root allows it
 
-    restrict(
-        world,
-        "/generic/acme/*",
-        restrictions={"PUBLISH": "ALLOW_SPECIFIC_REPOSITORIES"},
-        addAllowedRepositories=allow_only("staging", "PUBLISH"),
-    )
+    restrict_to(world, "/generic/acme/*", "PUBLISH", "staging")
     assert world.publish("staging", "tool", "1.0.0")["status"] == "Published"
     with rejected("AccessDeniedException", 403):
         world.publish("release", "tool", "1.0.0")
@@ -437,12 +442,7 @@ def test_internal_upstream_restriction_keeps_upstream_versions_out_of_copies(wor
     the source's upstreams (NOT_FOUND), as a package manager reading the source would see nothing there."""
     world.seed("upstream", "npm", "ui", "1.0.0")
     create(world, "/npm/*")
-    restrict(
-        world,
-        "/npm/*",
-        restrictions={"INTERNAL_UPSTREAM": "ALLOW_SPECIFIC_REPOSITORIES"},
-        addAllowedRepositories=allow_only("release", "INTERNAL_UPSTREAM"),
-    )
+    restrict_to(world, "/npm/*", "INTERNAL_UPSTREAM", "release")
     refused = world.copy("npm", "ui", versions=["1.0.0"], includeFromUpstream=True)
     assert {v: e["errorCode"] for v, e in refused["failedVersions"].items()} == {"1.0.0": "NOT_FOUND"}
     restrict(world, "/npm/*", addAllowedRepositories=allow_only("staging", "INTERNAL_UPSTREAM"))
@@ -457,12 +457,7 @@ def test_a_copy_into_a_repository_the_group_blocks_is_not_allowed(world: World) 
     world.seed("staging", "npm", "ui", "1.0.0")
     world.seed("staging", "npm", "ui", "1.1.0")
     create(world, "/npm/*")
-    restrict(
-        world,
-        "/npm/*",
-        restrictions={"PUBLISH": "ALLOW_SPECIFIC_REPOSITORIES"},
-        addAllowedRepositories=allow_only("staging", "PUBLISH"),
-    )
+    restrict_to(world, "/npm/*", "PUBLISH", "staging")
     refused = world.copy("npm", "ui", versions=["1.0.0", "1.1.0"])
     codes = {v: e["errorCode"] for v, e in refused["failedVersions"].items()}
     assert codes == {"1.0.0": "NOT_ALLOWED", "1.1.0": "NOT_ALLOWED"}
