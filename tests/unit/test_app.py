@@ -129,9 +129,7 @@ def test_final_failures_are_not_retried(handler_fake: FakeCodeArtifact) -> None:
 
 def test_records_not_reached_in_time_go_back_to_the_queue(handler_fake: FakeCodeArtifact) -> None:
     seed(handler_fake, "pypi-published")
-    response = app.lambda_handler(
-        {"Records": [sqs_record(load_event("pypi-published"), "m1")]}, Context(3.0)
-    )
+    response = app.lambda_handler({"Records": [sqs_record(load_event("pypi-published"), "m1")]}, Context(3.0))
     assert response == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
     assert handler_fake.calls == []
 
