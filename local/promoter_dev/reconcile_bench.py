@@ -27,6 +27,14 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 DOMAIN = "bench"
+BENCH_RULE = {"name": "bench", "domain": DOMAIN, "sourceRepository": "staging"}
+RULES: dict[str, Any] = {"rules": [{**BENCH_RULE, "destinationRepositories": ["release"]}]}
+NPM_TO_RELEASE: dict[str, Any] = {
+    "sourceRepository": "staging",
+    "destinationRepository": "release",
+    "format": "npm",
+}
+"""The arguments of the copies that build the destination before the figure."""
 QUOTA_PER_SECOND = 5.0
 
 
@@ -92,27 +100,9 @@ def figure(
                 control.seed_package_version(DOMAIN, "staging", "npm", name, f"1.{v}.0")
             present = [f"1.{v}.0" for v in range(versions) if (p, v) not in missing]
             if present:
-                client.copy_package_versions(
-                    domain=DOMAIN,
-                    sourceRepository="staging",
-                    destinationRepository="release",
-                    format="npm",
-                    package=name,
-                    versions=present,
-                )
+                client.copy_package_versions(domain=DOMAIN, package=name, versions=present, **NPM_TO_RELEASE)
         seed_seconds = time.monotonic() - started
-        rules = build_ruleset(
-            {
-                "rules": [
-                    {
-                        "name": "bench",
-                        "domain": DOMAIN,
-                        "sourceRepository": "staging",
-                        "destinationRepositories": ["release"],
-                    }
-                ]
-            }
-        )
+        rules = build_ruleset(RULES)
 
         def run() -> Any:
             deps = Dependencies(client=client, rules=rules, reporter=Reporter(_NullLog(), MemoryMetrics()))

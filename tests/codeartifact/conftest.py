@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
 
 DOMAIN = "acme"
@@ -30,6 +36,13 @@ class World:
         """A client that does not retry, so throttles and faults reach the test as they are."""
         return self.env.client("codeartifact", config=NO_RETRIES)
 
+    def package(
+        self, repository: str, fmt: str, package: str, namespace: str | None = None
+    ) -> dict[str, str]:
+        """The keyword arguments that name a package in every package-level operation."""
+        names = {"domain": self.domain, "repository": repository, "format": fmt, "package": package}
+        return names | ({"namespace": namespace} if namespace else {})
+
     def seed(self, repository: str, fmt: str, package: str, version: str, **kwargs: Any) -> dict[str, Any]:
         result: dict[str, Any] = self.control.seed_package_version(
             self.domain, repository, fmt, package, version, **kwargs
@@ -48,11 +61,7 @@ class World:
     ) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"unfinished": True} if unfinished else {}
         response: dict[str, Any] = self.client.publish_package_version(
-            domain=self.domain,
-            repository=repository,
-            format="generic",
-            namespace=namespace,
-            package=package,
+            **self.package(repository, "generic", package, namespace=namespace),
             packageVersion=version,
             assetContent=content,
             assetName=asset,
@@ -65,21 +74,15 @@ class World:
         self, repository: str, fmt: str, package: str, version: str, **kwargs: Any
     ) -> dict[str, Any]:
         response: dict[str, Any] = self.client.describe_package_version(
-            domain=self.domain,
-            repository=repository,
-            format=fmt,
-            package=package,
-            packageVersion=version,
-            **kwargs,
+            **self.package(repository, fmt, package), packageVersion=version, **kwargs
         )["packageVersion"]
         return response
 
     def copy(self, fmt: str, package: str, **kwargs: Any) -> dict[str, Any]:
+        kwargs.setdefault("domain", self.domain)
         kwargs.setdefault("sourceRepository", "staging")
         kwargs.setdefault("destinationRepository", "release")
-        response: dict[str, Any] = self.client.copy_package_versions(
-            domain=self.domain, format=fmt, package=package, **kwargs
-        )
+        response: dict[str, Any] = self.client.copy_package_versions(format=fmt, package=package, **kwargs)
         return response
 
 
@@ -103,6 +106,30 @@ def error_of(excinfo: pytest.ExceptionInfo[Any]) -> tuple[str, int]:
     """The (code, HTTP status) of a botocore ClientError."""
     response = excinfo.value.response
     return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+@contextlib.contextmanager
+def rejected(code: str, status: int) -> Iterator[pytest.ExceptionInfo[ClientError]]:
+    """The block raises a ClientError with this error code and HTTP status."""
+    with pytest.raises(ClientError) as excinfo:
+        yield excinfo
+    assert error_of(excinfo) == (code, status)
+
+
+def post_control(env: AwsEnv, path: str, body: dict[str, object]) -> tuple[int, bytes]:
+    """POST ``body`` to the local CodeArtifact's control endpoint over raw HTTP (what a non-Python user of
+    `make local-aws` does): the HTTP status and the answer's body."""
+    request = urllib.request.Request(
+        f"{env.endpoint_url}/_codeartifact_moto/{path}",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status), response.read()
+    except urllib.error.HTTPError as error:
+        return int(error.code), error.read()
 
 
 def error_field(excinfo: pytest.ExceptionInfo[Any], name: str) -> Any:

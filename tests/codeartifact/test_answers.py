@@ -17,7 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 from codeartifact_moto.answers import ANSWER_KINDS, HTML_PAGE, UNKNOWN_ERROR_CODE
 
-from .conftest import DOMAIN, World, error_of
+from .conftest import DOMAIN, World, error_of, rejected
 
 COPY = "CopyPackageVersions"
 
@@ -174,9 +174,8 @@ def test_perform_decides_whether_the_copy_happens(world: World, perform: bool) -
 
 def test_perform_passes_the_calls_own_error_through(world: World) -> None:
     world.control.inject_answer(COPY, "html", perform=True)
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ResourceNotFoundException", 404):
         copy(world, world.raw_client(), "missing", "cmV2aXNpb24=")
-    assert error_of(excinfo) == ("ResourceNotFoundException", 404)
 
 
 def test_an_answer_scoped_to_one_package_leaves_the_others_alone(world: World) -> None:
@@ -219,12 +218,7 @@ def test_map_kinds_fit_the_other_batch_operations(world: World) -> None:
     world.seed("staging", "npm", "ui", "1.0.0")
     world.control.inject_answer("UpdatePackageVersionsStatus", "unknown-error-code")
     result = world.client.update_package_versions_status(
-        domain=DOMAIN,
-        repository="staging",
-        format="npm",
-        package="ui",
-        versions=["1.0.0"],
-        targetStatus="Archived",
+        **world.package("staging", "npm", "ui"), versions=["1.0.0"], targetStatus="Archived"
     )
     assert result["failedVersions"]["1.0.0"]["errorCode"] == UNKNOWN_ERROR_CODE
     assert world.describe("staging", "npm", "ui", "1.0.0")["status"] == "Published"

@@ -51,6 +51,12 @@ class Contract:
             base["domainOwner"] = self.owner
         return {**base, **kwargs}
 
+    def at(self, repository: str, package: str, **kwargs: Any) -> dict[str, Any]:
+        """The arguments naming a generic package of ``repository`` (in the contract namespace)."""
+        return self.where(
+            repository=repository, format="generic", namespace=NAMESPACE, package=package, **kwargs
+        )
+
     def package(self, name: str) -> str:
         return f"{name}-{self.suffix}"
 
@@ -66,11 +72,9 @@ class Contract:
     ) -> dict[str, Any]:
         extra: dict[str, Any] = {"unfinished": True} if unfinished else {}
         response: dict[str, Any] = self.client.publish_package_version(
-            **self.where(
-                repository=repository,
-                format="generic",
-                namespace=NAMESPACE,
-                package=package,
+            **self.at(
+                repository,
+                package,
                 packageVersion=version,
                 assetContent=content,
                 assetName=asset,
@@ -91,30 +95,16 @@ class Contract:
 
     def restrict(self, repository: str, package: str, *, publish: str, upstream: str) -> None:
         self.client.put_package_origin_configuration(
-            **self.where(
-                repository=repository,
-                format="generic",
-                namespace=NAMESPACE,
-                package=package,
-                restrictions={"publish": publish, "upstream": upstream},
-            )
+            **self.at(repository, package, restrictions={"publish": publish, "upstream": upstream})
         )
 
     def restrictions(self, repository: str, package: str) -> dict[str, str]:
-        described = self.client.describe_package(
-            **self.where(repository=repository, format="generic", namespace=NAMESPACE, package=package)
-        )
+        described = self.client.describe_package(**self.at(repository, package))
         return dict(described["package"]["originConfiguration"]["restrictions"])
 
     def describe(self, repository: str, package: str, version: str) -> dict[str, Any]:
         response: dict[str, Any] = self.client.describe_package_version(
-            **self.where(
-                repository=repository,
-                format="generic",
-                namespace=NAMESPACE,
-                package=package,
-                packageVersion=version,
-            )
+            **self.at(repository, package, packageVersion=version)
         )["packageVersion"]
         return response
 
@@ -180,11 +170,9 @@ def test_every_asset_of_an_unfinished_version_changes_its_revision(contract: Con
 def test_sha256_mismatch_is_a_validation_error(contract: Contract) -> None:
     with pytest.raises(ClientError) as excinfo:
         contract.client.publish_package_version(
-            **contract.where(
-                repository=contract.source,
-                format="generic",
-                namespace=NAMESPACE,
-                package=contract.package("sha"),
+            **contract.at(
+                contract.source,
+                contract.package("sha"),
                 packageVersion="1.0.0",
                 assetContent=b"a",
                 assetName="a",
@@ -198,11 +186,9 @@ def test_status_change_gives_a_new_revision(contract: Contract) -> None:
     package = contract.package("status")
     published = contract.publish(contract.source, package, "1.0.0")
     result = contract.client.update_package_versions_status(
-        **contract.where(
-            repository=contract.source,
-            format="generic",
-            namespace=NAMESPACE,
-            package=package,
+        **contract.at(
+            contract.source,
+            package,
             versions=["1.0.0"],
             targetStatus="Unlisted",
         )
@@ -215,9 +201,7 @@ def test_list_package_versions_returns_every_status_by_default(contract: Contrac
     package = contract.package("list")
     contract.publish(contract.source, package, "1.0.0")
     contract.publish(contract.source, package, "2.0.0", unfinished=True)
-    listed = contract.client.list_package_versions(
-        **contract.where(repository=contract.source, format="generic", namespace=NAMESPACE, package=package)
-    )
+    listed = contract.client.list_package_versions(**contract.at(contract.source, package))
     assert {v["version"]: v["status"] for v in listed["versions"]} == {
         "1.0.0": "Published",
         "2.0.0": "Unfinished",
@@ -676,11 +660,9 @@ def test_a_generic_version_has_no_dependencies(contract: Contract) -> None:
     listed in the configuration file are not returned." A generic publish has no such file."""
     package = contract.package("deps")
     published = contract.publish(contract.source, package, "1.0.0")
-    where = contract.where(
-        repository=contract.source,
-        format="generic",
-        namespace=NAMESPACE,
-        package=package,
+    where = contract.at(
+        contract.source,
+        package,
         packageVersion="1.0.0",
     )
     answer = contract.client.list_package_version_dependencies(**where)

@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
 
-from .conftest import DOMAIN, World, error_of
+from .conftest import DOMAIN, World, rejected
 
 
 def codes(result: dict[str, object]) -> dict[str, str]:
@@ -35,7 +35,7 @@ def test_copy_keeps_revision_status_time_assets_and_origin(world: World) -> None
     assert copied["publishedTime"] == when
     assert copied["origin"] == {"domainEntryPoint": {"repositoryName": "staging"}, "originType": "INTERNAL"}
     assets = world.client.list_package_version_assets(
-        domain=DOMAIN, repository="release", format="npm", package="ui", packageVersion="1.0.0"
+        **world.package("release", "npm", "ui"), packageVersion="1.0.0"
     )["assets"]
     assert [(a["name"], a["size"]) for a in assets] == [("ui.tgz", 7)]
 
@@ -141,19 +141,16 @@ def test_repeating_a_copy_changes_nothing(world: World, variant: str, expected: 
 
 def test_versions_and_version_revisions_are_exclusive(world: World) -> None:
     seeded = world.seed("staging", "npm", "ui", "1.0.0")
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ValidationException", 400):
         world.copy("npm", "ui", versions=["1.0.0"], versionRevisions={"1.0.0": seeded["revision"]})
-    assert error_of(excinfo) == ("ValidationException", 400)
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ValidationException", 400):
         world.copy("npm", "ui")
-    assert error_of(excinfo) == ("ValidationException", 400)
 
 
 def test_at_most_100_versions_per_call(world: World) -> None:
     world.seed("staging", "npm", "ui", "1.0.0")
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ValidationException", 400):
         world.copy("npm", "ui", versions=[f"1.0.{i}" for i in range(101)])
-    assert error_of(excinfo) == ("ValidationException", 400)
     result = world.copy("npm", "ui", versions=[f"1.0.{i}" for i in range(100)])
     assert len(result["failedVersions"]) == 100
 
@@ -161,38 +158,26 @@ def test_at_most_100_versions_per_call(world: World) -> None:
 @pytest.mark.parametrize("fmt", ["maven", "swift", "generic"])
 def test_copy_of_namespaced_formats_requires_namespace(world: World, fmt: str) -> None:
     world.seed("staging", fmt, "core", "1.0.0", namespace="acme")
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ValidationException", 400):
         world.copy(fmt, "core", versions=["1.0.0"])
-    assert error_of(excinfo) == ("ValidationException", 400)
     result = world.copy(fmt, "core", namespace="acme", versions=["1.0.0"])
     assert list(result["successfulVersions"]) == ["1.0.0"]
 
 
 def test_missing_repository_or_package_is_not_found(world: World) -> None:
     world.seed("staging", "npm", "ui", "1.0.0")
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ResourceNotFoundException", 404):
         world.copy("npm", "ui", versions=["1.0.0"], destinationRepository="ghost")
-    assert error_of(excinfo) == ("ResourceNotFoundException", 404)
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ResourceNotFoundException", 404):
         world.copy("npm", "absent", versions=["1.0.0"])
-    assert error_of(excinfo) == ("ResourceNotFoundException", 404)
-    with pytest.raises(ClientError) as excinfo:
-        world.client.copy_package_versions(
-            domain="other-domain",
-            sourceRepository="staging",
-            destinationRepository="release",
-            format="npm",
-            package="ui",
-            versions=["1.0.0"],
-        )
-    assert error_of(excinfo) == ("ResourceNotFoundException", 404)
+    with rejected("ResourceNotFoundException", 404):
+        world.copy("npm", "ui", versions=["1.0.0"], domain="other-domain")
 
 
 def test_copy_into_the_source_itself_is_invalid(world: World) -> None:
     world.seed("staging", "npm", "ui", "1.0.0")
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ValidationException", 400):
         world.copy("npm", "ui", versions=["1.0.0"], destinationRepository="staging")
-    assert error_of(excinfo) == ("ValidationException", 400)
 
 
 def test_include_from_upstream(world: World) -> None:
@@ -205,11 +190,7 @@ def test_include_from_upstream(world: World) -> None:
 
     # And staging's package, published there directly (so upstream=BLOCK), opened to upstreams
     world.client.put_package_origin_configuration(
-        domain=DOMAIN,
-        repository="staging",
-        format="npm",
-        package="ui",
-        restrictions={"publish": "ALLOW", "upstream": "ALLOW"},
+        **world.package("staging", "npm", "ui"), restrictions={"publish": "ALLOW", "upstream": "ALLOW"}
     )
     with_upstream = world.copy("npm", "ui", versions=["1.0.0", "2.0.0"], includeFromUpstream=True)
     assert sorted(with_upstream["successfulVersions"]) == ["1.0.0", "2.0.0"]
@@ -218,11 +199,7 @@ def test_include_from_upstream(world: World) -> None:
 def test_source_package_blocking_upstreams_takes_nothing_from_them(world: World) -> None:
     world.seed("upstream", "npm", "ui", "1.0.0")
     world.client.put_package_origin_configuration(
-        domain=DOMAIN,
-        repository="staging",
-        format="npm",
-        package="ui",
-        restrictions={"publish": "ALLOW", "upstream": "BLOCK"},
+        **world.package("staging", "npm", "ui"), restrictions={"publish": "ALLOW", "upstream": "BLOCK"}
     )
     result = world.copy("npm", "ui", versions=["1.0.0"], includeFromUpstream=True)
     assert codes(result) == {"1.0.0": "NOT_FOUND"}
@@ -230,9 +207,8 @@ def test_source_package_blocking_upstreams_takes_nothing_from_them(world: World)
 
 def test_package_only_upstream_is_not_found_without_include_from_upstream(world: World) -> None:
     world.seed("upstream", "npm", "only-up", "1.0.0")
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ResourceNotFoundException", 404):
         world.copy("npm", "only-up", versions=["1.0.0"])
-    assert error_of(excinfo) == ("ResourceNotFoundException", 404)
     result = world.copy("npm", "only-up", versions=["1.0.0"], includeFromUpstream=True)
     assert list(result["successfulVersions"]) == ["1.0.0"]
 
@@ -247,11 +223,7 @@ def test_incomplete_versions_are_mismatched_status(world: World, status: str) ->
 
 def restrict(world: World, repository: str, package: str, publish: str, upstream: str) -> None:
     world.client.put_package_origin_configuration(
-        domain=DOMAIN,
-        repository=repository,
-        format="npm",
-        package=package,
-        restrictions={"publish": publish, "upstream": upstream},
+        **world.package(repository, "npm", package), restrictions={"publish": publish, "upstream": upstream}
     )
 
 
@@ -303,7 +275,7 @@ def test_copy_creates_the_destination_package_with_the_defaults_of_the_versions_
     )
     world.seed("staging", "npm", "ui", "1.0.0", origin_type=origin)
     world.copy("npm", "ui", versions=["1.0.0"])
-    described = world.client.describe_package(domain=DOMAIN, repository="release", format="npm", package="ui")
+    described = world.client.describe_package(**world.package("release", "npm", "ui"))
     assert described["package"]["originConfiguration"]["restrictions"] == expected
     # And a later copy of a version of the same origin is let in
     world.seed("staging", "npm", "ui", "1.0.1", origin_type=origin)
@@ -314,12 +286,7 @@ def test_copied_version_is_independent_of_the_source(world: World) -> None:
     seeded = world.seed("staging", "npm", "ui", "1.0.0")
     world.copy("npm", "ui", versions=["1.0.0"])
     world.client.update_package_versions_status(
-        domain=DOMAIN,
-        repository="staging",
-        format="npm",
-        package="ui",
-        versions=["1.0.0"],
-        targetStatus="Archived",
+        **world.package("staging", "npm", "ui"), versions=["1.0.0"], targetStatus="Archived"
     )
     copied = world.describe("release", "npm", "ui", "1.0.0")
     assert copied["status"] == "Published"

@@ -11,10 +11,7 @@ no metadata file, so such a version has no dependencies and no readme; Control.s
 
 from __future__ import annotations
 
-import pytest
-from botocore.exceptions import ClientError
-
-from .conftest import DOMAIN, World, error_of
+from .conftest import DOMAIN, World, rejected
 
 DEPENDENCIES = [
     {"package": "lodash", "dependencyType": "regular", "versionRequirement": "^4.17.0"},
@@ -79,6 +76,5 @@ def test_a_new_manifest_is_a_metadata_change(world: World) -> None:
 def test_a_missing_version_is_not_found(world: World) -> None:
     world.seed("staging", "npm", "app", "2.0.0")
     for call in (world.client.list_package_version_dependencies, world.client.get_package_version_readme):
-        with pytest.raises(ClientError) as excinfo:
+        with rejected("ResourceNotFoundException", 404):
             call(**where("npm", "app", "9.9.9"))
-        assert error_of(excinfo) == ("ResourceNotFoundException", 404)

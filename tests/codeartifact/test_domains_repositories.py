@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from botocore.exceptions import ClientError
 
-from .conftest import DOMAIN, World, error_field, error_of
+from .conftest import DOMAIN, World, error_field, rejected
 
 
 def test_describe_domain_counts_repositories_and_assets(world: World) -> None:
@@ -34,31 +33,27 @@ def test_list_domains_pages(world: World) -> None:
 
 
 def test_duplicate_domain_is_a_conflict(world: World) -> None:
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ConflictException", 409) as excinfo:
         world.client.create_domain(domain=DOMAIN)
-    assert error_of(excinfo) == ("ConflictException", 409)
     assert error_field(excinfo, "resourceType") == "domain"
 
 
 def test_missing_domain_is_not_found_with_resource_fields(world: World) -> None:
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ResourceNotFoundException", 404) as excinfo:
         world.client.describe_domain(domain="nowhere")
-    assert error_of(excinfo) == ("ResourceNotFoundException", 404)
     assert error_field(excinfo, "resourceId") == "nowhere"
     assert error_field(excinfo, "resourceType") == "domain"
 
 
 def test_other_domain_owner_is_not_found(world: World) -> None:
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ResourceNotFoundException", 404):
         world.client.describe_domain(domain=DOMAIN, domainOwner="999999999999")
-    assert error_of(excinfo) == ("ResourceNotFoundException", 404)
 
 
 @pytest.mark.parametrize("name", ["Upper", "ends-", "under_score", "x" * 51])
 def test_domain_name_pattern_is_enforced_by_the_service(world: World, name: str) -> None:
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ValidationException", 400) as excinfo:
         world.client.create_domain(domain=name)
-    assert error_of(excinfo) == ("ValidationException", 400)
     assert error_field(excinfo, "reason") == "FIELD_VALIDATION_FAILED"
     assert "at 'domain' failed to satisfy constraint" in excinfo.value.response["Error"]["Message"]
 
@@ -75,17 +70,15 @@ def test_repository_description_and_upstreams(world: World) -> None:
 
 
 def test_create_repository_with_missing_upstream_is_not_found(world: World) -> None:
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ResourceNotFoundException", 404):
         world.client.create_repository(
             domain=DOMAIN, repository="dev", upstreams=[{"repositoryName": "ghost"}]
         )
-    assert error_of(excinfo) == ("ResourceNotFoundException", 404)
 
 
 def test_duplicate_repository_is_a_conflict(world: World) -> None:
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ConflictException", 409):
         world.client.create_repository(domain=DOMAIN, repository="staging")
-    assert error_of(excinfo) == ("ConflictException", 409)
 
 
 def test_update_repository_changes_description_and_refuses_cycles(world: World) -> None:
@@ -96,11 +89,10 @@ def test_update_repository_changes_description_and_refuses_cycles(world: World) 
     assert updated["upstreams"] == [{"repositoryName": "staging"}]
 
     # upstream <- staging <- release; making release an upstream of upstream closes a cycle
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ValidationException", 400):
         world.client.update_repository(
             domain=DOMAIN, repository="upstream", upstreams=[{"repositoryName": "release"}]
         )
-    assert error_of(excinfo) == ("ValidationException", 400)
 
 
 def test_list_repositories_in_domain_filters_by_prefix(world: World) -> None:
@@ -132,11 +124,10 @@ def test_external_connection_is_recorded_once(world: World) -> None:
     assert repo["externalConnections"] == [
         {"externalConnectionName": "public:npmjs", "packageFormat": "npm", "status": "Available"}
     ]
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ConflictException", 409):
         world.client.associate_external_connection(
             domain=DOMAIN, repository="upstream", externalConnection="public:pypi"
         )
-    assert error_of(excinfo) == ("ConflictException", 409)
 
 
 def test_an_external_connection_is_disassociated(world: World) -> None:
@@ -158,11 +149,10 @@ def test_an_external_connection_is_disassociated(world: World) -> None:
         == []
     )
     assert world.describe("upstream", "npm", "left-pad", "1.0.0")["origin"]["originType"] == "EXTERNAL"
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ResourceNotFoundException", 404):
         world.client.disassociate_external_connection(
             domain=DOMAIN, repository="upstream", externalConnection="public:npmjs"
         )
-    assert error_of(excinfo) == ("ResourceNotFoundException", 404)
     # and another connection may now be associated
     world.client.associate_external_connection(
         domain=DOMAIN, repository="upstream", externalConnection="public:pypi"
@@ -170,26 +160,23 @@ def test_an_external_connection_is_disassociated(world: World) -> None:
 
 
 def test_unknown_external_connection_is_invalid(world: World) -> None:
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ValidationException", 400):
         world.client.associate_external_connection(
             domain=DOMAIN, repository="upstream", externalConnection="public:nowhere"
         )
-    assert error_of(excinfo) == ("ValidationException", 400)
 
 
 def test_repository_used_as_upstream_cannot_be_deleted(world: World) -> None:
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ConflictException", 409):
         world.client.delete_repository(domain=DOMAIN, repository="upstream")
-    assert error_of(excinfo) == ("ConflictException", 409)
     world.client.delete_repository(domain=DOMAIN, repository="release")
     names = [r["name"] for r in world.client.list_repositories_in_domain(domain=DOMAIN)["repositories"]]
     assert names == ["staging", "upstream"]
 
 
 def test_domain_with_repositories_cannot_be_deleted(world: World) -> None:
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ConflictException", 409):
         world.client.delete_domain(domain=DOMAIN)
-    assert error_of(excinfo) == ("ConflictException", 409)
     world.client.create_domain(domain="empty")
     deleted = world.client.delete_domain(domain="empty")["domain"]
     assert deleted["name"] == "empty"

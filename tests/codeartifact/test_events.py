@@ -117,11 +117,7 @@ def test_maven_style_publish_raises_sequence_and_revision(world: World) -> None:
     first = world.publish("staging", "lib", "1.0.0", asset="lib.pom", unfinished=True)
     second = world.publish("staging", "lib", "1.0.0", asset="lib.jar", content=b"jar", unfinished=True)
     status = world.client.update_package_versions_status(
-        domain=DOMAIN,
-        repository="staging",
-        format="generic",
-        namespace="acme",
-        package="lib",
+        **world.package("staging", "generic", "lib", namespace="acme"),
         versions=["1.0.0"],
         targetStatus="Published",
     )
@@ -185,9 +181,7 @@ def test_overwriting_copy_is_an_update(world: World) -> None:
 def test_delete_emits_deleted(world: World) -> None:
     seeded = world.seed("staging", "npm", "ui", "1.0.0", assets={"a": b"1", "b": b"2"})
     inbox = Inbox(world)
-    world.client.delete_package_versions(
-        domain=DOMAIN, repository="staging", format="npm", package="ui", versions=["1.0.0"]
-    )
+    world.client.delete_package_versions(**world.package("staging", "npm", "ui"), versions=["1.0.0"])
     (event,) = inbox.drain(1)
     detail = event["detail"]
     assert detail["operationType"] == "Deleted"
@@ -212,18 +206,11 @@ def test_status_changes_emit_updated(world: World, operation: str) -> None:
     inbox = Inbox(world)
     if operation == "status":
         world.client.update_package_versions_status(
-            domain=DOMAIN,
-            repository="staging",
-            format="npm",
-            package="ui",
-            versions=["1.0.0"],
-            targetStatus="Archived",
+            **world.package("staging", "npm", "ui"), versions=["1.0.0"], targetStatus="Archived"
         )
         expected_state = "Archived"
     else:
-        world.client.dispose_package_versions(
-            domain=DOMAIN, repository="staging", format="npm", package="ui", versions=["1.0.0"]
-        )
+        world.client.dispose_package_versions(**world.package("staging", "npm", "ui"), versions=["1.0.0"])
         expected_state = "Disposed"
     (event,) = inbox.drain(1)
     assert event["detail"]["operationType"] == "Updated"

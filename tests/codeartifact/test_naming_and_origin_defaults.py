@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 from codeartifact_moto.naming import stored_name, stored_version
 
-from .conftest import DOMAIN, World, error_of
+from .conftest import DOMAIN, World, rejected
 from .test_events import Inbox
 
 
@@ -20,9 +20,7 @@ def packages(world: World, repository: str, fmt: str) -> list[dict[str, Any]]:
 
 
 def restrictions(world: World, repository: str, fmt: str, package: str, **kwargs: Any) -> dict[str, str]:
-    described = world.client.describe_package(
-        domain=DOMAIN, repository=repository, format=fmt, package=package, **kwargs
-    )
+    described = world.client.describe_package(**world.package(repository, fmt, package), **kwargs)
     return dict(described["package"]["originConfiguration"]["restrictions"])
 
 
@@ -64,9 +62,8 @@ def test_pypi_seeded_name_is_normalized_and_only_the_normalized_name_finds_it(wo
     assert (described["packageName"], described["displayName"]) == ("foo-bar", "Foo_Bar")
 
     # And API requests must use the normalized name (the guide says so for Python)
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ResourceNotFoundException", 404):
         world.describe("staging", "pypi", "Foo_Bar", "1.0.0")
-    assert error_of(excinfo) == ("ResourceNotFoundException", 404)
 
     # And a second spelling is the same package
     world.seed("staging", "pypi", "foo.bar", "1.1.0")
@@ -82,9 +79,7 @@ def test_nuget_name_and_version_are_normalized_in_storage_and_in_requests(world:
     # Then requests with the non-normalized name and version find it
     described = world.describe("staging", "nuget", "Newtonsoft.JSON", "12.0.03.0")
     assert (described["packageName"], described["version"]) == ("newtonsoft.json", "12.0.3")
-    listed = world.client.list_package_versions(
-        domain=DOMAIN, repository="staging", format="nuget", package="NEWTONSOFT.json"
-    )
+    listed = world.client.list_package_versions(**world.package("staging", "nuget", "NEWTONSOFT.json"))
     assert [v["version"] for v in listed["versions"]] == ["12.0.3"]
 
     # And a copy asked for in either spelling answers with the stored version
@@ -92,12 +87,7 @@ def test_nuget_name_and_version_are_normalized_in_storage_and_in_requests(world:
     assert list(result["successfulVersions"]) == ["12.0.3"]
     assert world.describe("release", "nuget", "newtonsoft.json", "12.0.3")["revision"] == seeded["revision"]
     updated = world.client.update_package_versions_status(
-        domain=DOMAIN,
-        repository="release",
-        format="nuget",
-        package="Newtonsoft.Json",
-        versions=["12.0.03"],
-        targetStatus="Archived",
+        **world.package("release", "nuget", "Newtonsoft.Json"), versions=["12.0.03"], targetStatus="Archived"
     )
     assert list(updated["successfulVersions"]) == ["12.0.3"]
 
@@ -162,11 +152,7 @@ def test_first_version_ingested_externally_sets_publish_block_upstream_allow(wor
 
 def test_later_versions_and_explicit_configuration_keep_their_settings(world: World) -> None:
     world.client.put_package_origin_configuration(
-        domain=DOMAIN,
-        repository="staging",
-        format="npm",
-        package="ui",
-        restrictions={"publish": "ALLOW", "upstream": "ALLOW"},
+        **world.package("staging", "npm", "ui"), restrictions={"publish": "ALLOW", "upstream": "ALLOW"}
     )
     world.seed("staging", "npm", "ui", "1.0.0")
     assert restrictions(world, "staging", "npm", "ui") == {"publish": "ALLOW", "upstream": "ALLOW"}

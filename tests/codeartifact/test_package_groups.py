@@ -14,9 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
-from .conftest import DOMAIN, World, error_of
+from .conftest import DOMAIN, World, rejected
 
 ALL_ALLOW = {"mode": "ALLOW", "effectiveMode": "ALLOW"}
 
@@ -41,6 +40,21 @@ def associated(world: World, fmt: str, package: str, namespace: str | None = Non
     return answer["packageGroup"]["pattern"], answer["associationType"]
 
 
+def allow_only(repository: str, restriction: str) -> list[dict[str, str]]:
+    """The one repository that a restriction set to ALLOW_SPECIFIC_REPOSITORIES lets through."""
+    return [{"repositoryName": repository, "originRestrictionType": restriction}]
+
+
+def restrict_to(world: World, pattern: str, restriction: str, repository: str) -> None:
+    """``restriction`` of the group set to ALLOW_SPECIFIC_REPOSITORIES, with ``repository`` allowed."""
+    restrict(
+        world,
+        pattern,
+        restrictions={restriction: "ALLOW_SPECIFIC_REPOSITORIES"},
+        addAllowedRepositories=allow_only(repository, restriction),
+    )
+
+
 def restrict(world: World, pattern: str, **kwargs: Any) -> dict[str, Any]:
     answer: dict[str, Any] = world.client.update_package_group_origin_configuration(
         domain=DOMAIN, packageGroup=pattern, **kwargs
@@ -60,9 +74,8 @@ def test_every_domain_has_the_root_group_which_cannot_be_deleted(world: World) -
     assert root["originConfiguration"]["restrictions"] == dict.fromkeys(
         ("PUBLISH", "EXTERNAL_UPSTREAM", "INTERNAL_UPSTREAM"), ALL_ALLOW
     )
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ValidationException", 400):
         world.client.delete_package_group(domain=DOMAIN, packageGroup="/*")
-    assert error_of(excinfo) == ("ValidationException", 400)
     assert [g["pattern"] for g in world.client.list_package_groups(domain=DOMAIN)["packageGroups"]] == ["/*"]
 
 
@@ -83,9 +96,8 @@ def test_a_group_is_created_described_updated_and_deleted(world: World) -> None:
     assert (updated["contactInfo"], updated["description"]) == ("team@example.com", "changed")
     assert updated["originConfiguration"] == created["originConfiguration"]
 
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ConflictException", 409):
         create(world, "/npm/*")
-    assert error_of(excinfo) == ("ConflictException", 409)
 
     deleted = world.client.delete_package_group(domain=DOMAIN, packageGroup="/npm/*")["packageGroup"]
     assert deleted["pattern"] == "/npm/*"
@@ -94,16 +106,14 @@ def test_a_group_is_created_described_updated_and_deleted(world: World) -> None:
         lambda: world.client.update_package_group(domain=DOMAIN, packageGroup="/npm/*", description="x"),
         lambda: world.client.delete_package_group(domain=DOMAIN, packageGroup="/npm/*"),
     ):
-        with pytest.raises(ClientError) as excinfo:
+        with rejected("ResourceNotFoundException", 404):
             call()
-        assert error_of(excinfo) == ("ResourceNotFoundException", 404)
     assert world.describe("staging", "npm", "react", "18.0.0")["status"] == "Published"
 
 
 def test_groups_of_a_missing_domain_are_not_found(world: World) -> None:
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ResourceNotFoundException", 404):
         world.client.create_package_group(domain="missing", packageGroup="/npm/*")
-    assert error_of(excinfo) == ("ResourceNotFoundException", 404)
 
 
 @pytest.mark.parametrize(
@@ -127,9 +137,8 @@ def test_a_pattern_outside_the_syntax_is_invalid(world: World, pattern: str) -> 
     or package formats without namespaces (Python and NuGet), package groups must not contain a
     namespace", and for maven, generic and swift "if the package name is included, the namespace must be
     included"."""
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ValidationException", 400):
         create(world, pattern)
-    assert error_of(excinfo) == ("ValidationException", 400)
 
 
 @pytest.mark.parametrize(
@@ -291,9 +300,8 @@ def test_associated_packages_and_their_preview(world: World) -> None:
     assert packages("/npm/*") == [("npm", None, "react", "STRONG"), ("npm", "space", "ui", "STRONG")]
     assert packages("/*") == [("pypi", None, "requests", "STRONG")]
     assert packages("/npm/space/*", preview=True) == [("npm", "space", "ui", "STRONG")]
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ResourceNotFoundException", 404):
         packages("/npm/space/*")
-    assert error_of(excinfo) == ("ResourceNotFoundException", 404)
     assert packages("/npm/*") == [("npm", None, "react", "STRONG"), ("npm", "space", "ui", "STRONG")]
 
 
@@ -323,9 +331,8 @@ def test_inherit_resolves_to_the_first_parent_that_does_not_inherit(world: World
 
 def test_the_root_group_cannot_inherit(world: World) -> None:
     """*choice*: the root group has no parent to inherit from."""
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ValidationException", 400):
         restrict(world, "/*", restrictions={"PUBLISH": "INHERIT"})
-    assert error_of(excinfo) == ("ValidationException", 400)
 
 
 def test_allowed_repository_lists(world: World) -> None:
@@ -369,30 +376,20 @@ def test_allowed_repository_lists(world: World) -> None:
     assert allowed("EXTERNAL_UPSTREAM") == []
     # *choice*: a deleted repository leaves the lists, so a namesake created later is not allowed by accident
     world.client.create_repository(domain=DOMAIN, repository="scratch")
-    restrict(
-        world,
-        "/generic/*",
-        addAllowedRepositories=[{"repositoryName": "scratch", "originRestrictionType": "PUBLISH"}],
-    )
+    restrict(world, "/generic/*", addAllowedRepositories=allow_only("scratch", "PUBLISH"))
     world.client.delete_repository(domain=DOMAIN, repository="scratch")
     world.client.create_repository(domain=DOMAIN, repository="scratch")
     assert allowed("PUBLISH") == ["staging"]
-    with pytest.raises(ClientError) as excinfo:
-        restrict(
-            world,
-            "/generic/*",
-            addAllowedRepositories=[{"repositoryName": "missing", "originRestrictionType": "PUBLISH"}],
-        )
-    assert error_of(excinfo) == ("ResourceNotFoundException", 404)
+    with rejected("ResourceNotFoundException", 404):
+        restrict(world, "/generic/*", addAllowedRepositories=allow_only("missing", "PUBLISH"))
 
 
 def test_an_unknown_restriction_mode_is_invalid(world: World) -> None:
     create(world, "/npm/*")
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ValidationException", 400):
         world.raw_client().update_package_group_origin_configuration(
             domain=DOMAIN, packageGroup="/npm/*", restrictions={"PUBLISH": "MAYBE"}
         )
-    assert error_of(excinfo) == ("ValidationException", 400)
 
 
 def test_publish_restriction_applies_to_publishing(world: World) -> None:
@@ -401,22 +398,15 @@ def test_publish_restriction_applies_to_publishing(world: World) -> None:
     directly to repositories specified in the allowed repository list for publishing." """
     create(world, "/generic/acme/*")
     restrict(world, "/generic/acme/*", restrictions={"PUBLISH": "BLOCK"})
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("AccessDeniedException", 403) as excinfo:
         world.publish("staging", "tool", "1.0.0")
-    assert error_of(excinfo) == ("AccessDeniedException", 403)
     assert "/generic/acme/*" in excinfo.value.response["Error"]["Message"]
     world.publish("staging", "tool", "1.0.0", namespace="other")  # another group: the root allows it
 
-    restrict(
-        world,
-        "/generic/acme/*",
-        restrictions={"PUBLISH": "ALLOW_SPECIFIC_REPOSITORIES"},
-        addAllowedRepositories=[{"repositoryName": "staging", "originRestrictionType": "PUBLISH"}],
-    )
+    restrict_to(world, "/generic/acme/*", "PUBLISH", "staging")
     assert world.publish("staging", "tool", "1.0.0")["status"] == "Published"
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("AccessDeniedException", 403):
         world.publish("release", "tool", "1.0.0")
-    assert error_of(excinfo) == ("AccessDeniedException", 403)
 
 
 def test_a_package_block_wins_over_a_group_allow(world: World) -> None:
@@ -425,16 +415,11 @@ def test_a_package_block_wins_over_a_group_allow(world: World) -> None:
     create(world, "/generic/acme/*")
     restrict(world, "/generic/acme/*", restrictions={"PUBLISH": "ALLOW"})
     world.client.put_package_origin_configuration(
-        domain=DOMAIN,
-        repository="staging",
-        format="generic",
-        namespace="acme",
-        package="tool",
+        **world.package("staging", "generic", "tool", namespace="acme"),
         restrictions={"publish": "BLOCK", "upstream": "ALLOW"},
     )
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("AccessDeniedException", 403):
         world.publish("staging", "tool", "1.0.0")
-    assert error_of(excinfo) == ("AccessDeniedException", 403)
 
 
 def test_external_upstream_restriction_applies_to_ingestion(world: World) -> None:
@@ -457,19 +442,10 @@ def test_internal_upstream_restriction_keeps_upstream_versions_out_of_copies(wor
     the source's upstreams (NOT_FOUND), as a package manager reading the source would see nothing there."""
     world.seed("upstream", "npm", "ui", "1.0.0")
     create(world, "/npm/*")
-    restrict(
-        world,
-        "/npm/*",
-        restrictions={"INTERNAL_UPSTREAM": "ALLOW_SPECIFIC_REPOSITORIES"},
-        addAllowedRepositories=[{"repositoryName": "release", "originRestrictionType": "INTERNAL_UPSTREAM"}],
-    )
+    restrict_to(world, "/npm/*", "INTERNAL_UPSTREAM", "release")
     refused = world.copy("npm", "ui", versions=["1.0.0"], includeFromUpstream=True)
     assert {v: e["errorCode"] for v, e in refused["failedVersions"].items()} == {"1.0.0": "NOT_FOUND"}
-    restrict(
-        world,
-        "/npm/*",
-        addAllowedRepositories=[{"repositoryName": "staging", "originRestrictionType": "INTERNAL_UPSTREAM"}],
-    )
+    restrict(world, "/npm/*", addAllowedRepositories=allow_only("staging", "INTERNAL_UPSTREAM"))
     copied = world.copy("npm", "ui", versions=["1.0.0"], includeFromUpstream=True)
     assert list(copied["successfulVersions"]) == ["1.0.0"]
 
@@ -481,12 +457,7 @@ def test_a_copy_into_a_repository_the_group_blocks_is_not_allowed(world: World) 
     world.seed("staging", "npm", "ui", "1.0.0")
     world.seed("staging", "npm", "ui", "1.1.0")
     create(world, "/npm/*")
-    restrict(
-        world,
-        "/npm/*",
-        restrictions={"PUBLISH": "ALLOW_SPECIFIC_REPOSITORIES"},
-        addAllowedRepositories=[{"repositoryName": "staging", "originRestrictionType": "PUBLISH"}],
-    )
+    restrict_to(world, "/npm/*", "PUBLISH", "staging")
     refused = world.copy("npm", "ui", versions=["1.0.0", "1.1.0"])
     codes = {v: e["errorCode"] for v, e in refused["failedVersions"].items()}
     assert codes == {"1.0.0": "NOT_ALLOWED", "1.1.0": "NOT_ALLOWED"}
@@ -494,11 +465,7 @@ def test_a_copy_into_a_repository_the_group_blocks_is_not_allowed(world: World) 
         e["errorMessage"] for e in refused["failedVersions"].values() if e["errorCode"] == "NOT_ALLOWED"
     )
     assert "package group /npm/*" in message
-    restrict(
-        world,
-        "/npm/*",
-        addAllowedRepositories=[{"repositoryName": "release", "originRestrictionType": "PUBLISH"}],
-    )
+    restrict(world, "/npm/*", addAllowedRepositories=allow_only("release", "PUBLISH"))
     assert sorted(world.copy("npm", "ui", versions=["1.0.0", "1.1.0"])["successfulVersions"]) == [
         "1.0.0",
         "1.1.0",
@@ -513,6 +480,5 @@ def test_package_groups_are_tagged_by_arn(world: World) -> None:
     listed = world.client.list_tags_for_resource(resourceArn=arn)["tags"]
     assert {t["key"]: t["value"] for t in listed} == {"team": "web", "env": "prod"}
     world.client.delete_package_group(domain=DOMAIN, packageGroup="/npm/*")
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ResourceNotFoundException", 404):
         world.client.list_tags_for_resource(resourceArn=arn)
-    assert error_of(excinfo) == ("ResourceNotFoundException", 404)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
-from .conftest import DOMAIN, World, error_of
+from .conftest import DOMAIN, World, rejected
 
 FORMAT_EXAMPLES = [
     ("npm", None, "left-pad", "1.3.0"),
@@ -57,12 +57,7 @@ def test_unfinished_version_takes_assets_until_published(world: World) -> None:
     revisions = {first["versionRevision"], second["versionRevision"], final["versionRevision"]}
     assert len(revisions) == 3, "every asset changes the revision"
     assets = world.client.list_package_version_assets(
-        domain=DOMAIN,
-        repository="staging",
-        format="generic",
-        namespace="acme",
-        package="bundle",
-        packageVersion="1.0.0",
+        **world.package("staging", "generic", "bundle", namespace="acme"), packageVersion="1.0.0"
     )
     assert [a["name"] for a in assets["assets"]] == ["a.bin", "b.bin", "c.bin"]
     assert assets["versionRevision"] == final["versionRevision"]
@@ -70,72 +65,41 @@ def test_unfinished_version_takes_assets_until_published(world: World) -> None:
 
 def test_assets_cannot_be_added_to_a_published_version(world: World) -> None:
     world.publish("staging", "cli", "1.0.0")
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ConflictException", 409):
         world.publish("staging", "cli", "1.0.0", asset="other.bin")
-    assert error_of(excinfo) == ("ConflictException", 409)
 
 
 def test_same_asset_twice_is_a_conflict(world: World) -> None:
     world.publish("staging", "cli", "1.0.0", unfinished=True)
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ConflictException", 409):
         world.publish("staging", "cli", "1.0.0", unfinished=True)
-    assert error_of(excinfo) == ("ConflictException", 409)
 
 
-def test_sha256_mismatch_is_rejected(world: World) -> None:
-    with pytest.raises(ClientError) as excinfo:
+@pytest.mark.parametrize(
+    ("fmt", "namespace", "content", "sha256_of"),
+    [
+        pytest.param("generic", "acme", b"real", b"other", id="sha256-mismatch"),
+        pytest.param("npm", None, b"x", b"x", id="only-generic-is-published"),
+        pytest.param("generic", None, b"x", b"x", id="generic-needs-a-namespace"),
+    ],
+)
+def test_invalid_publish_is_rejected(
+    world: World, fmt: str, namespace: str | None, content: bytes, sha256_of: bytes
+) -> None:
+    with rejected("ValidationException", 400):
         world.client.publish_package_version(
-            domain=DOMAIN,
-            repository="staging",
-            format="generic",
-            namespace="acme",
-            package="cli",
+            **world.package("staging", fmt, "cli", namespace=namespace),
             packageVersion="1.0.0",
-            assetContent=b"real",
+            assetContent=content,
             assetName="cli",
-            assetSHA256=hashlib.sha256(b"other").hexdigest(),
+            assetSHA256=hashlib.sha256(sha256_of).hexdigest(),
         )
-    assert error_of(excinfo) == ("ValidationException", 400)
-
-
-def test_publish_supports_only_generic(world: World) -> None:
-    with pytest.raises(ClientError) as excinfo:
-        world.client.publish_package_version(
-            domain=DOMAIN,
-            repository="staging",
-            format="npm",
-            package="x",
-            packageVersion="1.0.0",
-            assetContent=b"x",
-            assetName="x.tgz",
-            assetSHA256=hashlib.sha256(b"x").hexdigest(),
-        )
-    assert error_of(excinfo) == ("ValidationException", 400)
-
-
-def test_generic_requires_a_namespace(world: World) -> None:
-    with pytest.raises(ClientError) as excinfo:
-        world.client.publish_package_version(
-            domain=DOMAIN,
-            repository="staging",
-            format="generic",
-            package="x",
-            packageVersion="1.0.0",
-            assetContent=b"x",
-            assetName="x",
-            assetSHA256=hashlib.sha256(b"x").hexdigest(),
-        )
-    assert error_of(excinfo) == ("ValidationException", 400)
 
 
 def test_get_package_version_asset_returns_the_bytes(world: World) -> None:
     published = world.publish("staging", "cli", "1.0.0", content=b"\x00\x01binary\xff", asset="cli.bin")
     got = world.client.get_package_version_asset(
-        domain=DOMAIN,
-        repository="staging",
-        format="generic",
-        namespace="acme",
-        package="cli",
+        **world.package("staging", "generic", "cli", namespace="acme"),
         packageVersion="1.0.0",
         asset="cli.bin",
     )
@@ -173,9 +137,8 @@ def test_seed_any_format(world: World, fmt: str, namespace: str | None, package:
 
 @pytest.mark.parametrize("fmt", ["maven", "swift", "generic"])
 def test_namespaced_formats_require_a_namespace(world: World, fmt: str) -> None:
-    with pytest.raises(ClientError) as excinfo:
-        world.client.describe_package(domain=DOMAIN, repository="staging", format=fmt, package="x")
-    assert error_of(excinfo) == ("ValidationException", 400)
+    with rejected("ValidationException", 400):
+        world.client.describe_package(**world.package("staging", fmt, "x"))
 
 
 def test_seed_into_a_missing_repository_raises_not_found(world: World) -> None:
@@ -185,30 +148,15 @@ def test_seed_into_a_missing_repository_raises_not_found(world: World) -> None:
 
 
 def test_seed_again_updates_and_changes_revision(world: World) -> None:
-    first = world.seed(
-        "staging",
-        "maven",
-        "core",
-        "1.0.0",
-        namespace="com.acme",
-        status="Unfinished",
-        assets={"core-1.0.0.pom": b"<project/>"},
-    )
-    second = world.seed(
-        "staging",
-        "maven",
-        "core",
-        "1.0.0",
-        namespace="com.acme",
-        status="Unfinished",
-        assets={"core-1.0.0.jar": b"jar"},
-    )
-    third = world.seed(
-        "staging", "maven", "core", "1.0.0", namespace="com.acme", status="Published", assets={}
-    )
-    unchanged = world.seed(
-        "staging", "maven", "core", "1.0.0", namespace="com.acme", status="Published", assets={}
-    )
+    def seed(status: str, assets: dict[str, bytes]) -> dict[str, Any]:
+        return world.seed(
+            "staging", "maven", "core", "1.0.0", namespace="com.acme", status=status, assets=assets
+        )
+
+    first = seed("Unfinished", {"core-1.0.0.pom": b"<project/>"})
+    second = seed("Unfinished", {"core-1.0.0.jar": b"jar"})
+    third = seed("Published", {})
+    unchanged = seed("Published", {})
     assert len({first["revision"], second["revision"], third["revision"]}) == 3
     assert unchanged["revision"] == third["revision"]
     assert third["status"] == "Published"
@@ -222,11 +170,7 @@ def test_list_packages_filters(world: World) -> None:
     world.seed("staging", "npm", "left-pad", "1.0.0")
     world.seed("staging", "pypi", "requests", "1.0.0")
     world.client.put_package_origin_configuration(
-        domain=DOMAIN,
-        repository="staging",
-        format="pypi",
-        package="requests",
-        restrictions={"publish": "BLOCK", "upstream": "ALLOW"},
+        **world.package("staging", "pypi", "requests"), restrictions={"publish": "BLOCK", "upstream": "ALLOW"}
     )
 
     def names(**kwargs: str) -> list[str]:
@@ -256,9 +200,7 @@ def test_list_package_versions_returns_every_status_by_default(world: World) -> 
         )
     world.seed("staging", "npm", "ui", "0.9.0", published_time=now - timedelta(days=30))
 
-    listed = world.client.list_package_versions(
-        domain=DOMAIN, repository="staging", format="npm", package="ui"
-    )
+    listed = world.client.list_package_versions(**world.package("staging", "npm", "ui"))
     assert {v["version"]: v["status"] for v in listed["versions"]} == {
         "1.0.0": "Published",
         "1.0.1": "Unlisted",
@@ -270,13 +212,11 @@ def test_list_package_versions_returns_every_status_by_default(world: World) -> 
     assert listed["format"] == "npm"
     assert listed["package"] == "ui"
 
-    archived = world.client.list_package_versions(
-        domain=DOMAIN, repository="staging", format="npm", package="ui", status="Archived"
-    )
+    archived = world.client.list_package_versions(**world.package("staging", "npm", "ui"), status="Archived")
     assert [v["version"] for v in archived["versions"]] == ["1.0.2"]
 
     newest_first = world.client.list_package_versions(
-        domain=DOMAIN, repository="staging", format="npm", package="ui", sortBy="PUBLISHED_TIME"
+        **world.package("staging", "npm", "ui"), sortBy="PUBLISHED_TIME"
     )
     assert [v["version"] for v in newest_first["versions"]] == ["1.0.3", "1.0.2", "1.0.1", "1.0.0", "0.9.0"]
 
@@ -289,11 +229,7 @@ def test_list_package_versions_pages_and_filters_by_origin(world: World) -> None
         world.seed("upstream", "npm", "ui", f"1.0.{i}")
     # Published first, so upstream=BLOCK by default: open it to ingestion too
     world.client.put_package_origin_configuration(
-        domain=DOMAIN,
-        repository="upstream",
-        format="npm",
-        package="ui",
-        restrictions={"publish": "ALLOW", "upstream": "ALLOW"},
+        **world.package("upstream", "npm", "ui"), restrictions={"publish": "ALLOW", "upstream": "ALLOW"}
     )
     for i in range(3, 5):
         world.seed("upstream", "npm", "ui", f"1.0.{i}", origin_type="EXTERNAL")
@@ -304,7 +240,7 @@ def test_list_package_versions_pages_and_filters_by_origin(world: World) -> None
 
     def versions(origin: str) -> list[str]:
         listed = world.client.list_package_versions(
-            domain=DOMAIN, repository="upstream", format="npm", package="ui", originType=origin
+            **world.package("upstream", "npm", "ui"), originType=origin
         )
         return [v["version"] for v in listed["versions"]]
 
@@ -321,11 +257,7 @@ def test_origin_controls_block_new_versions_by_their_way_in(world: World) -> Non
         domain=DOMAIN, repository="upstream", externalConnection="public:npmjs"
     )
     world.client.put_package_origin_configuration(
-        domain=DOMAIN,
-        repository="upstream",
-        format="npm",
-        package="ui",
-        restrictions={"publish": "BLOCK", "upstream": "ALLOW"},
+        **world.package("upstream", "npm", "ui"), restrictions={"publish": "BLOCK", "upstream": "ALLOW"}
     )
     with pytest.raises(Exception, match="blocks publishing") as excinfo:
         world.seed("upstream", "npm", "ui", "1.0.0")
@@ -333,11 +265,7 @@ def test_origin_controls_block_new_versions_by_their_way_in(world: World) -> Non
     world.seed("upstream", "npm", "ui", "1.0.0", origin_type="EXTERNAL")
 
     world.client.put_package_origin_configuration(
-        domain=DOMAIN,
-        repository="upstream",
-        format="npm",
-        package="ui",
-        restrictions={"publish": "ALLOW", "upstream": "BLOCK"},
+        **world.package("upstream", "npm", "ui"), restrictions={"publish": "ALLOW", "upstream": "BLOCK"}
     )
     with pytest.raises(Exception, match="blocks ingestion"):
         world.seed("upstream", "npm", "ui", "1.0.1", origin_type="EXTERNAL")
@@ -351,13 +279,11 @@ def test_external_origin_needs_an_external_connection(world: World) -> None:
 
 
 def test_missing_package_and_version_are_not_found(world: World) -> None:
-    with pytest.raises(ClientError) as excinfo:
-        world.client.list_package_versions(domain=DOMAIN, repository="staging", format="npm", package="nope")
-    assert error_of(excinfo) == ("ResourceNotFoundException", 404)
+    with rejected("ResourceNotFoundException", 404):
+        world.client.list_package_versions(**world.package("staging", "npm", "nope"))
     world.seed("staging", "npm", "ui", "1.0.0")
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ResourceNotFoundException", 404):
         world.describe("staging", "npm", "ui", "9.9.9")
-    assert error_of(excinfo) == ("ResourceNotFoundException", 404)
 
 
 def test_listing_a_package_another_repository_holds_is_not_found_and_status_filters(world: World) -> None:
@@ -367,12 +293,9 @@ def test_listing_a_package_another_repository_holds_is_not_found_and_status_filt
     published = {v: world.seed("staging", "npm", "ui", v)["revision"] for v in ("1.0.0", "1.1.0")}
     world.seed("staging", "npm", "ui", "1.2.0", status="Unlisted")
     world.seed("staging", "npm", "ui", "1.3.0", status="Unfinished")
-    with pytest.raises(ClientError) as excinfo:
-        world.client.list_package_versions(domain=DOMAIN, repository="release", format="npm", package="ui")
-    assert error_of(excinfo) == ("ResourceNotFoundException", 404)
-    listed = world.client.list_package_versions(
-        domain=DOMAIN, repository="staging", format="npm", package="ui", status="Published"
-    )
+    with rejected("ResourceNotFoundException", 404):
+        world.client.list_package_versions(**world.package("release", "npm", "ui"))
+    listed = world.client.list_package_versions(**world.package("staging", "npm", "ui"), status="Published")
     assert {v["version"]: (v["revision"], v["status"]) for v in listed["versions"]} == {
         v: (revision, "Published") for v, revision in published.items()
     }
@@ -384,12 +307,7 @@ def test_listing_a_package_another_repository_holds_is_not_found_and_status_filt
 def test_status_update_gives_a_new_revision(world: World) -> None:
     seeded = world.seed("staging", "npm", "ui", "1.0.0")
     result = world.client.update_package_versions_status(
-        domain=DOMAIN,
-        repository="staging",
-        format="npm",
-        package="ui",
-        versions=["1.0.0"],
-        targetStatus="Archived",
+        **world.package("staging", "npm", "ui"), versions=["1.0.0"], targetStatus="Archived"
     )
     info = result["successfulVersions"]["1.0.0"]
     assert info["status"] == "Archived"
@@ -404,10 +322,7 @@ def test_status_update_reports_each_version_on_its_own(world: World) -> None:
     ok = world.seed("staging", "npm", "ui", "1.0.2")
     world.seed("staging", "npm", "ui", "1.0.3")
     result = world.client.update_package_versions_status(
-        domain=DOMAIN,
-        repository="staging",
-        format="npm",
-        package="ui",
+        **world.package("staging", "npm", "ui"),
         versions=["1.0.0", "1.0.1", "1.0.2", "9.9.9"],
         versionRevisions={"1.0.0": "not-the-revision", "1.0.2": ok["revision"]},
         expectedStatus="Published",
@@ -424,12 +339,7 @@ def test_status_update_reports_each_version_on_its_own(world: World) -> None:
 def test_unchanged_status_keeps_the_revision(world: World) -> None:
     seeded = world.seed("staging", "npm", "ui", "1.0.0")
     result = world.client.update_package_versions_status(
-        domain=DOMAIN,
-        repository="staging",
-        format="npm",
-        package="ui",
-        versions=["1.0.0"],
-        targetStatus="Published",
+        **world.package("staging", "npm", "ui"), versions=["1.0.0"], targetStatus="Published"
     )
     assert result["successfulVersions"]["1.0.0"]["revision"] == seeded["revision"]
 
@@ -437,26 +347,16 @@ def test_unchanged_status_keeps_the_revision(world: World) -> None:
 @pytest.mark.parametrize("target", ["Disposed", "Unfinished", "Deleted"])
 def test_status_update_refuses_targets_it_does_not_own(world: World, target: str) -> None:
     world.seed("staging", "npm", "ui", "1.0.0")
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ValidationException", 400):
         world.client.update_package_versions_status(
-            domain=DOMAIN,
-            repository="staging",
-            format="npm",
-            package="ui",
-            versions=["1.0.0"],
-            targetStatus=target,
+            **world.package("staging", "npm", "ui"), versions=["1.0.0"], targetStatus=target
         )
-    assert error_of(excinfo) == ("ValidationException", 400)
 
 
 def test_unfinished_version_can_be_published_by_status(world: World) -> None:
     world.seed("staging", "maven", "core", "1.0.0", namespace="com.acme", status="Unfinished")
     result = world.client.update_package_versions_status(
-        domain=DOMAIN,
-        repository="staging",
-        format="maven",
-        namespace="com.acme",
-        package="core",
+        **world.package("staging", "maven", "core", namespace="com.acme"),
         versions=["1.0.0"],
         targetStatus="Published",
     )
@@ -470,10 +370,7 @@ def test_delete_versions(world: World) -> None:
     world.seed("staging", "npm", "ui", "1.0.0")
     world.seed("staging", "npm", "ui", "1.0.1", status="Archived")
     result = world.client.delete_package_versions(
-        domain=DOMAIN,
-        repository="staging",
-        format="npm",
-        package="ui",
+        **world.package("staging", "npm", "ui"),
         versions=["1.0.0", "1.0.1", "2.0.0"],
         expectedStatus="Published",
     )
@@ -482,20 +379,18 @@ def test_delete_versions(world: World) -> None:
         "1.0.1": "MISMATCHED_STATUS",
         "2.0.0": "NOT_FOUND",
     }
-    listed = world.client.list_package_versions(
-        domain=DOMAIN, repository="staging", format="npm", package="ui"
-    )
+    listed = world.client.list_package_versions(**world.package("staging", "npm", "ui"))
     assert [v["version"] for v in listed["versions"]] == ["1.0.1"]
 
 
 def test_dispose_removes_assets(world: World) -> None:
     world.seed("staging", "npm", "ui", "1.0.0", assets={"ui.tgz": b"x"})
     result = world.client.dispose_package_versions(
-        domain=DOMAIN, repository="staging", format="npm", package="ui", versions=["1.0.0"]
+        **world.package("staging", "npm", "ui"), versions=["1.0.0"]
     )
     assert result["successfulVersions"]["1.0.0"]["status"] == "Disposed"
     assets = world.client.list_package_version_assets(
-        domain=DOMAIN, repository="staging", format="npm", package="ui", packageVersion="1.0.0"
+        **world.package("staging", "npm", "ui"), packageVersion="1.0.0"
     )
     assert assets["assets"] == []
 
@@ -505,45 +400,33 @@ def test_dispose_removes_assets(world: World) -> None:
 
 def test_origin_configuration_on_a_new_package_creates_it(world: World) -> None:
     configured = world.client.put_package_origin_configuration(
-        domain=DOMAIN,
-        repository="release",
-        format="npm",
-        package="ui",
-        restrictions={"publish": "BLOCK", "upstream": "ALLOW"},
+        **world.package("release", "npm", "ui"), restrictions={"publish": "BLOCK", "upstream": "ALLOW"}
     )
     assert configured["originConfiguration"] == {"restrictions": {"publish": "BLOCK", "upstream": "ALLOW"}}
-    described = world.client.describe_package(domain=DOMAIN, repository="release", format="npm", package="ui")
+    described = world.client.describe_package(**world.package("release", "npm", "ui"))
     assert described["package"] == {
         "format": "npm",
         "name": "ui",
         "originConfiguration": {"restrictions": {"publish": "BLOCK", "upstream": "ALLOW"}},
     }
-    listed = world.client.list_package_versions(
-        domain=DOMAIN, repository="release", format="npm", package="ui"
-    )
+    listed = world.client.list_package_versions(**world.package("release", "npm", "ui"))
     assert listed["versions"] == []
 
 
 def test_publish_blocked_by_origin_configuration(world: World) -> None:
     world.client.put_package_origin_configuration(
-        domain=DOMAIN,
-        repository="staging",
-        format="generic",
-        namespace="acme",
-        package="cli",
+        **world.package("staging", "generic", "cli", namespace="acme"),
         restrictions={"publish": "BLOCK", "upstream": "ALLOW"},
     )
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("AccessDeniedException", 403):
         world.publish("staging", "cli", "1.0.0")
-    assert error_of(excinfo) == ("AccessDeniedException", 403)
 
 
 def test_delete_package_removes_it_and_its_versions(world: World) -> None:
     world.seed("staging", "npm", "ui", "1.0.0")
     world.seed("staging", "npm", "ui", "1.0.1")
-    deleted = world.client.delete_package(domain=DOMAIN, repository="staging", format="npm", package="ui")
+    deleted = world.client.delete_package(**world.package("staging", "npm", "ui"))
     assert deleted["deletedPackage"]["package"] == "ui"
     assert world.client.list_packages(domain=DOMAIN, repository="staging")["packages"] == []
-    with pytest.raises(ClientError) as excinfo:
-        world.client.describe_package(domain=DOMAIN, repository="staging", format="npm", package="ui")
-    assert error_of(excinfo) == ("ResourceNotFoundException", 404)
+    with rejected("ResourceNotFoundException", 404):
+        world.client.describe_package(**world.package("staging", "npm", "ui"))

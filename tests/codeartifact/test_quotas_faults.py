@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import math
 import time
-import urllib.error
-import urllib.request
+from typing import Any
 
 import pytest
 from botocore.config import Config
@@ -15,20 +13,22 @@ from codeartifact_moto.exceptions import ERROR_STATUS
 from codeartifact_moto.quotas import QuotaState
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
 
-from .conftest import DOMAIN, World, error_of
+from .conftest import DOMAIN, World, error_of, post_control, rejected
 
 
-def copy_once(world: World, client: object) -> str:
-    """One CopyPackageVersions call; returns "ok" or the error code."""
+def copy_call(client: Any, package: str = "ui", **options: object) -> Any:
+    """One CopyPackageVersions call of ``package`` 1.0.0 (npm, unless ``options`` say otherwise) from staging
+    to release."""
+    request = {"sourceRepository": "staging", "destinationRepository": "release", "format": "npm"}
+    return client.copy_package_versions(
+        **(request | {"domain": DOMAIN, "package": package, "versions": ["1.0.0"]} | options)
+    )
+
+
+def copy_once(client: Any, package: str = "ui", **options: object) -> str:
+    """``copy_call``'s answer: "ok" or the error code."""
     try:
-        client.copy_package_versions(  # type: ignore[attr-defined]
-            domain=DOMAIN,
-            sourceRepository="staging",
-            destinationRepository="release",
-            format="npm",
-            package="ui",
-            versions=["1.0.0"],
-        )
+        copy_call(client, package, **options)
     except ClientError as error:
         return str(error.response["Error"]["Code"])
     return "ok"
@@ -42,7 +42,7 @@ def test_rate_limit_throttles_past_the_quota(world: World) -> None:
 
     # When 10 calls arrive back to back
     started = time.monotonic()
-    outcomes = [copy_once(world, client) for _ in range(10)]
+    outcomes = [copy_once(client) for _ in range(10)]
     elapsed = time.monotonic() - started
 
     # Then the burst of 5 passes and only what the refill allows passes after it
@@ -57,17 +57,9 @@ def test_throttling_answers_429_with_retry_after(world: World) -> None:
     world.seed("staging", "npm", "ui", "1.0.0")
     world.control.set_rate_limit("CopyPackageVersions", 0.5)  # one token, back after 2 s
     client = world.raw_client()
-    assert copy_once(world, client) == "ok"
-    with pytest.raises(ClientError) as excinfo:
-        client.copy_package_versions(
-            domain=DOMAIN,
-            sourceRepository="staging",
-            destinationRepository="release",
-            format="npm",
-            package="ui",
-            versions=["1.0.0"],
-        )
-    assert error_of(excinfo) == ("ThrottlingException", 429)
+    assert copy_once(client) == "ok"
+    with rejected("ThrottlingException", 429) as excinfo:
+        copy_call(client, "ui")
     assert excinfo.value.response["Error"]["Message"] == "Rate exceeded"
     assert excinfo.value.response["ResponseMetadata"]["HTTPHeaders"]["retry-after"] == "2"
 
@@ -76,12 +68,12 @@ def test_rate_limit_is_per_operation_and_can_be_switched_off(world: World) -> No
     world.seed("staging", "npm", "ui", "1.0.0")
     world.control.set_rate_limit("CopyPackageVersions", 0.2)
     client = world.raw_client()
-    assert copy_once(world, client) == "ok"
-    assert copy_once(world, client) == "ThrottlingException"
+    assert copy_once(client) == "ok"
+    assert copy_once(client) == "ThrottlingException"
     for _ in range(5):
         client.list_domains()  # other operations are not limited
     world.control.set_rate_limit("CopyPackageVersions", None)
-    assert [copy_once(world, client) for _ in range(5)] == ["ok"] * 5
+    assert [copy_once(client) for _ in range(5)] == ["ok"] * 5
 
 
 def test_botocore_retries_absorb_throttling(world: World) -> None:
@@ -89,16 +81,15 @@ def test_botocore_retries_absorb_throttling(world: World) -> None:
     world.seed("staging", "npm", "ui", "1.0.0")
     world.control.set_rate_limit("CopyPackageVersions", 20)
     # When more calls than the burst are made, every one eventually succeeds
-    assert [copy_once(world, world.client) for _ in range(25)] == ["ok"] * 25
+    assert [copy_once(world.client) for _ in range(25)] == ["ok"] * 25
 
 
 def test_fault_for_the_next_n_calls(world: World) -> None:
     world.control.inject_fault("ListDomains", "InternalServerException", count=2)
     client = world.raw_client()
     for _ in range(2):
-        with pytest.raises(ClientError) as excinfo:
+        with rejected("InternalServerException", 500):
             client.list_domains()
-        assert error_of(excinfo) == ("InternalServerException", 500)
     assert client.list_domains()["domains"]
     assert world.control.stats()["ListDomains"] == {"calls": 3, "throttled": 0, "faults": 2}
 
@@ -106,24 +97,21 @@ def test_fault_for_the_next_n_calls(world: World) -> None:
 @pytest.mark.parametrize("code", sorted(ERROR_STATUS))
 def test_every_modelled_error_can_be_injected(world: World, code: str) -> None:
     world.control.inject_fault("DescribeDomain", code, count=1)
-    with pytest.raises(ClientError) as excinfo:
+    with rejected(code, ERROR_STATUS[code]):
         world.raw_client().describe_domain(domain=DOMAIN)
-    assert error_of(excinfo) == (code, ERROR_STATUS[code])
 
 
 def test_fault_status_can_be_overridden(world: World) -> None:
     world.control.inject_fault("DescribeDomain", "InternalServerException", count=1, status=503)
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("InternalServerException", 503):
         world.raw_client().describe_domain(domain=DOMAIN)
-    assert error_of(excinfo) == ("InternalServerException", 503)
 
 
 def test_fault_at_a_rate(world: World) -> None:
     world.control.inject_fault("ListDomains", "ThrottlingException", rate=1.0)
     client = world.raw_client()
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ThrottlingException", 429):
         client.list_domains()
-    assert error_of(excinfo) == ("ThrottlingException", 429)
     world.control.clear_faults()
     world.control.inject_fault("ListDomains", "ThrottlingException", rate=0.0)
     assert client.list_domains()["domains"]
@@ -191,17 +179,7 @@ def test_unknown_operation_is_refused(world: World) -> None:
 def test_the_control_endpoint_itself_refuses_unknown_codes_and_operations(aws_server: AwsEnv) -> None:
     # Over raw HTTP (what a non-Python user of `make local-aws` posts), not only through Control
     def post(body: dict[str, object]) -> int:
-        request = urllib.request.Request(
-            f"{aws_server.endpoint_url}/_codeartifact_moto/faults",
-            data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return int(response.status)
-        except urllib.error.HTTPError as error:
-            return int(error.code)
+        return post_control(aws_server, "faults", body)[0]
 
     assert post({"operation": "ListDomains", "error_code": "Bogus", "count": 1}) == 400
     assert post({"operation": "NoSuchOperation", "error_code": "ThrottlingException", "count": 1}) == 400
@@ -229,9 +207,8 @@ def test_reset_clears_state_limits_and_faults(world: World) -> None:
     client = world.raw_client()
     assert client.list_domains()["domains"] == []
     assert client.list_domains()["domains"] == []
-    with pytest.raises(ClientError) as excinfo:
+    with rejected("ResourceNotFoundException", 404):
         client.describe_domain(domain=DOMAIN)
-    assert error_of(excinfo) == ("ResourceNotFoundException", 404)
     assert world.control.stats() == {
         "ListDomains": {"calls": 2, "throttled": 0, "faults": 0},
         "DescribeDomain": {"calls": 1, "throttled": 0, "faults": 0},
@@ -239,23 +216,6 @@ def test_reset_clears_state_limits_and_faults(world: World) -> None:
 
 
 # -- faults scoped to one package ----------------------------------------------------------------
-
-
-def copy_package(client: object, package: str) -> str:
-    """One CopyPackageVersions call of ``package`` 1.0.0 (npm); returns "ok" or the error code."""
-    try:
-        client.copy_package_versions(  # type: ignore[attr-defined]
-            domain=DOMAIN,
-            sourceRepository="staging",
-            destinationRepository="release",
-            format="npm",
-            package=package,
-            versions=["1.0.0"],
-            allowOverwrite=True,
-        )
-    except ClientError as error:
-        return str(error.response["Error"]["Code"])
-    return "ok"
 
 
 @pytest.mark.parametrize(("code", "status"), [("ThrottlingException", 429), ("InternalServerException", 503)])
@@ -271,19 +231,12 @@ def test_a_fault_scoped_to_one_package_leaves_the_others_alone(world: World, cod
 
     # When each is copied twice, Then only the stuck package's calls fail, with that status
     outcomes = {
-        package: [copy_package(client, package) for _ in range(2)] for package in ("stuck", "ui", "api")
+        package: [copy_once(client, package, allowOverwrite=True) for _ in range(2)]
+        for package in ("stuck", "ui", "api")
     }
     assert outcomes == {"stuck": [code, code], "ui": ["ok", "ok"], "api": ["ok", "ok"]}
-    with pytest.raises(ClientError) as excinfo:
-        client.copy_package_versions(
-            domain=DOMAIN,
-            sourceRepository="staging",
-            destinationRepository="release",
-            format="npm",
-            package="stuck",
-            versions=["1.0.0"],
-        )
-    assert error_of(excinfo) == (code, status)
+    with rejected(code, status):
+        copy_call(client, "stuck")
     assert world.control.stats()["CopyPackageVersions"] == {"calls": 7, "throttled": 0, "faults": 3}
 
 
@@ -292,8 +245,10 @@ def test_a_scoped_count_counts_only_that_packages_calls(world: World) -> None:
         world.seed("staging", "npm", package, "1.0.0")
     world.control.inject_fault("CopyPackageVersions", "InternalServerException", count=2, package="stuck")
     client = world.raw_client()
-    assert [copy_package(client, "ui") for _ in range(3)] == ["ok"] * 3
-    assert [copy_package(client, "stuck") for _ in range(3)] == ["InternalServerException"] * 2 + ["ok"]
+    assert [copy_once(client, "ui", allowOverwrite=True) for _ in range(3)] == ["ok"] * 3
+    assert [copy_once(client, "stuck", allowOverwrite=True) for _ in range(3)] == [
+        "InternalServerException"
+    ] * 2 + ["ok"]
 
 
 def test_a_package_that_hangs_past_the_read_timeout(aws_server: AwsEnv) -> None:
@@ -308,10 +263,10 @@ def test_a_package_that_hangs_past_the_read_timeout(aws_server: AwsEnv) -> None:
         "codeartifact", config=Config(read_timeout=0.5, retries={"total_max_attempts": 1, "mode": "standard"})
     )
     started = time.monotonic()
-    assert copy_package(impatient, "ui") == "ok"
+    assert copy_once(impatient, "ui", allowOverwrite=True) == "ok"
     assert time.monotonic() - started < 0.5
     with pytest.raises(ReadTimeoutError):
-        copy_package(impatient, "stuck")
+        copy_once(impatient, "stuck", allowOverwrite=True)
 
     # The hung call still goes through once its delay is over, as a copy whose answer was lost would
     deadline = time.monotonic() + 10
@@ -327,14 +282,7 @@ def test_a_package_scope_follows_the_services_name_normalization(world: World) -
         "CopyPackageVersions", "ThrottlingException", count=1, package="NEWTONSOFT.json"
     )
     with pytest.raises(ClientError) as excinfo:
-        world.raw_client().copy_package_versions(
-            domain=DOMAIN,
-            sourceRepository="staging",
-            destinationRepository="release",
-            format="nuget",
-            package="newtonsoft.json",
-            versions=["13.0.1"],
-        )
+        copy_call(world.raw_client(), "newtonsoft.json", format="nuget", versions=["13.0.1"])
     assert error_of(excinfo)[0] == "ThrottlingException"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -83,24 +85,40 @@ def test_aws_fixture_is_in_process(aws: AwsEnv) -> None:
     assert aws.client("codeartifact").describe_domain(domain="local")["domain"]["name"] == "local"
 
 
-def test_command_line_server_runs_in_the_foreground_until_stopped() -> None:
-    # Given `python -m codeartifact_moto.server --port 0` (what `make local-aws` runs)
-    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'local'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+def server_env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": f"{ROOT / 'local'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+
+
+@contextlib.contextmanager
+def command_line_server(*options: str) -> Iterator[str]:
+    """`python -m codeartifact_moto.server --port 0 OPTIONS` (what `make local-aws` runs): its URL, then
+    SIGTERM, which must stop it cleanly."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "codeartifact_moto.server", "--port", "0"],
+        [sys.executable, "-m", "codeartifact_moto.server", "--port", "0", *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-        env=env,
+        env=server_env(),
     )
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
         match = re.search(r"http://127\.0\.0\.1:(\d+)", line)
         assert match, line
-        url = match.group(0)
+        yield match.group(0)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0
 
-        # When a client uses it
+
+def test_command_line_server_runs_in_the_foreground_until_stopped() -> None:
+    # Given the server started from the command line, When a client uses it (Then SIGTERM stops it cleanly)
+    with command_line_server() as url:
         client = boto3.client(
             "codeartifact",
             endpoint_url=url,
@@ -110,65 +128,26 @@ def test_command_line_server_runs_in_the_foreground_until_stopped() -> None:
         )
         client.create_domain(domain="cli")
         assert client.list_domains()["domains"][0]["name"] == "cli"
-    finally:
-        # Then SIGTERM stops it cleanly
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    assert process.returncode == 0
 
 
 def test_command_line_server_answers_as_the_service_variant_it_was_given() -> None:
     # Given the server started in the other variant (for a whole `make local-aws` session)
-    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'local'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "codeartifact_moto.server",
-            "--port",
-            "0",
-            "--service-variant",
-            "identical-copy-omitted",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
-    try:
-        assert process.stdout is not None
-        match = re.search(r"http://127\.0\.0\.1:(\d+)", process.stdout.readline())
-        assert match
-        control = Control(match.group(0))
+    with command_line_server("--service-variant", "identical-copy-omitted") as url:
+        control = Control(url)
         # Then every account answers so, also after a reset
         assert control.service_variant() == "identical-copy-omitted"
-        assert (
-            Control(match.group(0), account_id="210987654321").service_variant() == "identical-copy-omitted"
-        )
+        assert Control(url, account_id="210987654321").service_variant() == "identical-copy-omitted"
         control.set_service_variant("documented")
         control.reset()
         assert control.service_variant() == "identical-copy-omitted"
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    assert process.returncode == 0
 
 
 def test_command_line_server_refuses_an_unknown_variant() -> None:
-    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'local'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     result = subprocess.run(
         [sys.executable, "-m", "codeartifact_moto.server", "--port", "0", "--service-variant", "bogus"],
         capture_output=True,
         text=True,
-        env=env,
+        env=server_env(),
         timeout=60,
         check=False,
     )

@@ -19,7 +19,7 @@ from codeartifact_moto.control import Control
 from codeartifact_moto.models import SERVICE_VARIANTS
 from codeartifact_moto.testing import AwsEnv
 
-from .conftest import DOMAIN, World
+from .conftest import DOMAIN, World, post_control
 
 
 def codes(result: dict[str, object]) -> dict[str, str]:
@@ -30,11 +30,7 @@ def codes(result: dict[str, object]) -> dict[str, str]:
 
 def block_publishing(world: World, package: str) -> None:
     world.client.put_package_origin_configuration(
-        domain=DOMAIN,
-        repository="release",
-        format="npm",
-        package=package,
-        restrictions={"publish": "BLOCK", "upstream": "ALLOW"},
+        **world.package("release", "npm", package), restrictions={"publish": "BLOCK", "upstream": "ALLOW"}
     )
 
 
@@ -77,17 +73,8 @@ def test_an_unknown_variant_is_refused(world: World) -> None:
 
 def test_the_control_endpoint_refuses_an_unknown_variant(aws_server: AwsEnv) -> None:
     def post(body: dict[str, object]) -> tuple[int, dict[str, object]]:
-        request = urllib.request.Request(
-            f"{aws_server.endpoint_url}/_codeartifact_moto/service-variant",
-            data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return int(response.status), json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            return int(error.code), json.loads(error.read())
+        status, answer = post_control(aws_server, "service-variant", body)
+        return status, json.loads(answer)
 
     assert post({"variant": "bogus"})[0] == 400
     assert post({"variant": "identical-copy-omitted"}) == (200, {"variant": "identical-copy-omitted"})

@@ -9,7 +9,6 @@ deployed wiring.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +16,8 @@ from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
 from moto.server import ThreadedMotoServer
 from promoter_dev import esm, stack
 from promoter_dev.invoke import Emulator
+
+from .conftest import publish_generic, revision_in
 
 pytestmark = [
     pytest.mark.e2e,
@@ -53,17 +54,8 @@ def test_a_first_deployment_for_its_own_domain_promotes_with_the_bundled_rules(
     aws_server: AwsEnv, wiring: stack.EventWiring, promoter: Emulator
 ) -> None:
     # Given a build published to mycorp/staging
-    content = b"the vetted build"
-    published = aws_server.client("codeartifact").publish_package_version(
-        domain=DOMAIN,
-        repository="staging",
-        format="generic",
-        namespace="mycorp",
-        package="build-tools",
-        packageVersion="1.0.0",
-        assetContent=content,
-        assetName="build-tools-1.0.0.tar.gz",
-        assetSHA256=hashlib.sha256(content).hexdigest(),
+    revision = publish_generic(
+        aws_server, "staging", "build-tools", "1.0.0", b"the vetted build", domain=DOMAIN
     )
 
     # When the template's rule routes its event and the queue is delivered to the function
@@ -78,15 +70,7 @@ def test_a_first_deployment_for_its_own_domain_promotes_with_the_bundled_rules(
     assert [(o["outcome"], o["domain"], o["rule"]) for o in outcomes] == [
         ("promoted", DOMAIN, "generic-to-release")
     ]
-    copied = aws_server.client("codeartifact").describe_package_version(
-        domain=DOMAIN,
-        repository="release",
-        format="generic",
-        namespace="mycorp",
-        package="build-tools",
-        packageVersion="1.0.0",
-    )["packageVersion"]
-    assert copied["revision"] == published["versionRevision"]
+    assert revision_in(aws_server, "release", "build-tools", "1.0.0", domain=DOMAIN) == revision
 
 
 def test_the_rule_target_keeps_undeliverable_events_in_their_own_queue(

@@ -7,15 +7,15 @@ every call (publish, routing, copy) goes over HTTP to the local AWS.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
 from moto.server import ThreadedMotoServer
 from promoter_dev import esm, stack
 from promoter_dev.invoke import Emulator
+
+from .conftest import publish_generic, revision_in
 
 pytestmark = [
     pytest.mark.e2e,
@@ -40,39 +40,6 @@ def wiring(aws_server: AwsEnv) -> stack.EventWiring:
     return stack.deploy_event_wiring(aws_server.client("cloudformation"), aws_server.client("sqs"))
 
 
-def publish_generic(aws: AwsEnv, repository: str, package: str, version: str, content: bytes) -> str:
-    """PublishPackageVersion, the real API, over HTTP; returns the new revision."""
-    response = aws.client("codeartifact").publish_package_version(
-        domain=DOMAIN,
-        repository=repository,
-        format="generic",
-        namespace="acme",
-        package=package,
-        packageVersion=version,
-        assetContent=content,
-        assetName=f"{package}-{version}.tar.gz",
-        assetSHA256=hashlib.sha256(content).hexdigest(),
-    )
-    revision: str = response["versionRevision"]
-    return revision
-
-
-def describe(aws: AwsEnv, repository: str, package: str, version: str) -> dict[str, Any] | None:
-    client = aws.client("codeartifact")
-    try:
-        found: dict[str, Any] = client.describe_package_version(
-            domain=DOMAIN,
-            repository=repository,
-            format="generic",
-            namespace="acme",
-            package=package,
-            packageVersion=version,
-        )["packageVersion"]
-    except client.exceptions.ResourceNotFoundException:
-        return None
-    return found
-
-
 def test_a_published_version_reaches_release_with_the_same_revision(
     aws_server: AwsEnv, wiring: stack.EventWiring, promoter: Emulator
 ) -> None:
@@ -89,9 +56,7 @@ def test_a_published_version_reaches_release_with_the_same_revision(
     invocation = delivery.invocation
     assert not invocation.failed, invocation.payload
     assert invocation.payload == {"batchItemFailures": []}
-    promoted = describe(aws_server, RELEASE, "build-tools", "1.2.0")
-    assert promoted is not None
-    assert promoted["revision"] == revision
+    assert revision_in(aws_server, RELEASE, "build-tools", "1.2.0") == revision
     # ... the function said so in one log line and in its EMF metrics
     outcomes = [r for r in invocation.log_records() if r.get("outcome") == "promoted"]
     assert [(o["package"], o["version"], o["destinationRepository"]) for o in outcomes] == [
@@ -126,9 +91,7 @@ def test_a_conflicting_build_in_release_fails_with_its_error_code_and_is_not_ove
     assert (
         delivery.invocation.dimensioned_metrics().get(("VersionsFailed", "ErrorCode", "ALREADY_EXISTS")) == 1
     )
-    kept = describe(aws_server, RELEASE, "cli", "2.0.0")
-    assert kept is not None
-    assert kept["revision"] == existing
+    assert revision_in(aws_server, RELEASE, "cli", "2.0.0") == existing
 
 
 def test_the_rule_only_routes_the_source_repositories_of_the_domain(

@@ -8,19 +8,17 @@ local CodeArtifact's seed with origin EXTERNAL), the copy, and ``promoter revoke
 
 from __future__ import annotations
 
-import hashlib
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
 from moto.server import ThreadedMotoServer
 from promoter_dev import esm, stack
+from promoter_dev.console import run_promoter
 from promoter_dev.invoke import Emulator
+
+from .conftest import describe, publish_generic, revision_in
 
 pytestmark = [
     pytest.mark.e2e,
@@ -36,42 +34,6 @@ rules:
     minimumReleaseAge: 3d
     minimumReleaseAgeFor: [EXTERNAL]
 """
-
-
-def describe(aws: AwsEnv, repository: str, fmt: str, package: str, version: str, namespace: str) -> Any:
-    client = aws.client("codeartifact")
-    try:
-        return client.describe_package_version(
-            domain=DOMAIN,
-            repository=repository,
-            format=fmt,
-            namespace=namespace,
-            package=package,
-            packageVersion=version,
-        )["packageVersion"]
-    except client.exceptions.ResourceNotFoundException:
-        return None
-
-
-def publish_generic(aws: AwsEnv, package: str, version: str, content: bytes) -> str:
-    response = aws.client("codeartifact").publish_package_version(
-        domain=DOMAIN,
-        repository=STAGING,
-        format="generic",
-        namespace="acme",
-        package=package,
-        packageVersion=version,
-        assetContent=content,
-        assetName=f"{package}-{version}.tar.gz",
-        assetSHA256=hashlib.sha256(content).hexdigest(),
-    )
-    revision: str = response["versionRevision"]
-    return revision
-
-
-def promoter_script() -> list[str]:
-    script = Path(sys.executable).with_name("promoter")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "promoter.cli"]
 
 
 def test_origin_aware_cooldown_then_revoke_under_the_emulator(
@@ -90,7 +52,7 @@ def test_origin_aware_cooldown_then_revoke_under_the_emulator(
     rules.write_text(RULES)
 
     # When an internal build is published and a fresh version is ingested from npmjs
-    revision = publish_generic(aws_server, "build-tools", "1.2.0", b"the vetted build")
+    revision = publish_generic(aws_server, STAGING, "build-tools", "1.2.0", b"the vetted build")
     aws_server.control.seed_package_version(
         DOMAIN,
         STAGING,
@@ -109,10 +71,8 @@ def test_origin_aware_cooldown_then_revoke_under_the_emulator(
     # Then the internal build is promoted at once; the external one waits for its cooldown
     invocation = delivery.invocation
     assert invocation.payload == {"batchItemFailures": []}, invocation.payload
-    promoted = describe(aws_server, RELEASE, "generic", "build-tools", "1.2.0", "acme")
-    assert promoted is not None
-    assert promoted["revision"] == revision
-    assert describe(aws_server, RELEASE, "npm", "left-pad", "9.9.9", "acme") is None
+    assert revision_in(aws_server, RELEASE, "build-tools", "1.2.0") == revision
+    assert describe(aws_server, RELEASE, "left-pad", "9.9.9", fmt="npm") is None
     by_package = {r["package"]: r for r in invocation.log_records() if r.get("outcome")}
     assert (by_package["build-tools"]["outcome"], by_package["build-tools"]["originType"]) == (
         "promoted",
@@ -127,32 +87,20 @@ def test_origin_aware_cooldown_then_revoke_under_the_emulator(
     assert invocation.metrics().get("VersionsDeferred") == 1
 
     # When the promoted build is revoked with the console script, recorded in the rules with --write
-    environ = dict(os.environ, AWS_ENDPOINT_URL=url, DOMAIN_NAME=DOMAIN)
-    done = subprocess.run(
-        [
-            *promoter_script(),
-            "revoke",
-            "--rules",
-            str(rules),
-            "generic/acme/build-tools@1.2.0",
-            "--reason",
-            "INC-7 bad build",
-            "--status",
-            "Archived",
-            "--write",
-        ],
-        capture_output=True,
-        text=True,
-        env=environ,
-        timeout=120,
-        check=False,
+    done = run_promoter(
+        *("revoke", "--rules", str(rules), "generic/acme/build-tools@1.2.0", "--reason", "INC-7 bad build"),
+        *("--status", "Archived", "--write"),
+        endpoint_url=url,
+        DOMAIN_NAME=DOMAIN,
     )
 
     # Then release holds it Archived, staging keeps it, and the rules deny it from now on
     assert done.returncode == 0, done.stdout + done.stderr
-    revoked = describe(aws_server, RELEASE, "generic", "build-tools", "1.2.0", "acme")
-    assert revoked["status"] == "Archived"
-    assert describe(aws_server, STAGING, "generic", "build-tools", "1.2.0", "acme")["status"] == "Published"
+    revoked = describe(aws_server, RELEASE, "build-tools", "1.2.0")
+    staged = describe(aws_server, STAGING, "build-tools", "1.2.0")
+    assert revoked is not None
+    assert staged is not None
+    assert (revoked["status"], staged["status"]) == ("Archived", "Published")
     assert "denyVersions:" in rules.read_text()
     # ... and the status change's own event in release is not routed to the function (release is no source)
     assert esm.receive_batch(sqs, wiring, expected=1, timeout=1.0) == []
@@ -169,5 +117,6 @@ def test_origin_aware_cooldown_then_revoke_under_the_emulator(
     records = [r for r in delivery.invocation.log_records() if r.get("package") == "build-tools"]
     assert [(r["outcome"], r["reason"]) for r in records] == [("ignored", "denied")]
     assert delivery.invocation.dimensioned_metrics().get(("VersionsIgnored", "Reason", "denied")) == 1
-    kept = describe(aws_server, RELEASE, "generic", "build-tools", "1.2.0", "acme")
+    kept = describe(aws_server, RELEASE, "build-tools", "1.2.0")
+    assert kept is not None
     assert (kept["revision"], kept["status"]) == (revoked["revision"], "Archived")

@@ -8,11 +8,10 @@ counted by the emulator.
 
 from __future__ import annotations
 
-import io
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,23 +19,14 @@ import app
 import pytest
 from codeartifact_moto.testing import AwsEnv
 
-from .flow import DOMAIN, Pipeline, build_pipeline, configure_function
+from .flow import DOMAIN, STAGING_TO_RELEASE, Pipeline, configure_function
 
-RULES = """
-rules:
-  - name: staging-to-release
-    domain: acme
-    sourceRepository: staging
-    destinationRepositories: [release]
-"""
 VERSIONS = [f"2.0.{patch}" for patch in range(6)]
 
 
 @dataclass
 class Flow(Pipeline):
     """The shared pipeline, plus what these tests read: staging's one package, the log, the queues."""
-
-    log: io.StringIO = field(default_factory=io.StringIO)
 
     def publish_burst(self, version: str) -> str:
         return self.publish("staging", "npm", "burst", version)
@@ -54,10 +44,9 @@ class Flow(Pipeline):
 
     def outcomes(self) -> list[dict[str, Any]]:
         """The outcome log lines written since the last call."""
-        text = self.log.getvalue()
+        lines = self.log_lines()
         self.log.seek(0)
         self.log.truncate()
-        lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
         return [line for line in lines if "outcome" in line]
 
     def version_of(self, message: dict[str, Any]) -> str:
@@ -86,13 +75,8 @@ class Flow(Pipeline):
 
 @pytest.fixture
 def flow(aws_server: AwsEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flow]:
-    rules = tmp_path / "rules.yaml"
-    rules.write_text(RULES)
-    configure_function(monkeypatch, rules)
-    log = io.StringIO()
-    monkeypatch.setattr(app.logger.registered_handler, "stream", log)
-    wired = build_pipeline(aws_server, ["staging"])
-    yield Flow(wired.env, wired.queue_url, wired.dlq_url, log=log)
+    configure_function(monkeypatch, tmp_path, STAGING_TO_RELEASE)
+    yield Flow.deploy(aws_server, ["staging"], monkeypatch)
     app.reset_state()
 
 

@@ -10,39 +10,27 @@ failing with a 5xx, another invocation that copied it first, and reconcile that 
 
 from __future__ import annotations
 
-import io
-import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import app
 import pytest
 from codeartifact_moto.testing import AwsEnv
+from promoter_dev.lambda_context import LambdaContext
 
-from .flow import DOMAIN, Context, Pipeline, build_pipeline, configure_function
-
-RULES = """
-rules:
-  - name: staging-to-release
-    domain: acme
-    sourceRepository: staging
-    destinationRepositories: [release]
-"""
+from .flow import DOMAIN, STAGING_TO_RELEASE, Pipeline, configure_function
 
 
 @dataclass
 class Flow(Pipeline):
-    log: io.StringIO = field(default_factory=io.StringIO)
-
     def outcomes(self) -> list[tuple[str, str | None, bool | None]]:
         """(outcome, errorCode, retryable) of every outcome line so far."""
-        lines = [json.loads(line) for line in self.log.getvalue().splitlines() if line.startswith("{")]
         return [
             (line["outcome"], line.get("errorCode"), line.get("retryable"))
-            for line in lines
+            for line in self.log_lines()
             if "outcome" in line and "package" in line
         ]
 
@@ -53,14 +41,9 @@ def flow(
 ) -> Iterator[Flow]:
     """The deployed wiring over HTTP, the local CodeArtifact answering as ``service_variant``."""
     assert aws_server.control.service_variant() == service_variant
-    rules = tmp_path / "rules.yaml"
-    rules.write_text(RULES)
-    configure_function(monkeypatch, rules)
+    configure_function(monkeypatch, tmp_path, STAGING_TO_RELEASE)
     monkeypatch.setenv("PROMOTER_CALL_TIMEOUT_SECONDS", "1")
-    log = io.StringIO()
-    monkeypatch.setattr(app.logger.registered_handler, "stream", log)
-    wired = build_pipeline(aws_server, ["staging"])
-    yield Flow(wired.env, wired.queue_url, wired.dlq_url, log=log)
+    yield Flow.deploy(aws_server, ["staging"], monkeypatch)
     app.reset_state()
 
 
@@ -140,9 +123,8 @@ def test_reconcile_got_there_first(flow: Flow) -> None:
     # Given a version reconcile promotes before its event is delivered
     revision = flow.publish("staging", "npm", "reconciled", "1.0.0")
     [message] = flow.receive()
-    app.lambda_handler(
-        {"source": "aws.events", "detail-type": "Scheduled Event", "time": "2026-12-06T00:00:00Z"}, Context()
-    )
+    scheduled = {"source": "aws.events", "detail-type": "Scheduled Event", "time": "2026-12-06T00:00:00Z"}
+    app.lambda_handler(scheduled, LambdaContext())
     assert release_revision(flow, "reconciled") == revision
     # When the event arrives
     response = flow.invoke([message])
@@ -231,7 +213,7 @@ def test_a_stuck_package_does_not_starve_the_others(flow: Flow, fault: dict[str,
     messages = flow.receive()
     assert len(messages) == 3
     started = time.monotonic()
-    response = flow.invoke(messages, Context(remaining_ms=6_000))
+    response = flow.invoke(messages, LambdaContext(6.0))
     elapsed = time.monotonic() - started
     # Then the healthy ones are promoted, only the stuck one goes back, and the handler kept its deadline
     stuck = next(m["MessageId"] for m in messages if '"stuck"' in m["Body"])

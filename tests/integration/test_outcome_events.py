@@ -8,7 +8,6 @@ arrives. Failures (a missing bus, entries the service rejects) must be logged an
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -26,6 +25,8 @@ from promoter.pipeline import Dependencies
 from promoter.reconcile import reconcile
 from promoter.report import MemoryMetrics, Reporter
 from promoter.rules import build_ruleset
+
+from .flow import poll_events, subscribe_queue
 
 DOMAIN = "acme"
 BUS = "promotions"
@@ -57,32 +58,9 @@ def env(aws_server: AwsEnv) -> AwsEnv:
     return aws_server
 
 
-def subscribe_queue(env: AwsEnv) -> str:
+def subscribe(env: AwsEnv) -> str:
     """A bus, and a rule on it that sends the promoter's outcome events to a new queue."""
-    events, sqs = env.client("events"), env.client("sqs")
-    events.create_event_bus(Name=BUS)
-    queue_url: str = sqs.create_queue(QueueName="promotion-outcomes")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(
-        Name="promotions-to-queue",
-        EventBusName=BUS,
-        EventPattern=json.dumps({"source": [SOURCE], "detail-type": [DETAIL_TYPE]}),
-    )
-    events.put_targets(Rule="promotions-to-queue", EventBusName=BUS, Targets=[{"Id": "q", "Arn": arn}])
-    return queue_url
-
-
-def drain(env: AwsEnv, queue_url: str, expected: int, deadline_seconds: float = 10.0) -> list[dict[str, Any]]:
-    """Poll the queue until ``expected`` events arrived or the deadline passed (no sleeping blind)."""
-    sqs = env.client("sqs")
-    received: list[dict[str, Any]] = []
-    deadline = time.monotonic() + deadline_seconds
-    while len(received) < expected and time.monotonic() < deadline:
-        page = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
-        for message in page.get("Messages", []):
-            received.append(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-    return received
+    return subscribe_queue(env, BUS, {"source": [SOURCE], "detail-type": [DETAIL_TYPE]}, "promotion-outcomes")
 
 
 def deps_with_events(env: AwsEnv, publisher: OutcomeEventPublisher, **rule: Any) -> Dependencies:
@@ -109,7 +87,7 @@ def deps_with_events(env: AwsEnv, publisher: OutcomeEventPublisher, **rule: Any)
 
 def test_outcome_events_reach_a_queue_through_a_rule_on_the_bus(env: AwsEnv) -> None:
     # Given a bus with a subscriber, and a version to promote
-    queue_url = subscribe_queue(env)
+    queue_url = subscribe(env)
     revision = env.control.seed_package_version(DOMAIN, "staging", "npm", "left-pad", "1.0.0")["revision"]
     publisher = OutcomeEventPublisher(BUS, client=env.client("events"))
     deps = deps_with_events(env, publisher)
@@ -119,7 +97,7 @@ def test_outcome_events_reach_a_queue_through_a_rule_on_the_bus(env: AwsEnv) -> 
     deps.reporter.flush()
 
     # Then one event arrives, shaped as documented, its detail the outcome's log line fields
-    [event] = drain(env, queue_url, expected=1)
+    [event] = poll_events(env, queue_url, expected=1)
     assert event["source"] == SOURCE
     assert event["detail-type"] == DETAIL_TYPE
     [outcome] = result.outcomes
@@ -132,7 +110,7 @@ def test_outcome_events_reach_a_queue_through_a_rule_on_the_bus(env: AwsEnv) -> 
 
 def test_at_most_ten_entries_per_put_events_call(env: AwsEnv) -> None:
     # Given 23 versions to promote
-    queue_url = subscribe_queue(env)
+    queue_url = subscribe(env)
     for index in range(23):
         env.control.seed_package_version(DOMAIN, "staging", "npm", f"pkg-{index:02d}", "1.0.0")
     publisher = OutcomeEventPublisher(BUS, client=env.client("events"))
@@ -144,18 +122,18 @@ def test_at_most_ten_entries_per_put_events_call(env: AwsEnv) -> None:
 
     # Then 23 events were sent in 3 calls, and all 23 arrived
     assert (publisher.sent, publisher.calls) == (23, 3)
-    arrived = drain(env, queue_url, expected=23)
+    arrived = poll_events(env, queue_url, expected=23)
     assert sorted(e["detail"]["package"] for e in arrived) == [f"pkg-{i:02d}" for i in range(23)]
 
 
 def test_deferred_outcomes_are_published_too(env: AwsEnv) -> None:
-    queue_url = subscribe_queue(env)
+    queue_url = subscribe(env)
     env.control.seed_package_version(DOMAIN, "staging", "npm", "fresh", "1.0.0")
     publisher = OutcomeEventPublisher(BUS, client=env.client("events"))
     deps = deps_with_events(env, publisher, minimumReleaseAge="7d")
     reconcile(deps)
     deps.reporter.flush()
-    [event] = drain(env, queue_url, expected=1)
+    [event] = poll_events(env, queue_url, expected=1)
     assert event["detail"]["outcome"] == DEFERRED
     assert "eligibleAt" in event["detail"]
 

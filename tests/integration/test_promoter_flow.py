@@ -10,7 +10,6 @@ of the promoter is faked.
 
 from __future__ import annotations
 
-import io
 import json
 import time
 from collections.abc import Iterator
@@ -20,15 +19,12 @@ from pathlib import Path
 import app
 import pytest
 from codeartifact_moto.testing import AwsEnv
+from promoter_dev.lambda_context import LambdaContext
 
-from .flow import Context, Pipeline, build_pipeline, configure_function
+from .flow import Pipeline, build_pipeline, capture_log, configure_function, json_lines
 
-RULES = """
-rules:
-  - name: dev-to-staging
-    domain: acme
-    sourceRepository: dev
-    destinationRepositories: [staging]
+RULES = """rules:
+  - {name: dev-to-staging, domain: acme, sourceRepository: dev, destinationRepositories: [staging]}
   - name: staging-to-release
     domain: acme
     sourceRepository: staging
@@ -39,10 +35,7 @@ rules:
 
 @pytest.fixture
 def function_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    rules = tmp_path / "rules.yaml"
-    rules.write_text(RULES)
-    configure_function(monkeypatch, rules)
-    yield rules
+    yield configure_function(monkeypatch, tmp_path, RULES)
     app.reset_state()
 
 
@@ -245,7 +238,7 @@ def test_a_persistent_failure_ends_in_the_dead_letter_queue(pipeline: Pipeline) 
 
 def test_no_copy_starts_without_time_to_finish_it(pipeline: Pipeline) -> None:
     pipeline.publish("staging", "npm", "late", "1.0.0")
-    response = pipeline.invoke(pipeline.receive(), Context(remaining_ms=2_000))
+    response = pipeline.invoke(pipeline.receive(), LambdaContext(2.0))
     assert len(response["batchItemFailures"]) == 1
     assert pipeline.copy_calls() == 0
     pipeline.drain()
@@ -337,8 +330,7 @@ rules:
 def test_a_cooldown_defers_young_versions_and_copies_old_ones(
     aws: AwsEnv, function_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    log = io.StringIO()
-    monkeypatch.setattr(app.logger.registered_handler, "stream", log)
+    log = capture_log(monkeypatch)
     # Given a rule with a three-day cooldown
     function_env.write_text(COOLDOWN_RULES)
     app.reset_state()
@@ -353,7 +345,7 @@ def test_a_cooldown_defers_young_versions_and_copies_old_ones(
     assert flow.version("release", "npm", "fresh", "1.0.0") is None
     assert flow.copy_calls() == 1
     printed = log.getvalue() + capsys.readouterr().out  # log lines, then EMF metrics (printed)
-    lines = [json.loads(line) for line in printed.splitlines() if line.startswith("{")]
+    lines = json_lines(printed)
     [deferred] = [line for line in lines if line.get("outcome") == "deferred"]
     assert deferred["package"] == "fresh"
     eligible = datetime.fromisoformat(deferred["eligibleAt"])

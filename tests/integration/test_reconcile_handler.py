@@ -16,6 +16,7 @@ from typing import Any
 import app
 import pytest
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
+from promoter_dev.lambda_context import LambdaContext as Context
 
 DOMAIN = "acme"
 RULES = """
@@ -36,16 +37,6 @@ SCHEDULED = {
     "resources": ["arn:aws:events:us-east-1:123456789012:rule/codeartifact-promoter-reconcile"],
     "detail": {},
 }
-
-
-class Context:
-    function_name = "codeartifact-promoter"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:codeartifact-promoter"
-    aws_request_id = "req-reconcile"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 600_000
 
 
 @pytest.fixture

@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,20 +18,20 @@ import app
 import pytest
 from codeartifact_moto.testing import AwsEnv
 from promoter.cli import EXIT_OK, main
+from promoter_dev.console import run_promoter
+from promoter_dev.lambda_context import LambdaContext
 
-from .flow import DOMAIN, Context, Pipeline, build_pipeline, configure_function
-
-SCHEDULED = {
-    "version": "0",
-    "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
-    "detail-type": "Scheduled Event",
-    "source": "aws.events",
-    "account": "123456789012",
-    "time": "2026-11-26T13:00:00Z",
-    "region": "us-east-1",
-    "resources": ["arn:aws:events:us-east-1:123456789012:rule/codeartifact-promoter-reconcile"],
-    "detail": {},
-}
+from .flow import (
+    DOMAIN,
+    SCHEDULED,
+    Pipeline,
+    build_pipeline,
+    capture_log,
+    configure_function,
+    json_lines,
+    poll_events,
+    subscribe_queue,
+)
 
 ORIGIN_COOLDOWN = """
 rules:
@@ -50,23 +46,17 @@ rules:
 
 @pytest.fixture
 def rules_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    path = tmp_path / "rules.yaml"
-    path.write_text(ORIGIN_COOLDOWN)
-    configure_function(monkeypatch, path)
-    yield path
+    yield configure_function(monkeypatch, tmp_path, ORIGIN_COOLDOWN)
     app.reset_state()
 
 
 @pytest.fixture
 def log(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
-    stream = io.StringIO()
-    monkeypatch.setattr(app.logger.registered_handler, "stream", stream)
-    return stream
+    return capture_log(monkeypatch)
 
 
 def lines(log: io.StringIO, printed: str = "") -> list[dict[str, Any]]:
-    text = log.getvalue() + printed
-    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    return json_lines(log.getvalue() + printed)
 
 
 def outcomes(log: io.StringIO, package: str) -> list[dict[str, Any]]:
@@ -115,7 +105,7 @@ def test_origin_aware_cooldown_over_http(
     assert unknown["originNote"] == "unknown origin counted as EXTERNAL (fail closed)"
 
     # When the scheduled reconcile runs (origins from ListPackageVersions)
-    result = app.lambda_handler(dict(SCHEDULED), Context())["reconcile"]
+    result = app.lambda_handler(dict(SCHEDULED), LambdaContext())["reconcile"]
 
     # Then it promotes nothing more: the cooldown still holds for the two
     assert result["complete"] is True, result
@@ -133,7 +123,7 @@ def test_an_old_external_version_is_promoted_by_reconcile(
     old = datetime.now(UTC) - timedelta(days=4)
     flow.publish("staging", "npm", "aged-upstream", "2.0.0", published_time=old, origin_type="EXTERNAL")
     flow.receive()  # the event is lost (say, it outlived the dead-letter queue)
-    app.lambda_handler(dict(SCHEDULED), Context())
+    app.lambda_handler(dict(SCHEDULED), LambdaContext())
     held = flow.version("release", "npm", "aged-upstream", "2.0.0")
     assert held is not None
     assert held["origin"]["originType"] == "EXTERNAL"
@@ -179,7 +169,7 @@ rules:
 """
     )
     app.reset_state()
-    app.lambda_handler(dict(SCHEDULED), Context())
+    app.lambda_handler(dict(SCHEDULED), LambdaContext())
 
     # Then only the excepted version passes the freeze, and its line names the exception
     assert flow.version("release", "pypi", "security-fix", "2.0.1") is not None
@@ -191,46 +181,16 @@ rules:
     # When the freeze is lifted (removed from the rules), the next reconcile promotes the rest
     rules_path.write_text(rules.split("rules:", 1)[1].join(["rules:", ""]))
     app.reset_state()
-    app.lambda_handler(dict(SCHEDULED), Context())
+    app.lambda_handler(dict(SCHEDULED), LambdaContext())
     assert flow.version("release", "pypi", "worm-target", "1.0") is not None
-
-
-def promoter_script() -> list[str]:
-    script = Path(sys.executable).with_name("promoter")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "promoter.cli"]
 
 
 REVOKE_RULES = """# promotion rules
 rules:
-  - name: npm-release
-    domain: acme
-    sourceRepository: staging
-    destinationRepositories: [release]
-    formats: [npm]
+  - {name: npm-release, domain: acme, formats: [npm],
+     sourceRepository: staging, destinationRepositories: [release]}
 """
 BUS = "promotion-outcomes"
-
-
-def outcome_queue(env: AwsEnv) -> str:
-    events, sqs = env.client("events"), env.client("sqs")
-    events.create_event_bus(Name=BUS)
-    queue_url: str = sqs.create_queue(QueueName="revocations")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(
-        Name="revocations", EventBusName=BUS, EventPattern=json.dumps({"source": ["codeartifact-promoter"]})
-    )
-    events.put_targets(Rule="revocations", EventBusName=BUS, Targets=[{"Id": "q", "Arn": arn}])
-    return queue_url
-
-
-def received(env: AwsEnv, queue_url: str, deadline_seconds: float = 10.0) -> list[dict[str, Any]]:
-    sqs = env.client("sqs")
-    found: list[dict[str, Any]] = []
-    deadline = time.monotonic() + deadline_seconds
-    while not found and time.monotonic() < deadline:
-        page = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
-        found.extend(json.loads(m["Body"]) for m in page.get("Messages", []))
-    return found
 
 
 def test_revoke_over_http_unlists_records_and_keeps_it_out(
@@ -243,26 +203,14 @@ def test_revoke_over_http_unlists_records_and_keeps_it_out(
     revision = flow.publish("staging", "npm", "widgets", "1.2.3", namespace="acme")
     flow.drain()
     assert flow.version("release", "npm", "widgets", "1.2.3", "acme")["status"] == "Published"
-    queue_url = outcome_queue(aws_server)
+    queue_url = subscribe_queue(aws_server, BUS, {"source": ["codeartifact-promoter"]}, "revocations")
 
     # When an operator revokes it with the console script (--write records it in the rules file)
-    environ = dict(os.environ, AWS_ENDPOINT_URL=str(aws_server.endpoint_url), OUTCOME_EVENT_BUS=BUS)
-    done = subprocess.run(
-        [
-            *promoter_script(),
-            "revoke",
-            "--rules",
-            str(rules_path),
-            "npm/@acme/widgets@1.2.3",
-            "--reason",
-            "INC-42: compromised maintainer token",
-            "--write",
-        ],
-        capture_output=True,
-        text=True,
-        env=environ,
-        timeout=120,
-        check=False,
+    done = run_promoter(
+        *("revoke", "--rules", str(rules_path), "npm/@acme/widgets@1.2.3", "--write"),
+        *("--reason", "INC-42: compromised maintainer token"),
+        endpoint_url=str(aws_server.endpoint_url),
+        OUTCOME_EVENT_BUS=BUS,
     )
 
     # Then release holds it Unlisted (staging untouched), and the run says so
@@ -272,7 +220,7 @@ def test_revoke_over_http_unlists_records_and_keeps_it_out(
     assert revoked["status"] == "Unlisted"
     assert flow.version("staging", "npm", "widgets", "1.2.3", "acme")["status"] == "Published"
     # and a Revoked outcome event reached the outcome bus
-    [event] = received(aws_server, queue_url)
+    [event] = poll_events(aws_server, queue_url, expected=1)
     assert event["detail"]["outcome"] == "Revoked"
     assert event["detail"]["destinationRepository"] == "release"
     assert event["detail"]["revision"] == revision
@@ -306,6 +254,6 @@ def test_revoke_over_http_unlists_records_and_keeps_it_out(
     [item] = [i for i in json.loads(out.getvalue()) if i["package"] == "widgets"]
     assert (item["action"], item["reason"]) == ("skip", "denied")
     before = flow.copy_calls()
-    app.lambda_handler(dict(SCHEDULED), Context())
+    app.lambda_handler(dict(SCHEDULED), LambdaContext())
     assert flow.copy_calls() == before
     capsys.readouterr()

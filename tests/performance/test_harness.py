@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from perfbench import fake_codeartifact, naive, runner, template, workload
-from perfbench.lambda_context import FakeLambdaContext
+from promoter_dev.lambda_context import LambdaContext
 
 
 def test_workload_ground_truth_matches_the_naive_reference(
@@ -30,7 +30,7 @@ def test_workload_ground_truth_matches_the_naive_reference(
     monkeypatch.setattr(naive, "_client", fake_codeartifact.FakeCodeArtifactClient(recorder))
     monkeypatch.setattr(naive, "_rules", None)
     # When the naive reference promoter handles it as one batch
-    response = naive.lambda_handler(workload.sqs_batch(burst.events), FakeLambdaContext())
+    response = naive.lambda_handler(workload.sqs_batch(burst.events), LambdaContext())
     # Then it copied exactly the expected versions, one call per matching event and destination
     assert response == {"batchItemFailures": []}
     assert recorder.copied() == plan.expected
@@ -56,12 +56,12 @@ _INVOKE = textwrap.dedent(
     """
     import json, sys
     from perfbench import fake_codeartifact, workload
-    from perfbench.lambda_context import FakeLambdaContext
+    from promoter_dev.lambda_context import LambdaContext
     recorder = fake_codeartifact.Recorder(denied_packages=set(json.loads(sys.argv[2])))
     fake_codeartifact.install(recorder)
     import app
     events = json.loads(open(sys.argv[1]).read())
-    response = app.lambda_handler(workload.sqs_batch(events), FakeLambdaContext())
+    response = app.lambda_handler(workload.sqs_batch(events), LambdaContext())
     print(json.dumps({
         "response": response,
         "batch_module_loaded": "aws_lambda_powertools.utilities.batch" in sys.modules,

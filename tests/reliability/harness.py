@@ -1,6 +1,6 @@
-"""What the reliability tests share: a Lambda context with a real deadline, the function's output
-(JSON log lines and EMF metrics) captured and parsed, and an EventBridge -> SQS (+ DLQ) pipeline
-drained the way Lambda's SQS event source mapping drains it.
+"""What the reliability tests share: the function's output (JSON log lines and EMF metrics) captured
+and parsed, and an EventBridge -> SQS (+ DLQ) pipeline drained the way Lambda's SQS event source
+mapping drains it.
 
 The handler is invoked in-process (fast), but everything it talks to is real: moto over HTTP with
 our CodeArtifact backend, moto's EventBridge routing the backend's events into SQS, and SQS's own
@@ -19,29 +19,53 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import app
+from promoter_dev.lambda_context import LambdaContext
+
+from .conftest import DOMAIN
 
 Json = dict[str, Any]
 EVENT_PATTERN_SOURCE = "aws.codeartifact"
 EVENT_DETAIL_TYPE = "CodeArtifact Package Version State Change"
 
 
-class LambdaContext:
-    """The parts of Lambda's context the handler and Powertools read; the deadline runs on the real clock."""
-
-    function_name = "codeartifact-promoter"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:codeartifact-promoter"
-    log_group_name = "/aws/lambda/codeartifact-promoter"
-    log_stream_name = "reliability"
-
-    def __init__(self, timeout_seconds: float, request_id: str = "req") -> None:
-        self.timeout_seconds = timeout_seconds
-        self.deadline = time.monotonic() + timeout_seconds
-        self.aws_request_id = request_id
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.deadline - time.monotonic()) * 1000))
+def version_event(
+    package: str,
+    version: str = "1.0.0",
+    revision: str = "rev-1",
+    *,
+    sequence: int = 1,
+    repository: str = "staging",
+    domain: str = DOMAIN,
+    owner: str = "123456789012",
+    region: str = "us-east-1",
+) -> Json:
+    """The EventBridge event CodeArtifact emits when an npm version is published (every documented field)."""
+    return {
+        "version": "0",
+        "id": f"id-{package}-{version}",
+        "detail-type": EVENT_DETAIL_TYPE,
+        "source": EVENT_PATTERN_SOURCE,
+        "account": owner,
+        "time": "2026-11-26T12:00:00Z",
+        "region": region,
+        "resources": [],
+        "detail": {
+            "domainName": domain,
+            "domainOwner": owner,
+            "repositoryName": repository,
+            "repositoryAdministrator": owner,
+            "packageFormat": "npm",
+            "packageNamespace": None,
+            "packageName": package,
+            "packageVersion": version,
+            "packageVersionState": "Published",
+            "packageVersionRevision": revision,
+            "operationType": "Created",
+            "sequenceNumber": sequence,
+            "eventDeduplicationId": "dedup",
+            "changes": {},
+        },
+    }
 
 
 # --------------------------------------------------------------------------- the function's output
@@ -248,7 +272,7 @@ def drain(
                 return invocations
             continue
         event = {"Records": [sqs_record(m, pipeline.queue_arn) for m in messages]}
-        context = LambdaContext(timeout_seconds, request_id=f"req-{len(invocations)}")
+        context = LambdaContext(timeout_seconds, aws_request_id=f"req-{len(invocations)}")
         started = time.monotonic()
         response, error = handler(event, context)
         seconds = time.monotonic() - started

@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
 from promoter.rules_document import RulesError
+from promoter_dev.lambda_context import LambdaContext
 
 from .conftest import DOMAIN, RULES
-from .harness import LambdaContext, Output, invoke
+from .harness import Output, invoke, version_event
 
 
 def rules_with(**changes: Any) -> dict[str, Any]:
@@ -35,24 +36,7 @@ def env(aws: AwsEnv, function_env: Path) -> AwsEnv:
 
 def an_event(env: AwsEnv, repository: str = "staging") -> dict[str, Any]:
     seeded = env.control.seed_package_version(DOMAIN, repository, "npm", "guarded", "1.0.0")
-    return {
-        "id": "evt-1",
-        "source": "aws.codeartifact",
-        "detail-type": "CodeArtifact Package Version State Change",
-        "detail": {
-            "domainName": DOMAIN,
-            "domainOwner": env.account_id,
-            "repositoryName": repository,
-            "packageFormat": "npm",
-            "packageNamespace": None,
-            "packageName": "guarded",
-            "packageVersion": "1.0.0",
-            "packageVersionState": "Published",
-            "packageVersionRevision": seeded["revision"],
-            "operationType": "Created",
-            "sequenceNumber": 1,
-        },
-    }
+    return version_event("guarded", revision=seeded["revision"], repository=repository, owner=env.account_id)
 
 
 def copy_calls(env: AwsEnv) -> int:

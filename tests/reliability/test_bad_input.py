@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 from codeartifact_moto.answers import ANSWER_KINDS
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
+from promoter_dev.lambda_context import LambdaContext
 
 from .conftest import DOMAIN
-from .harness import LambdaContext, Output, invoke
+from .harness import Output, invoke
 
 CATALOGUE = Path(__file__).resolve().parents[2] / "events" / "bad-input"
 MALFORMED, OTHER_KIND = "malformed", "not-codeartifact"
@@ -108,6 +109,12 @@ def env(aws: AwsEnv, function_env: Any) -> AwsEnv:
     return aws
 
 
+def catalogue_event(env: AwsEnv, name: str) -> Any:
+    """The catalogue's event ``name``, seeded in staging when its expectation says the version exists."""
+    event = load(name)
+    return seeded_event(env, event) if EXPECTED[name].seed else event
+
+
 def seeded_event(env: AwsEnv, event: dict[str, Any]) -> dict[str, Any]:
     """Put the event's version into staging and pin the event to the revision it really has."""
     detail = event["detail"]
@@ -165,10 +172,7 @@ def check_line(output: Output, expect: Expect) -> dict[str, Any]:
 @pytest.mark.parametrize("name", CASES)
 def test_as_a_raw_event(env: AwsEnv, name: str) -> None:
     # Given one catalogue entry, sent as `sam local invoke -e` would send it
-    expect = EXPECTED[name]
-    event = load(name)
-    if expect.seed:
-        event = seeded_event(env, event)
+    expect, event = EXPECTED[name], catalogue_event(env, name)
     output = Output()
 
     # When the handler runs
@@ -185,10 +189,7 @@ def test_as_a_raw_event(env: AwsEnv, name: str) -> None:
 @pytest.mark.parametrize("name", CASES)
 def test_as_an_sqs_record_beside_a_good_one(env: AwsEnv, name: str) -> None:
     # Given a batch of a good record and the catalogue entry
-    expect = EXPECTED[name]
-    event = load(name)
-    if expect.seed:
-        event = seeded_event(env, event)
+    expect, event = EXPECTED[name], catalogue_event(env, name)
     batch = {
         "Records": [
             {

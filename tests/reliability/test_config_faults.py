@@ -16,9 +16,10 @@ import pytest
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
 from promoter.rules_document import RulesError
+from promoter_dev.lambda_context import LambdaContext
 
 from .conftest import DOMAIN, RULES
-from .harness import LambdaContext, Output, invoke
+from .harness import Output, invoke, version_event
 
 
 @pytest.fixture
@@ -33,24 +34,7 @@ def env(aws: AwsEnv, function_env: Path, monkeypatch: pytest.MonkeyPatch) -> tup
 
 def batch_for(env: AwsEnv) -> dict[str, Any]:
     seeded = env.control.seed_package_version(DOMAIN, "staging", "npm", "configured", "1.0.0")
-    event = {
-        "id": "evt-config",
-        "source": "aws.codeartifact",
-        "detail-type": "CodeArtifact Package Version State Change",
-        "detail": {
-            "domainName": DOMAIN,
-            "domainOwner": env.account_id,
-            "repositoryName": "staging",
-            "packageFormat": "npm",
-            "packageNamespace": None,
-            "packageName": "configured",
-            "packageVersion": "1.0.0",
-            "packageVersionState": "Published",
-            "packageVersionRevision": seeded["revision"],
-            "operationType": "Created",
-            "sequenceNumber": 1,
-        },
-    }
+    event = version_event("configured", revision=seeded["revision"], owner=env.account_id)
     return {"Records": [{"messageId": "m1", "receiptHandle": "h1", "body": json.dumps(event)}]}
 
 

@@ -11,9 +11,10 @@ from typing import Any
 import app
 import pytest
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
+from promoter_dev.lambda_context import LambdaContext
 
 from .conftest import DOMAIN
-from .harness import LambdaContext, Output, invoke
+from .harness import Output, invoke
 
 CATALOGUE = Path(__file__).resolve().parents[2] / "events" / "bad-input"
 
@@ -29,10 +30,9 @@ CATALOGUE = Path(__file__).resolve().parents[2] / "events" / "bad-input"
     ],
 )
 def test_the_account_comes_from_the_function_arn(arn: str | None, account: str | None) -> None:
-    class Context:
-        invoked_function_arn = arn
-
-    assert app.account_of(Context()) == account
+    context = LambdaContext()
+    context.invoked_function_arn = arn
+    assert app.account_of(context) == account
 
 
 @pytest.mark.parametrize(
@@ -54,8 +54,7 @@ def test_a_rule_without_owner_promotes_in_its_own_account_only(
     detail["packageVersionRevision"] = aws.control.seed_package_version(
         DOMAIN, "staging", "pypi", "owned", "1.0.0"
     )["revision"]
-    context = LambdaContext(30.0)
-    context.invoked_function_arn = arn
+    context = LambdaContext(30.0, invoked_function_arn=arn)
 
     # When a function of the given account (or the emulator) handles it
     result, error = invoke(event, context, Output())

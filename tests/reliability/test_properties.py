@@ -26,9 +26,9 @@ from promoter.outcomes import DEFERRED, FAILED, IGNORED, STATUSES
 from promoter.planner import MAX_VERSIONS_PER_CALL, coalesce, plan
 from promoter.rules import build_ruleset, load_rules_text
 from promoter.rules_document import RulesError
+from promoter_dev.lambda_context import LambdaContext
 
-from .conftest import DOMAIN
-from .harness import LambdaContext, Output, invoke
+from .harness import Output, invoke, version_event
 
 PROPERTY = settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -90,60 +90,14 @@ json_values = st.recursive(
     ),
     max_leaves=16,
 )
-DETAIL_KEYS = [
-    "domainName",
-    "domainOwner",
-    "repositoryName",
-    "repositoryAdministrator",
-    "packageFormat",
-    "packageNamespace",
-    "packageName",
-    "packageVersion",
-    "packageVersionState",
-    "packageVersionRevision",
-    "operationType",
-    "sequenceNumber",
-    "eventDeduplicationId",
-    "changes",
-]
-ENVELOPE_KEYS = ["version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"]
-
-
-def real_event(
-    package: str, version: str = "1.0.0", revision: str = "rev-1", sequence: int = 1
-) -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": f"id-{package}-{version}",
-        "detail-type": "CodeArtifact Package Version State Change",
-        "source": "aws.codeartifact",
-        "account": "123456789012",
-        "time": "2026-11-26T12:00:00Z",
-        "region": "us-east-1",
-        "resources": [],
-        "detail": {
-            "domainName": DOMAIN,
-            "domainOwner": "123456789012",
-            "repositoryName": "staging",
-            "repositoryAdministrator": "123456789012",
-            "packageFormat": "npm",
-            "packageNamespace": None,
-            "packageName": package,
-            "packageVersion": version,
-            "packageVersionState": "Published",
-            "packageVersionRevision": revision,
-            "operationType": "Created",
-            "sequenceNumber": sequence,
-            "eventDeduplicationId": "dedup",
-            "changes": {},
-        },
-    }
+DETAIL_KEYS = list(version_event("p")["detail"])
+ENVELOPE_KEYS = list(version_event("p"))
 
 
 @st.composite
 def mutated_events(draw: st.DrawFn) -> Any:
     """A real-shaped event with some fields replaced by arbitrary JSON, or removed."""
-    event = real_event("arbitrary-package")
+    event = version_event("arbitrary-package")
     for key in draw(st.lists(st.sampled_from(DETAIL_KEYS), max_size=4, unique=True)):
         if draw(st.booleans()):
             del event["detail"][key]
@@ -180,7 +134,7 @@ def test_arbitrary_json_as_an_event_never_raises(copying: CopyingClient, event: 
     ),
     as_record=st.booleans(),
 )
-@example(body=json.dumps(real_event("arbitrary-package", version="x" * 256)), as_record=True)
+@example(body=json.dumps(version_event("arbitrary-package", version="x" * 256)), as_record=True)
 @example(body="{" * 100_000, as_record=True)
 @example(body="\x85 \u2028 \u2029", as_record=False)  # Unicode line breaks quoted in a log line
 def test_an_arbitrary_sqs_body_never_fails_the_other_records(
@@ -188,8 +142,8 @@ def test_an_arbitrary_sqs_body_never_fails_the_other_records(
 ) -> None:
     # Given two good records around a record whose body (or the record itself) is arbitrary
     good = [
-        real_event("good-neighbour-a", revision="rev-a"),
-        real_event("good-neighbour-b", revision="rev-b"),
+        version_event("good-neighbour-a", revision="rev-a"),
+        version_event("good-neighbour-b", revision="rev-b"),
     ]
     bad: Any = {"messageId": "bad", "receiptHandle": "h", "body": body} if as_record else body
     records = [

@@ -18,8 +18,9 @@ import app
 import pytest
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
 from promoter_dev import cfn
+from promoter_dev.lambda_context import LambdaContext
 
-from .harness import LambdaContext, Output, invoke
+from .harness import Output, invoke, version_event
 
 DOMAIN = "corp"
 DOMAIN_OWNER = "123456789012"  # the local AWS's account owns the domain
@@ -52,36 +53,15 @@ def stack_env(aws: AwsEnv, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str
 
 
 def context() -> LambdaContext:
-    ctx = LambdaContext(60.0)
-    ctx.invoked_function_arn = FUNCTION_ARN
-    return ctx
+    return LambdaContext(invoked_function_arn=FUNCTION_ARN)
 
 
 def published(aws: AwsEnv, package: str, version: str, *, region: str | None = None) -> dict[str, Any]:
     """An npm version in corp/staging, and the EventBridge event CodeArtifact emits for it."""
     revision = aws.control.seed_package_version(DOMAIN, "staging", "npm", package, version)["revision"]
-    return {
-        "version": "0",
-        "id": f"evt-{package}-{version}",
-        "source": "aws.codeartifact",
-        "detail-type": "CodeArtifact Package Version State Change",
-        "account": DOMAIN_OWNER,
-        "region": region or aws.region,
-        "resources": [],
-        "detail": {
-            "domainName": DOMAIN,
-            "domainOwner": DOMAIN_OWNER,
-            "repositoryName": "staging",
-            "packageFormat": "npm",
-            "packageNamespace": None,
-            "packageName": package,
-            "packageVersion": version,
-            "packageVersionState": "Published",
-            "packageVersionRevision": revision,
-            "operationType": "Created",
-            "sequenceNumber": 1,
-        },
-    }
+    return version_event(
+        package, version, revision, domain=DOMAIN, owner=DOMAIN_OWNER, region=region or aws.region
+    )
 
 
 def sqs_batch(*events: dict[str, Any]) -> dict[str, Any]:

@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
+from promoter_dev.lambda_context import LambdaContext
 
 from .conftest import DOMAIN
-from .harness import LambdaContext, Output, Pipeline, invoke, take_batch
+from .harness import Output, Pipeline, invoke, take_batch
 
 COPY = "CopyPackageVersions"
 PACKAGES = [f"slow-{i}" for i in range(6)]

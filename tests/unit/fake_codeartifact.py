@@ -8,6 +8,12 @@ the destination is ALREADY_EXISTS unless allowOverwrite, identical or not (the A
 repository, the package version is returned in the failedVersions field of the response with an
 ALREADY_EXISTS error code"). ``variant = IDENTICAL_OMITTED`` answers an identical version in
 neither map instead, as the local CodeArtifact's variant of the same name does.
+
+Why the benchmark has a fake of its own (tests/performance/perfbench/fake_codeartifact.py): it stands in
+for the client the function creates itself inside a child process, so it is installed under botocore
+with the attributes botocore's clients have, and it must cost next to nothing beside the code it times
+(every copy succeeds, pages are built once), whereas this one is handed in as a dependency and models
+the failures the unit tests provoke, scanning every stored version on each listing.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import functools
 import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import botocore.session
 from botocore.exceptions import ClientError
@@ -61,7 +67,13 @@ class StoredVersion:
     origin_type: str | None = None
 
 
-Key = tuple[str, str, str, str, str, str]  # domain, repository, format, namespace, package, version
+class Key(NamedTuple):
+    domain: str
+    repository: str
+    format: str
+    namespace: str
+    package: str
+    version: str
 
 
 @dataclass
@@ -92,7 +104,7 @@ class FakeCodeArtifact:
         origin_type: str | None = None,
     ) -> str:
         rev = revision or f"rev-{next(_revisions)}"
-        self.versions[(domain, repository, fmt, namespace or "", package, version)] = StoredVersion(
+        self.versions[Key(domain, repository, fmt, namespace or "", package, version)] = StoredVersion(
             rev, status, published_time or datetime(2026, 1, 1, tzinfo=UTC), origin_type
         )
         return rev
@@ -100,7 +112,7 @@ class FakeCodeArtifact:
     def get(
         self, domain: str, repository: str, fmt: str, package: str, version: str, namespace: str | None = None
     ) -> StoredVersion | None:
-        return self.versions.get((domain, repository, fmt, namespace or "", package, version))
+        return self.versions.get(Key(domain, repository, fmt, namespace or "", package, version))
 
     # ------------------------------------------------------------------ API
 
@@ -126,7 +138,7 @@ class FakeCodeArtifact:
         to_copy: dict[str, StoredVersion] = {}
         identical: set[str] = set()
         for version, revision in requested.items():
-            stored = self.versions.get((domain, source, fmt, ns, package, version))
+            stored = self.versions.get(Key(domain, source, fmt, ns, package, version))
             if stored is None:
                 failed[version] = {"errorCode": "NOT_FOUND", "errorMessage": "not found"}
             elif revision is not None and stored.revision != revision:
@@ -134,7 +146,7 @@ class FakeCodeArtifact:
             elif stored.status not in COPYABLE:
                 failed[version] = {"errorCode": "MISMATCHED_STATUS", "errorMessage": stored.status}
             else:
-                existing = self.versions.get((domain, destination, fmt, ns, package, version))
+                existing = self.versions.get(Key(domain, destination, fmt, ns, package, version))
                 if (
                     existing is not None
                     and existing.revision == stored.revision
@@ -151,7 +163,7 @@ class FakeCodeArtifact:
                     failed[version] = {"errorCode": "SKIPPED", "errorMessage": "skipped"}
             return {"successfulVersions": {}, "failedVersions": failed}
         for version, stored in to_copy.items():
-            self.versions[(domain, destination, fmt, ns, package, version)] = StoredVersion(
+            self.versions[Key(domain, destination, fmt, ns, package, version)] = StoredVersion(
                 stored.revision, stored.status, stored.published_time
             )
         return {
@@ -165,16 +177,7 @@ class FakeCodeArtifact:
         self.describe_calls.append(kwargs)
         if self.describe_faults:
             raise self.describe_faults.pop(0)
-        stored = self.versions.get(
-            (
-                kwargs["domain"],
-                kwargs["repository"],
-                kwargs["format"],
-                kwargs.get("namespace", ""),
-                kwargs["package"],
-                kwargs["packageVersion"],
-            )
-        )
+        stored = self.versions.get(self._key(kwargs, kwargs["packageVersion"]))
         if stored is None:
             raise client_error("ResourceNotFoundException", 404, operation="DescribePackageVersion")
         info: dict[str, Any] = {
@@ -195,16 +198,7 @@ class FakeCodeArtifact:
         failed: dict[str, Any] = {}
         revisions = kwargs.get("versionRevisions") or {}
         for version in kwargs.get("versions") or list(revisions):
-            stored = self.versions.get(
-                (
-                    kwargs["domain"],
-                    kwargs["repository"],
-                    kwargs["format"],
-                    kwargs.get("namespace", ""),
-                    kwargs["package"],
-                    version,
-                )
-            )
+            stored = self.versions.get(self._key(kwargs, version))
             if stored is None:
                 failed[version] = {"errorCode": "NOT_FOUND", "errorMessage": "not found"}
             elif version in revisions and revisions[version] != stored.revision:
@@ -224,19 +218,25 @@ class FakeCodeArtifact:
         self.list_calls.append(kwargs)
         if self.list_faults:
             raise self.list_faults.pop(0)
-        coords = (
+        package = self._key(kwargs, "")
+        found = [
+            {"version": key.version, "revision": stored.revision, "status": stored.status}
+            | ({"origin": {"originType": stored.origin_type}} if stored.origin_type else {})
+            for key, stored in self.versions.items()
+            if key._replace(version="") == package and kwargs.get("status") in (None, stored.status)
+        ]
+        if not found:
+            raise client_error("ResourceNotFoundException", 404, operation="ListPackageVersions")
+        return {"versions": found}
+
+    @staticmethod
+    def _key(kwargs: dict[str, Any], version: str) -> Key:
+        """The stored version a package-level request names."""
+        return Key(
             kwargs["domain"],
             kwargs["repository"],
             kwargs["format"],
             kwargs.get("namespace", ""),
             kwargs["package"],
+            version,
         )
-        found = [
-            {"version": key[5], "revision": stored.revision, "status": stored.status}
-            | ({"origin": {"originType": stored.origin_type}} if stored.origin_type else {})
-            for key, stored in self.versions.items()
-            if key[:5] == coords and kwargs.get("status") in (None, stored.status)
-        ]
-        if not found:
-            raise client_error("ResourceNotFoundException", 404, operation="ListPackageVersions")
-        return {"versions": found}

@@ -16,24 +16,12 @@ import app
 import pytest
 from promoter.pipeline import PromotionIncomplete
 from promoter.settings import Settings
+from promoter_dev.lambda_context import LambdaContext as Context
 
 from .conftest import EVENTS, event, load_event, sqs_record
 from .fake_codeartifact import FakeCodeArtifact, client_error
 
 FUNCTION_DIR = Path(app.__file__).resolve().parent
-
-
-class Context:
-    function_name = "codeartifact-promoter"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:codeartifact-promoter"
-    aws_request_id = "req-1"
-
-    def __init__(self, remaining_ms: int = 60_000) -> None:
-        self.remaining_ms = remaining_ms
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
 
 
 @pytest.fixture
@@ -141,9 +129,7 @@ def test_final_failures_are_not_retried(handler_fake: FakeCodeArtifact) -> None:
 
 def test_records_not_reached_in_time_go_back_to_the_queue(handler_fake: FakeCodeArtifact) -> None:
     seed(handler_fake, "pypi-published")
-    response = app.lambda_handler(
-        {"Records": [sqs_record(load_event("pypi-published"), "m1")]}, Context(remaining_ms=3_000)
-    )
+    response = app.lambda_handler({"Records": [sqs_record(load_event("pypi-published"), "m1")]}, Context(3.0))
     assert response == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
     assert handler_fake.calls == []
 

@@ -20,13 +20,7 @@ SCRIPT = """
 import gc, json, sys
 import app
 held = not gc.isenabled()
-class Context:
-    function_name = "codeartifact-promoter"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:codeartifact-promoter"
-    aws_request_id = "req"
-    def get_remaining_time_in_millis(self):
-        return 60000
+from promoter_dev.lambda_context import LambdaContext as Context
 try:
     app.lambda_handler({"Records": [{"messageId": "m1", "body": "not json"}]}, Context())
     error = None
@@ -42,7 +36,7 @@ def _run(tmp_path: Path, *, lambda_env: bool, rules: str) -> dict[str, object]:
     rules_file.write_text(rules)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PROMOT"))}
     env.update(
-        PYTHONPATH=str(FUNCTION_DIR),
+        PYTHONPATH=os.pathsep.join([str(FUNCTION_DIR), str(FUNCTION_DIR.parents[1] / "local")]),
         PROMOTION_RULES_FILE=str(rules_file),
         AWS_DEFAULT_REGION="us-east-1",
         AWS_ACCESS_KEY_ID="testing",

@@ -15,6 +15,7 @@ from promoter.events import STATES, MalformedEvent, NotCodeArtifactEvent, parse_
 from promoter.outcomes import STATUSES
 from promoter.planner import MAX_VERSIONS_PER_CALL, plan
 from promoter.versions import FORMATS
+from promoter_dev.lambda_context import LambdaContext as Context
 
 from .conftest import NOW, candidate, load_event, rules, sqs_record
 from .fake_codeartifact import FakeCodeArtifact
@@ -27,16 +28,6 @@ json_values = st.recursive(
     max_leaves=30,
 )
 DETAIL_KEYS = list(load_event("pypi-published")["detail"])
-
-
-class Context:
-    function_name = "codeartifact-promoter"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:codeartifact-promoter"
-    aws_request_id = "req-prop"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
 
 
 @pytest.fixture(scope="module")

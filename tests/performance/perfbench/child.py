@@ -20,8 +20,9 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
+from promoter_dev.lambda_context import LambdaContext
+
 from perfbench import fake_codeartifact, workload
-from perfbench.lambda_context import FakeLambdaContext
 
 Json = dict[str, Any]
 
@@ -47,7 +48,7 @@ def run_cpu(spec: Json) -> Json:
     recorder.catalogue(events, workload.SOURCE)
     handler = _handler(spec)
     warm = workload.sqs_batch(events[: min(50, len(events))], start=10_000_000)
-    handler(warm, FakeLambdaContext())
+    handler(warm, LambdaContext())
     batch_size = int(spec.get("batch_size") or len(events))
     cpu: list[float] = []
     wall: list[float] = []
@@ -56,7 +57,7 @@ def run_cpu(spec: Json) -> Json:
         batches = [
             workload.sqs_batch(events[i : i + batch_size], start=i) for i in range(0, len(events), batch_size)
         ]
-        contexts = [FakeLambdaContext() for _ in batches]  # the runtime's work, not timed
+        contexts = [LambdaContext() for _ in batches]  # the runtime's work, not timed
         recorder.reset()
         failures = 0
         c0, w0 = time.process_time(), time.perf_counter()
@@ -90,7 +91,7 @@ def run_memory(spec: Json) -> Json:
     event: Json = json.loads(Path(spec["event_file"]).read_bytes())
     recorder.catalogue((json.loads(r["body"]) for r in event["Records"]), workload.SOURCE)
     before = _rss_kb()
-    response = handler(event, FakeLambdaContext())
+    response = handler(event, LambdaContext())
     after = _rss_kb()
     return {
         "records": len(event["Records"]),

@@ -30,9 +30,9 @@ def main() -> None:
     spec_path, result_path = sys.argv[1], sys.argv[2]
     with open(spec_path, encoding="utf-8") as f:
         spec: dict[str, Any] = json.load(f)
-    from perfbench.lambda_context import FakeLambdaContext  # noqa: PLC0415 - after the clock starts
+    from promoter_dev.lambda_context import LambdaContext  # noqa: PLC0415 - after the clock starts
 
-    context = FakeLambdaContext(function_name="codeartifact-promoter", timeout_seconds=60.0)
+    context = LambdaContext(60.0)
     event = spec.get("event")
     overhead = time.perf_counter() - T0  # spec reading and the context: the runtime's work, not timed
     start, cpu_start = time.perf_counter(), time.process_time()

@@ -121,14 +121,8 @@ def _present(
             by_group.setdefault((*v.package.key, d), {})[v.version] = revisions[v]
     same = other = 0
     for (fmt, ns, name, dest), wanted in by_group.items():
-        kw: dict[str, Any] = {
-            "domain": domain,
-            "repository": dest,
-            "format": fmt,
-            "package": name,
-        }
-        if ns:
-            kw["namespace"] = ns
+        kw: dict[str, Any] = {"domain": domain, "repository": dest, "format": fmt, "package": name}
+        kw |= {"namespace": ns} if ns else {}
         found: dict[str, str] = {}
         try:
             for page in ca.get_paginator("list_package_versions").paginate(**kw):

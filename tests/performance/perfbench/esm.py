@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-
-from perfbench.lambda_context import FakeLambdaContext
+from promoter_dev.lambda_context import LambdaContext
 
 Json = dict[str, Any]
 
@@ -97,7 +96,7 @@ def run_worker(spec: Json, handler: Callable[[Json, Any], Any]) -> Json:
         if not messages:
             continue
         event = {"Records": [_record(m, queue_arn, region) for m in messages]}
-        context = FakeLambdaContext(
+        context = LambdaContext(
             function_name=spec.get("function_name", "codeartifact-promoter"),
             timeout_seconds=float(spec["timeout_seconds"]),
         )

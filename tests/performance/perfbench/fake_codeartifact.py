@@ -5,6 +5,10 @@ function creates it (``boto3.client``, a ``Session``, a cached factory) without 
 function's internals. Every call is recorded; CopyPackageVersions answers as the service does for
 versions that are new in the destination (all ``successfulVersions``) and validates the request
 the way the service would reject it.
+
+It is not the unit tests' fake (tests/unit/fake_codeartifact.py), which is handed to the code as a
+dependency and models the service's failures at the cost of scanning every stored version per call; this
+one must pass for a botocore client inside a child process and cost next to nothing beside the code timed.
 """
 
 from __future__ import annotations

@@ -42,23 +42,23 @@ def child_env(
     keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
     env = {k: v for k, v in os.environ.items() if k in keep}
     env.update(settings.environment)
-    env.update(
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_SESSION_TOKEN="testing",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_REGION="us-east-1",
-        AWS_EC2_METADATA_DISABLED="true",
-        AWS_LAMBDA_FUNCTION_NAME="codeartifact-promoter",
-        AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
-        AWS_LAMBDA_FUNCTION_MEMORY_SIZE=str(settings.memory_mb),
-        AWS_LAMBDA_LOG_GROUP_NAME="/aws/lambda/codeartifact-promoter",
-        AWS_LAMBDA_LOG_STREAM_NAME="2026/11/26/[$LATEST]0123456789abcdef",
-        AWS_EXECUTION_ENV="AWS_Lambda_python3.11",
-        LAMBDA_TASK_ROOT=str(FUNCTION_DIR),
-        _HANDLER=settings.handler,
-        PYTHONPATH=os.pathsep.join([str(FUNCTION_DIR), str(PERF_DIR), str(ROOT / "local")]),
-    )
+    env |= {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_LAMBDA_FUNCTION_NAME": "codeartifact-promoter",
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(settings.memory_mb),
+        "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/codeartifact-promoter",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "2026/11/26/[$LATEST]0123456789abcdef",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
+        "LAMBDA_TASK_ROOT": str(FUNCTION_DIR),
+        "_HANDLER": settings.handler,
+        "PYTHONPATH": os.pathsep.join([str(FUNCTION_DIR), str(PERF_DIR), str(ROOT / "local")]),
+    }
     if rules_file is not None:
         # A generated workload names its own repositories: the allow-lists (the stack's guard) then
         # list exactly those, so the check still runs but does not reject the benchmark's rules.
@@ -127,10 +127,10 @@ def lambda_python() -> str:
 
 
 def on_lambda_site(env: dict[str, str], site: Path, task: Path) -> dict[str, str]:
-    """``env`` for a child that sees the function's code (``task``), the benchmark's own modules and
-    ``site``, nothing else."""
+    """``env`` for a child that sees the function's code (``task``), ``site``, the benchmark's own modules
+    and the shared Lambda context (``local/promoter_dev``), nothing else."""
     return env | {
-        "PYTHONPATH": os.pathsep.join([str(task), str(site), str(PERF_DIR)]),
+        "PYTHONPATH": os.pathsep.join([str(task), str(site), str(PERF_DIR), str(ROOT / "local")]),
         "LAMBDA_TASK_ROOT": str(task),
     }
 

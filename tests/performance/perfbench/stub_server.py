@@ -26,23 +26,18 @@ class _Handler(BaseHTTPRequestHandler):
             body = {}
         self.server.requests.append(self.path)
         wanted = body.get("versionRevisions") or dict.fromkeys(body.get("versions") or [], "AAAA")
-        payload = json.dumps(
+        self._answer(
             {
                 "successfulVersions": {v: {"revision": r, "status": "Published"} for v, r in wanted.items()},
                 "failedVersions": {},
             }
-        ).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        )
 
     def do_GET(self) -> None:
         """DescribePackageVersion, which supply-chain rules read (``BENCH_SUPPLY_CHAIN``): an old publish
         time, origin INTERNAL."""
         self.server.requests.append(self.path)
-        payload = json.dumps(
+        self._answer(
             {
                 "packageVersion": {
                     "version": "0",
@@ -52,7 +47,10 @@ class _Handler(BaseHTTPRequestHandler):
                     "origin": {"originType": "INTERNAL"},
                 }
             }
-        ).encode()
+        )
+
+    def _answer(self, body: dict[str, Any]) -> None:
+        payload = json.dumps(body).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))

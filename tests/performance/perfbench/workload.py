@@ -8,6 +8,7 @@ promoter that copies the wrong things is not fast.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import os
@@ -274,24 +275,14 @@ def codeartifact_event(
 
 def version_events(v: Version, final_revision: str, *, maven_steps: int = 3) -> list[Json]:
     """A version's events: Maven-style assets one by one (Unfinished), then Published."""
+    event = functools.partial(codeartifact_event, repository=SOURCE, pkg=v.package, version=v.version)
     if not v.multi_event:
-        return [
-            codeartifact_event(
-                repository=SOURCE,
-                pkg=v.package,
-                version=v.version,
-                state="Published",
-                revision=final_revision,
-                operation="Created",
-                sequence=1,
-                status_changed=True,
-            )
-        ]
+        published = event(
+            state="Published", revision=final_revision, operation="Created", sequence=1, status_changed=True
+        )
+        return [published]
     out = [
-        codeartifact_event(
-            repository=SOURCE,
-            pkg=v.package,
-            version=v.version,
+        event(
             state="Unfinished",
             revision=fake_revision("asset", v.package.key, v.version, step),
             operation="Created" if step == 1 else "Updated",
@@ -300,19 +291,14 @@ def version_events(v: Version, final_revision: str, *, maven_steps: int = 3) -> 
         )
         for step in range(1, maven_steps + 1)
     ]
-    out.append(
-        codeartifact_event(
-            repository=SOURCE,
-            pkg=v.package,
-            version=v.version,
-            state="Published",
-            revision=final_revision,
-            operation="Updated",
-            sequence=maven_steps + 1,
-            status_changed=True,
-        )
+    published = event(
+        state="Published",
+        revision=final_revision,
+        operation="Updated",
+        sequence=maven_steps + 1,
+        status_changed=True,
     )
-    return out
+    return [*out, published]
 
 
 def build_burst(
