@@ -3,6 +3,7 @@ scheduled events, bad input, timeouts, and what it imports."""
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import io
 import json
@@ -122,8 +123,7 @@ def test_transient_failures_become_batch_item_failures(handler_fake: FakeCodeArt
             sqs_record("garbage", "m-bad"),
         ]
     }
-    deps = app.build_dependencies(Context())
-    deps.sleep = lambda seconds: None  # backoff without waiting
+    deps = dataclasses.replace(app.build_dependencies(Context()), sleep=lambda seconds: None)  # no waiting
     response = app.handle_sqs(batch, Context(), deps)
     failed = sorted(item["itemIdentifier"] for item in response["batchItemFailures"])
     assert failed == ["m-npm-1", "m-npm-2", "m-pypi"]  # the malformed record is dropped, not retried

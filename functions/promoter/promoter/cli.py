@@ -42,6 +42,7 @@ the output is not a terminal, the output is plain lines. The function itself nev
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
@@ -937,7 +938,7 @@ def cmd_reconcile(args: argparse.Namespace, out: TextIO, err: TextIO, clock: Clo
         raise CliError(f"--cursor {args.cursor}: {error}", EXIT_USAGE) from None
     if args.time_limit is not None:
         ends = time.monotonic() + args.time_limit
-        deps.remaining = lambda: ends - time.monotonic()
+        deps = dataclasses.replace(deps, remaining=lambda: ends - time.monotonic())
     bus = os.environ.get(ENV_BUS, "").strip()
     if bus:  # outcomes of an operator's reconcile reach the same subscribers as the function's
         deps.reporter.events = OutcomeEventPublisher(
