@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from promoter.copier import RateLimiter, RetryPolicy, copy_limiter, no_deadline
-from promoter.observability import PowertoolsMetrics, logger, metrics
+from promoter.observability import OutcomeLines, PowertoolsMetrics, logger, metrics
 from promoter.outcome_events import OutcomeEventPublisher
 from promoter.pipeline import Dependencies
 from promoter.report import Reporter
@@ -161,7 +161,7 @@ def build_dependencies(context: Any) -> Dependencies:
     return Dependencies(
         client=client(),
         rules=ruleset,
-        reporter=Reporter(logger, PowertoolsMetrics(), events),
+        reporter=Reporter(OutcomeLines(logger), PowertoolsMetrics(), events),
         remaining=remaining,
         limiter=limiter(),
         policy=RetryPolicy(call_reserve=config.call_reserve, max_attempts=config.max_attempts),
