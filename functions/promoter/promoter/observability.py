@@ -25,7 +25,8 @@ _LINE_BREAKS = ((b"\xc2\x85", b"\\u0085"), (b"\xe2\x80\xa8", b"\\u2028"), (b"\xe
 
 
 def to_json(log: Mapping[str, Any]) -> str:
-    """The Logger's serializer: one compact JSON line, whatever the log quotes.
+    """One compact JSON line, whatever the log quotes: orjson, several times faster than json on the
+    thousands of outcome lines of a batch.
 
     orjson leaves NEL and the Unicode line and paragraph separators unescaped (valid JSON), and readers
     that split text at every Unicode line boundary would cut the line there, so they are escaped. A value
@@ -41,10 +42,8 @@ def to_json(log: Mapping[str, Any]) -> str:
     return data.decode()
 
 
-# Powertools encodes every line with json_serializer and tries json_deserializer on every message; orjson
-# does both several times faster than json, and there is one line per outcome. (Powertools annotates the
-# deserializer as returning str, which a JSON decoder cannot promise.)
-logger = Logger(service=SERVICE, json_serializer=to_json, json_deserializer=orjson.loads)  # type: ignore[arg-type]
+# The Logger's lines and the outcome lines (OutcomeLines) are encoded alike, by to_json.
+logger = Logger(service=SERVICE, json_serializer=to_json)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 
