@@ -6,6 +6,7 @@ copy semantics of the backend. Only the clock is injected, so the cooldown needs
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -340,9 +341,8 @@ def test_stops_when_time_runs_out_and_the_next_run_continues(env: AwsEnv) -> Non
     # Given four packages to backfill, and a function that has time for two of them
     for package in ("a", "b", "c", "d"):
         env.control.seed_package_version(DOMAIN, "staging", "npm", package, "1.0.0")
-    deps = deps_for(env, rules())
     done: list[int] = []
-    deps.remaining = lambda: 100.0 if len(done) < 2 else 0.0
+    deps = dataclasses.replace(deps_for(env, rules()), remaining=lambda: 100.0 if len(done) < 2 else 0.0)
     progress = Progress(on_package=lambda count, total: done.append(count))
 
     # When reconcile runs, it stops starting packages once the time is short

@@ -3,7 +3,7 @@ scheduled events, bad input, timeouts, and what it imports."""
 
 from __future__ import annotations
 
-import gc
+import dataclasses
 import io
 import json
 import subprocess
@@ -110,9 +110,8 @@ def test_transient_failures_become_batch_item_failures(handler_fake: FakeCodeArt
             sqs_record("garbage", "m-bad"),
         ]
     }
-    deps = app.build_dependencies(Context())
-    deps.sleep = lambda seconds: None  # backoff without waiting
-    response = app.handle_sqs(batch, Context(), deps)
+    deps = dataclasses.replace(app.build_dependencies(Context()), sleep=lambda seconds: None)  # no waiting
+    response = app.handle_sqs(batch, deps)
     failed = sorted(item["itemIdentifier"] for item in response["batchItemFailures"])
     assert failed == ["m-npm-1", "m-npm-2", "m-pypi"]  # the malformed record is dropped, not retried
 
@@ -229,8 +228,9 @@ import sys, json
 import app
 heavy = ("yaml", "aws_xray_sdk", "pydantic", "univers", "packaging.specifiers")
 at_import = {m: m in sys.modules for m in heavy}
-app.state().client = object()
-app._rules()
+from promoter import container
+container.state().client = object()
+container.rules()
 after_rules = {m: m in sys.modules for m in heavy}
 print(json.dumps([at_import, after_rules]))
 """
@@ -276,42 +276,6 @@ def test_sample_event_files_exist() -> None:
 
 def test_event_helper_overrides() -> None:
     assert event(packageName="x")["detail"]["packageName"] == "x"
-
-
-class _CollectorWatch:
-    """A CodeArtifact double that notes whether the cyclic collector ran during each call."""
-
-    def __init__(self, fake: FakeCodeArtifact, error: Exception | None = None) -> None:
-        self.fake, self.error, self.enabled_during_calls = fake, error, list[bool]()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.fake, name)
-
-    def copy_package_versions(self, **kwargs: Any) -> dict[str, Any]:
-        self.enabled_during_calls.append(gc.isenabled())
-        if self.error is not None:
-            raise self.error
-        return self.fake.copy_package_versions(**kwargs)
-
-
-@pytest.mark.parametrize("error", [None, RuntimeError("a bug in a copy")])
-def test_the_collector_is_paused_for_a_batch_and_back_on_after_it(
-    handler_fake: FakeCodeArtifact, error: Exception | None
-) -> None:
-    # Given a batch whose versions are copied (or whose copy hits a bug)
-    seed(handler_fake, "pypi-published")
-    watch = _CollectorWatch(handler_fake, error)
-    app.state().client = watch
-    batch = {"Records": [sqs_record(load_event("pypi-published"), "m-1")]}
-    assert gc.isenabled()
-    # When the batch is handled
-    response = app.lambda_handler(batch, Context())
-    # Then the collector was off while it was promoted, and is on again afterwards
-    assert watch.enabled_during_calls
-    assert not any(watch.enabled_during_calls)
-    assert gc.isenabled()
-    expected = [] if error is None else [{"itemIdentifier": "m-1"}]
-    assert response == {"batchItemFailures": expected}
 
 
 @pytest.mark.parametrize("body", ["\x85", "a\u2028b", "a\u2029b", "é\x85\u2028"])

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import io
+import json
+import re
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+import pytest
+from aws_lambda_powertools import Logger
 from promoter.copier import CopyStats
+from promoter.observability import OutcomeLines, to_json
 from promoter.outcomes import DEFERRED, FAILED, IGNORED, PROMOTED, SUPERSEDED, Outcome
 from promoter.report import MALFORMED, MemoryMetrics, Reporter
 
@@ -125,3 +131,55 @@ def test_a_failing_event_bus_never_fails_the_report(log: RecordingLogger) -> Non
     reporter.outcome(Outcome(PROMOTED, candidate(), destination="release", rule="r"))
     reporter.flush()
     assert any("could not be flushed" in line["message"] for line in log.lines)
+
+
+@pytest.fixture
+def powertools_log(request: pytest.FixtureRequest) -> tuple[Logger, io.StringIO]:
+    stream = io.StringIO()
+    # A service of its own per test: Powertools configures the logging logger of a name only once.
+    log = Logger(service=f"outcome-lines-{request.node.name}", stream=stream, json_serializer=to_json)
+    log.setLevel("INFO")
+    log.append_keys(function_request_id="req-9")
+    log.set_correlation_id("event-1")
+    return log, stream
+
+
+def test_outcome_lines_have_the_shape_the_logger_writes(
+    powertools_log: tuple[Logger, io.StringIO], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a Powertools Logger with Lambda context keys and an X-Ray trace in the environment
+    log, stream = powertools_log
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", "Root=1-abc-def;Parent=1;Sampled=1")
+    fields = {"outcome": "promoted", "package": "widgets", "eventId": "event-1"}
+    # When the Logger and the outcome sink each write the same line
+    log.info("version promoted", extra=fields)
+    OutcomeLines(log).info("version promoted", extra=fields)
+    by_logger, by_sink = (json.loads(line) for line in stream.getvalue().splitlines())
+    # Then it holds the Logger's keys and values, but for location and timestamp
+    assert {k: v for k, v in by_sink.items() if k not in ("location", "timestamp")} == {
+        k: v for k, v in by_logger.items() if k not in ("location", "timestamp")
+    }
+    assert by_sink["xray_trace_id"] == "1-abc-def"
+    assert by_sink["location"] == "outcome"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}[+-]\d{4}", by_sink["timestamp"])
+
+
+def test_outcome_lines_keep_null_fields_and_values_orjson_refuses(
+    powertools_log: tuple[Logger, io.StringIO],
+) -> None:
+    log, stream = powertools_log
+    OutcomeLines(log).warning("version promotion failed", extra={"namespace": None, "size": 2**70})
+    line = json.loads(stream.getvalue())
+    assert line["level"] == "WARNING"
+    assert line["namespace"] is None
+    assert line["size"] == 2**70
+
+
+def test_outcome_lines_follow_the_loggers_level(powertools_log: tuple[Logger, io.StringIO]) -> None:
+    log, stream = powertools_log
+    log.setLevel("WARNING")
+    sink = OutcomeLines(log)
+    sink.info("version promoted", extra={"outcome": "promoted"})
+    assert stream.getvalue() == ""
+    sink.error("version promotion failed", extra={"outcome": "failed"})
+    assert json.loads(stream.getvalue())["level"] == "ERROR"

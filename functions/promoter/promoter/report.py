@@ -15,7 +15,7 @@ usually heals it on the next delivery, or keeps it in the dead-letter queue, whi
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from promoter.copier import CopyStats
@@ -94,8 +94,6 @@ class Reporter:
         events: OutcomeEventSink | None = None,
     ) -> None:
         self.logger = logger
-        self._line: Callable[[str, object, dict[str, Any]], None] | None = getattr(logger, "line", None)
-        """``app.OutcomeLog.line(level, msg, fields)``: ``info()`` without its extra call, per outcome."""
         self.metrics = metrics
         self.events = events
         self.counts: Counter[tuple[str, tuple[str, str] | None]] = Counter()
@@ -111,19 +109,16 @@ class Reporter:
         if status == FAILED:
             (self.logger.warning if outcome.retryable else self.logger.error)(message, extra=fields)
             dimension = ("ErrorCode", outcome.error_code or "Unknown")
-            self.counts[(FAILED_RETRYABLE if outcome.retryable else FAILED_FINAL, dimension)] += 1
+            self.count(FAILED_RETRYABLE if outcome.retryable else FAILED_FINAL, 1, dimension)
         else:
-            if self._line is not None:
-                self._line("INFO", message, fields)
-            else:
-                self.logger.info(message, extra=fields)
+            self.logger.info(message, extra=fields)
             if status == IGNORED:
                 dimension = ("Reason", outcome.reason or "unknown")
             elif status == DEFERRED and outcome.reason == FREEZE:
-                self.counts[(FROZEN, None)] += 1
-        self.counts[(METRIC_BY_STATUS[status], dimension)] += 1  # self.count(), without its call per outcome
+                self.count(FROZEN)
+        self.count(METRIC_BY_STATUS[status], 1, dimension)
         if outcome.exception is not None:
-            self.counts[(EXCEPTION_USED, ("Exception", outcome.exception.name))] += 1
+            self.count(EXCEPTION_USED, 1, ("Exception", outcome.exception.name))
         self.outcomes_by_status[status] += 1
         if self.events is not None and status != IGNORED:
             self.events.publish(fields)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-from promoter.record import Record
 from promoter.rules_fields import ACCOUNT_PATTERN, DOMAIN_PATTERN
 
 DEFAULT_RULES_FILE = "promotion-rules.yaml"
@@ -15,8 +15,8 @@ _MODULE_FILE = os.path.abspath(__file__)  # absolute now (the working directory 
 
 
 def function_root() -> Path:
-    """The directory of app.py (the Lambda task root once deployed). Resolved when asked, not at import:
-    resolving costs a system call per path component, and in Lambda ``LAMBDA_TASK_ROOT`` answers instead."""
+    """The directory of app.py (the Lambda task root once deployed), resolved when asked, not at import:
+    in Lambda ``LAMBDA_TASK_ROOT`` answers instead."""
     return Path(_MODULE_FILE).resolve().parent.parent
 
 
@@ -67,88 +67,36 @@ def _choice(environ: Mapping[str, str], key: str, allowed: tuple[str, ...], defa
     return raw
 
 
-class Settings(Record):
-    __slots__ = (
-        "allowed_destinations",
-        "allowed_sources",
-        "call_timeout",
-        "catch_up",
-        "copy_pacing",
-        "copy_rate",
-        "domain_name",
-        "domain_owner",
-        "max_attempts",
-        "outcome_event_bus",
-        "region",
-        "rules_cache_seconds",
-        "rules_file",
-        "rules_parameter",
-        "tracing",
-    )
-    _fields = (
-        "rules_file",
-        "rules_parameter",
-        "allowed_sources",
-        "allowed_destinations",
-        "outcome_event_bus",
-        "tracing",
-        "copy_rate",
-        "call_timeout",
-        "rules_cache_seconds",
-        "max_attempts",
-        "catch_up",
-        "domain_name",
-        "domain_owner",
-        "region",
-        "copy_pacing",
-    )
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What the environment configures; ``from_env`` reads and checks it."""
 
-    def __init__(  # noqa: PLR0917 - positional too, as the NamedTuple's
-        self,
-        rules_file: str | None,
-        rules_parameter: str | None,
-        allowed_sources: tuple[str, ...],
-        allowed_destinations: tuple[str, ...],
-        outcome_event_bus: str | None,
-        tracing: bool,
-        copy_rate: float,
-        call_timeout: float,
-        rules_cache_seconds: float,
-        max_attempts: int = 20,
-        catch_up: bool = True,
-        domain_name: str | None = None,
-        domain_owner: str | None = None,
-        region: str | None = None,
-        copy_pacing: str = "adaptive",
-    ) -> None:
-        self.rules_file = rules_file
-        self.rules_parameter = rules_parameter
-        self.allowed_sources = allowed_sources
-        self.allowed_destinations = allowed_destinations
-        self.outcome_event_bus = outcome_event_bus
-        self.tracing = tracing
-        self.copy_rate = copy_rate
-        """CopyPackageVersions calls per second this process starts at most (PROMOTER_COPY_RATE; 0: unpaced):
-        the ceiling adaptive pacing recovers toward, the constant rate of fixed pacing."""
-        self.copy_pacing = copy_pacing
-        """PROMOTER_COPY_PACING: ``adaptive`` (AIMD from the throttles the service answers, under
-        ``copy_rate``) or ``fixed`` (``copy_rate`` whatever the service answers)."""
-        self.call_timeout = call_timeout
-        """Read timeout of one API call; a call starts only when this plus a margin remains."""
-        self.rules_cache_seconds = rules_cache_seconds
-        """How long rules read from SSM are cached before Parameters reads them again."""
-        self.max_attempts = max_attempts
-        """Attempts per API call on throttling and 5xx (each wait also bounded by the time left)."""
-        self.catch_up = catch_up
-        """Fill copy calls with the package's other accepted versions (promoter.catchup);
-        PROMOTER_CATCH_UP."""
-        self.domain_name = domain_name
-        """The stack's domain (DOMAIN_NAME): what a rule without ``domain`` means, and the only one a rule
-        may name."""
-        self.domain_owner = domain_owner
-        """The stack's domain owner (DOMAIN_OWNER); None: the function's own account."""
-        self.region = region
-        """The function's region (AWS_REGION): events of other regions are ignored (reason ``region``)."""
+    rules_file: str | None
+    rules_parameter: str | None
+    allowed_sources: tuple[str, ...]
+    allowed_destinations: tuple[str, ...]
+    outcome_event_bus: str | None
+    tracing: bool
+    # PROMOTER_COPY_RATE, copy calls per second at most (0: unpaced): the ceiling adaptive pacing
+    # recovers toward, the constant rate of fixed pacing.
+    copy_rate: float
+    # Read timeout of one API call; a call starts only when this plus a margin remains.
+    call_timeout: float
+    # How long rules read from SSM are cached before Parameters reads them again.
+    rules_cache_seconds: float
+    # Attempts per API call on throttling and 5xx (each wait also bounded by the time left).
+    max_attempts: int = 20
+    # PROMOTER_CATCH_UP: fill copy calls with the package's other accepted versions (promoter.catchup).
+    catch_up: bool = True
+    # DOMAIN_NAME: what a rule without ``domain`` means, and the only domain a rule may name.
+    domain_name: str | None = None
+    # DOMAIN_OWNER; None: the function's own account.
+    domain_owner: str | None = None
+    # AWS_REGION: events of other regions are ignored (reason ``region``).
+    region: str | None = None
+    # PROMOTER_COPY_PACING: ``adaptive`` (backs off on the throttles the service answers, up to
+    # ``copy_rate``) or ``fixed`` (``copy_rate`` whatever the service answers).
+    copy_pacing: str = "adaptive"
 
     @property
     def call_reserve(self) -> float:
