@@ -10,9 +10,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from promoter.container import account_of, build_dependencies, reset_state, state
-from promoter.observability import SERVICE, logger, metrics
-from promoter.pipeline import Dependencies, process_event, process_sqs_records
+from promoter import collector
+
+collector.hold()  # before boto3 and Powertools load: see promoter.collector
+
+from promoter.container import account_of, build_dependencies, reset_state, state  # noqa: E402
+from promoter.observability import SERVICE, logger, metrics  # noqa: E402
+from promoter.pipeline import Dependencies, process_event, process_sqs_records  # noqa: E402
 
 __all__ = ["account_of", "build_dependencies", "lambda_handler", "logger", "reset_state", "state"]
 
@@ -38,7 +42,8 @@ def handle_sqs(event: dict[str, Any], deps: Dependencies) -> dict[str, Any]:
         r for r in records if isinstance(r, dict) and isinstance(r.get("messageId"), str) and r["messageId"]
     ]
     try:
-        failing = process_sqs_records(records, deps)
+        with collector.paused():
+            failing = process_sqs_records(records, deps)
     except Exception:  # a bug must not lose versions: every record goes back to the queue
         logger.exception("unexpected error while promoting a batch; every record will be retried")
         failing = {r["messageId"] for r in addressable}

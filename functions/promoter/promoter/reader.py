@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -99,6 +100,21 @@ def _backoff(attempt: int) -> float:
 # --------------------------------------------------------------------------- paging
 
 
+_PAGINATORS: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def paginator(client: Any, operation: str) -> Any:
+    """The client's paginator for ``operation``, made once: botocore builds a new paginator class on every
+    ``get_paginator``, and a paginator can page through any number of requests."""
+    try:
+        made = _PAGINATORS.setdefault(client, {})
+    except TypeError:  # a client that cannot be weakly referenced: no cache
+        return client.get_paginator(operation)
+    if operation not in made:
+        made[operation] = client.get_paginator(operation)
+    return made[operation]
+
+
 def pages(
     client: Any,
     operation: str,
@@ -116,12 +132,12 @@ def pages(
     failure (throttling, 5xx, a broken connection) is tried again from the page that failed, up to
     ``attempts`` calls in a row.
     """
-    paginator = client.get_paginator(operation)
+    pager = paginator(client, operation)
     config = {"PaginationConfig": {"PageSize": page_size}} if page_size else {}
     failures = 0
     while True:
         start = {"nextToken": token} if token else {}
-        iterator = iter(paginator.paginate(**params, **start, **config))
+        iterator = iter(pager.paginate(**params, **start, **config))
         try:
             while True:
                 if before_call is not None:
