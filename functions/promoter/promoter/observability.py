@@ -115,8 +115,9 @@ class OutcomeLines:
             **self.keys,
             **extra,
         }
+        stream = self.handler.stream  # type: ignore[attr-defined]
         try:
-            self.handler.stream.write(to_json(line) + "\n")  # type: ignore[attr-defined]
-            self.handler.flush()
+            stream.write(to_json(line) + "\n")
+            stream.flush()
         except (OSError, ValueError):  # a closed stream must not fail a promotion
             pass
