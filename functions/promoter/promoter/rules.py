@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, NamedTuple, TypedDict, Unpack
 
 from promoter.events import STATES
@@ -87,8 +86,7 @@ class Within(TypedDict, total=False):
     scope: StackScope | None
 
 
-@dataclass(frozen=True, slots=True)
-class _StackField:
+class _StackField(NamedTuple):
     """``domain`` or ``domainOwner``: how a valid one is written, and what the stack calls its own."""
 
     key: str
