@@ -14,9 +14,8 @@ prerelease labels); one interval only.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from promoter.semver_ranges import pre_key
 from promoter.version_syntax import InvalidRange, LazyRegex
@@ -40,8 +39,8 @@ def nuget_key(version: str) -> tuple[Any, ...] | None:
 _INTERVAL = LazyRegex(r"\s*([\[(])([^\[\]()]*)([\])])\s*(,|$)")
 
 
-@dataclass(frozen=True, slots=True)
-class Interval:
+# A NamedTuple read by field name: creating its class costs a tenth of a frozen slotted dataclass's.
+class Interval(NamedTuple):
     """Versions between two ends (None: unbounded), each included or not."""
 
     lower: Any | None
@@ -57,8 +56,7 @@ class Interval:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class BracketRange:
+class BracketRange(NamedTuple):
     """A union of intervals in Maven/NuGet bracket notation over a format's version key."""
 
     expression: str

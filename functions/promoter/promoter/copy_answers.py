@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from promoter.events import Candidate
 from promoter.outcomes import (
@@ -48,8 +48,8 @@ from promoter.reader import IDENTICAL, OTHER_REVISION, compare
 _DOCUMENTED_FINAL = frozenset({"MISMATCHED_STATUS", "NOT_ALLOWED", "NOT_FOUND"})
 
 
-@dataclass(frozen=True, slots=True)
-class Unsettled:
+# A NamedTuple read by field name: creating its class costs a tenth of a frozen slotted dataclass's.
+class Unsettled(NamedTuple):
     """A version the answer did not settle, to be decided by what the destination holds."""
 
     item: PlannedVersion

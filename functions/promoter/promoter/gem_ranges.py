@@ -13,9 +13,8 @@ holds the two together).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from promoter.semver_ranges import COMPARISONS, SemverRange, compile_semver_range
 from promoter.version_syntax import InvalidRange, LazyRegex
@@ -62,8 +61,8 @@ def _gem_order(segments: GemSegments) -> tuple[Any, ...]:
     return tuple(key)
 
 
-@dataclass(frozen=True, slots=True)
-class GemVersion:
+# A NamedTuple read by field name: creating its class costs a tenth of a frozen slotted dataclass's.
+class GemVersion(NamedTuple):
     order: tuple[Any, ...]
     release: tuple[Any, ...]
     """The order of the version without its prerelease part (``Gem::Version#release``)."""
@@ -89,8 +88,7 @@ def gem_version(version: str) -> GemVersion | None:
     return GemVersion(_gem_order(segments), _gem_order(tuple(release)), _gem_order(tuple(bump)))
 
 
-@dataclass(frozen=True, slots=True)
-class GemRange:
+class GemRange(NamedTuple):
     """A RubyGems requirement: comma-separated constraints, all of which must hold."""
 
     expression: str

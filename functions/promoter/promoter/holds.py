@@ -8,7 +8,6 @@ where DescribePackageVersion is called (through an injected lookup) for the vers
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
@@ -32,8 +31,8 @@ class LookupFailed(Exception):
         self.retryable = retryable
 
 
-@dataclass(frozen=True, slots=True)
-class VersionFacts:
+# A NamedTuple read by field name: creating its class costs a tenth of a frozen slotted dataclass's.
+class VersionFacts(NamedTuple):
     """What DescribePackageVersion says of a version in its source that a listing or an event may not."""
 
     published_time: datetime | None

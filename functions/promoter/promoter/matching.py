@@ -5,7 +5,6 @@ CLI share: for a candidate and every rule, the first filter that rejects it."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NamedTuple
 
@@ -16,8 +15,8 @@ from promoter.version_entries import Freeze, VersionEntries, VersionEntry
 from promoter.versions import FORMATS
 
 
-@dataclass(frozen=True, slots=True)
-class Explanation:
+# A NamedTuple read by field name: creating its class costs a tenth of a frozen slotted dataclass's.
+class Explanation(NamedTuple):
     rule: Rule
     rejected_by: str | None
     """The first filter that rejects the candidate; None: the rule accepts it (age aside)."""

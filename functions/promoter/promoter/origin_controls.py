@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -32,8 +32,8 @@ _WAYS = {"INTERNAL": (("publish", "PUBLISH"),), "EXTERNAL": (("upstream", "EXTER
 _BOTH = (("publish", "PUBLISH"), ("upstream", "EXTERNAL_UPSTREAM"))
 
 
-@dataclass(frozen=True, slots=True)
-class GroupRestriction:
+# A NamedTuple read by field name: creating its class costs a tenth of a frozen slotted dataclass's.
+class GroupRestriction(NamedTuple):
     """The effective mode of one restriction of the package's group, and where it comes from."""
 
     mode: str

