@@ -31,8 +31,9 @@ if _GC_HELD:
 import orjson  # noqa: E402 - after the collector is held
 from aws_lambda_powertools import Logger, Metrics  # noqa: E402
 from aws_lambda_powertools.metrics import MetricUnit, single_metric  # noqa: E402
-from promoter.copier import RateLimiter, RetryPolicy, copy_limiter, no_deadline  # noqa: E402
+from promoter.copier import RetryPolicy, no_deadline  # noqa: E402
 from promoter.outcome_events import OutcomeEventPublisher  # noqa: E402
+from promoter.pacing import RateLimiter, copy_limiter  # noqa: E402
 from promoter.pipeline import Dependencies, process_event, process_sqs_records  # noqa: E402
 from promoter.report import Reporter  # noqa: E402
 from promoter.rules import (  # noqa: E402

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 from codeartifact_moto.quotas import TokenBucket
-from promoter.copier import AdaptiveRateLimiter, Copier, RateLimiter, copy_limiter
+from promoter.copier import Copier
+from promoter.pacing import AdaptiveRateLimiter, RateLimiter, copy_limiter
 from promoter.settings import Settings
 
 from .conftest import FakeClock, candidate

@@ -62,7 +62,7 @@ from botocore.exceptions import (
     NoRegionError,
 )
 
-from promoter.copier import RateLimiter, RetryPolicy
+from promoter.copier import RetryPolicy
 from promoter.destination import IDENTICAL, MISSING, compare
 from promoter.events import (
     Candidate,
@@ -75,6 +75,7 @@ from promoter.events import (
 from promoter.origin_controls import read_controls, refusal
 from promoter.outcome_events import ENV_BUS, OutcomeEventPublisher
 from promoter.outcomes import DEFERRED, FAILED, Outcome
+from promoter.pacing import RateLimiter
 from promoter.pipeline import Dependencies
 from promoter.planner import VersionFacts, plan
 from promoter.reconcile import (
