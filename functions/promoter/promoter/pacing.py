@@ -62,16 +62,19 @@ class Aimd:
 
     ``decrease``: the factor applied on a throttle, at most once per ``calm`` seconds (the calls of one
     round that met the same empty bucket are one signal). ``increase``: the share of the ceiling added per
-    second spent calling, times ``1 + quiet / speedup`` (``quiet``: seconds since the last decrease, at most
-    60), slow just after a throttle so that environments sharing a quota throttle rarely, faster the longer
-    the service keeps accepting so that a quota another client stopped using is taken back. ``floor``: the
-    lowest rate, a share of the ceiling. ``forget``: a rate learnt this many seconds before the next call
-    is forgotten (another burst, another competition).
+    second spent calling, times ``1 + (quiet - patience) / speedup`` once ``quiet`` (seconds since the last
+    decrease) exceeds ``patience`` (counting at most 60 s): linear while throttles keep coming, as they do
+    every few seconds to tens of seconds among environments sharing a quota (growing faster there only
+    makes the environments that escaped the last throttle cause the next one), faster once the service has
+    accepted for longer than that, so that a quota another client stopped using is taken back.
+    ``floor``: the lowest rate, a share of the ceiling. ``forget``: a rate learnt this many seconds before
+    the next call is forgotten (another burst, another competition).
     """
 
     decrease: float = 0.5
     increase: float = 0.01
     speedup: float = 10.0
+    patience: float = 15.0
     calm: float = 0.5
     floor: float = 0.05
     forget: float = 60.0
@@ -128,8 +131,8 @@ class AdaptiveRateLimiter(RateLimiter):
         # At most two calls' worth of time counts: the rest was spent idle, which says nothing of the quota.
         busy = min(since, 2.0 / self.rate)
         aimd = self.aimd
-        quiet = now - self.last_decrease if self.last_decrease > float("-inf") else aimd.speedup
-        gain = aimd.increase * (1.0 + min(quiet, 60.0) / aimd.speedup)
+        quiet = now - self.last_decrease if self.last_decrease > float("-inf") else 60.0
+        gain = aimd.increase * (1.0 + min(max(0.0, quiet - aimd.patience), 60.0) / aimd.speedup)
         self.rate = min(self.ceiling, self.rate + gain * self.ceiling * busy)
 
 
