@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 from codeartifact_moto.quotas import TokenBucket
-from promoter.copier import AdaptiveRateLimiter, Copier, RateLimiter, copy_limiter
+from promoter.copier import Copier
+from promoter.pacing import AdaptiveRateLimiter, RateLimiter, copy_limiter
 from promoter.settings import Settings
 
 from .conftest import FakeClock, candidate
@@ -84,16 +85,21 @@ def test_successes_recover_toward_the_ceiling_by_time_spent_calling() -> None:
     start, rate = clock.now, limiter.rate
     while clock.now - start < 5.0:
         drive(limiter, clock, calls=1)
-    # Then the rate grew by 1% of the ceiling a second, times 1 + (seconds since the throttle) / 10
+    # Then the rate grew by 1% of the ceiling a second: linearly, while a throttle is recent (patience)
     elapsed = clock.now - start
-    quiet_then, quiet_now = start, clock.now  # the throttle was at 0
+    assert limiter.rate - rate == pytest.approx(0.01 * 2.5 * elapsed, rel=0.05)
+    # And once the quota has answered for longer than the patience, by 1 + (quiet - 15 s) / 10 times that:
+    # back at the ceiling within a minute
+    while clock.now < 20.0:
+        drive(limiter, clock, calls=1)
+    start, rate = clock.now, limiter.rate
+    drive(limiter, clock, calls=10)
+    elapsed, quiet_then, quiet_now = clock.now - start, start - 15.0, clock.now - 15.0
     expected = 0.01 * 2.5 * (elapsed + (quiet_now**2 - quiet_then**2) / 20)
     assert limiter.rate - rate == pytest.approx(expected, rel=0.15)
-    # And it grows faster the longer the quota keeps answering: back at the ceiling within a minute
-    drive(limiter, clock, calls=1)
     while limiter.rate < 2.5:
         drive(limiter, clock, calls=1)
-    assert clock.now < 45.0
+    assert clock.now < 40.0
     drive(limiter, clock, calls=10)
     assert limiter.rate == 2.5
 
@@ -184,7 +190,7 @@ def test_processes_sharing_a_quota_use_it_with_few_throttles(processes: int, oth
     # calls stay a fraction of fixed pacing's (a throttled call is retried at once here, with no backoff)
     free = (5.0 - other) * 120
     assert sum(granted) >= 0.95 * free
-    assert throttled <= 0.06 * (sum(granted) + throttled)
+    assert throttled <= 0.045 * (sum(granted) + throttled)  # figure 7: at most 5% of copy calls
     assert min(granted) >= 0.25 * max(granted)
 
 

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from promoter.copier import Copier, RateLimiter, RetryPolicy
+from promoter.copier import Copier, RetryPolicy
 from promoter.holds import LookupFailed
 from promoter.outcomes import ALREADY_PRESENT, FAILED, NOT_ATTEMPTED, PROMOTED, SUPERSEDED
+from promoter.pacing import RateLimiter
 from promoter.planner import CopyRequest, plan
 
 from .conftest import NOW, FakeClock, candidate, rules

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from promoter import collector
-from promoter.copier import RateLimiter, RetryPolicy, copy_limiter, no_deadline
+from promoter.copier import RetryPolicy, no_deadline
 from promoter.matching import RuleSet
 from promoter.observability import OutcomeLines, PowertoolsMetrics, logger, metrics
 from promoter.outcome_events import OutcomeEventPublisher
+from promoter.pacing import RateLimiter, copy_limiter
 from promoter.pipeline import Dependencies
 from promoter.report import Reporter
 from promoter.rules import StackScope, load_rules_file, load_rules_parameter

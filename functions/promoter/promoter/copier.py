@@ -7,11 +7,9 @@ keeps what never succeeds.
 
 Fair time: throttling, 5xx and broken or hung connections are retried in rounds. Every request of a batch
 gets its first attempt before any request's second, and each round retries every request still waiting once,
-after one shared backoff, so one failing package never spends the time the others need. Pacing: one token
-bucket per process (the quota is per account, 5 requests/s by default); a throttle empties it and, with
-adaptive pacing (the default), halves its rate, which recovers toward the configured ceiling while calls
-succeed (``AdaptiveRateLimiter``). Every wait is
-bounded by the time the function has left: a call starts only when ``call_reserve`` seconds remain.
+after one shared backoff, so one failing package never spends the time the others need. Pacing is the
+limiter's (``promoter.pacing``): the copier waits for it, and tells it of every throttle and answer. Every
+wait is bounded by the time the function has left: a call starts only when ``call_reserve`` seconds remain.
 """
 
 from __future__ import annotations
@@ -37,6 +35,7 @@ from promoter.events import Candidate
 from promoter.holds import LookupFailed, VersionFacts
 from promoter.origin_controls import not_allowed_note, package_restrictions
 from promoter.outcomes import NOT_ATTEMPTED, Outcome
+from promoter.pacing import RateLimiter
 from promoter.planner import CopyRequest
 from promoter.reader import package_versions, revisions
 
@@ -69,138 +68,6 @@ def no_deadline() -> float:
     return float("inf")
 
 
-class RateLimiter:
-    """Token bucket: ``rate`` calls per second, bursts up to ``burst``. Fixed pacing (PROMOTER_COPY_PACING
-    ``fixed``): the rate never changes; a throttle only empties the bucket."""
-
-    def __init__(
-        self, rate: float, burst: float | None = None, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.rate = rate
-        self.burst = burst if burst is not None else max(1.0, rate)
-        self.clock = clock
-        self.tokens = self.burst
-        self.stamp = clock()
-
-    def _refill(self) -> None:
-        now = self.clock()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-
-    def wait_time(self) -> float:
-        """Seconds until a call may start."""
-        if self.rate <= 0:
-            return 0.0
-        self._refill()
-        return 0.0 if self.tokens >= 1 - 1e-9 else (1 - self.tokens) / self.rate
-
-    def take(self) -> None:
-        self._refill()
-        self.tokens -= 1
-
-    def penalize(self) -> None:
-        """After a throttle: whatever we thought we had, the account's bucket is empty."""
-        self._refill()
-        self.tokens = min(self.tokens, 0.0)
-
-    def succeeded(self) -> None:
-        """After a copy call the service did not throttle (any answer, even an error, means a token was
-        spent on the account's side); fixed pacing learns nothing from it."""
-
-
-class AdaptiveRateLimiter(RateLimiter):
-    """AIMD pacing against the quota that is actually free (PROMOTER_COPY_PACING ``adaptive``, the default).
-
-    The quota (5 CopyPackageVersions a second per account and region) is shared with whatever else calls
-    in the account: another promoter stack, a migration script, this function's other execution
-    environments. None of them can see the others; each sees only its own throttles. So each process
-    paces itself: it starts at ``ceiling`` (PROMOTER_COPY_RATE, the most it may ever use, so a promoter
-    alone or a raised quota is used fully), multiplies its rate by ``decrease`` on a throttle (at most once
-    per ``calm`` seconds: the calls of one round that met the same empty bucket are one signal), and while
-    calls are answered adds ``increase * ceiling`` per second spent calling, times ``1 + quiet / speedup``
-    (``quiet``: seconds since its last decrease, at most 60): slow just after a throttle, near the share that
-    caused it, so that the processes sharing a quota throttle rarely (about 5% of calls); faster the longer
-    the service keeps accepting, so that a quota another client stopped using is taken back within tens of
-    seconds. Growth is per second, not per call, so that a faster process does not grow faster (AIMD's
-    fairness), and idle time earns nothing; a rate learnt ``forget`` seconds before the next call is
-    forgotten (another burst, another competition). ``floor`` (a share of the ceiling) keeps it above zero.
-
-    botocore's own ``adaptive`` retry mode was tried first and does not serve (see tests/performance
-    /README.md): it paces one client without a ceiling, is off until the first throttle (so every process
-    floods the quota at the start of each burst), mixes every operation of the client into one rate
-    (ListPackageVersions has its own quota of 200/s) and sleeps inside the call, where the function's
-    remaining time does not bound it.
-    """
-
-    def __init__(
-        self,
-        ceiling: float,
-        *,
-        decrease: float = 0.5,
-        increase: float = 0.01,
-        speedup: float = 10.0,
-        calm: float = 0.5,
-        floor: float = 0.05,
-        forget: float = 60.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        super().__init__(ceiling, clock=clock)  # the same burst as fixed pacing: a quiet start
-        self.ceiling = ceiling
-        self.decrease = decrease
-        self.increase = increase
-        self.speedup = speedup
-        self.calm = calm
-        self.floor = floor * ceiling
-        self.forget = forget
-        self.throttles = 0
-        """Decreases so far (for logs and tests)."""
-        self.last_decrease = float("-inf")
-        self.last_call = float("-inf")
-        self.last_success = clock()
-
-    def wait_time(self) -> float:
-        learnt = max(self.last_call, self.last_decrease)
-        if self.ceiling > 0 and self.rate < self.ceiling and self.clock() - learnt >= self.forget:
-            self._refill()
-            self.rate = self.ceiling
-        return super().wait_time()
-
-    def take(self) -> None:
-        super().take()
-        self.last_call = self.clock()
-
-    def penalize(self) -> None:
-        super().penalize()
-        now = self.clock()
-        if self.ceiling > 0 and now - self.last_decrease >= self.calm:
-            self.rate = max(self.floor, self.rate * self.decrease)
-            self.last_decrease = now
-            self.throttles += 1
-
-    def succeeded(self) -> None:
-        now = self.clock()
-        since, self.last_success = now - self.last_success, now
-        if self.ceiling <= 0 or self.rate >= self.ceiling:
-            return
-        self._refill()  # tokens earned so far at the old rate
-        # Per second of calling, not per call: per call, a faster process would grow faster and never
-        # give back its share (AIMD is fair because every process grows alike and shrinks in proportion).
-        busy = min(since, 2.0 / self.rate)
-        quiet = now - self.last_decrease if self.last_decrease > float("-inf") else self.speedup
-        gain = self.increase * (1.0 + min(quiet, 60.0) / self.speedup)
-        self.rate = min(self.ceiling, self.rate + gain * self.ceiling * busy)
-
-
-def copy_limiter(rate: float, pacing: str = "adaptive") -> RateLimiter:
-    """The limiter PROMOTER_COPY_PACING names: ``adaptive`` (AIMD under ``rate``) or ``fixed`` (``rate``)."""
-    if pacing == "fixed":
-        return RateLimiter(rate)
-    if pacing == "adaptive":
-        return AdaptiveRateLimiter(rate)
-    raise ValueError(f"copy pacing must be 'adaptive' or 'fixed', not {pacing!r}")
-
-
-# A NamedTuple read by field name: creating its class costs a tenth of a frozen slotted dataclass's.
 class RetryPolicy(NamedTuple):
     """Retries of throttling and 5xx: exponential backoff with equal jitter, 0.2 s doubling to 2 s.
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from promoter.catchup import REASON as CATCH_UP_REASON
 from promoter.catchup import CatchUp
-from promoter.copier import Copier, RateLimiter, RetryPolicy, no_deadline
+from promoter.copier import Copier, RetryPolicy, no_deadline
 from promoter.events import (
     Candidate,
     MalformedEvent,
@@ -27,6 +27,7 @@ from promoter.events import (
 )
 from promoter.matching import RuleSet
 from promoter.outcomes import FAILED, IGNORED, PROMOTED, Outcome
+from promoter.pacing import RateLimiter
 from promoter.planner import plan
 from promoter.report import MALFORMED, NOT_CODEARTIFACT, REGION, Reporter
 from promoter.rule_filters import STATE

@@ -4,7 +4,7 @@ holding the function's timeout, continuing from the cursor the previous run left
 Workload: ``packages`` npm packages with ``versions`` versions each in ``staging``; ``release`` lacks the
 newest version of every package (events lost for a release of everything), so the minimum is one
 CopyPackageVersions call per package. The runs are ``promoter.reconcile.reconcile`` on the local
-CodeArtifact in-process (moto), with the function's pacing (``AdaptiveRateLimiter`` at
+CodeArtifact in-process (moto), with the function's pacing (``promoter.pacing.AdaptiveRateLimiter`` at
 PROMOTER_COPY_RATE) and the function's remaining-time budget, on a virtual clock: real time spent plus the
 pacing's sleeps, which are skipped rather than slept. So a run ends when the quota (not the emulator)
 would have used up its timeout, as a deployed run would, and the figure takes seconds, not the hours the
@@ -48,7 +48,8 @@ def figure(
     from codeartifact_moto.control import Control  # noqa: PLC0415
     from codeartifact_moto.testing import create_domain_with_repositories  # noqa: PLC0415
     from moto import mock_aws  # noqa: PLC0415
-    from promoter.copier import AdaptiveRateLimiter, RetryPolicy  # noqa: PLC0415
+    from promoter.copier import RetryPolicy  # noqa: PLC0415
+    from promoter.pacing import AdaptiveRateLimiter  # noqa: PLC0415
     from promoter.pipeline import Dependencies  # noqa: PLC0415
     from promoter.reconcile import DEFAULT_RESERVE_SECONDS, reconcile  # noqa: PLC0415
     from promoter.report import MemoryMetrics, Reporter  # noqa: PLC0415

@@ -18,10 +18,11 @@ from promoter.cli.aws import codeartifact_client, list_client, session
 from promoter.cli.errors import EXIT_ENVIRONMENT, EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError
 from promoter.cli.inputs import Clock, load_rules
 from promoter.cli.output import Metrics, QuietLog, WarningsTo, package_name, short
-from promoter.copier import RateLimiter, RetryPolicy
+from promoter.copier import RetryPolicy
 from promoter.matching import RuleSet
 from promoter.outcome_events import ENV_BUS, OutcomeEventPublisher
 from promoter.outcomes import DEFERRED, FAILED, Outcome
+from promoter.pacing import RateLimiter
 from promoter.pipeline import Dependencies
 from promoter.reconcile import (
     COPY,
