@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import app
 import pytest
 from promoter.events import Candidate
 from promoter.matching import RuleSet
@@ -63,6 +65,18 @@ def event(**detail: Any) -> dict[str, Any]:
     return base
 
 
+def event_for(version: str, revision: str) -> dict[str, Any]:
+    """An npm event of acme/staging widgets@version (the candidate of ``candidate(...)``, as a body)."""
+    return event(
+        packageFormat="npm",
+        packageNamespace=None,
+        packageName="widgets",
+        packageVersion=version,
+        packageVersionRevision=revision,
+        packageVersionState="Published",
+    )
+
+
 def sqs_record(body: Any, message_id: str) -> dict[str, Any]:
     return {
         "messageId": message_id,
@@ -110,6 +124,26 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+@contextmanager
+def bundled_rules_handler(mp: pytest.MonkeyPatch) -> Iterator[FakeCodeArtifact]:
+    """The bundled rules, and a fake CodeArtifact in the container state (no boto3 client is made)."""
+    mp.setenv("PROMOTION_RULES_FILE", "promotion-rules.yaml")
+    mp.setenv("DOMAIN_NAME", "acme")  # as template.yaml sets it from DomainName
+    mp.setenv("PROMOTER_COPY_RATE", "0")
+    for name in (
+        "PROMOTION_RULES_PARAMETER",
+        "ALLOWED_SOURCE_REPOSITORIES",
+        "ALLOWED_DESTINATION_REPOSITORIES",
+    ):
+        mp.delenv(name, raising=False)
+    fake = FakeCodeArtifact()
+    app.reset_state().client = fake
+    try:
+        yield fake
+    finally:
+        app.reset_state()
 
 
 @pytest.fixture(params=VARIANTS)
