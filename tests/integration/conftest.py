@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
-from promoter_dev.sample_rules import DOMAIN, NPM_TO_RELEASE
+from promoter_dev.sample_rules import DOMAIN, write_rules
 
 
 @pytest.fixture
@@ -18,6 +18,4 @@ def env(aws_server: AwsEnv) -> AwsEnv:
 
 @pytest.fixture
 def rules_file(tmp_path: Path) -> Path:
-    path = tmp_path / "rules.yaml"
-    path.write_text(NPM_TO_RELEASE)
-    return path
+    return write_rules(tmp_path)

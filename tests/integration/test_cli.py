@@ -19,7 +19,7 @@ import pytest
 from codeartifact_moto.testing import AwsEnv
 from promoter.cli import EXIT_ENVIRONMENT, EXIT_FAILED, EXIT_OK, main
 from promoter.reconcile import JSON_KEYS
-from promoter_dev.sample_rules import DOMAIN, NPM_TO_RELEASE
+from promoter_dev.sample_rules import DOMAIN, NPM_TO_RELEASE, write_rules
 
 RULES = NPM_TO_RELEASE
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -316,9 +316,7 @@ rules:
 
 @pytest.fixture
 def why_rules(tmp_path: Path) -> Path:
-    path = tmp_path / "why.yaml"
-    path.write_text(WHY_RULES)
-    return path
+    return write_rules(tmp_path, WHY_RULES, "why.yaml")
 
 
 def test_explain_a_version_says_which_filter_rejects_it_with_the_value_and_the_wanted(
