@@ -16,6 +16,7 @@ from promoter.matching import RuleSet
 from promoter.pipeline import Dependencies
 from promoter.report import MemoryMetrics, Reporter
 from promoter.rules import load_rules_text
+from promoter_dev.recording_logger import RecordingLogger
 
 from .fake_codeartifact import VARIANTS, FakeCodeArtifact
 
@@ -89,28 +90,6 @@ def sqs_record(body: Any, message_id: str) -> dict[str, Any]:
         "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:promoter",
         "awsRegion": "us-east-1",
     }
-
-
-class RecordingLogger:
-    """Keeps every log line (message, level and extra fields) for assertions."""
-
-    def __init__(self) -> None:
-        self.lines: list[dict[str, Any]] = []
-
-    def _log(self, level: str, msg: object, **kwargs: Any) -> None:
-        self.lines.append({"level": level, "message": str(msg), **(kwargs.get("extra") or {})})
-
-    def info(self, msg: object, *args: object, **kwargs: Any) -> None:
-        self._log("INFO", msg, **kwargs)
-
-    def warning(self, msg: object, *args: object, **kwargs: Any) -> None:
-        self._log("WARNING", msg, **kwargs)
-
-    def error(self, msg: object, *args: object, **kwargs: Any) -> None:
-        self._log("ERROR", msg, **kwargs)
-
-    def outcomes(self) -> list[dict[str, Any]]:
-        return [line for line in self.lines if "outcome" in line]
 
 
 class FakeClock:
