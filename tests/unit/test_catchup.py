@@ -16,8 +16,9 @@ from botocore.exceptions import ReadTimeoutError
 from promoter.outcomes import ALREADY_PRESENT, FAILED, IGNORED, PROMOTED, Outcome
 from promoter.pipeline import Dependencies, process_sqs_records, promote
 from promoter.settings import Settings
+from promoter_dev.recording_logger import RecordingLogger
 
-from .conftest import RecordingLogger, candidate, event_for, rules, sqs_record
+from .conftest import candidate, event_for, rules, sqs_record
 from .fake_codeartifact import IDENTICAL_OMITTED, FakeCodeArtifact, client_error
 
 MakeDeps = Callable[..., Dependencies]

@@ -25,8 +25,9 @@ from promoter.outcomes import (
 from promoter.pipeline import Dependencies, process_sqs_records, promote
 from promoter.planner import CopyRequest, plan
 from promoter.report import Reporter
+from promoter_dev.recording_logger import RecordingLogger
 
-from .conftest import NOW, FakeClock, RecordingLogger, candidate, event, event_for, rules, sqs_record
+from .conftest import NOW, FakeClock, candidate, event, event_for, rules, sqs_record
 from .fake_codeartifact import FakeCodeArtifact, client_error, paginator
 
 PINNED = "rev-pinned"
