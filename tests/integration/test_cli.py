@@ -16,19 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
+from codeartifact_moto.testing import AwsEnv
 from promoter.cli import EXIT_ENVIRONMENT, EXIT_FAILED, EXIT_OK, main
 from promoter.reconcile import JSON_KEYS
+from promoter_dev.sample_rules import DOMAIN, NPM_TO_RELEASE, write_rules
 
-DOMAIN = "acme"
-RULES = """
-rules:
-  - name: npm-to-release
-    domain: acme
-    sourceRepository: staging
-    destinationRepositories: [release]
-    formats: [npm]
-"""
+RULES = NPM_TO_RELEASE
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
@@ -50,19 +43,6 @@ def run(*argv: str, clock: datetime = NOW) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = main(list(argv), stdout=out, stderr=err, clock=lambda: clock)
     return code, out.getvalue(), err.getvalue()
-
-
-@pytest.fixture
-def env(aws_server: AwsEnv) -> AwsEnv:
-    create_domain_with_repositories(aws_server.client("codeartifact"), DOMAIN, ["staging", "release"])
-    return aws_server
-
-
-@pytest.fixture
-def rules_file(tmp_path: Path) -> Path:
-    path = tmp_path / "rules.yaml"
-    path.write_text(RULES)
-    return path
 
 
 def copy_by_hand(env: AwsEnv, fmt: str, package: str, **versions: Any) -> None:
@@ -336,9 +316,7 @@ rules:
 
 @pytest.fixture
 def why_rules(tmp_path: Path) -> Path:
-    path = tmp_path / "why.yaml"
-    path.write_text(WHY_RULES)
-    return path
+    return write_rules(tmp_path, WHY_RULES, "why.yaml")
 
 
 def test_explain_a_version_says_which_filter_rejects_it_with_the_value_and_the_wanted(

@@ -13,34 +13,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
+from codeartifact_moto.testing import AwsEnv
 from promoter.cli import EXIT_FAILED, EXIT_OK
+from promoter_dev.sample_rules import DOMAIN
 
 from .test_cli import run
-
-DOMAIN = "acme"
-RULES = """
-rules:
-  - name: npm-to-release
-    domain: acme
-    sourceRepository: staging
-    destinationRepositories: [release]
-    formats: [npm]
-"""
-
-
-@pytest.fixture
-def env(aws_server: AwsEnv) -> AwsEnv:
-    create_domain_with_repositories(aws_server.client("codeartifact"), DOMAIN, ["staging", "release"])
-    return aws_server
-
-
-@pytest.fixture
-def rules_file(tmp_path: Path) -> Path:
-    path = tmp_path / "rules.yaml"
-    path.write_text(RULES)
-    return path
 
 
 def client(env: AwsEnv) -> Any:

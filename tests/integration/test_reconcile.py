@@ -20,30 +20,12 @@ from promoter.pipeline import Dependencies, process_sqs_records
 from promoter.reconcile import COPY, PRESENT, SKIP, Progress, ReconcileError, reconcile, run
 from promoter.report import MemoryMetrics, Reporter
 from promoter.rules import build_ruleset
+from promoter_dev.recording_logger import RecordingLogger
 
 from .test_cli import copy_by_hand
 
 DOMAIN = "acme"
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-
-
-class ListLogger:
-    """A log sink that keeps records (the outcome log lines are the observable output)."""
-
-    def __init__(self) -> None:
-        self.records: list[tuple[str, str, dict[str, Any]]] = []
-
-    def _log(self, level: str, msg: object, **kwargs: Any) -> None:
-        self.records.append((level, str(msg), dict(kwargs.get("extra") or {})))
-
-    def info(self, msg: object, *args: object, **kwargs: Any) -> None:
-        self._log("info", msg, **kwargs)
-
-    def warning(self, msg: object, *args: object, **kwargs: Any) -> None:
-        self._log("warning", msg, **kwargs)
-
-    def error(self, msg: object, *args: object, **kwargs: Any) -> None:
-        self._log("error", msg, **kwargs)
 
 
 def rules(**extra: Any) -> RuleSet:
@@ -73,7 +55,7 @@ def env(aws_server: AwsEnv) -> AwsEnv:
 
 
 def deps_for(env: AwsEnv, ruleset: RuleSet, clock: Callable[[], datetime] | None = None) -> Dependencies:
-    reporter = Reporter(ListLogger(), MemoryMetrics())
+    reporter = Reporter(RecordingLogger(), MemoryMetrics())
     return Dependencies(
         client=env.client("codeartifact"),
         rules=ruleset,
@@ -119,7 +101,7 @@ def test_backfills_versions_published_before_any_rule_existed(env: AwsEnv) -> No
     assert copy_calls(env) == 2
     # and the outcomes were reported like event outcomes
     assert deps.reporter.outcomes_by_status[PROMOTED] == 6
-    assert all(rec[2].get("outcome") == PROMOTED for rec in deps.reporter.logger.records)  # type: ignore[attr-defined]
+    assert all(line.get("outcome") == PROMOTED for line in deps.reporter.logger.lines)  # type: ignore[attr-defined]
 
 
 def test_second_reconcile_costs_list_calls_only(env: AwsEnv) -> None:

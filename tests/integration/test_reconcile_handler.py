@@ -17,15 +17,9 @@ import app
 import pytest
 from codeartifact_moto.testing import AwsEnv, create_domain_with_repositories
 from promoter_dev.lambda_context import LambdaContext as Context
+from promoter_dev.sample_rules import DOMAIN, STAGING_TO_RELEASE
 
-DOMAIN = "acme"
-RULES = """
-rules:
-  - name: staging-to-release
-    domain: acme
-    sourceRepository: staging
-    destinationRepositories: [release]
-"""
+RULES = STAGING_TO_RELEASE
 SCHEDULED = {
     "version": "0",
     "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",

@@ -22,10 +22,10 @@ from promoter.pipeline import Dependencies
 from promoter.reconcile import METRIC_ERRORS, Cursor, SsmCursorStore, run
 from promoter.report import MemoryMetrics, Reporter
 from promoter.rules import build_ruleset
+from promoter_dev.sample_rules import DOMAIN, STAGING_TO_RELEASE
 
 from .test_cli import copy_by_hand
 
-DOMAIN = "acme"
 PARAMETER = "/codeartifact-promoter/test/reconcile-cursor"
 RESERVE = 5.0 + 12.0  # reconcile's reserve + the copier's default call reserve
 
@@ -227,13 +227,7 @@ def test_sources_that_cannot_be_read_emit_reconcile_errors_by_code(env: AwsEnv) 
 # --------------------------------------------------------------------------- the CLI
 
 
-RULES = """
-rules:
-  - name: npm-to-release
-    domain: acme
-    sourceRepository: staging
-    destinationRepositories: [release]
-"""
+RULES = STAGING_TO_RELEASE
 
 
 def cli(*argv: str) -> tuple[int, str, str]:
@@ -265,7 +259,7 @@ def test_cli_reconcile_goes_on_past_a_missing_source_and_exits_3(env: AwsEnv, tm
     env.control.seed_package_version(DOMAIN, "staging", "npm", "left-pad", "1.0.0")
     rules_file = tmp_path / "rules.yaml"
     rules_file.write_text(
-        RULES + RULES.split("rules:\n")[1].replace("npm-to-release", "x").replace("staging", "gone")
+        RULES + RULES.split("rules:\n")[1].replace("staging-to-release", "x").replace("staging", "gone")
     )
 
     code, out, err = cli("reconcile", "--rules", str(rules_file), "--quiet")

@@ -9,7 +9,7 @@ shared CI machine is not a verdict.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -23,6 +23,9 @@ pytestmark = pytest.mark.bench
 SCALE = scale.current()
 SETTINGS = template.load()
 OURS = promoter_present()
+RECONCILE = any(
+    (template.FUNCTION_DIR / "promoter" / name).exists() for name in ("reconcile", "reconcile.py")
+)
 
 
 @pytest.fixture(scope="module")
@@ -86,22 +89,45 @@ def test_cold_start(report: Report) -> None:
     )
 
 
+def _measure(report: Report, figure: Callable[..., dict[str, Any]]) -> dict[str, Any]:
+    """One of perfbench.figures at this scale, ours beside its baseline; kept in the report under its name."""
+    r = figure(SCALE, SETTINGS, with_ours=OURS)
+    report.details[figure.__name__] = r
+    return r
+
+
+def _against_naive(
+    figure: str,
+    metric: str,
+    r: dict[str, Any],
+    key: str,
+    unit: str,
+    target: str,
+    meets: Callable[[Any], bool],
+    note: str = "",
+) -> Row:
+    """Ours beside the naive promoter's ``key`` from the same run; empty where ours did not run."""
+    ours = r.get("ours")
+    return Row(
+        figure,
+        metric,
+        ours and ours[key],
+        r["naive"][key],
+        "naive",
+        unit,
+        target,
+        ours and meets(ours[key]),
+        note,
+    )
+
+
 def test_cpu_per_event(report: Report) -> None:
     # Given a batch of SQS records over many packages, 100 rules and an in-memory CodeArtifact
-    r = figures.cpu_per_event(SCALE, SETTINGS, with_ours=OURS)
-    report.details["cpu_per_event"] = r
+    r = _measure(report, figures.cpu_per_event)
     ours = r.get("ours")
+    metric = f"{r['records']:,} records, {r['rules']} rules"
     report.add(
-        Row(
-            "2 CPU/event",
-            f"{r['records']:,} records, {r['rules']} rules",
-            ours and ours["us_per_event"],
-            r["naive"]["us_per_event"],
-            "naive",
-            "us",
-            "<= 50 us",
-            ours and ours["us_per_event"] <= 50,
-        )
+        _against_naive("2 CPU/event", metric, r, "us_per_event", "us", "<= 50 us", lambda us: us <= 50)
     )
     if ours:
         tb = r["ours_template_batches"]
@@ -128,20 +154,11 @@ def test_cpu_per_event(report: Report) -> None:
 
 def test_api_calls(report: Report) -> None:
     # Given a burst with Maven-style multi-event versions, duplicates and echoes of copies
-    r = figures.api_calls(SCALE, SETTINGS, with_ours=OURS)
-    report.details["api_calls"] = r
+    r = _measure(report, figures.api_calls)
     ours = r.get("ours")
+    metric, target = f"{r['events']:,}-event burst, one batch", f"= minimum {r['minimum']:,}"
     report.add(
-        Row(
-            "3 API calls",
-            f"{r['events']:,}-event burst, one batch",
-            ours and ours["calls"],
-            r["naive"]["calls"],
-            "naive",
-            "calls",
-            f"= minimum {r['minimum']:,}",
-            ours and ours["calls"] == r["minimum"],
-        )
+        _against_naive("3 API calls", metric, r, "calls", "calls", target, lambda n: n == r["minimum"])
     )
     if ours:
         tb = r["ours_template_batches"]
@@ -247,50 +264,39 @@ def _drain_note(ours: dict[str, Any], minimum: int) -> str:
 
 def test_memory(report: Report) -> None:
     # Given one invocation with a very large batch
-    r = figures.memory(SCALE, SETTINGS, with_ours=OURS)
-    report.details["memory"] = r
-    ours = r.get("ours")
+    r = _measure(report, figures.memory)
+    metric, note = f"peak RSS, {r['records']:,} records", f"payload {r['payload_mb']:.1f} MB"
     report.add(
-        Row(
-            "5 memory",
-            f"peak RSS, {r['records']:,} records",
-            ours and ours["peak_rss_mb"],
-            r["naive"]["peak_rss_mb"],
-            "naive",
-            "MB",
-            "< 128 MB",
-            ours and ours["peak_rss_mb"] < 128,
-            f"payload {r['payload_mb']:.1f} MB",
-        )
+        _against_naive("5 memory", metric, r, "peak_rss_mb", "MB", "< 128 MB", lambda mb: mb < 128, note)
     )
     # Then it handled the whole batch
+    ours = r.get("ours")
     if ours:
         assert ours["batch_item_failures"] == 0, ours
         assert ours["calls"] > 0
 
 
+def _copy_calls(figure: str, metric: str, r: dict[str, Any], target: str, met: bool, note: str) -> Row:
+    """A reconcile run's CopyPackageVersions calls beside the fewest that promote what was missing."""
+    return Row(
+        figure, metric, r["copyCalls"], r["minimumCopyCalls"], "minimum", "copy calls", target, met, note
+    )
+
+
 def test_reconcile(report: Report) -> None:
     pytest.importorskip("promoter_dev.reconcile_bench", reason="the reconcile figure is not there yet")
-    if not any(
-        (template.FUNCTION_DIR / "promoter" / name).exists() for name in ("reconcile", "reconcile.py")
-    ):
+    if not RECONCILE:
         pytest.skip("this copy of the function has no reconcile")
     # Given a source of 10 versions per package of which 10% are missing from the destination
     r = figures.reconcile(SCALE, SETTINGS)
     report.details["reconcile"] = r
+    metric = f"{r['packages']:,} packages x {r['versionsPerPackage']}, {r['missingVersions']:,} missing"
+    note = (
+        f"{r['listCalls']:,} list calls, {r['wallSeconds']:.1f} s unpaced "
+        f"(quota floor {r['quotaFloorSeconds']:.0f} s); again: {r['steadyState']['copyCalls']} copies"
+    )
     report.add(
-        Row(
-            "6 reconcile",
-            f"{r['packages']:,} packages x {r['versionsPerPackage']}, {r['missingVersions']:,} missing",
-            r["copyCalls"],
-            r["minimumCopyCalls"],
-            "minimum",
-            "copy calls",
-            "= minimum",
-            r["copyCalls"] == r["minimumCopyCalls"],
-            f"{r['listCalls']:,} list calls, {r['wallSeconds']:.1f} s unpaced "
-            f"(quota floor {r['quotaFloorSeconds']:.0f} s); again: {r['steadyState']['copyCalls']} copies",
-        )
+        _copy_calls("6 reconcile", metric, r, "= minimum", r["copyCalls"] == r["minimumCopyCalls"], note)
     )
     # Then every missing version was promoted, and a second run copies nothing
     assert r["failed"] == 0, r
@@ -306,33 +312,59 @@ def _pacing_note(run: dict[str, Any]) -> str:
     )
 
 
-def test_shared_quota(report: Report) -> None:
+def _adaptive_and_fixed(
+    report: Report, run: Callable[..., dict[str, Any]], key: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``run`` (a shared-quota figure) on the shared workload, kept in the report; its two pacings' runs."""
     pytest.importorskip("codeartifact_moto.server", reason="the local CodeArtifact backend is not there yet")
     if not OURS:
         pytest.skip("functions/promoter/app.py does not exist yet")
-    # Given two promoter stacks (two domains, two queues, each mapping with the template's concurrency)
-    # draining two bursts against one 5/s CopyPackageVersions quota, adaptive pacing then fixed
-    r = shared.shared_quota(
+    r = run(
         SETTINGS,
         packages=SCALE.shared_packages,
         events=SCALE.shared_events,
         deadline_s=SCALE.shared_deadline_seconds,
     )
-    report.details["shared_quota"] = r
-    ours, fixed = r["adaptive"], r["fixed"]
-    report.add(
-        Row(
-            "7 shared quota",
-            f"2 stacks x {ours['stacks'][0]['versions']} versions, both drained",
-            ours["seconds"],
-            fixed["seconds"],
-            "fixed pacing",
-            "s",
-            f"<= 1.15x ideal {ours['ideal_seconds']:.1f} s",
-            ours["drained"] and ours["ratio"] <= 1.15,
-            f"ratio {ours['ratio']:.2f} (fixed {fixed['ratio']:.2f}); " + _pacing_note(ours),
-        )
+    report.details[key] = r
+    return r["adaptive"], r["fixed"]
+
+
+def _drained_within_ideal(
+    figure: str, metric: str, ours: dict[str, Any], fixed: dict[str, Any], note: str
+) -> Row:
+    """Adaptive pacing's drain time beside fixed pacing's, against 1.15x the quota's ideal."""
+    return Row(
+        figure,
+        metric,
+        ours["seconds"],
+        fixed["seconds"],
+        "fixed pacing",
+        "s",
+        f"<= 1.15x ideal {ours['ideal_seconds']:.1f} s",
+        ours["drained"] and ours["ratio"] <= 1.15,
+        f"ratio {ours['ratio']:.2f} (fixed {fixed['ratio']:.2f}); " + note,
     )
+
+
+def _versions_lost(figure: str, ours: dict[str, Any], fixed: dict[str, Any]) -> Row:
+    return Row(
+        figure,
+        "versions lost",
+        ours["lost"],
+        fixed["missing_at_stop"],
+        "fixed pacing, missing at stop",
+        "versions",
+        "0",
+        ours["lost"] == 0,
+    )
+
+
+def test_shared_quota(report: Report) -> None:
+    # Given two promoter stacks (two domains, two queues, each mapping with the template's concurrency)
+    # draining two bursts against one 5/s CopyPackageVersions quota, adaptive pacing then fixed
+    ours, fixed = _adaptive_and_fixed(report, shared.shared_quota, "shared_quota")
+    metric = f"2 stacks x {ours['stacks'][0]['versions']} versions, both drained"
+    report.add(_drained_within_ideal("7 shared quota", metric, ours, fixed, _pacing_note(ours)))
     report.add(
         Row(
             "7 shared quota",
@@ -346,18 +378,7 @@ def test_shared_quota(report: Report) -> None:
             f"fixed: {_pacing_note(fixed)}",
         )
     )
-    report.add(
-        Row(
-            "7 shared quota",
-            "versions lost",
-            ours["lost"],
-            fixed["missing_at_stop"],
-            "fixed pacing, missing at stop",
-            "versions",
-            "0",
-            ours["lost"] == 0,
-        )
-    )
+    report.add(_versions_lost("7 shared quota", ours, fixed))
     # Then nothing is lost under either pacing
     for run in (ours, fixed):
         assert run["drained"], run
@@ -370,46 +391,16 @@ def _other_rate(run: dict[str, Any]) -> float:
 
 
 def test_third_client(report: Report) -> None:
-    pytest.importorskip("codeartifact_moto.server", reason="the local CodeArtifact backend is not there yet")
-    if not OURS:
-        pytest.skip("functions/promoter/app.py does not exist yet")
     # Given one stack draining a burst while an unrelated client spends 2 of the 5 calls/s
-    r = shared.third_client(
-        SETTINGS,
-        packages=SCALE.shared_packages,
-        events=SCALE.shared_events,
-        deadline_s=SCALE.shared_deadline_seconds,
+    ours, fixed = _adaptive_and_fixed(report, shared.third_client, "third_client")
+    metric = f"{ours['stacks'][0]['versions']} versions beside 2 calls/s of another client"
+    note = (
+        f"throttled {ours['throttled_share']:.1%} (fixed {fixed['throttled_share']:.1%}); "
+        f"the other client got {_other_rate(ours):.2f} calls/s "
+        f"(beside fixed pacing {_other_rate(fixed):.2f})"
     )
-    report.details["third_client"] = r
-    ours, fixed = r["adaptive"], r["fixed"]
-    report.add(
-        Row(
-            "8 third client",
-            f"{ours['stacks'][0]['versions']} versions beside 2 calls/s of another client",
-            ours["seconds"],
-            fixed["seconds"],
-            "fixed pacing",
-            "s",
-            f"<= 1.15x ideal {ours['ideal_seconds']:.1f} s",
-            ours["drained"] and ours["ratio"] <= 1.15,
-            f"ratio {ours['ratio']:.2f} (fixed {fixed['ratio']:.2f}); "
-            f"throttled {ours['throttled_share']:.1%} (fixed {fixed['throttled_share']:.1%}); "
-            f"the other client got {_other_rate(ours):.2f} calls/s "
-            f"(beside fixed pacing {_other_rate(fixed):.2f})",
-        )
-    )
-    report.add(
-        Row(
-            "8 third client",
-            "versions lost",
-            ours["lost"],
-            fixed["missing_at_stop"],
-            "fixed pacing, missing at stop",
-            "versions",
-            "0",
-            ours["lost"] == 0,
-        )
-    )
+    report.add(_drained_within_ideal("8 third client", metric, ours, fixed, note))
+    report.add(_versions_lost("8 third client", ours, fixed))
     for run in (ours, fixed):
         assert run["drained"], run
         assert run["lost"] == 0, run
@@ -487,9 +478,7 @@ def test_scale(report: Report) -> None:
 
 
 def test_reconcile_at_scale(report: Report) -> None:
-    if not any(
-        (template.FUNCTION_DIR / "promoter" / name).exists() for name in ("reconcile", "reconcile.py")
-    ):
+    if not RECONCILE:
         pytest.skip("this copy of the function has no reconcile")
     packages, versions, timeout = SCALE.reconcile_scale
     rate = float(SETTINGS.environment.get("PROMOTER_COPY_RATE") or 2.5)
@@ -498,20 +487,15 @@ def test_reconcile_at_scale(report: Report) -> None:
     spec |= {"timeout": timeout, "copy_rate": rate}
     r = run_child("perfbench.child", spec, child_env(SETTINGS), timeout=1200)
     report.details["reconcile_scale"] = r
+    metric = f"{packages:,} packages x {versions}, runs of {timeout:g} s at {rate:g} copies/s"
+    met = r["copyCalls"] == r["minimumCopyCalls"] and r["everyRunWithinTimeout"]
+    note = (
+        f"{r['runs']} runs (quota floor {r['quotaFloorRuns']:.1f}; "
+        f"longest {r['longestRunSeconds']:.0f} s of {timeout:g}); "
+        f"{r['wallSeconds']:.0f} s of wall time on a virtual clock"
+    )
     report.add(
-        Row(
-            "10 reconcile at scale",
-            f"{packages:,} packages x {versions}, runs of {timeout:g} s at {rate:g} copies/s",
-            r["copyCalls"],
-            r["minimumCopyCalls"],
-            "minimum",
-            "copy calls",
-            "= minimum, every run within its timeout",
-            r["copyCalls"] == r["minimumCopyCalls"] and r["everyRunWithinTimeout"],
-            f"{r['runs']} runs (quota floor {r['quotaFloorRuns']:.1f}; "
-            f"longest {r['longestRunSeconds']:.0f} s of {timeout:g}); "
-            f"{r['wallSeconds']:.0f} s of wall time on a virtual clock",
-        )
+        _copy_calls("10 reconcile at scale", metric, r, "= minimum, every run within its timeout", met, note)
     )
     # Then every missing version was promoted once, over runs that each kept their deadline
     assert r["failed"] == 0, r

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import app
 import pytest
 from promoter.events import Candidate
 from promoter.matching import RuleSet
 from promoter.pipeline import Dependencies
 from promoter.report import MemoryMetrics, Reporter
 from promoter.rules import load_rules_text
+from promoter_dev.recording_logger import RecordingLogger
 
 from .fake_codeartifact import VARIANTS, FakeCodeArtifact
 
@@ -63,6 +66,18 @@ def event(**detail: Any) -> dict[str, Any]:
     return base
 
 
+def event_for(version: str, revision: str) -> dict[str, Any]:
+    """An npm event of acme/staging widgets@version (the candidate of ``candidate(...)``, as a body)."""
+    return event(
+        packageFormat="npm",
+        packageNamespace=None,
+        packageName="widgets",
+        packageVersion=version,
+        packageVersionRevision=revision,
+        packageVersionState="Published",
+    )
+
+
 def sqs_record(body: Any, message_id: str) -> dict[str, Any]:
     return {
         "messageId": message_id,
@@ -77,28 +92,6 @@ def sqs_record(body: Any, message_id: str) -> dict[str, Any]:
     }
 
 
-class RecordingLogger:
-    """Keeps every log line (message, level and extra fields) for assertions."""
-
-    def __init__(self) -> None:
-        self.lines: list[dict[str, Any]] = []
-
-    def _log(self, level: str, msg: object, **kwargs: Any) -> None:
-        self.lines.append({"level": level, "message": str(msg), **(kwargs.get("extra") or {})})
-
-    def info(self, msg: object, *args: object, **kwargs: Any) -> None:
-        self._log("INFO", msg, **kwargs)
-
-    def warning(self, msg: object, *args: object, **kwargs: Any) -> None:
-        self._log("WARNING", msg, **kwargs)
-
-    def error(self, msg: object, *args: object, **kwargs: Any) -> None:
-        self._log("ERROR", msg, **kwargs)
-
-    def outcomes(self) -> list[dict[str, Any]]:
-        return [line for line in self.lines if "outcome" in line]
-
-
 class FakeClock:
     def __init__(self, start: float = 0.0) -> None:
         self.now = start
@@ -110,6 +103,26 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+@contextmanager
+def bundled_rules_handler(mp: pytest.MonkeyPatch) -> Iterator[FakeCodeArtifact]:
+    """The bundled rules, and a fake CodeArtifact in the container state (no boto3 client is made)."""
+    mp.setenv("PROMOTION_RULES_FILE", "promotion-rules.yaml")
+    mp.setenv("DOMAIN_NAME", "acme")  # as template.yaml sets it from DomainName
+    mp.setenv("PROMOTER_COPY_RATE", "0")
+    for name in (
+        "PROMOTION_RULES_PARAMETER",
+        "ALLOWED_SOURCE_REPOSITORIES",
+        "ALLOWED_DESTINATION_REPOSITORIES",
+    ):
+        mp.delenv(name, raising=False)
+    fake = FakeCodeArtifact()
+    app.reset_state().client = fake
+    try:
+        yield fake
+    finally:
+        app.reset_state()
 
 
 @pytest.fixture(params=VARIANTS)

@@ -18,7 +18,7 @@ from promoter.pipeline import PromotionIncomplete
 from promoter.settings import Settings
 from promoter_dev.lambda_context import LambdaContext as Context
 
-from .conftest import EVENTS, event, load_event, sqs_record
+from .conftest import EVENTS, bundled_rules_handler, event, load_event, sqs_record
 from .fake_codeartifact import FakeCodeArtifact, client_error
 
 FUNCTION_DIR = Path(app.__file__).resolve().parent
@@ -26,20 +26,8 @@ FUNCTION_DIR = Path(app.__file__).resolve().parent
 
 @pytest.fixture
 def handler_fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeCodeArtifact]:
-    """The bundled rules, and a fake CodeArtifact in the container state (no boto3 client is made)."""
-    monkeypatch.setenv("PROMOTION_RULES_FILE", "promotion-rules.yaml")
-    monkeypatch.setenv("DOMAIN_NAME", "acme")  # as template.yaml sets it from DomainName
-    monkeypatch.setenv("PROMOTER_COPY_RATE", "0")
-    for name in (
-        "PROMOTION_RULES_PARAMETER",
-        "ALLOWED_SOURCE_REPOSITORIES",
-        "ALLOWED_DESTINATION_REPOSITORIES",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    fake = FakeCodeArtifact()
-    app.reset_state().client = fake
-    yield fake
-    app.reset_state()
+    with bundled_rules_handler(monkeypatch) as fake:
+        yield fake
 
 
 def seed(fake: FakeCodeArtifact, *names: str) -> None:

@@ -16,8 +16,9 @@ from botocore.exceptions import ReadTimeoutError
 from promoter.outcomes import ALREADY_PRESENT, FAILED, IGNORED, PROMOTED, Outcome
 from promoter.pipeline import Dependencies, process_sqs_records, promote
 from promoter.settings import Settings
+from promoter_dev.recording_logger import RecordingLogger
 
-from .conftest import RecordingLogger, candidate, event, rules, sqs_record
+from .conftest import candidate, event_for, rules, sqs_record
 from .fake_codeartifact import IDENTICAL_OMITTED, FakeCodeArtifact, client_error
 
 MakeDeps = Callable[..., Dependencies]
@@ -31,18 +32,6 @@ def publish_all(
     fake: FakeCodeArtifact, versions: list[str], repository: str = "staging", **kwargs: Any
 ) -> dict[str, str]:
     return {v: fake.publish("acme", repository, "npm", "widgets", v, **kwargs) for v in versions}
-
-
-def event_for(version: str, revision: str) -> Any:
-    """An npm event of acme/staging widgets@version (the candidate of ``candidate(...)``, as a body)."""
-    return event(
-        packageFormat="npm",
-        packageNamespace=None,
-        packageName="widgets",
-        packageVersion=version,
-        packageVersionRevision=revision,
-        packageVersionState="Published",
-    )
 
 
 def copied(fake: FakeCodeArtifact) -> list[tuple[str, dict[str, str]]]:

@@ -15,17 +15,14 @@ from typing import Any
 
 import pytest
 from promoter.cli import EXIT_ENVIRONMENT, EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
+from promoter_dev.sample_rules import NPM_TO_RELEASE
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
-RULES = """
-rules:
-  - name: npm-to-release
-    domain: acme
-    sourceRepository: staging
-    destinationRepositories: [release]
-    formats: [npm]
-    excludePackages: ["*-internal"]
+# The shared npm rule narrowed by package and version, and a pypi rule to two destinations.
+RULES = (
+    NPM_TO_RELEASE
+    + """    excludePackages: ["*-internal"]
     versions: ">=1.0.0"
   - name: pypi-to-release
     domain: acme
@@ -33,6 +30,7 @@ rules:
     destinationRepositories: [release, mirror]
     formats: [pypi]
 """
+)
 
 
 def run(

@@ -25,8 +25,9 @@ from promoter.outcomes import (
 from promoter.pipeline import Dependencies, process_sqs_records, promote
 from promoter.planner import CopyRequest, plan
 from promoter.report import Reporter
+from promoter_dev.recording_logger import RecordingLogger
 
-from .conftest import NOW, FakeClock, RecordingLogger, candidate, event, rules, sqs_record
+from .conftest import NOW, FakeClock, candidate, event, event_for, rules, sqs_record
 from .fake_codeartifact import FakeCodeArtifact, client_error, paginator
 
 PINNED = "rev-pinned"
@@ -229,17 +230,6 @@ def test_catch_up_listing_failing_with_5xx_still_ends_already_present(fake: Fake
     outcomes = promote([candidate(revision=rev)], deps)
     # Then the copy's answer is verified by a read of release
     assert [(o.status, o.retryable) for o in outcomes] == [(ALREADY_PRESENT, False)]
-
-
-def event_for(version: str, revision: str) -> Any:
-    return event(
-        packageFormat="npm",
-        packageNamespace=None,
-        packageName="widgets",
-        packageVersion=version,
-        packageVersionRevision=revision,
-        packageVersionState="Published",
-    )
 
 
 # ----------------------------------------------------------------------------- 3. fair time

@@ -17,7 +17,7 @@ from promoter.planner import MAX_VERSIONS_PER_CALL, plan
 from promoter.versions import FORMATS
 from promoter_dev.lambda_context import LambdaContext as Context
 
-from .conftest import NOW, candidate, load_event, rules, sqs_record
+from .conftest import NOW, bundled_rules_handler, candidate, load_event, rules, sqs_record
 from .fake_codeartifact import FakeCodeArtifact
 
 json_values = st.recursive(
@@ -32,20 +32,8 @@ DETAIL_KEYS = list(load_event("pypi-published")["detail"])
 
 @pytest.fixture(scope="module")
 def handler() -> Iterator[FakeCodeArtifact]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PROMOTION_RULES_FILE", "promotion-rules.yaml")
-        mp.setenv("DOMAIN_NAME", "acme")  # as template.yaml sets it from DomainName
-        mp.setenv("PROMOTER_COPY_RATE", "0")
-        for name in (
-            "PROMOTION_RULES_PARAMETER",
-            "ALLOWED_SOURCE_REPOSITORIES",
-            "ALLOWED_DESTINATION_REPOSITORIES",
-        ):
-            mp.delenv(name, raising=False)
-        fake = FakeCodeArtifact()
-        app.reset_state().client = fake
+    with pytest.MonkeyPatch.context() as mp, bundled_rules_handler(mp) as fake:
         yield fake
-        app.reset_state()
 
 
 def mutated_event(changes: dict[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from promoter.events import Candidate
@@ -10,6 +11,10 @@ from promoter.globs import literal_prefix
 from promoter.listed import ListQuery
 from promoter.reconcile import COPY, JSON_KEYS, SKIP, PlanItem
 from promoter.reconcile.walk import list_queries
+
+from .conftest import candidate as event_candidate
+
+LISTED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -60,21 +65,10 @@ def test_no_prefix_where_names_are_compared_folded(formats: list[list[str] | Non
     assert {q.prefix for q in list_queries(formats, [None], [["Acme_*"]])} == {None}
 
 
-def candidate(**overrides: object) -> Candidate:
-    values: dict[str, object] = {
-        "domain": "acme",
-        "domain_owner": "123456789012",
-        "source_repository": "staging",
-        "format": "npm",
-        "namespace": "acme",
-        "package": "widgets",
-        "version": "1.2.3",
-        "revision": "REV",
-        "state": "Published",
-        "published_time": datetime(2026, 1, 1, tzinfo=UTC),
-    }
-    values.update(overrides)
-    return Candidate(**values)  # type: ignore[arg-type]
+def candidate(**overrides: Any) -> Candidate:
+    """A candidate as a listing yields it: namespaced, with a publish time, without an event's fields."""
+    listed = event_candidate(namespace="acme", version="1.2.3", revision="REV", published_time=LISTED_AT)
+    return listed._replace(sequence_number=None, operation=None, **overrides)
 
 
 def test_plan_item_json_has_exactly_the_documented_keys_in_order() -> None:

@@ -15,8 +15,9 @@ from promoter.copier import CopyStats
 from promoter.observability import OutcomeLines, to_json
 from promoter.outcomes import DEFERRED, FAILED, IGNORED, PROMOTED, SUPERSEDED, Outcome
 from promoter.report import MALFORMED, MemoryMetrics, Reporter
+from promoter_dev.recording_logger import RecordingLogger
 
-from .conftest import NOW, RecordingLogger, candidate
+from .conftest import NOW, candidate
 
 
 class Events:

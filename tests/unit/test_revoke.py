@@ -15,6 +15,7 @@ from promoter.revoke import add_deny_entry, exact_range
 from promoter.rules import StackScope, load_rules_text
 from promoter.rules_document import RulesError
 from promoter.versions import compile_range
+from promoter_dev.sample_rules import write_rules
 
 from .fake_codeartifact import FakeCodeArtifact, client_error
 from .test_cli import run as run_cli
@@ -45,9 +46,7 @@ def run(argv: list[str], client: Any) -> tuple[int, str, str]:
 
 @pytest.fixture
 def rules_file(tmp_path: Path) -> Path:
-    path = tmp_path / "rules.yaml"
-    path.write_text(RULES)
-    return path
+    return write_rules(tmp_path, RULES)
 
 
 def published(

@@ -11,8 +11,9 @@ from promoter.outcomes import DEFERRED, FAILED, IGNORED, PROMOTED, Outcome
 from promoter.planner import plan
 from promoter.report import MemoryMetrics, Reporter
 from promoter.rules_document import RulesError
+from promoter_dev.recording_logger import RecordingLogger
 
-from .conftest import NOW, RecordingLogger, candidate, rules
+from .conftest import NOW, candidate, rules
 
 OLD = NOW - timedelta(days=30)
 NEW = NOW - timedelta(hours=1)

@@ -172,19 +172,24 @@ def test_rule_matches_package_version_changes_of_the_domain_and_source_repositor
     assert [t["Arn"] for t in rule["Targets"]] == [PHYSICAL["EventsQueue.Arn"]]
 
 
-def test_only_the_rule_may_send_to_the_queue() -> None:
-    policy = cfn.resource(resolver(), "EventsQueuePolicy")["PolicyDocument"]
-
-    assert policy["Statement"] == [
+def only_the_rule_may_send(sid: str, queue: str) -> list[dict[str, Any]]:
+    """The one statement of a queue policy that lets the package version rule, and nothing else, send."""
+    return [
         {
-            "Sid": "PackageVersionEventsOnly",
+            "Sid": sid,
             "Effect": "Allow",
             "Principal": {"Service": "events.amazonaws.com"},
             "Action": "sqs:SendMessage",
-            "Resource": PHYSICAL["EventsQueue.Arn"],
+            "Resource": PHYSICAL[f"{queue}.Arn"],
             "Condition": {"ArnEquals": {"aws:SourceArn": PHYSICAL["PackageVersionRule.Arn"]}},
         }
     ]
+
+
+def test_only_the_rule_may_send_to_the_queue() -> None:
+    policy = cfn.resource(resolver(), "EventsQueuePolicy")["PolicyDocument"]
+
+    assert policy["Statement"] == only_the_rule_may_send("PackageVersionEventsOnly", "EventsQueue")
 
 
 def test_queue_outlives_six_function_timeouts_and_redrives_to_an_encrypted_dlq() -> None:
@@ -314,16 +319,21 @@ def test_role_reaches_exactly_the_configured_repositories(
     assert allowed["codeartifact:UpdatePackageVersionsStatus"] == expected_arns("package", destinations)
 
 
+# What every configuration of the function needs: write its logs and consume its events queue.
+LOG_AND_QUEUE_ACTIONS = {
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueAttributes",
+}
+
+
 def test_role_allows_nothing_else_and_no_wildcard_resource() -> None:
     allowed = grants(resolver())
 
-    assert set(allowed) == {
-        "logs:CreateLogStream",
-        "logs:PutLogEvents",
-        "sqs:ReceiveMessage",
-        "sqs:DeleteMessage",
-        "sqs:ChangeMessageVisibility",
-        "sqs:GetQueueAttributes",
+    assert set(allowed) == LOG_AND_QUEUE_ACTIONS | {
         "codeartifact:DescribeDomain",
         "codeartifact:ReadFromRepository",
         "codeartifact:ListPackages",

@@ -8,7 +8,15 @@ import json
 import pytest
 from promoter_dev import cfn
 
-from .test_template import PHYSICAL, TEMPLATE, active, grants, resolver
+from .test_template import (
+    LOG_AND_QUEUE_ACTIONS,
+    PHYSICAL,
+    TEMPLATE,
+    active,
+    grants,
+    only_the_rule_may_send,
+    resolver,
+)
 
 
 def test_domain_name_has_no_default_so_a_deployment_must_name_it() -> None:
@@ -50,16 +58,9 @@ def test_the_rule_target_retries_then_keeps_undeliverable_events() -> None:
 def test_only_the_package_version_rule_may_send_to_the_undelivered_events_queue() -> None:
     policy = cfn.resource(resolver(), "UndeliveredEventsQueuePolicy")
     assert policy["Queues"] == [PHYSICAL["UndeliveredEventsQueue"]]
-    assert policy["PolicyDocument"]["Statement"] == [
-        {
-            "Sid": "UndeliverableEventsOfTheRuleOnly",
-            "Effect": "Allow",
-            "Principal": {"Service": "events.amazonaws.com"},
-            "Action": "sqs:SendMessage",
-            "Resource": PHYSICAL["UndeliveredEventsQueue.Arn"],
-            "Condition": {"ArnEquals": {"aws:SourceArn": PHYSICAL["PackageVersionRule.Arn"]}},
-        }
-    ]
+    assert policy["PolicyDocument"]["Statement"] == only_the_rule_may_send(
+        "UndeliverableEventsOfTheRuleOnly", "UndeliveredEventsQueue"
+    )
 
 
 def test_alarms_on_undelivered_events_and_a_stalled_events_queue_notify_the_alarm_email() -> None:
@@ -129,13 +130,7 @@ def test_every_optional_feature_at_once_adds_only_its_own_permissions() -> None:
     )
     allowed = grants(r)
     codeartifact = {a for a in allowed if a.startswith("codeartifact:")}
-    assert set(allowed) - codeartifact == {
-        "logs:CreateLogStream",
-        "logs:PutLogEvents",
-        "sqs:ReceiveMessage",
-        "sqs:DeleteMessage",
-        "sqs:ChangeMessageVisibility",
-        "sqs:GetQueueAttributes",
+    assert set(allowed) - codeartifact == LOG_AND_QUEUE_ACTIONS | {
         "ssm:GetParameter",
         "ssm:PutParameter",
         "events:PutEvents",

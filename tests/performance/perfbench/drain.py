@@ -162,6 +162,25 @@ def _queue_empty(sqs: Any, url: str) -> bool:
     )
 
 
+def worker_spec(
+    settings: template.Settings, handler: str, queue_url: str, tmp: Path, ready: Path
+) -> dict[str, Any]:
+    """The spec of one emulated execution environment (perfbench.child's "worker"): it polls ``queue_url``
+    with the template's batching, writes ``ready`` once its handler is imported, starts when ``tmp/go``
+    appears and stops when ``tmp/stop`` does."""
+    return {
+        "kind": "worker",
+        "handler": handler,
+        "queue_url": queue_url,
+        "batch_size": settings.batch_size,
+        "batching_window_seconds": settings.batching_window_seconds,
+        "timeout_seconds": settings.timeout_seconds,
+        "go_file": str(tmp / "go"),
+        "stop_file": str(tmp / "stop"),
+        "ready_file": str(ready),
+    }
+
+
 def run_one(
     local: Local, settings: template.Settings, plan: workload.Plan, handler: str, deadline_s: float
 ) -> Json:
@@ -183,17 +202,7 @@ def run_one(
         procs: list[tuple[subprocess.Popen[bytes], Path, Path]] = []
         for n in range(settings.max_concurrency):
             ready, result = Path(tmp, f"ready{n}"), Path(tmp, f"result{n}.json")
-            spec = {
-                "kind": "worker",
-                "handler": handler,
-                "queue_url": queue_url,
-                "batch_size": settings.batch_size,
-                "batching_window_seconds": settings.batching_window_seconds,
-                "timeout_seconds": settings.timeout_seconds,
-                "go_file": str(go),
-                "stop_file": str(stop),
-                "ready_file": str(ready),
-            }
+            spec = worker_spec(settings, handler, queue_url, Path(tmp), ready)
             spec_file = Path(tmp, f"spec{n}.json")
             spec_file.write_text(json.dumps(spec))
             with Path(tmp, f"stderr{n}").open("wb") as err:

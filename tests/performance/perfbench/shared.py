@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from perfbench import template, workload
-from perfbench.drain import Local, _clients, _prepare, _present, _queue_empty, _stderr_tail
+from perfbench.drain import Local, _clients, _prepare, _present, _queue_empty, _stderr_tail, worker_spec
 from perfbench.runner import child_env
 from perfbench.template import FUNCTION_DIR
 
@@ -199,18 +199,8 @@ def run_stacks(
             env |= {"DOMAIN_NAME": stack.domain} | stack.environment
             for n in range(settings.max_concurrency):
                 ready, result = Path(tmp, f"ready{index}-{n}"), Path(tmp, f"result{index}-{n}.json")
-                spec = {
-                    "kind": "worker",
-                    "handler": stack.handler or settings.handler,
-                    "queue_url": queue_url,
-                    "batch_size": settings.batch_size,
-                    "batching_window_seconds": settings.batching_window_seconds,
-                    "timeout_seconds": settings.timeout_seconds,
-                    "go_file": str(go),
-                    "stop_file": str(stop),
-                    "ready_file": str(ready),
-                    "function_name": f"promoter-{stack.name}",
-                }
+                spec = worker_spec(settings, stack.handler or settings.handler, queue_url, Path(tmp), ready)
+                spec["function_name"] = f"promoter-{stack.name}"
                 spec_file = Path(tmp, f"spec{index}-{n}.json")
                 spec_file.write_text(json.dumps(spec))
                 with (
