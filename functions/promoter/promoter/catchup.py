@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from promoter.copier import ReadFailed, call_error
+from promoter.copy_answers import outcome
 from promoter.listed import Listed, ListedVersion, PackageAt, listed_candidate
 from promoter.matching import RuleSet, listing_status
 from promoter.outcomes import ALREADY_PRESENT, SUPERSEDED, Outcome
@@ -85,12 +86,14 @@ class CatchUp:
             version, revision = item.candidate.version, item.candidate.revision
             current = source.get(version) if source is not None else None
             if compare(held, version, revision) == IDENTICAL:
-                outcomes.append(_outcome(ALREADY_PRESENT, request, item))
+                outcomes.append(outcome(request, item, ALREADY_PRESENT))
             elif current is not None and revision and current[0] and current[0] != revision:
                 # What the copy would answer (MISMATCHED_REVISION): the source moved on to a newer build,
                 # whose own event promotes it (or did: an earlier batch's catch-up may have copied it).
                 message = f"the source now holds revision {current[0]} of this version"
-                outcomes.append(_outcome(SUPERSEDED, request, item, "MISMATCHED_REVISION", message))
+                outcomes.append(
+                    outcome(request, item, SUPERSEDED, code="MISMATCHED_REVISION", message=message)
+                )
             else:
                 keep.append(item)
         room = MAX_VERSIONS_PER_CALL - len(keep)
@@ -191,20 +194,6 @@ class CatchUp:
             if error.transient:
                 raise ReadFailed(error) from None
             return None
-
-
-def _outcome(status: str, request: CopyRequest, item: PlannedVersion, *error: str) -> Outcome:
-    """The outcome of a version of the call that catch-up settles without copying it (``error``: the code
-    and message the copy would have answered)."""
-    code, message = error if error else (None, None)
-    return Outcome(
-        status,
-        item.candidate,
-        destination=request.destination_repository,
-        rule=item.rule,
-        error_code=code,
-        error_message=message,
-    )
 
 
 def _package_key(request: CopyRequest) -> _PackageKey:
