@@ -47,6 +47,11 @@ class Publish:
     status: str = "Published"
     content: bytes = b"built by CI"
 
+    @property
+    def payload(self) -> bytes:
+        """The bytes the version carries: its build, and what it is (so no two packages share a digest)."""
+        return self.content + f" {self.format}/{self.package}@{self.version}\n".encode()
+
 
 PUBLISHES = (
     Publish("npm", "acme-ui", "2.1.0", "promoted: stable npm release"),
@@ -70,11 +75,11 @@ def _module(package: str) -> str:
 def _publish_with_client(clients: Clients, endpoints: dict[str, str], workdir: Path, item: Publish) -> str:
     """twine upload (a wheel built here) or npm publish (a directory); returns the command shown."""
     if item.format == "pypi":
-        module = {f"{_module(item.package)}/__init__.py": item.content}
+        module = {f"{_module(item.package)}/__init__.py": item.payload}
         wheel = build_wheel(workdir, item.package, item.version, module)
         clients.twine_upload(endpoints["pypi"], wheel)
         return f"twine upload {wheel.name}"
-    directory = npm_package_dir(workdir, item.package, item.version, {"index.js": item.content})
+    directory = npm_package_dir(workdir, item.package, item.version, {"index.js": item.payload})
     tag = "next" if "-" in item.version else None  # npm publishes a prerelease only with a tag
     clients.npm_publish(endpoints["npm"], directory, tag=tag)
     return "npm publish" + (f" --tag {tag}" if tag else "")
@@ -96,7 +101,7 @@ def _install_from(clients: Clients, endpoints: dict[str, str], workdir: Path) ->
             clients.npm_install(endpoints["npm"], f"{item.package}@{item.version}", workdir / "app")
             installed = workdir / "app" / "node_modules" / item.package / "index.js"
         digest = hashlib.sha256(installed.read_bytes()).hexdigest()
-        same = digest == hashlib.sha256(item.content).hexdigest()
+        same = digest == hashlib.sha256(item.payload).hexdigest()
         print(f"   $ {command}")
         print(
             f"     {installed.relative_to(workdir)} sha256 {digest[:16]}... "
@@ -115,7 +120,7 @@ def _seed(control: Any, domain: str, repository: str, item: Publish) -> dict[str
         item.package,
         item.version,
         namespace=item.namespace,
-        assets={f"{item.package}-{item.version}.bin": item.content},
+        assets={f"{item.package}-{item.version}.bin": item.payload},
         status=item.status,
     )
     return result
