@@ -68,7 +68,10 @@ def handle_scheduled(event: dict[str, Any], context: Any, deps: Dependencies) ->
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     if isinstance(event, dict) and isinstance(event.get("id"), str):
         logger.set_correlation_id(event["id"])
-    deps = build_dependencies(context)
+    try:
+        deps = build_dependencies(context)
+    finally:
+        collector.release()  # initialisation ends here, also when the rules are invalid
     try:
         if is_sqs_batch(event):
             return handle_sqs(event, deps)

@@ -19,7 +19,7 @@ ENABLED = (
     and os.environ.get("PROMOTER_GC_TUNING", "").strip().lower() != "off"
 )
 
-_held = [False]
+_held = [False]  # a cell, not a global statement (the project's ruff rules)
 
 
 def hold() -> None:
@@ -30,7 +30,8 @@ def hold() -> None:
 
 
 def release() -> None:
-    """End of initialisation (the first client exists): freeze what lives on, collect again. Idempotent."""
+    """End of initialisation (the first invocation's dependencies, clients included, exist, or failed):
+    freeze what lives on, collect again. Idempotent."""
     if _held[0]:
         _held[0] = False
         gc.freeze()

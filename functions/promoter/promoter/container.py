@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from promoter import collector
 from promoter.copier import RetryPolicy, no_deadline
 from promoter.matching import RuleSet
 from promoter.observability import OutcomeLines, PowertoolsMetrics, logger, metrics
@@ -68,20 +67,17 @@ def client() -> Any:
         from botocore.config import Config  # noqa: PLC0415
 
         config = settings()
-        try:
-            _state.client = boto3.client(
-                "codeartifact",
-                config=Config(
-                    retries={"total_max_attempts": 1, "mode": "standard"},  # the copier retries, in time
-                    connect_timeout=min(5.0, config.call_timeout),
-                    read_timeout=config.call_timeout,
-                    # Requests are built from events already checked field by field (promoter.events), and
-                    # the service checks them again.
-                    parameter_validation=False,
-                ),
-            )
-        finally:
-            collector.release()  # initialisation ends with the first client
+        _state.client = boto3.client(
+            "codeartifact",
+            config=Config(
+                retries={"total_max_attempts": 1, "mode": "standard"},  # the copier retries, bounded by time
+                connect_timeout=min(5.0, config.call_timeout),
+                read_timeout=config.call_timeout,
+                # Requests are built from events already checked field by field (promoter.events), and
+                # the service checks them again.
+                parameter_validation=False,
+            ),
+        )
     return _state.client
 
 
