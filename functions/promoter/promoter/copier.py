@@ -33,6 +33,7 @@ from promoter.copy_answers import (
 )
 from promoter.events import Candidate
 from promoter.holds import LookupFailed, VersionFacts
+from promoter.listed import PackageAt
 from promoter.origin_controls import not_allowed_note, package_restrictions
 from promoter.outcomes import NOT_ATTEMPTED, Outcome
 from promoter.pacing import RateLimiter
@@ -323,16 +324,7 @@ class Copier:
     def describe_version(self, candidate: Candidate) -> VersionFacts:
         """DescribePackageVersion in the source: its publish time and origin type; used by the planner only
         for rules with a cooldown, a freeze or an origin filter."""
-        kwargs: dict[str, Any] = {
-            "domain": candidate.domain,
-            "domainOwner": candidate.domain_owner,
-            "repository": candidate.source_repository,
-            "format": candidate.format,
-            "package": candidate.package,
-            "packageVersion": candidate.version,
-        }
-        if candidate.namespace:
-            kwargs["namespace"] = candidate.namespace
+        kwargs = PackageAt.of(candidate, candidate.source_repository).params(packageVersion=candidate.version)
 
         def describe() -> Any:
             self.stats.describe_calls += 1

@@ -40,7 +40,6 @@ _OPERATIONS = {
     "list_package_versions": "ListPackageVersions",
     "list_allowed_repositories_for_group": "ListAllowedRepositoriesForGroup",
 }
-"""The characters that make a package or namespace glob more than a literal name."""
 _EVERY_PACKAGE = ListQuery()
 
 
