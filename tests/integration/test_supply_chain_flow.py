@@ -83,8 +83,11 @@ def test_origin_aware_cooldown_over_http(
 
     # When the events reach the function
     flow.drain()
+    described = flow.env.control.stats().get("DescribePackageVersion", {}).get("calls", 0)
 
     # Then the organisation's own build is promoted at once; the external and the unknown one wait
+    # (the origins came with the source's listing, so only those two were described, for their publish time)
+    assert described == 2
     assert flow.version("release", "npm", "built-here", "1.0.0") is not None
     assert flow.version("release", "npm", "from-upstream", "1.0.0") is None
     assert flow.version("release", "npm", "from-before", "1.0.0") is None

@@ -110,6 +110,31 @@ def test_a_listed_origin_needs_no_lookup() -> None:
     assert rejected.outcomes[0].reason == "origin"
 
 
+def test_an_origin_from_the_source_listing_spares_the_describe() -> None:
+    lookup = facts(NEW, "EXTERNAL")
+    internal = plan(
+        [candidate()], rules(COOLDOWN_EXTERNAL), now=NOW, describe=lookup, listed_origin=lambda c: "INTERNAL"
+    )
+    assert [r.destination_repository for r in internal.requests] == ["release"]
+    assert internal.requests[0].items[0].candidate.origin_type == "INTERNAL"
+    assert lookup.calls == []  # an INTERNAL version under a cooldown for EXTERNAL ones needs no publish time
+
+    external = plan(
+        [candidate()], rules(COOLDOWN_EXTERNAL), now=NOW, describe=lookup, listed_origin=lambda c: "EXTERNAL"
+    )
+    assert (external.outcomes[0].status, external.outcomes[0].reason) == (DEFERRED, "age")
+    assert len(lookup.calls) == 1  # only the publish time was read
+
+
+def test_a_version_the_listing_does_not_name_is_described() -> None:
+    lookup = facts(NEW, "INTERNAL")
+    result = plan(
+        [candidate()], rules(COOLDOWN_EXTERNAL), now=NOW, describe=lookup, listed_origin=lambda c: None
+    )
+    assert len(result.requests) == 1
+    assert len(lookup.calls) == 1
+
+
 def test_a_failed_origin_lookup_is_retryable_failure() -> None:
     def failing(_: Any) -> VersionFacts:
         raise LookupFailed("ThrottlingException", "slow down", retryable=True)
@@ -288,6 +313,27 @@ def test_a_freeze_lets_older_versions_through_and_ends_at_until() -> None:
 def test_an_unknown_publish_time_is_frozen() -> None:
     result = plan([candidate()], rules(with_top(FREEZE, PLAIN)), now=NOW, describe=facts(None))
     assert result.outcomes[0].reason == "freeze"
+
+
+@pytest.mark.parametrize(
+    ("published_after", "reads"),
+    [
+        ("2099-01-01T00:00:00Z", 0),  # a freeze set for a later date holds nothing published yet
+        ((NOW + timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%SZ"), 1),  # within the service clock's skew
+        ((NOW - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"), 1),
+    ],
+)
+def test_a_freeze_reads_publish_times_only_once_its_instant_is_near(published_after: str, reads: int) -> None:
+    lookup = facts(OLD, "INTERNAL")
+    ruleset = rules(with_top(f"freeze:\n  publishedAfter: {published_after}\n", PLAIN))
+    result = plan([candidate()], ruleset, now=NOW, describe=lookup)
+    assert len(result.requests) == 1
+    assert len(lookup.calls) == reads
+
+
+def test_a_future_freeze_does_not_hold_a_version_whose_publish_time_is_unknown() -> None:
+    ruleset = rules(with_top("freeze:\n  publishedAfter: 2099-01-01T00:00:00Z\n", PLAIN))
+    assert len(plan([candidate()], ruleset, now=NOW, describe=facts(None)).requests) == 1
 
 
 def test_a_rule_freeze_holds_only_that_rule() -> None:

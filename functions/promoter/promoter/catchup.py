@@ -28,11 +28,12 @@ from typing import Any
 
 from promoter.copier import ReadFailed, call_error
 from promoter.copy_answers import outcome
+from promoter.events import Candidate
 from promoter.listed import Listed, ListedVersion, PackageAt, listed_candidate
 from promoter.matching import RuleSet, listing_status
 from promoter.outcomes import ALREADY_PRESENT, SUPERSEDED, Outcome
 from promoter.planner import MAX_VERSIONS_PER_CALL, CopyRequest, PlannedVersion, plan
-from promoter.reader import IDENTICAL, compare, package_versions, revisions
+from promoter.reader import IDENTICAL, compare, read_versions, revisions
 
 REASON = "catch-up"
 """``Outcome.reason`` of a version promoted along with another version's copy, and its candidates' origin."""
@@ -57,6 +58,7 @@ class CatchUp:
         reserve: float,
         own_account: str | None = None,
         known: Iterable[tuple[str | None, ...]] = (),
+        sources: SourceListings | None = None,
     ) -> None:
         self.client = client
         self.rules = rules
@@ -67,30 +69,35 @@ class CatchUp:
         self.known = set(known)
         """Version keys the batch decided already (``pipeline._decided``): planning them again as siblings
         would only cost CPU, and a listing is not trusted over the batch's own events (a deleted version)."""
-        self._sources: dict[_PackageKey, Listed | None] = {}
+        self.sources = sources or SourceListings(client, rules, remaining=remaining, reserve=reserve)
         self._siblings: dict[_PackageKey, dict[_Options, list[PlannedVersion]] | None] = {}
         self._taken: set[tuple[_PackageKey, str, str]] = set()
-        self._status: dict[tuple[str, str], str | None] = {}
 
     def prepare(self, request: CopyRequest) -> tuple[CopyRequest, list[Outcome]]:
         """The call to make instead of ``request`` (possibly with no items: make none), and the outcomes
         decided without it."""
-        present = self._versions(request, request.destination_repository, status=None)
+        present = _read(
+            self.client,
+            PackageAt.of(request, request.destination_repository),
+            status=None,
+            remaining=self.remaining,
+            reserve=self.reserve,
+        )
         if present is None:
             return request, []
         held = revisions(present)
-        source = self._source(request)
+        source = self.sources.of(request)
         outcomes: list[Outcome] = []
         keep: list[PlannedVersion] = []
         for item in request.items:
             version, revision = item.candidate.version, item.candidate.revision
-            current = source.get(version) if source is not None else None
+            now_held, _, _ = source.get(version, _UNLISTED) if source is not None else _UNLISTED
             if compare(held, version, revision) == IDENTICAL:
                 outcomes.append(outcome(request, item, ALREADY_PRESENT))
-            elif current is not None and revision and current[0] and current[0] != revision:
+            elif revision and now_held and now_held != revision:
                 # What the copy would answer (MISMATCHED_REVISION): the source moved on to a newer build,
                 # whose own event promotes it (or did: an earlier batch's catch-up may have copied it).
-                message = f"the source now holds revision {current[0]} of this version"
+                message = f"the source now holds revision {now_held} of this version"
                 outcomes.append(
                     outcome(request, item, SUPERSEDED, code="MISMATCHED_REVISION", message=message)
                 )
@@ -106,7 +113,7 @@ class CatchUp:
     def _join(self, request: CopyRequest, present: Listed, room: int) -> list[PlannedVersion]:
         key = _package_key(request)
         if key not in self._siblings:
-            self._siblings[key] = self._plan_siblings(request, self._source(request))
+            self._siblings[key] = self._plan_siblings(request, self.sources.of(request))
         by_options = self._siblings[key]
         if not by_options:
             return []
@@ -124,14 +131,6 @@ class CatchUp:
                 break
         return joined
 
-    def _source(self, request: CopyRequest) -> Listed | None:
-        """The package's versions in the source, read once per invocation (its events are older than that)."""
-        key = _package_key(request)
-        if key not in self._sources:
-            status = self._status_filter(request)
-            self._sources[key] = self._versions(request, request.source_repository, status=status)
-        return self._sources[key]
-
     def _plan_siblings(
         self, request: CopyRequest, listed: Listed | None
     ) -> dict[_Options, list[PlannedVersion]] | None:
@@ -140,14 +139,16 @@ class CatchUp:
             return None
         source = PackageAt.of(request, request.source_repository)
         candidates = [
-            listed_candidate(source, ListedVersion(version, revision, status), origin=REASON)
-            for version, (revision, status) in listed.items()
+            listed_candidate(
+                source, ListedVersion(version, revision, status), origin=REASON, origin_type=origin_type
+            )
+            for version, (revision, status, origin_type) in listed.items()
             if revision and (*key, version) not in self.known
         ]
         if not candidates:
             return None
-        # No publish-time lookup: a version that has to age, is frozen or whose origin a rule needs (unknown
-        # here, so EXTERNAL) is left to its own event and to reconcile.
+        # No publish-time lookup: a version that has to age or is frozen is left to its own event and to
+        # reconcile (the listing names each version's origin).
         decided = plan(
             candidates, self.rules, now=self.now, published_time=None, own_account=self.own_account
         )
@@ -171,29 +172,75 @@ class CatchUp:
                     by_options.setdefault(options, []).extend(items)
         return by_options
 
-    def _status_filter(self, request: CopyRequest) -> str | None:
+
+class SourceListings:
+    """Per invocation: each package's versions in its source, read at most once (the events are older than
+    the invocation) and shared by the planner, which takes a version's origin from it instead of describing
+    the version, and by catch-up, which takes the version's siblings."""
+
+    def __init__(
+        self, client: Any, rules: RuleSet, *, remaining: Callable[[], float], reserve: float
+    ) -> None:
+        self.client = client
+        self.rules = rules
+        self.remaining = remaining
+        self.reserve = reserve
+        self._listed: dict[PackageAt, Listed | None] = {}
+        self._status: dict[tuple[str, str], str | None] = {}
+
+    def of(self, package: Candidate | CopyRequest) -> Listed | None:
+        """The versions of ``package`` (a candidate or a copy call) in its source; see ``_read``."""
+        at = PackageAt.of(package, package.source_repository)
+        if at not in self._listed:
+            self._listed[at] = _read(
+                self.client,
+                at,
+                status=self._status_filter(at),
+                remaining=self.remaining,
+                reserve=self.reserve,
+            )
+        return self._listed[at]
+
+    def origin_type(self, candidate: Candidate) -> str | None:
+        """The origin the source lists for the candidate's revision; None when the listing does not say (the
+        version is not listed, or as another revision, or the source cannot be read now): the planner then
+        describes the version."""
+        try:
+            listed = self.of(candidate)
+        except ReadFailed:
+            return None
+        revision, _, origin_type = listed.get(candidate.version, _UNLISTED) if listed else _UNLISTED
+        if revision is None or (candidate.revision and revision != candidate.revision):
+            return None
+        return origin_type
+
+    def _status_filter(self, at: PackageAt) -> str | None:
         """``Published`` when every rule of the source only accepts it (the default): the server filters."""
-        source = (request.domain, request.source_repository)
+        source = (at.domain, at.repository)
         if source not in self._status:
             self._status[source] = listing_status(self.rules.by_source.get(source, ()))
         return self._status[source]
 
-    # ----------------------------------------------------------------- listing
 
-    def _versions(self, request: CopyRequest, repository: str, *, status: str | None) -> Listed | None:
-        """The package's versions in ``repository``, version -> (revision, status) ({} when it lacks the
-        package); None when catch-up must stay out of this call (no time left, or a read the service
-        refuses). A transient failure (throttling, 5xx, a broken or hung connection) raises ``ReadFailed``:
-        the package yields its turn to the others, and its retry copies as planned."""
-        if self.remaining() < self.reserve:
-            return None
-        try:
-            return package_versions(self.client, request, repository, status=status)
-        except Exception as exc:  # a read never fails the call: it yields its turn or leaves catch-up out
-            error = call_error(exc)
-            if error.transient:
-                raise ReadFailed(error) from None
-            return None
+_UNLISTED: tuple[str | None, str, str | None] = (None, "", None)
+
+
+def _read(
+    client: Any, at: PackageAt, *, status: str | None, remaining: Callable[[], float], reserve: float
+) -> Listed | None:
+    """The package's versions (``{}`` when the repository lacks the package); None when catch-up must stay
+    out of the call (no time left, or a read the service refuses). A transient failure (throttling, 5xx, a
+    broken or hung connection) raises ``ReadFailed``: the package yields its turn to the others, and its
+    retry copies as planned."""
+    if remaining() < reserve:
+        return None
+    try:
+        return read_versions(client, at, status=status)
+    except Exception as exc:  # a read never fails the call: it yields its turn or leaves catch-up out
+        error = call_error(exc)
+        if error.transient:
+            raise ReadFailed(error) from None
+        return None
 
 
 def _package_key(request: CopyRequest) -> _PackageKey:

@@ -160,8 +160,8 @@ class PackageAt(NamedTuple):
         return coordinates(self.domain, self.domain_owner, self.repository, **named)
 
 
-Listed = dict[str, tuple[str | None, str]]
-"""version -> (revision, status), as ListPackageVersions names them."""
+Listed = dict[str, tuple[str | None, str, str | None]]
+"""version -> (revision, status, origin type), as ListPackageVersions names them."""
 
 
 def listed_candidate(

@@ -211,7 +211,7 @@ class RuleSet:
             age_eligible = rule.eligible_at(published)
             waits = age_eligible is None or age_eligible > now
         for freeze in (self.freeze, rule.freeze):
-            if freeze is not None and freeze.active(now) and freeze.covers(published):
+            if freeze is not None and freeze.may_hold(now) and freeze.covers(published):
                 until = freeze.until
                 if until is not None and waits:
                     until = max(until, age_eligible) if age_eligible is not None else None
@@ -224,7 +224,7 @@ class RuleSet:
         """Whether ``held_back`` reads the publish time for ``rule`` (a cooldown or a freeze that holds)."""
         if rule.cooldown_applies(origin_type):
             return True
-        return any(f is not None and f.active(now) for f in (self.freeze, rule.freeze))
+        return any(f is not None and f.may_hold(now) for f in (self.freeze, rule.freeze))
 
     def source_repositories(self) -> set[tuple[str, str]]:
         return set(self.by_source)

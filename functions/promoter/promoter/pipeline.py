@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from promoter.catchup import REASON as CATCH_UP_REASON
-from promoter.catchup import CatchUp
+from promoter.catchup import CatchUp, SourceListings
 from promoter.copier import Copier, RetryPolicy, no_deadline
 from promoter.events import (
     Candidate,
@@ -71,11 +71,15 @@ def promote(candidates: Sequence[Candidate], deps: Dependencies) -> list[Outcome
     """Plan and copy ``candidates``; report every outcome; return them."""
     copier = deps.copier()
     now = deps.clock()
+    sources = SourceListings(
+        deps.client, deps.rules, remaining=deps.remaining, reserve=deps.policy.call_reserve
+    )
     result = plan(
         candidates,
         deps.rules,
         now=now,
         describe=copier.describe_version,
+        listed_origin=sources.origin_type,
         own_account=deps.account_id,
     )
     outcomes = list(result.outcomes)
@@ -90,6 +94,7 @@ def promote(candidates: Sequence[Candidate], deps: Dependencies) -> list[Outcome
             reserve=deps.policy.call_reserve,
             own_account=deps.account_id,
             known=_decided(candidates, result.outcomes),
+            sources=sources,
         )
         if deps.catch_up and result.requests
         else None

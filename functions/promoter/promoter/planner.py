@@ -11,7 +11,7 @@ single call shares, and chunks at the API's 100 versions.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -156,12 +156,15 @@ def plan(
     max_versions_per_call: int = MAX_VERSIONS_PER_CALL,
     own_account: str | None = None,
     describe: VersionLookup | None = None,
+    listed_origin: Callable[[Candidate], str | None] | None = None,
 ) -> Plan:
     """Decide, for every candidate version, its destinations now, its deferrals, or why it is ignored.
 
     ``describe`` (or the older ``published_time``) reads what a listing or event did not say: the publish
     time (for a cooldown or a freeze) and the origin (for ``origins`` and ``minimumReleaseAgeFor``). Without
-    either, both are unknown: too young, frozen and EXTERNAL (fail closed)."""
+    either, both are unknown: too young, frozen and EXTERNAL (fail closed). ``listed_origin`` gives the
+    origin from the source's listing when it has one, so that a version whose origin decides alone (an
+    INTERNAL one under a cooldown for EXTERNAL versions) is not described at all."""
     lookup = describe if describe is not None else as_version_lookup(published_time)
     result = Plan()
     # Keyed by everything one CopyPackageVersions call shares (pinned and unpinned versions never mix).
@@ -212,12 +215,16 @@ def plan(
                 continue
         looked_up = candidate.published_time is not None
         if origin_rules and candidate.origin_type is None and any(rule.needs_origin for rule in accepted):
-            looked_up = True
-            candidate, failure = read_facts(candidate, lookup)  # noqa: PLW2901 - the same version, read more
-            if failure is not None:
-                for destination in dict.fromkeys(d for r in accepted for d in r.destination_repositories):
-                    result.outcomes.append(lookup_failed(candidate, destination, accepted[0], failure))
-                continue
+            listed = listed_origin(candidate) if listed_origin is not None else None
+            if listed is not None:
+                candidate = candidate._replace(origin_type=listed)  # noqa: PLW2901 - the same version
+            else:
+                looked_up = True
+                candidate, failure = read_facts(candidate, lookup)  # noqa: PLW2901 - the same version
+                if failure is not None:
+                    for destination in dict.fromkeys(d for r in accepted for d in r.destination_repositories):
+                        result.outcomes.append(lookup_failed(candidate, destination, accepted[0], failure))
+                    continue
             selected = [rule for rule in accepted if rule.origin_rejection(candidate.origin_type) is None]
             if not selected:
                 first = next(rule for rule in accepted if rule.origins is not None)

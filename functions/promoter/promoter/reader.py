@@ -172,7 +172,12 @@ def read_versions(
     try:
         for _, page in pages(client, "list_package_versions", at.params(status=status), before_call=on_page):
             for summary in page.get("versions") or ():
-                found[summary["version"]] = (summary.get("revision"), summary.get("status", ""))
+                origin = summary.get("origin") or {}
+                found[summary["version"]] = (
+                    summary.get("revision"),
+                    summary.get("status", ""),
+                    origin.get("originType") or None,
+                )
     except ClientError as error:
         if lacks_package(error):
             return {}
@@ -210,7 +215,7 @@ def describe_version(client: Any, at: PackageAt, version: str) -> dict[str, Any]
 
 def revisions(listed: Listed) -> dict[str, str | None]:
     """version -> revision, what ``compare`` reads, from a listing."""
-    return {version: revision for version, (revision, _) in listed.items()}
+    return {version: revision for version, (revision, _, _) in listed.items()}
 
 
 def compare(held: Mapping[str, str | None], version: str, pinned: str | None) -> str:

@@ -121,7 +121,11 @@ def _in(target: Coordinate, rule: Rule, repository: str) -> PackageAt:
 def _held(client: Any, target: Coordinate, rule: Rule, destination: str) -> tuple[str | None, str] | None:
     """The version's (revision, status) in a destination, from ListPackageVersions (what the stack's role
     may read in destinations), or None when the destination lacks the package or the version."""
-    return read_versions(client, _in(target, rule, destination)).get(target.version)
+    found = read_versions(client, _in(target, rule, destination)).get(target.version)
+    if found is None:
+        return None
+    revision, status, _ = found
+    return revision, status
 
 
 def _in_source(client: Any, target: Coordinate, rule: Rule) -> dict[str, Any] | str | None:

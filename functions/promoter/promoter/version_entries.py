@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from promoter.events import Candidate
@@ -20,6 +20,8 @@ EXCEPTION_KEYS: frozenset[str] = frozenset(
 )
 DENY_KEYS: frozenset[str] = frozenset({"format", "namespace", "package", "versions", "reason"})
 FREEZE_KEYS: frozenset[str] = frozenset({"publishedAfter", "until"})
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far ahead of the function's clock the service's publish times are allowed to be."""
 
 
 # A NamedTuple read by field name: creating its class costs a tenth of a frozen slotted dataclass's.
@@ -34,6 +36,12 @@ class Freeze(NamedTuple):
 
     def active(self, now: datetime) -> bool:
         return self.until is None or now < self.until
+
+    def may_hold(self, now: datetime) -> bool:
+        """Whether the freeze can hold back a version published by ``now``: it has not ended and its instant
+        is past, or near enough for the service's clock to be ahead of ours. A freeze set for a later date
+        holds nothing yet, so no version's publish time has to be read for it."""
+        return self.active(now) and self.published_after <= now + CLOCK_SKEW
 
     def covers(self, published: datetime | None) -> bool:
         """Whether a version published at ``published`` is frozen (unknown: it is, fail closed)."""

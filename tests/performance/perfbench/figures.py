@@ -102,7 +102,8 @@ def _cold_start(scale: Scale, settings: template.Settings, rules_path: Path, eve
     ours: list[Json] = []
     site = lambda_site()
     interpreter = [lambda_python(), "-S"] if site is not None else None
-    with StubServer() as stub, tempfile.TemporaryDirectory(prefix="bench-task-") as tmp:
+    published = [json.loads(r["body"])["detail"] for r in (event or {}).get("Records", [])]
+    with StubServer(published) as stub, tempfile.TemporaryDirectory(prefix="bench-task-") as tmp:
         env = child_env(settings, endpoint=stub.url)
         task: Path | None = None
         if site is not None:
