@@ -34,7 +34,6 @@ from promoter.copy_answers import (
 from promoter.events import Candidate
 from promoter.holds import LookupFailed, VersionFacts
 from promoter.listed import PackageAt
-from promoter.origin_controls import not_allowed_note, package_restrictions
 from promoter.outcomes import NOT_ATTEMPTED, Outcome
 from promoter.pacing import RateLimiter
 from promoter.planner import CopyRequest
@@ -269,6 +268,9 @@ class Copier:
     def _explain_not_allowed(self, request: CopyRequest, outcomes: list[Outcome]) -> list[Outcome]:
         """Add to each NOT_ALLOWED outcome which origin control refused it: one DescribePackage of the
         destination package per call (promoter.origin_controls); a failed read never fails anything."""
+
+        # Imported on the first NOT_ALLOWED: a copy the origin controls refuse is rare.
+        from promoter.origin_controls import not_allowed_note, package_restrictions  # noqa: PLC0415
 
         def describe() -> Any:
             self.stats.describe_calls += 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class RateLimiter:
@@ -56,8 +56,8 @@ class RateLimiter:
         spent on the account's side); fixed pacing learns nothing from it."""
 
 
-@dataclass(frozen=True, slots=True)
-class Aimd:
+# A NamedTuple read by field name: creating its class costs a tenth of a frozen slotted dataclass's.
+class Aimd(NamedTuple):
     """How adaptive pacing moves its rate; one value shared by every limiter, so tests can vary it.
 
     ``decrease``: the factor applied on a throttle, at most once per ``calm`` seconds (the calls of one
@@ -80,6 +80,10 @@ class Aimd:
     forget: float = 60.0
 
 
+AIMD = Aimd()
+"""The pacing every limiter uses unless a test passes another."""
+
+
 class AdaptiveRateLimiter(RateLimiter):
     """AIMD pacing under ``ceiling`` (PROMOTER_COPY_RATE, never exceeded, so a promoter alone or a raised
     quota is used fully); see ``Aimd`` for how the rate moves.
@@ -91,7 +95,7 @@ class AdaptiveRateLimiter(RateLimiter):
     __slots__ = ("aimd", "ceiling", "floor", "last_call", "last_decrease", "last_success", "throttles")
 
     def __init__(
-        self, ceiling: float, aimd: Aimd = Aimd(), *, clock: Callable[[], float] = time.monotonic
+        self, ceiling: float, aimd: Aimd = AIMD, *, clock: Callable[[], float] = time.monotonic
     ) -> None:
         super().__init__(ceiling, clock=clock)  # the same burst as fixed pacing: a quiet start
         self.ceiling = ceiling

@@ -16,9 +16,6 @@ import re
 from functools import lru_cache
 from typing import Any, NamedTuple, Protocol
 
-from promoter.bracket_ranges import compile_maven, compile_nuget
-from promoter.gem_ranges import compile_ruby
-from promoter.semver_ranges import compile_semver_range
 from promoter.version_syntax import InvalidRange, LazyRegex
 
 FORMATS: frozenset[str] = frozenset({"npm", "pypi", "maven", "nuget", "generic", "ruby", "swift", "cargo"})
@@ -174,20 +171,26 @@ def compile_range(fmt: str, expression: str) -> VersionRange:
 
 
 def _compile_range(fmt: str, expression: str) -> VersionRange:
+    # A range language is imported with its first range, as PEP 440's is: most rule files use one or two.
     if not isinstance(expression, str) or not expression.strip():
         raise InvalidRange("empty range")
     if fmt == "pypi":
         return _compile_pep440(expression)
-    if fmt == "maven":
-        return compile_maven(expression)
-    if fmt == "nuget":
-        return compile_nuget(expression)
+    if fmt in ("maven", "nuget"):
+        from promoter import bracket_ranges  # noqa: PLC0415
+
+        compile_brackets = bracket_ranges.compile_maven if fmt == "maven" else bracket_ranges.compile_nuget
+        return compile_brackets(expression)
+    if fmt == "ruby":
+        from promoter.gem_ranges import compile_ruby  # noqa: PLC0415
+
+        return compile_ruby(expression)
+    if fmt not in FORMATS:
+        raise InvalidRange(f"unknown format {fmt!r}")
+    from promoter.semver_ranges import compile_semver_range  # noqa: PLC0415
+
     if fmt == "npm":
         return compile_semver_range(expression)
-    if fmt == "ruby":
-        return compile_ruby(expression)
     if fmt == "cargo":
         return compile_semver_range(expression, loose=True, bare_caret=True)
-    if fmt in FORMATS:
-        return compile_semver_range(expression, loose=True)
-    raise InvalidRange(f"unknown format {fmt!r}")
+    return compile_semver_range(expression, loose=True)
