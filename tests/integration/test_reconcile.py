@@ -6,7 +6,6 @@ copy semantics of the backend. Only the clock is injected, so the cooldown needs
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -324,7 +323,7 @@ def test_stops_when_time_runs_out_and_the_next_run_continues(env: AwsEnv) -> Non
     for package in ("a", "b", "c", "d"):
         env.control.seed_package_version(DOMAIN, "staging", "npm", package, "1.0.0")
     done: list[int] = []
-    deps = dataclasses.replace(deps_for(env, rules()), remaining=lambda: 100.0 if len(done) < 2 else 0.0)
+    deps = deps_for(env, rules())._replace(remaining=lambda: 100.0 if len(done) < 2 else 0.0)
     progress = Progress(on_package=lambda count, total: done.append(count))
 
     # When reconcile runs, it stops starting packages once the time is short

@@ -3,7 +3,6 @@ scheduled events, bad input, timeouts, and what it imports."""
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 import subprocess
@@ -98,7 +97,7 @@ def test_transient_failures_become_batch_item_failures(handler_fake: FakeCodeArt
             sqs_record("garbage", "m-bad"),
         ]
     }
-    deps = dataclasses.replace(app.build_dependencies(Context()), sleep=lambda seconds: None)  # no waiting
+    deps = app.build_dependencies(Context())._replace(sleep=lambda seconds: None)  # no waiting
     response = app.handle_sqs(batch, deps)
     failed = sorted(item["itemIdentifier"] for item in response["batchItemFailures"])
     assert failed == ["m-npm-1", "m-npm-2", "m-pypi"]  # the malformed record is dropped, not retried

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -96,7 +95,7 @@ def test_a_follow_up_call_keeps_everything_but_the_versions_it_drops() -> None:
     only = request.only(["2.0.0"])
     # Then only the versions differ
     assert [i.candidate.version for i in only.items] == ["2.0.0"]
-    assert only == replace(request, items=request.items[1:])
+    assert only == request._replace(items=request.items[1:])
     assert {k: v for k, v in only.api_kwargs().items() if k != "versionRevisions"} == {
         k: v for k, v in request.api_kwargs().items() if k != "versionRevisions"
     }

@@ -22,7 +22,6 @@ turn and copy as planned in the copier's next round: correctness never depends o
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -106,7 +105,7 @@ class CatchUp:
         room = MAX_VERSIONS_PER_CALL - len(keep)
         if keep and room > 0 and request.pinned:
             keep.extend(self._join(request, present, room))
-        return replace(request, items=tuple(keep)), outcomes
+        return request._replace(items=tuple(keep)), outcomes
 
     # ----------------------------------------------------------------- siblings
 

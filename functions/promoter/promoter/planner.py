@@ -12,7 +12,6 @@ single call shares, and chunks at the API's 100 versions.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -70,8 +69,8 @@ class PlannedVersion(NamedTuple):
     rule: str
 
 
-@dataclass(frozen=True, slots=True)
-class CopyRequest:
+# A NamedTuple read by field name: creating its class costs a tenth of a frozen slotted dataclass's.
+class CopyRequest(NamedTuple):
     """One CopyPackageVersions call: one package, one destination, at most 100 versions."""
 
     domain: str
@@ -112,16 +111,16 @@ class CopyRequest:
     def only(self, versions: Iterable[str]) -> CopyRequest:
         """The same call restricted to ``versions`` (the follow-up after SKIPPED)."""
         keep = set(versions)
-        return replace(self, items=tuple(i for i in self.items if i.candidate.version in keep))
+        return self._replace(items=tuple(i for i in self.items if i.candidate.version in keep))
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
+# A NamedTuple read by field name: creating its class costs a tenth of a frozen slotted dataclass's.
+class Plan(NamedTuple):
     """The planner's answer: copy requests to make, and outcomes decided without a copy."""
 
-    requests: list[CopyRequest] = field(default_factory=list)
-    outcomes: list[Outcome] = field(default_factory=list)
-    exceptions: dict[tuple[VersionKey, str], ExceptionUse] = field(default_factory=dict)
+    requests: list[CopyRequest]
+    outcomes: list[Outcome]
+    exceptions: dict[tuple[VersionKey, str], ExceptionUse]
     """The planned copies an exception let through a cooldown or freeze, by version and destination."""
 
     def annotate(self, outcome: Outcome) -> Outcome:
@@ -166,7 +165,7 @@ def plan(
     origin from the source's listing when it has one, so that a version whose origin decides alone (an
     INTERNAL one under a cooldown for EXTERNAL versions) is not described at all."""
     lookup = describe if describe is not None else as_version_lookup(published_time)
-    result = Plan()
+    result = Plan([], [], {})
     # Keyed by everything one CopyPackageVersions call shares (pinned and unpinned versions never mix).
     calls: dict[tuple[Any, ...], list[CopyNow]] = {}
     # Read once per plan: most rule files use neither, and then no candidate pays a test for them.

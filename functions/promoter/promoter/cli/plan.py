@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import functools
 import json
 import os
@@ -161,7 +160,7 @@ def cmd_reconcile(args: argparse.Namespace, out: TextIO, err: TextIO, clock: Clo
         raise CliError(f"--cursor {args.cursor}: {error}", EXIT_USAGE) from None
     if args.time_limit is not None:
         ends = time.monotonic() + args.time_limit
-        deps = dataclasses.replace(deps, remaining=lambda: ends - time.monotonic())
+        deps = deps._replace(remaining=lambda: ends - time.monotonic())
     bus = os.environ.get(ENV_BUS, "").strip()
     if bus:  # outcomes of an operator's reconcile reach the same subscribers as the function's
         deps.reporter.events = OutcomeEventPublisher(

@@ -10,8 +10,6 @@ missing version under a cooldown rule.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from promoter.copier import Copier
 from promoter.events import Candidate
 from promoter.listed import PackageAt
@@ -155,7 +153,7 @@ class Decider:
                     )
                 )
             # IDENTICAL: already shown as present
-        return replace(request, items=tuple(keep)) if keep else None
+        return request._replace(items=tuple(keep)) if keep else None
 
     def _not_copied(self, listed: ListedPackage, decided: Plan) -> list[Outcome]:
         """The planner's own outcomes (denied, deferred, frozen, failed) for destinations that lack the
