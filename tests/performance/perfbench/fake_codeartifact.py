@@ -191,8 +191,13 @@ class FakeCodeArtifactClient:
         # promoter, so the fake spends as little as it can.
         cached = self._pages.get(key)
         if cached is None or cached[0] != len(found):
+            # As the service does, a listing names each version's origin (the same one a describe gives).
+            origin = {"originType": _origin_type(name)}
             page = {
-                "versions": [{"version": v, "revision": r, "status": "Published"} for v, r in found.items()],
+                "versions": [
+                    {"version": v, "revision": r, "status": "Published", "origin": origin}
+                    for v, r in found.items()
+                ],
                 "ResponseMetadata": {"HTTPStatusCode": 200, "RetryAttempts": 0},
             }
             cached = self._pages[key] = (len(found), page)
@@ -213,13 +218,18 @@ class FakeCodeArtifactClient:
                 "revision": revision or "AAAA",
                 "status": "Published",
                 "publishedTime": PUBLISHED,
-                "origin": {"originType": "INTERNAL" if len(name) % 2 else "EXTERNAL"},
+                "origin": {"originType": _origin_type(name)},
             },
             "ResponseMetadata": {"HTTPStatusCode": 200, "RetryAttempts": 0},
         }
 
     def __getattr__(self, name: str) -> Any:
         raise AttributeError(f"the benchmark's fake CodeArtifact client has no {name!r}")
+
+
+def _origin_type(package: str) -> str:
+    """INTERNAL and EXTERNAL alternate by package name."""
+    return "INTERNAL" if len(package) % 2 else "EXTERNAL"
 
 
 def install(recorder: Recorder) -> None:
