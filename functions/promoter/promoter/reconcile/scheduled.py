@@ -35,9 +35,9 @@ def cursor_store(environ: Mapping[str, str] | None = None) -> SsmCursorStore | N
     name = (os.environ if environ is None else environ).get(ENV_CURSOR_PARAMETER, "").strip()
     if not name:
         return None
-    import boto3  # noqa: PLC0415 - already loaded by the function; only a scheduled run needs SSM
+    from promoter.container import aws_client  # noqa: PLC0415 - only a scheduled run needs SSM
 
-    return SsmCursorStore(boto3.client("ssm"), name)
+    return SsmCursorStore(aws_client("ssm"), name)
 
 
 def handle_scheduled(
