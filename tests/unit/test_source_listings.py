@@ -13,18 +13,9 @@ from promoter.pipeline import Dependencies, promote
 
 from .conftest import NOW, candidate, rules
 from .fake_codeartifact import FakeCodeArtifact, client_error
+from .test_supply_chain import COOLDOWN_EXTERNAL
 
 MakeDeps = Callable[..., Dependencies]
-
-COOLDOWN_EXTERNAL = """
-rules:
-  - name: npm
-    domain: acme
-    sourceRepository: staging
-    destinationRepositories: [release]
-    minimumReleaseAge: 3d
-    minimumReleaseAgeFor: [EXTERNAL]
-"""
 
 
 def listings(fake: FakeCodeArtifact) -> SourceListings:
